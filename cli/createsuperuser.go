@@ -1,0 +1,145 @@
+package cli
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/anavara/anavara/db"
+	"github.com/anavara/anavara/model"
+	"github.com/anavara/anavara/password"
+)
+
+type superuserFlags struct {
+	store         storeFlags
+	email         string
+	firstName     string
+	lastName      string
+	passwordStdin bool
+}
+
+func newCreateSuperuserCommand(streams Streams) *cobra.Command {
+	var f superuserFlags
+	cmd := &cobra.Command{
+		Use:   "createsuperuser",
+		Short: "Create a staff account",
+		Long: "Create a staff account. The password is asked for twice on the terminal,\n" +
+			"or read from the first line of standard input with --password-stdin.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runCreateSuperuser(cmd, f, streams)
+		},
+	}
+	fs := cmd.Flags()
+	f.store.register(fs)
+	fs.StringVar(&f.email, "email", "", "email address (required)")
+	fs.StringVar(&f.firstName, "first-name", "", "first name (required)")
+	fs.StringVar(&f.lastName, "last-name", "", "last name (required)")
+	fs.BoolVar(&f.passwordStdin, "password-stdin", false, "read the password from standard input")
+	return cmd
+}
+
+func runCreateSuperuser(cmd *cobra.Command, f superuserFlags, streams Streams) error {
+	email := model.NormalizeEmail(f.email)
+	first, last := strings.TrimSpace(f.firstName), strings.TrimSpace(f.lastName)
+	var problems []string
+	if msg := model.ValidateEmail(email); msg != "" {
+		problems = append(problems, "--email: "+msg)
+	}
+	if msg := model.ValidateName(first); msg != "" {
+		problems = append(problems, "--first-name: "+msg)
+	}
+	if msg := model.ValidateName(last); msg != "" {
+		problems = append(problems, "--last-name: "+msg)
+	}
+	if len(problems) > 0 {
+		return errors.New(strings.Join(problems, "\n"))
+	}
+	pw, err := readNewPassword(f.passwordStdin, streams)
+	if err != nil {
+		return err
+	}
+	if msgs := model.ValidatePassword(pw, model.PasswordOwner{Email: email, FirstName: first, LastName: last}); len(msgs) > 0 {
+		return errors.New("password: " + strings.Join(msgs, " "))
+	}
+	hash, err := password.Hash(pw, password.DefaultParams)
+	if err != nil {
+		return err
+	}
+	path, err := f.store.dbPath()
+	if err != nil {
+		return err
+	}
+	ctx := cmd.Context()
+	store, err := db.Open(ctx, db.Options{Path: path, Synchronous: f.store.synchronous})
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	now := time.Now().UTC()
+	u := db.UserRow{
+		User: model.User{ID: uuid.NewString(), Email: email, FirstName: first, LastName: last,
+			IsStaff: true, IsActive: true, Created: now, Updated: now},
+		PasswordHash: hash,
+	}
+	err = store.Write(ctx, func(q *db.Queries) error {
+		if err := q.CreateUser(ctx, u); err != nil {
+			return err
+		}
+		id := u.ID
+		return q.InsertAudit(ctx, model.AuditEvent{ID: uuid.NewString(), At: now, Action: model.ActionUserCreate,
+			Entity: model.EntityUser, EntityID: &id, IP: "cli"})
+	})
+	if errors.Is(err, db.ErrConflict) {
+		return fmt.Errorf("a user with email %s already exists", email)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(streams.Out, "Staff user %s created (id %s).\n", email, u.ID)
+	return nil
+}
+
+// readNewPassword reads the password from stdin, or prompts twice on the
+// terminal without echo.
+func readNewPassword(fromStdin bool, streams Streams) (string, error) {
+	if fromStdin {
+		line, err := bufio.NewReader(streams.In).ReadString('\n')
+		if err != nil && !errors.Is(err, io.EOF) {
+			return "", fmt.Errorf("read password: %w", err)
+		}
+		pw := strings.TrimRight(line, "\r\n")
+		if pw == "" {
+			return "", errors.New("no password on standard input")
+		}
+		return pw, nil
+	}
+	in, ok := streams.In.(*os.File)
+	if !ok || !term.IsTerminal(int(in.Fd())) {
+		return "", errors.New("standard input is not a terminal: pass --password-stdin and pipe the password in")
+	}
+	fmt.Fprint(streams.Err, "Password: ")
+	first, err := term.ReadPassword(int(in.Fd()))
+	fmt.Fprintln(streams.Err)
+	if err != nil {
+		return "", fmt.Errorf("read password: %w", err)
+	}
+	fmt.Fprint(streams.Err, "Password (again): ")
+	second, err := term.ReadPassword(int(in.Fd()))
+	fmt.Fprintln(streams.Err)
+	if err != nil {
+		return "", fmt.Errorf("read password: %w", err)
+	}
+	if string(first) != string(second) {
+		return "", errors.New("the passwords do not match")
+	}
+	return string(first), nil
+}

@@ -1,0 +1,37 @@
+package cli
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/anavara/anavara/db"
+)
+
+func newMigrateCommand(streams Streams) *cobra.Command {
+	var f storeFlags
+	cmd := &cobra.Command{
+		Use:   "migrate",
+		Short: "Apply pending database migrations and print the schema version",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			path, err := f.dbPath()
+			if err != nil {
+				return err
+			}
+			store, err := db.Open(cmd.Context(), db.Options{Path: path, Synchronous: f.synchronous})
+			if err != nil {
+				return err
+			}
+			defer store.Close()
+			v, err := store.Version(cmd.Context())
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(streams.Out, "database %s is at schema version %d\n", path, v)
+			return nil
+		},
+	}
+	f.register(cmd.Flags())
+	return cmd
+}

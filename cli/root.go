@@ -1,0 +1,78 @@
+// Package cli is the anavara command line: serve, createsuperuser, migrate
+// and version. Every flag falls back to an ANAVARA_* environment variable.
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+)
+
+// Streams are the standard streams commands use, injectable for tests.
+type Streams struct {
+	In  io.Reader
+	Out io.Writer
+	Err io.Writer
+}
+
+// Execute runs the command line with args and returns the exit code.
+func Execute(ctx context.Context, args []string, streams Streams) int {
+	root := NewRootCommand(streams)
+	root.SetArgs(args)
+	if err := root.ExecuteContext(ctx); err != nil {
+		fmt.Fprintln(streams.Err, "anavara:", err)
+		return 1
+	}
+	return 0
+}
+
+// NewRootCommand builds the anavara command tree.
+func NewRootCommand(streams Streams) *cobra.Command {
+	root := &cobra.Command{
+		Use:           "anavara",
+		Short:         "Anavara: terminal-first medical records",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			return applyEnv(cmd.Flags())
+		},
+	}
+	root.SetIn(streams.In)
+	root.SetOut(streams.Out)
+	root.SetErr(streams.Err)
+	root.AddCommand(
+		newServeCommand(streams),
+		newCreateSuperuserCommand(streams),
+		newMigrateCommand(streams),
+		newVersionCommand(streams),
+	)
+	return root
+}
+
+// EnvName is the environment variable a flag falls back to:
+// --data-dir → ANAVARA_DATA_DIR.
+func EnvName(flag string) string {
+	return "ANAVARA_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
+}
+
+// applyEnv sets every flag not given on the command line from its
+// environment variable, when that is set.
+func applyEnv(flags *pflag.FlagSet) error {
+	var err error
+	flags.VisitAll(func(f *pflag.Flag) {
+		if err != nil || f.Changed || f.Name == "help" {
+			return
+		}
+		if v, ok := os.LookupEnv(EnvName(f.Name)); ok {
+			if serr := flags.Set(f.Name, v); serr != nil {
+				err = fmt.Errorf("%s: %w", EnvName(f.Name), serr)
+			}
+		}
+	})
+	return err
+}

@@ -1,0 +1,116 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/anavara/anavara/db"
+	"github.com/anavara/anavara/mail"
+	"github.com/anavara/anavara/server"
+)
+
+// serveFlags configure anavara serve.
+type serveFlags struct {
+	store      storeFlags
+	httpAddr   string
+	jwtSecret  string
+	accessTTL  time.Duration
+	refreshTTL time.Duration
+	otpTTL     time.Duration
+	mailer     string
+	logFormat  string
+	shutdown   time.Duration
+}
+
+func newServeCommand(streams Streams) *cobra.Command {
+	var f serveFlags
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the API server (migrating the database first)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runServe(cmd.Context(), f, streams)
+		},
+	}
+	fs := cmd.Flags()
+	f.store.register(fs)
+	fs.StringVar(&f.httpAddr, "http", ":8080", "address the HTTP API listens on")
+	fs.StringVar(&f.jwtSecret, "jwt-secret", "", "secret signing access tokens, at least 32 bytes (default: generated once into the data dir)")
+	fs.DurationVar(&f.accessTTL, "access-ttl", 15*time.Minute, "access token lifetime")
+	fs.DurationVar(&f.refreshTTL, "refresh-ttl", 7*24*time.Hour, "refresh token lifetime")
+	fs.DurationVar(&f.otpTTL, "otp-ttl", 5*time.Minute, "password-reset code lifetime")
+	fs.StringVar(&f.mailer, "mailer", "log", `how email is sent: "log" (print to the server log) or smtp://user:pass@host:port?from=addr (smtps:// for implicit TLS)`)
+	fs.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
+	fs.DurationVar(&f.shutdown, "shutdown-timeout", 15*time.Second, "how long shutdown waits for in-flight requests")
+	return cmd
+}
+
+func runServe(ctx context.Context, f serveFlags, streams Streams) error {
+	logger, err := newLogger(f.logFormat, streams.Err)
+	if err != nil {
+		return err
+	}
+	path, err := f.store.dbPath()
+	if err != nil {
+		return err
+	}
+	var secret []byte
+	if f.jwtSecret != "" {
+		secret = []byte(f.jwtSecret)
+		if len(secret) < 32 {
+			return errors.New("--jwt-secret must be at least 32 bytes")
+		}
+	} else if secret, err = loadOrCreateSecret(f.store.dataDir, "jwt.key"); err != nil {
+		return err
+	}
+	mailer, err := mail.New(f.mailer, logger)
+	if err != nil {
+		return fmt.Errorf("--mailer: %w", err)
+	}
+	store, err := db.Open(ctx, db.Options{Path: path, Synchronous: f.store.synchronous})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := store.Close(); err != nil {
+			logger.Error("closing database", "error", err)
+		}
+	}()
+	srv, err := server.New(server.Config{
+		JWTSecret: secret, AccessTTL: f.accessTTL, RefreshTTL: f.refreshTTL, OTPTTL: f.otpTTL, Logger: logger,
+	}, store, mailer)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", f.httpAddr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", f.httpAddr, err)
+	}
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	logger.Info("anavara is serving", "http", "http://"+ln.Addr().String(), "database", path)
+	fmt.Fprintf(streams.Out, "API listening on http://%s\n", ln.Addr())
+
+	select {
+	case err := <-serveErr:
+		return fmt.Errorf("http server: %w", err)
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), f.shutdown)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	logger.Info("stopped")
+	return nil
+}

@@ -1,0 +1,88 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/anavara/anavara/model"
+)
+
+// InsertAudit appends e to the audit trail.
+func (q *Queries) InsertAudit(ctx context.Context, e model.AuditEvent) error {
+	_, err := q.q.ExecContext(ctx, `INSERT INTO audit_events (id, at, actor_id, action, entity, entity_id, ip) VALUES (?,?,?,?,?,?,?)`,
+		e.ID, micros(e.At), e.ActorID, e.Action, e.Entity, e.EntityID, e.IP)
+	if err != nil {
+		return fmt.Errorf("insert audit event: %w", err)
+	}
+	return nil
+}
+
+// AuditFilter narrows ListAudit.
+type AuditFilter struct {
+	ActorID  string
+	EntityID string
+	Action   string
+	Since    *time.Time
+	Limit    int
+	Offset   int
+}
+
+// ListAudit returns one page of events, newest first, and the total count.
+func (q *Queries) ListAudit(ctx context.Context, f AuditFilter) ([]model.AuditEvent, int, error) {
+	var where []string
+	var args []any
+	if f.ActorID != "" {
+		where = append(where, "actor_id = ?")
+		args = append(args, f.ActorID)
+	}
+	if f.EntityID != "" {
+		where = append(where, "entity_id = ?")
+		args = append(args, f.EntityID)
+	}
+	if f.Action != "" {
+		where = append(where, "action = ?")
+		args = append(args, f.Action)
+	}
+	if f.Since != nil {
+		where = append(where, "at >= ?")
+		args = append(args, micros(*f.Since))
+	}
+	cond := ""
+	if len(where) > 0 {
+		cond = " WHERE " + strings.Join(where, " AND ")
+	}
+	var count int
+	if err := q.q.QueryRowContext(ctx, `SELECT count(*) FROM audit_events`+cond, args...).Scan(&count); err != nil {
+		return nil, 0, fmt.Errorf("count audit events: %w", err)
+	}
+	rows, err := q.q.QueryContext(ctx, `SELECT id, at, actor_id, action, entity, entity_id, ip FROM audit_events`+cond+
+		` ORDER BY at DESC, id DESC LIMIT ? OFFSET ?`, append(args, f.Limit, f.Offset)...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list audit events: %w", err)
+	}
+	defer rows.Close()
+	events := []model.AuditEvent{}
+	for rows.Next() {
+		var e model.AuditEvent
+		var at int64
+		var actor, entity sql.NullString
+		if err := rows.Scan(&e.ID, &at, &actor, &e.Action, &e.Entity, &entity, &e.IP); err != nil {
+			return nil, 0, fmt.Errorf("scan audit event: %w", err)
+		}
+		e.At = fromMicros(at)
+		if actor.Valid {
+			e.ActorID = &actor.String
+		}
+		if entity.Valid {
+			e.EntityID = &entity.String
+		}
+		events = append(events, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, fmt.Errorf("list audit events: %w", err)
+	}
+	return events, count, nil
+}

@@ -1,0 +1,192 @@
+// Package db is Anavara's storage: one SQLite database opened as a single
+// writer connection plus a pool of readers, schema migrations embedded in the
+// binary, and one file of queries per aggregate.
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/mattn/go-sqlite3"
+)
+
+// Errors callers map to API responses.
+var (
+	// ErrNotFound means the row does not exist (or the caller may not see it).
+	ErrNotFound = errors.New("not found")
+	// ErrConflict means a unique value is already taken.
+	ErrConflict = errors.New("conflict")
+)
+
+// Options configure Open.
+type Options struct {
+	// Path is the database file.
+	Path string
+	// Synchronous is SQLite's synchronous pragma: FULL (default; an
+	// acknowledged write survives a power loss) or NORMAL.
+	Synchronous string
+	// Readers is the size of the read pool; default max(4, 2×CPUs).
+	Readers int
+	// BusyTimeout bounds how long a connection waits for a lock; default 5 s.
+	BusyTimeout time.Duration
+}
+
+// DB is the opened database.
+type DB struct {
+	writer *sql.DB
+	reader *sql.DB
+}
+
+// Open opens (creating if needed) the database at opts.Path and applies
+// pending migrations.
+func Open(ctx context.Context, opts Options) (*DB, error) {
+	if opts.Path == "" {
+		return nil, errors.New("open database: empty path")
+	}
+	sync := strings.ToUpper(opts.Synchronous)
+	switch sync {
+	case "":
+		sync = "FULL"
+	case "FULL", "NORMAL", "EXTRA":
+	default:
+		return nil, fmt.Errorf("open database: synchronous must be FULL, NORMAL or EXTRA, not %q", opts.Synchronous)
+	}
+	readers := opts.Readers
+	if readers <= 0 {
+		readers = max(4, 2*runtime.NumCPU())
+	}
+	busy := opts.BusyTimeout
+	if busy <= 0 {
+		busy = 5 * time.Second
+	}
+	dsn := func(extra string) string {
+		q := url.Values{}
+		q.Set("_journal_mode", "WAL")
+		q.Set("_foreign_keys", "on")
+		q.Set("_busy_timeout", fmt.Sprint(busy.Milliseconds()))
+		q.Set("_synchronous", sync)
+		q.Set("_cache_size", "-16000")
+		return "file:" + opts.Path + "?" + q.Encode() + extra
+	}
+	// The writer takes its lock at BEGIN, so two writers never deadlock
+	// upgrading a read lock, and a single connection serialises writes in Go
+	// rather than in SQLite's busy loop.
+	writer, err := sql.Open("sqlite3", dsn("&_txlock=immediate"))
+	if err != nil {
+		return nil, fmt.Errorf("open database writer: %w", err)
+	}
+	writer.SetMaxOpenConns(1)
+	writer.SetMaxIdleConns(1)
+	writer.SetConnMaxLifetime(0)
+	writer.SetConnMaxIdleTime(0)
+	if err := writer.PingContext(ctx); err != nil {
+		writer.Close()
+		return nil, fmt.Errorf("open database %s: %w", opts.Path, err)
+	}
+	if err := migrate(ctx, writer); err != nil {
+		writer.Close()
+		return nil, err
+	}
+	reader, err := sql.Open("sqlite3", dsn("&_query_only=true"))
+	if err != nil {
+		writer.Close()
+		return nil, fmt.Errorf("open database readers: %w", err)
+	}
+	reader.SetMaxOpenConns(readers)
+	reader.SetMaxIdleConns(readers)
+	reader.SetConnMaxIdleTime(0)
+	reader.SetConnMaxLifetime(0)
+	return &DB{writer: writer, reader: reader}, nil
+}
+
+// Close closes every connection, checkpointing the WAL into the main file.
+func (d *DB) Close() error {
+	rerr := d.reader.Close()
+	if _, err := d.writer.Exec("PRAGMA wal_checkpoint(TRUNCATE)"); err != nil && rerr == nil {
+		rerr = fmt.Errorf("checkpoint: %w", err)
+	}
+	if err := d.writer.Close(); err != nil {
+		return fmt.Errorf("close database: %w", err)
+	}
+	return rerr
+}
+
+// Ping checks that the database answers a query.
+func (d *DB) Ping(ctx context.Context) error {
+	var one int
+	if err := d.reader.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
+		return fmt.Errorf("ping database: %w", err)
+	}
+	return nil
+}
+
+// Stats returns the connection-pool statistics of the writer and readers.
+func (d *DB) Stats() (writer, reader sql.DBStats) { return d.writer.Stats(), d.reader.Stats() }
+
+// Read returns queries that run on the reader pool.
+func (d *DB) Read() *Queries { return &Queries{q: d.reader} }
+
+// Write runs fn inside one write transaction, committing when fn returns nil
+// and rolling back otherwise. Everything fn does lands together or not at all.
+func (d *DB) Write(ctx context.Context, fn func(q *Queries) error) error {
+	tx, err := d.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin transaction: %w", err)
+	}
+	if err := fn(&Queries{q: tx}); err != nil {
+		if rerr := tx.Rollback(); rerr != nil && !errors.Is(rerr, sql.ErrTxDone) {
+			return errors.Join(err, fmt.Errorf("rollback: %w", rerr))
+		}
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit transaction: %w", err)
+	}
+	return nil
+}
+
+// Backup writes a consistent copy of the live database to path.
+func (d *DB) Backup(ctx context.Context, path string) error {
+	if _, err := d.reader.ExecContext(ctx, "VACUUM INTO ?", path); err != nil {
+		return fmt.Errorf("backup to %s: %w", path, err)
+	}
+	return nil
+}
+
+// querier is what both *sql.DB and *sql.Tx offer.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// Queries runs Anavara's queries on a connection pool or in a transaction.
+type Queries struct {
+	q querier
+}
+
+// micros converts t to the stored representation: Unix microseconds.
+func micros(t time.Time) int64 { return t.UnixMicro() }
+
+// fromMicros converts a stored time back to UTC.
+func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
+
+// isUniqueViolation reports whether err is a UNIQUE constraint failure.
+func isUniqueViolation(err error) bool {
+	var se sqlite3.Error
+	return errors.As(err, &se) && se.ExtendedCode == sqlite3.ErrConstraintUnique
+}
+
+// notFound turns sql.ErrNoRows into ErrNotFound, and wraps anything else.
+func notFound(err error, what string) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return ErrNotFound
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}

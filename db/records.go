@@ -1,0 +1,166 @@
+package db
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/anavara/anavara/model"
+)
+
+const recordColumns = `id, user_id, patient_name, date_of_birth, diagnosis, treatment, date_of_treatment, doctor, created, updated`
+
+func scanRecord(row interface{ Scan(...any) error }) (model.MedicalRecord, error) {
+	var r model.MedicalRecord
+	var dob, dot string
+	var created, updated int64
+	if err := row.Scan(&r.ID, &r.UserID, &r.PatientName, &dob, &r.Diagnosis, &r.Treatment, &dot, &r.Doctor, &created, &updated); err != nil {
+		return r, err
+	}
+	var err error
+	if r.DateOfBirth, err = model.ParseDate(dob); err != nil {
+		return r, fmt.Errorf("record %s date_of_birth: %w", r.ID, err)
+	}
+	if r.DateOfTreatment, err = model.ParseDate(dot); err != nil {
+		return r, fmt.Errorf("record %s date_of_treatment: %w", r.ID, err)
+	}
+	r.Created, r.Updated = fromMicros(created), fromMicros(updated)
+	return r, nil
+}
+
+// CreateRecord inserts r.
+func (q *Queries) CreateRecord(ctx context.Context, r model.MedicalRecord) error {
+	_, err := q.q.ExecContext(ctx, `INSERT INTO medical_records (`+recordColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?)`,
+		r.ID, r.UserID, r.PatientName, r.DateOfBirth.String(), r.Diagnosis, r.Treatment,
+		r.DateOfTreatment.String(), r.Doctor, micros(r.Created), micros(r.Updated))
+	if err != nil {
+		return fmt.Errorf("insert record: %w", err)
+	}
+	return nil
+}
+
+// RecordByID returns the record with id, or ErrNotFound.
+func (q *Queries) RecordByID(ctx context.Context, id string) (model.MedicalRecord, error) {
+	r, err := scanRecord(q.q.QueryRowContext(ctx, `SELECT `+recordColumns+` FROM medical_records WHERE id = ?`, id))
+	if err != nil {
+		return r, notFound(err, "select record")
+	}
+	return r, nil
+}
+
+// UpdateRecord stores every writable field of r and its updated time.
+func (q *Queries) UpdateRecord(ctx context.Context, r model.MedicalRecord) error {
+	res, err := q.q.ExecContext(ctx, `UPDATE medical_records SET user_id = ?, patient_name = ?, date_of_birth = ?,
+		diagnosis = ?, treatment = ?, date_of_treatment = ?, doctor = ?, updated = ? WHERE id = ?`,
+		r.UserID, r.PatientName, r.DateOfBirth.String(), r.Diagnosis, r.Treatment, r.DateOfTreatment.String(),
+		r.Doctor, micros(r.Updated), r.ID)
+	if err != nil {
+		return fmt.Errorf("update record: %w", err)
+	}
+	return requireOneRow(res)
+}
+
+// DeleteRecord removes the record with id.
+func (q *Queries) DeleteRecord(ctx context.Context, id string) error {
+	res, err := q.q.ExecContext(ctx, `DELETE FROM medical_records WHERE id = ?`, id)
+	if err != nil {
+		return fmt.Errorf("delete record: %w", err)
+	}
+	return requireOneRow(res)
+}
+
+// RecordFilter narrows and orders ListRecords.
+type RecordFilter struct {
+	// UserID limits the list to one patient account.
+	UserID string
+	// Search matches a case-insensitive substring of patient_name, doctor or
+	// diagnosis.
+	Search string
+	// Doctor matches the doctor's name exactly, ignoring case.
+	Doctor string
+	// TreatedAfter and TreatedBefore bound date_of_treatment, inclusive.
+	TreatedAfter  *model.Date
+	TreatedBefore *model.Date
+	// Ordering is one of model.RecordOrderings, optionally prefixed by "-".
+	Ordering string
+	Limit    int
+	Offset   int
+}
+
+var recordOrderColumns = map[string]string{
+	"created":           "created",
+	"updated":           "updated",
+	"date_of_treatment": "date_of_treatment",
+	"patient_name":      "patient_name COLLATE NOCASE",
+}
+
+// ListRecords returns one page of records and the number matching f.
+func (q *Queries) ListRecords(ctx context.Context, f RecordFilter) ([]model.MedicalRecord, int, error) {
+	var where []string
+	var args []any
+	if f.UserID != "" {
+		where = append(where, "user_id = ?")
+		args = append(args, f.UserID)
+	}
+	if f.Search != "" {
+		p := likePattern(f.Search)
+		where = append(where, `(patient_name LIKE ? ESCAPE '\' OR doctor LIKE ? ESCAPE '\' OR diagnosis LIKE ? ESCAPE '\')`)
+		args = append(args, p, p, p)
+	}
+	if f.Doctor != "" {
+		where = append(where, "doctor = ? COLLATE NOCASE")
+		args = append(args, f.Doctor)
+	}
+	if f.TreatedAfter != nil {
+		where = append(where, "date_of_treatment >= ?")
+		args = append(args, f.TreatedAfter.String())
+	}
+	if f.TreatedBefore != nil {
+		where = append(where, "date_of_treatment <= ?")
+		args = append(args, f.TreatedBefore.String())
+	}
+	cond := ""
+	if len(where) > 0 {
+		cond = " WHERE " + strings.Join(where, " AND ")
+	}
+
+	ordering := f.Ordering
+	if ordering == "" {
+		ordering = model.DefaultRecordOrdering
+	}
+	dir := "ASC"
+	if strings.HasPrefix(ordering, "-") {
+		dir, ordering = "DESC", ordering[1:]
+	}
+	col, ok := recordOrderColumns[ordering]
+	if !ok {
+		return nil, 0, fmt.Errorf("list records: unknown ordering %q", f.Ordering)
+	}
+
+	var count int
+	if err := q.q.QueryRowContext(ctx, `SELECT count(*) FROM medical_records`+cond, args...).Scan(&count); err != nil {
+		return nil, 0, fmt.Errorf("count records: %w", err)
+	}
+	records := []model.MedicalRecord{}
+	if count == 0 || f.Offset >= count {
+		return records, count, nil
+	}
+	rows, err := q.q.QueryContext(ctx,
+		`SELECT `+recordColumns+` FROM medical_records`+cond+` ORDER BY `+col+` `+dir+`, id `+dir+` LIMIT ? OFFSET ?`,
+		append(args, f.Limit, f.Offset)...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list records: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		r, err := scanRecord(rows)
+		if err != nil {
+			return nil, 0, fmt.Errorf("scan record: %w", err)
+		}
+		records = append(records, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, fmt.Errorf("list records: %w", err)
+	}
+	return records, count, nil
+}

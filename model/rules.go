@@ -1,0 +1,131 @@
+package model
+
+import (
+	"regexp"
+	"strings"
+	"unicode/utf8"
+)
+
+// Validation messages shared by the server and the terminal UI.
+const (
+	MsgRequired        = "This field is required."
+	MsgBlank           = "This field may not be blank."
+	MsgInvalidEmail    = "Enter a valid email address."
+	MsgEmailTaken      = "user with this email already exists."
+	MsgDateFormat      = "Date has wrong format. Use one of these formats instead: YYYY-MM-DD."
+	MsgBirthInFuture   = "Date of birth cannot be in the future."
+	MsgTreatmentFuture = "Ensure treatment dates are in the future"
+	MsgUnknownUser     = "User with the given ID does not exist"
+	MsgNotABoolean     = "Must be a valid boolean."
+	MsgNotAString      = "Not a valid string."
+	MsgInvalidUUID     = "Must be a valid UUID."
+	MsgPageSize        = "Ensure this value is between 1 and 100."
+	MsgPageNumber      = "Ensure this value is a whole number of at least 1."
+	MsgInvalidOrdering = "Must be one of created, updated, date_of_treatment, patient_name, optionally prefixed with -."
+	MsgInvalidCode     = "Enter the 6-digit code from the email."
+	MsgSelfDemote      = "You cannot remove your own staff status."
+	MsgSelfDeactivate  = "You cannot deactivate your own account."
+	MsgOwnerChange     = "You cannot move a record to another account."
+)
+
+// Length limits.
+const (
+	MaxNameLength       = 150
+	MaxEmailLength      = 254
+	MaxRecordNameLength = 255
+	MaxRecordTextLength = 10000
+	MinPasswordLength   = 8
+	MaxPasswordLength   = 1024
+	OTPLength           = 6
+)
+
+// emailPattern accepts the addresses people use: a dot-atom local part and a
+// domain of at least two labels ending in an alphabetic TLD.
+var emailPattern = regexp.MustCompile(`^[A-Za-z0-9!#$%&'*+/=?^_` + "`" + `{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_` + "`" + `{|}~-]+)*@([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$`)
+
+// uuidPattern matches a canonical lower- or upper-case UUID.
+var uuidPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+
+// NormalizeEmail trims an address and lower-cases it, so "Ann@X.org" and
+// "ann@x.org" are one account.
+func NormalizeEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+
+// ValidateEmail returns a message when s (already normalised) is not a valid
+// address, or "".
+func ValidateEmail(s string) string {
+	if s == "" {
+		return MsgBlank
+	}
+	at := strings.LastIndexByte(s, '@')
+	if len(s) > MaxEmailLength || at < 1 || at > 64 || !emailPattern.MatchString(s) {
+		return MsgInvalidEmail
+	}
+	return ""
+}
+
+// ValidateName returns a message when a trimmed person's name is empty or
+// longer than MaxNameLength, or "".
+func ValidateName(s string) string { return validateLength(s, 1, MaxNameLength) }
+
+// ValidateRecordName checks a record's patient_name or doctor.
+func ValidateRecordName(s string) string { return validateLength(s, 1, MaxRecordNameLength) }
+
+// ValidateRecordText checks a record's diagnosis or treatment.
+func ValidateRecordText(s string) string { return validateLength(s, 0, MaxRecordTextLength) }
+
+func validateLength(s string, min, max int) string {
+	n := utf8.RuneCountInString(s)
+	switch {
+	case n < min && n == 0:
+		return MsgBlank
+	case n > max:
+		return "Ensure this field has no more than " + itoa(max) + " characters."
+	}
+	return ""
+}
+
+// ValidateDateOfBirth returns a message when d lies after today.
+func ValidateDateOfBirth(d, today Date) string {
+	if d.After(today) {
+		return MsgBirthInFuture
+	}
+	return ""
+}
+
+// ValidateTreatmentDate returns a message unless d is strictly after today.
+func ValidateTreatmentDate(d, today Date) string {
+	if !d.After(today) {
+		return MsgTreatmentFuture
+	}
+	return ""
+}
+
+// ValidUUID reports whether s is a canonical UUID string.
+func ValidUUID(s string) bool { return uuidPattern.MatchString(s) }
+
+// ValidateOTPCode returns a message unless s is exactly six digits.
+func ValidateOTPCode(s string) string {
+	if len(s) != OTPLength {
+		return MsgInvalidCode
+	}
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return MsgInvalidCode
+		}
+	}
+	return ""
+}
+
+func itoa(n int) string {
+	if n == 0 {
+		return "0"
+	}
+	var b [20]byte
+	i := len(b)
+	for n > 0 {
+		i--
+		b[i] = byte('0' + n%10)
+		n /= 10
+	}
+	return string(b[i:])
+}

@@ -1,0 +1,31 @@
+package model
+
+import "time"
+
+// User is an account as the API shows it. It never carries a password hash.
+type User struct {
+	ID        string    `json:"id"`
+	Email     string    `json:"email"`
+	FirstName string    `json:"first_name"`
+	LastName  string    `json:"last_name"`
+	IsStaff   bool      `json:"is_staff"`
+	IsActive  bool      `json:"is_active"`
+	Created   time.Time `json:"created"`
+	Updated   time.Time `json:"updated"`
+}
+
+// FullName returns "First Last".
+func (u User) FullName() string {
+	if u.LastName == "" {
+		return u.FirstName
+	}
+	return u.FirstName + " " + u.LastName
+}
+
+// Role names the user's role for display.
+func (u User) Role() string {
+	if u.IsStaff {
+		return "staff"
+	}
+	return "patient"
+}

@@ -1,0 +1,46 @@
+package server
+
+import (
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/anavara/anavara/db"
+	"github.com/anavara/anavara/model"
+)
+
+// listAuditEvents lists the audit trail to staff, newest first.
+func (s *Server) listAuditEvents(c *fiber.Ctx) error {
+	var errs model.FieldErrors
+	p := parsePage(c, &errs)
+	f := db.AuditFilter{ActorID: c.Query("actor_id"), EntityID: c.Query("entity_id"), Action: c.Query("action"), Limit: p.size, Offset: p.offset()}
+	if f.ActorID != "" && !model.ValidUUID(f.ActorID) {
+		errs.Add("actor_id", model.MsgInvalidUUID)
+	}
+	if f.EntityID != "" && !model.ValidUUID(f.EntityID) {
+		errs.Add("entity_id", model.MsgInvalidUUID)
+	}
+	if since := c.Query("since"); since != "" {
+		t, err := time.Parse(time.RFC3339, since)
+		if err != nil {
+			d, derr := model.ParseDate(since)
+			if derr != nil {
+				errs.Add("since", "Enter an RFC 3339 date-time or a YYYY-MM-DD date.")
+			}
+			t = time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, time.UTC)
+		}
+		f.Since = &t
+	}
+	if err := errs.Err(); err != nil {
+		return err
+	}
+	events, count, err := s.db.Read().ListAudit(c.UserContext(), f)
+	if err != nil {
+		return err
+	}
+	page, err := newPage(c, p, events, count)
+	if err != nil {
+		return err
+	}
+	return c.JSON(page)
+}

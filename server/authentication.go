@@ -1,0 +1,465 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"math/big"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/google/uuid"
+
+	"github.com/anavara/anavara/db"
+	"github.com/anavara/anavara/mail"
+	"github.com/anavara/anavara/model"
+	"github.com/anavara/anavara/password"
+)
+
+// Messages of the authentication module.
+const (
+	msgSignup          = "Signup successful"
+	msgLogin           = "Login successful"
+	msgResetSent       = "If an account exists for that email, a reset code has been sent."
+	msgPasswordChanged = "Password changed successfully"
+	msgWrongPassword   = "Your old password was entered incorrectly. Please enter it again."
+)
+
+// signup creates a patient account and signs it in.
+func (s *Server) signup(c *fiber.Ctx) error {
+	in, err := parseInput(c)
+	if err != nil {
+		return err
+	}
+	first, _ := in.trimmed("first_name", true)
+	last, _ := in.trimmed("last_name", true)
+	email, hasEmail := in.str("email", true)
+	pw, hasPW := in.str("password", true)
+	email = model.NormalizeEmail(email)
+	if !in.errs.Has("first_name") {
+		in.check("first_name", model.ValidateName(first))
+	}
+	if !in.errs.Has("last_name") {
+		in.check("last_name", model.ValidateName(last))
+	}
+	if hasEmail {
+		in.check("email", model.ValidateEmail(email))
+	}
+	if hasPW {
+		in.errs.AddAll("password", model.ValidatePassword(pw, model.PasswordOwner{Email: email, FirstName: first, LastName: last}))
+	}
+	if err := in.err(); err != nil {
+		return err
+	}
+	if ok, retry := s.signupLimiter.Allow(c.IP()); !ok {
+		return tooManyRequests(retry)
+	}
+	u, err := s.newUser(email, first, last, pw, false)
+	if err != nil {
+		return err
+	}
+	var pair model.TokenPair
+	err = s.db.Write(c.UserContext(), func(q *db.Queries) error {
+		if err := q.CreateUser(c.UserContext(), u); err != nil {
+			return err
+		}
+		if err := q.InsertAudit(c.UserContext(), s.auditEvent(c, u.ID, model.ActionSignup, model.EntityUser, u.ID)); err != nil {
+			return err
+		}
+		pair, err = s.tokens.pair(c.UserContext(), q, u, "")
+		return err
+	})
+	if errors.Is(err, db.ErrConflict) {
+		return emailTaken()
+	}
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(model.AuthResponse{
+		AccessToken: pair.AccessToken, RefreshToken: pair.RefreshToken, User: u.User, Message: msgSignup,
+	})
+}
+
+func emailTaken() *apiError {
+	e := fieldError("email", model.MsgEmailTaken)
+	e.status = fiber.StatusConflict
+	return e
+}
+
+// newUser builds an active user row with a hashed password.
+func (s *Server) newUser(email, first, last, pw string, staff bool) (db.UserRow, error) {
+	hash, err := password.Hash(pw, s.cfg.PasswordParams)
+	if err != nil {
+		return db.UserRow{}, err
+	}
+	now := s.now()
+	return db.UserRow{
+		User: model.User{
+			ID: uuid.NewString(), Email: email, FirstName: first, LastName: last,
+			IsStaff: staff, IsActive: true, Created: now, Updated: now,
+		},
+		PasswordHash: hash,
+	}, nil
+}
+
+// login exchanges an email and password for a token pair. Every failure
+// looks the same and costs about the same, so it reveals no accounts.
+func (s *Server) login(c *fiber.Ctx) error {
+	in, err := parseInput(c)
+	if err != nil {
+		return err
+	}
+	email, hasEmail := in.str("email", true)
+	pw, _ := in.str("password", true)
+	email = model.NormalizeEmail(email)
+	if hasEmail {
+		in.check("email", model.ValidateEmail(email))
+	}
+	if err := in.err(); err != nil {
+		return err
+	}
+	if ok, retry := s.loginLimiter.Allow(c.IP() + "|" + email); !ok {
+		return tooManyRequests(retry)
+	}
+	ctx := c.UserContext()
+	u, err := s.db.Read().UserByEmail(ctx, email)
+	if errors.Is(err, db.ErrNotFound) {
+		_, _ = password.Verify(pw, s.dummyHash)
+		return s.failedLogin(c, "")
+	}
+	if err != nil {
+		return err
+	}
+	ok, err := password.Verify(pw, u.PasswordHash)
+	if err != nil {
+		return fmt.Errorf("verify password of user %s: %w", u.ID, err)
+	}
+	if !ok || !u.IsActive {
+		return s.failedLogin(c, u.ID)
+	}
+	var pair model.TokenPair
+	err = s.db.Write(ctx, func(q *db.Queries) error {
+		if err := q.InsertAudit(ctx, s.auditEvent(c, u.ID, model.ActionLogin, model.EntityUser, u.ID)); err != nil {
+			return err
+		}
+		pair, err = s.tokens.pair(ctx, q, u, "")
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return c.JSON(model.AuthResponse{AccessToken: pair.AccessToken, RefreshToken: pair.RefreshToken, User: u.User, Message: msgLogin})
+}
+
+// failedLogin audits the failure (naming the account when there is one) and
+// answers 401.
+func (s *Server) failedLogin(c *fiber.Ctx, userID string) error {
+	err := s.db.Write(c.UserContext(), func(q *db.Queries) error {
+		return q.InsertAudit(c.UserContext(), s.auditEvent(c, "", model.ActionLoginFailed, model.EntityUser, userID))
+	})
+	if err != nil {
+		return err
+	}
+	return errBadLogin
+}
+
+// refreshToken rotates a refresh token. A token that was already rotated is
+// evidence of theft: its whole family is revoked.
+func (s *Server) refreshToken(c *fiber.Ctx) error {
+	in, err := parseInput(c)
+	if err != nil {
+		return err
+	}
+	token, _ := in.str("refresh_token", true)
+	if err := in.err(); err != nil {
+		return err
+	}
+	if ok, retry := s.refreshLimiter.Allow(c.IP()); !ok {
+		return tooManyRequests(retry)
+	}
+	ctx := c.UserContext()
+	now := s.now()
+	var pair model.TokenPair
+	var reused bool
+	err = s.db.Write(ctx, func(q *db.Queries) error {
+		t, err := q.RefreshTokenByHash(ctx, hashRefreshToken(token))
+		if err != nil {
+			return err
+		}
+		if t.RevokedAt != nil || !now.Before(t.ExpiresAt) {
+			return errBadRefresh
+		}
+		if t.UsedAt != nil {
+			reused = true
+			if err := q.RevokeRefreshFamily(ctx, t.FamilyID, now); err != nil {
+				return err
+			}
+			return q.InsertAudit(ctx, s.auditEvent(c, t.UserID, model.ActionTokenReuse, model.EntityUser, t.UserID))
+		}
+		u, err := q.UserByID(ctx, t.UserID)
+		if err != nil {
+			return err
+		}
+		if !u.IsActive {
+			return errBadRefresh
+		}
+		if err := q.MarkRefreshTokenUsed(ctx, t.ID, now); err != nil {
+			return err
+		}
+		pair, err = s.tokens.pair(ctx, q, u, t.FamilyID)
+		return err
+	})
+	switch {
+	case reused:
+		return errBadRefresh
+	case errors.Is(err, db.ErrNotFound), errors.Is(err, db.ErrConflict):
+		return errBadRefresh
+	case err != nil:
+		return err
+	}
+	return c.JSON(pair)
+}
+
+// logout revokes the refresh token and every token rotated from the same
+// sign-in. Unknown tokens are accepted silently: there is nothing to revoke.
+func (s *Server) logout(c *fiber.Ctx) error {
+	in, err := parseInput(c)
+	if err != nil {
+		return err
+	}
+	token, _ := in.str("refresh_token", true)
+	if err := in.err(); err != nil {
+		return err
+	}
+	ctx := c.UserContext()
+	err = s.db.Write(ctx, func(q *db.Queries) error {
+		t, err := q.RefreshTokenByHash(ctx, hashRefreshToken(token))
+		if err != nil {
+			return err
+		}
+		if t.RevokedAt != nil {
+			return nil
+		}
+		if err := q.RevokeRefreshFamily(ctx, t.FamilyID, s.now()); err != nil {
+			return err
+		}
+		return q.InsertAudit(ctx, s.auditEvent(c, t.UserID, model.ActionLogout, model.EntityUser, t.UserID))
+	})
+	if err != nil && !errors.Is(err, db.ErrNotFound) {
+		return err
+	}
+	return c.SendStatus(fiber.StatusNoContent)
+}
+
+// forgotPassword emails a one-time reset code. The answer is the same
+// whether or not the account exists.
+func (s *Server) forgotPassword(c *fiber.Ctx) error {
+	in, err := parseInput(c)
+	if err != nil {
+		return err
+	}
+	email, ok := in.str("email", true)
+	email = model.NormalizeEmail(email)
+	if ok {
+		in.check("email", model.ValidateEmail(email))
+	}
+	if err := in.err(); err != nil {
+		return err
+	}
+	if ok, retry := s.forgotIPLimiter.Allow(c.IP()); !ok {
+		return tooManyRequests(retry)
+	}
+	if ok, retry := s.forgotEmailLimiter.Allow(email); !ok {
+		return tooManyRequests(retry)
+	}
+	ctx := c.UserContext()
+	u, err := s.db.Read().UserByEmail(ctx, email)
+	if err != nil && !errors.Is(err, db.ErrNotFound) {
+		return err
+	}
+	if err == nil && u.IsActive {
+		code, err := newOTPCode()
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		err = s.db.Write(ctx, func(q *db.Queries) error {
+			if err := q.CreateOTP(ctx, db.OTPCode{
+				ID: uuid.NewString(), UserID: u.ID, Hash: s.otp.hash(u.ID, code), Created: now, ExpiresAt: now.Add(s.cfg.OTPTTL),
+			}); err != nil {
+				return err
+			}
+			return q.InsertAudit(ctx, s.auditEvent(c, "", model.ActionResetRequested, model.EntityUser, u.ID))
+		})
+		if err != nil {
+			return err
+		}
+		s.sendResetCode(u.Email, u.FirstName, code)
+	}
+	return c.JSON(fiber.Map{"message": msgResetSent})
+}
+
+// sendResetCode mails the code in the background, so the response time does
+// not tell whether an account exists.
+func (s *Server) sendResetCode(to, name, code string) {
+	minutes := int(s.cfg.OTPTTL / time.Minute)
+	msg := mail.Message{
+		To:      to,
+		Subject: "Your Anavara password reset code",
+		Body: fmt.Sprintf("Hello %s,\n\nYour password reset code is %s. It expires in %d minutes and works once.\n\n"+
+			"If you did not ask to reset your password, ignore this email: your password stays as it is.\n", name, code, minutes),
+	}
+	s.background.Add(1)
+	go func() {
+		defer s.background.Done()
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := s.mailer.Send(ctx, msg); err != nil {
+			s.cfg.Logger.Error("sending password reset email failed", "error", err)
+		}
+	}()
+}
+
+// newOTPCode returns six uniformly random digits.
+func newOTPCode() (string, error) {
+	n, err := rand.Int(rand.Reader, big.NewInt(1_000_000))
+	if err != nil {
+		return "", fmt.Errorf("reset code: %w", err)
+	}
+	return fmt.Sprintf("%06d", n.Int64()), nil
+}
+
+// resetPassword sets a new password with an emailed code. Success signs the
+// account out everywhere.
+func (s *Server) resetPassword(c *fiber.Ctx) error {
+	in, err := parseInput(c)
+	if err != nil {
+		return err
+	}
+	email, hasEmail := in.str("email", true)
+	code, hasCode := in.str("otp_code", true)
+	pw, hasPW := in.str("password", true)
+	email = model.NormalizeEmail(email)
+	if hasEmail {
+		in.check("email", model.ValidateEmail(email))
+	}
+	if hasPW {
+		// The owner-similarity rule needs the account; it is checked below.
+		in.errs.AddAll("password", model.ValidatePassword(pw, model.PasswordOwner{Email: email}))
+	}
+	if err := in.err(); err != nil {
+		return err
+	}
+	if hasCode && model.ValidateOTPCode(code) != "" {
+		return errBadCode
+	}
+	if ok, retry := s.resetLimiter.Allow(email); !ok {
+		return tooManyRequests(retry)
+	}
+	ctx := c.UserContext()
+	u, err := s.db.Read().UserByEmail(ctx, email)
+	if errors.Is(err, db.ErrNotFound) {
+		return errBadCode
+	}
+	if err != nil {
+		return err
+	}
+	if !u.IsActive {
+		return errBadCode
+	}
+	if msgs := model.ValidatePassword(pw, model.PasswordOwner{Email: u.Email, FirstName: u.FirstName, LastName: u.LastName}); len(msgs) > 0 {
+		var fe model.FieldErrors
+		fe.AddAll("password", msgs)
+		return &apiError{status: fiber.StatusBadRequest, fields: &fe}
+	}
+	hash, err := password.Hash(pw, s.cfg.PasswordParams)
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	var wrong bool
+	err = s.db.Write(ctx, func(q *db.Queries) error {
+		otp, err := q.ActiveOTP(ctx, u.ID, now, maxOTPAttempts)
+		if err != nil {
+			return err
+		}
+		if subtle.ConstantTimeCompare(otp.Hash, s.otp.hash(u.ID, code)) != 1 {
+			wrong = true
+			return q.CountOTPAttempt(ctx, otp.ID)
+		}
+		if err := q.UseOTP(ctx, otp.ID, now); err != nil {
+			return err
+		}
+		if err := q.SetPassword(ctx, u.ID, hash, now); err != nil {
+			return err
+		}
+		if err := q.RevokeUserRefreshTokens(ctx, u.ID, now); err != nil {
+			return err
+		}
+		return q.InsertAudit(ctx, s.auditEvent(c, u.ID, model.ActionPasswordReset, model.EntityUser, u.ID))
+	})
+	switch {
+	case wrong, errors.Is(err, db.ErrNotFound), errors.Is(err, db.ErrConflict):
+		return errBadCode
+	case err != nil:
+		return err
+	}
+	return c.JSON(fiber.Map{"message": msgPasswordChanged})
+}
+
+// changePassword replaces the caller's password, signs out every other
+// session and returns a fresh token pair for this one.
+func (s *Server) changePassword(c *fiber.Ctx) error {
+	in, err := parseInput(c)
+	if err != nil {
+		return err
+	}
+	me := currentUser(c)
+	current, hasCurrent := in.str("current_password", true)
+	next, hasNext := in.str("new_password", true)
+	if hasNext {
+		in.errs.AddAll("new_password", model.ValidatePassword(next, model.PasswordOwner{Email: me.Email, FirstName: me.FirstName, LastName: me.LastName}))
+	}
+	if err := in.err(); err != nil {
+		return err
+	}
+	if hasCurrent {
+		ok, err := password.Verify(current, me.PasswordHash)
+		if err != nil {
+			return fmt.Errorf("verify password of user %s: %w", me.ID, err)
+		}
+		if !ok {
+			return fieldError("current_password", msgWrongPassword)
+		}
+	}
+	hash, err := password.Hash(next, s.cfg.PasswordParams)
+	if err != nil {
+		return err
+	}
+	ctx := c.UserContext()
+	now := s.now()
+	var pair model.TokenPair
+	err = s.db.Write(ctx, func(q *db.Queries) error {
+		if err := q.SetPassword(ctx, me.ID, hash, now); err != nil {
+			return err
+		}
+		if err := q.RevokeUserRefreshTokens(ctx, me.ID, now); err != nil {
+			return err
+		}
+		if err := q.InsertAudit(ctx, s.auditEvent(c, me.ID, model.ActionPasswordChange, model.EntityUser, me.ID)); err != nil {
+			return err
+		}
+		u, err := q.UserByID(ctx, me.ID)
+		if err != nil {
+			return err
+		}
+		pair, err = s.tokens.pair(ctx, q, u, "")
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"message": msgPasswordChanged, "access_token": pair.AccessToken, "refresh_token": pair.RefreshToken})
+}

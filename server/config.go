@@ -1,0 +1,84 @@
+package server
+
+import (
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/anavara/anavara/password"
+	"github.com/anavara/anavara/ratelimit"
+)
+
+// Config holds everything the API server needs besides its store and mailer.
+type Config struct {
+	// JWTSecret signs access tokens and keys the one-time-code hashes; at
+	// least 32 bytes.
+	JWTSecret []byte
+	// AccessTTL, RefreshTTL and OTPTTL are token and code lifetimes.
+	AccessTTL  time.Duration
+	RefreshTTL time.Duration
+	OTPTTL     time.Duration
+	// PasswordParams are the argon2id costs for new hashes.
+	PasswordParams password.Params
+	// Limits rate-limit the authentication endpoints.
+	Limits Limits
+	// ServiceToken authorises trusted internal callers (the SSH front end)
+	// at /api/auth/ssh-login; empty disables that endpoint.
+	ServiceToken string
+	// Now is the clock; tests move it.
+	Now func() time.Time
+	// Logger receives request and error logs. It never sees secrets.
+	Logger *slog.Logger
+}
+
+// Limits are the rate-limit rules of the authentication endpoints.
+type Limits struct {
+	LoginPerIPAndEmail ratelimit.Rule
+	SignupPerIP        ratelimit.Rule
+	ForgotPerEmail     ratelimit.Rule
+	ForgotPerIP        ratelimit.Rule
+	ResetPerEmail      ratelimit.Rule
+	RefreshPerIP       ratelimit.Rule
+}
+
+// DefaultLimits are the production rate limits.
+var DefaultLimits = Limits{
+	LoginPerIPAndEmail: ratelimit.Rule{Limit: 10, Window: time.Minute},
+	SignupPerIP:        ratelimit.Rule{Limit: 20, Window: time.Hour},
+	ForgotPerEmail:     ratelimit.Rule{Limit: 3, Window: 15 * time.Minute},
+	ForgotPerIP:        ratelimit.Rule{Limit: 20, Window: 15 * time.Minute},
+	ResetPerEmail:      ratelimit.Rule{Limit: 10, Window: 15 * time.Minute},
+	RefreshPerIP:       ratelimit.Rule{Limit: 120, Window: time.Minute},
+}
+
+// maxOTPAttempts is how many wrong guesses void a reset code.
+const maxOTPAttempts = 5
+
+// withDefaults fills unset fields and checks the rest.
+func (c Config) withDefaults() (Config, error) {
+	if len(c.JWTSecret) < 32 {
+		return c, errors.New("server config: JWT secret must be at least 32 bytes")
+	}
+	if c.AccessTTL <= 0 {
+		c.AccessTTL = 15 * time.Minute
+	}
+	if c.RefreshTTL <= 0 {
+		c.RefreshTTL = 7 * 24 * time.Hour
+	}
+	if c.OTPTTL <= 0 {
+		c.OTPTTL = 5 * time.Minute
+	}
+	if c.PasswordParams == (password.Params{}) {
+		c.PasswordParams = password.DefaultParams
+	}
+	if c.Limits == (Limits{}) {
+		c.Limits = DefaultLimits
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return c, nil
+}

@@ -1,0 +1,242 @@
+package server
+
+import (
+	"errors"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/google/uuid"
+
+	"github.com/anavara/anavara/db"
+	"github.com/anavara/anavara/model"
+)
+
+// today is the current UTC calendar date, against which record dates are
+// checked.
+func (s *Server) today() model.Date { return model.DateOf(s.now()) }
+
+// listRecords lists the records the caller may see, filtered, ordered and
+// paginated.
+func (s *Server) listRecords(c *fiber.Ctx) error {
+	me := currentUser(c)
+	var errs model.FieldErrors
+	p := parsePage(c, &errs)
+	f := db.RecordFilter{
+		Search:   strings.TrimSpace(c.Query("search")),
+		Doctor:   strings.TrimSpace(c.Query("doctor")),
+		Ordering: c.Query("ordering"),
+		Limit:    p.size,
+		Offset:   p.offset(),
+	}
+	if f.Ordering != "" && !model.ValidRecordOrdering(f.Ordering) {
+		errs.Add("ordering", model.MsgInvalidOrdering)
+	}
+	f.TreatedAfter = queryDate(c, "date_of_treatment_after", &errs)
+	f.TreatedBefore = queryDate(c, "date_of_treatment_before", &errs)
+	userID := c.Query("user_id")
+	if userID != "" && !model.ValidUUID(userID) {
+		errs.Add("user_id", model.MsgInvalidUUID)
+	}
+	if err := errs.Err(); err != nil {
+		return err
+	}
+	f.UserID = userID
+	if !me.IsStaff {
+		if userID != "" && userID != me.ID {
+			// Another patient's records: for this caller, there are none.
+			page, err := newPage(c, p, []model.MedicalRecord{}, 0)
+			if err != nil {
+				return err
+			}
+			return c.JSON(page)
+		}
+		f.UserID = me.ID
+	}
+	records, count, err := s.db.Read().ListRecords(c.UserContext(), f)
+	if err != nil {
+		return err
+	}
+	page, err := newPage(c, p, records, count)
+	if err != nil {
+		return err
+	}
+	return c.JSON(page)
+}
+
+// queryDate reads an optional YYYY-MM-DD query parameter.
+func queryDate(c *fiber.Ctx, name string, errs *model.FieldErrors) *model.Date {
+	v := c.Query(name)
+	if v == "" {
+		return nil
+	}
+	d, err := model.ParseDate(v)
+	if err != nil {
+		errs.Add(name, model.MsgDateFormat)
+		return nil
+	}
+	return &d
+}
+
+// createRecord adds a record to the caller's account or, for staff, to the
+// account named by user_id.
+func (s *Server) createRecord(c *fiber.Ctx) error {
+	in, err := parseInput(c)
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	r := model.MedicalRecord{ID: uuid.NewString(), UserID: currentUser(c).ID, Created: now, Updated: now}
+	if err := s.readRecord(c, in, &r, true, nil); err != nil {
+		return err
+	}
+	ctx := c.UserContext()
+	err = s.db.Write(ctx, func(q *db.Queries) error {
+		if err := q.CreateRecord(ctx, r); err != nil {
+			return err
+		}
+		return q.InsertAudit(ctx, s.auditEvent(c, currentUser(c).ID, model.ActionRecordCreate, model.EntityRecord, r.ID))
+	})
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(r)
+}
+
+// readRecord applies the writable fields of in to r and validates them.
+// With full, the required fields must all be present (create, PUT);
+// otherwise any subset may be (PATCH). before is the stored record when
+// updating, so rules that apply only to changes can tell what changed.
+func (s *Server) readRecord(c *fiber.Ctx, in *input, r *model.MedicalRecord, full bool, before *model.MedicalRecord) error {
+	me := currentUser(c)
+	today := s.today()
+
+	if v, ok := in.trimmed("user_id", false); ok && v != r.UserID {
+		switch {
+		case !me.IsStaff:
+			return newError(fiber.StatusForbidden, model.MsgOwnerChange)
+		case !model.ValidUUID(v):
+			in.errs.Add("user_id", model.MsgUnknownUser)
+		default:
+			if _, err := s.db.Read().UserByID(c.UserContext(), v); errors.Is(err, db.ErrNotFound) {
+				in.errs.Add("user_id", model.MsgUnknownUser)
+			} else if err != nil {
+				return err
+			}
+			r.UserID = v
+		}
+	}
+	if v, ok := in.trimmed("patient_name", full); ok {
+		in.check("patient_name", model.ValidateRecordName(v))
+		r.PatientName = v
+	}
+	if v, ok := in.date("date_of_birth", full); ok {
+		in.check("date_of_birth", model.ValidateDateOfBirth(v, today))
+		r.DateOfBirth = v
+	}
+	if v, ok := in.str("diagnosis", false); ok {
+		in.check("diagnosis", model.ValidateRecordText(v))
+		r.Diagnosis = v
+	}
+	if v, ok := in.str("treatment", false); ok {
+		in.check("treatment", model.ValidateRecordText(v))
+		r.Treatment = v
+	}
+	if v, ok := in.date("date_of_treatment", full); ok {
+		if before == nil || v != before.DateOfTreatment {
+			in.check("date_of_treatment", model.ValidateTreatmentDate(v, today))
+		}
+		r.DateOfTreatment = v
+	}
+	if v, ok := in.trimmed("doctor", full); ok {
+		in.check("doctor", model.ValidateRecordName(v))
+		r.Doctor = v
+	}
+	return in.err()
+}
+
+// findRecord loads the record in the path if the caller may see it; any
+// other record, existing or not, is 404.
+func (s *Server) findRecord(c *fiber.Ctx) (model.MedicalRecord, error) {
+	id := c.Params("id")
+	if !model.ValidUUID(id) {
+		return model.MedicalRecord{}, errNotFound
+	}
+	r, err := s.db.Read().RecordByID(c.UserContext(), strings.ToLower(id))
+	if err != nil {
+		return r, err
+	}
+	if me := currentUser(c); !me.IsStaff && r.UserID != me.ID {
+		return model.MedicalRecord{}, errNotFound
+	}
+	return r, nil
+}
+
+// getRecord returns one record and audits the read.
+func (s *Server) getRecord(c *fiber.Ctx) error {
+	r, err := s.findRecord(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.UserContext()
+	err = s.db.Write(ctx, func(q *db.Queries) error {
+		return q.InsertAudit(ctx, s.auditEvent(c, currentUser(c).ID, model.ActionRecordRead, model.EntityRecord, r.ID))
+	})
+	if err != nil {
+		return err
+	}
+	return c.JSON(r)
+}
+
+func (s *Server) putRecord(c *fiber.Ctx) error   { return s.updateRecord(c, true) }
+func (s *Server) patchRecord(c *fiber.Ctx) error { return s.updateRecord(c, false) }
+
+// updateRecord replaces (full) or patches a record.
+func (s *Server) updateRecord(c *fiber.Ctx, full bool) error {
+	before, err := s.findRecord(c)
+	if err != nil {
+		return err
+	}
+	in, err := parseInput(c)
+	if err != nil {
+		return err
+	}
+	r := before
+	if full {
+		// PUT replaces the optional texts too: omitting one clears it.
+		r.Diagnosis, r.Treatment = "", ""
+	}
+	if err := s.readRecord(c, in, &r, full, &before); err != nil {
+		return err
+	}
+	r.Updated = s.now()
+	ctx := c.UserContext()
+	err = s.db.Write(ctx, func(q *db.Queries) error {
+		if err := q.UpdateRecord(ctx, r); err != nil {
+			return err
+		}
+		return q.InsertAudit(ctx, s.auditEvent(c, currentUser(c).ID, model.ActionRecordUpdate, model.EntityRecord, r.ID))
+	})
+	if err != nil {
+		return err
+	}
+	return c.JSON(r)
+}
+
+// deleteRecord removes a record.
+func (s *Server) deleteRecord(c *fiber.Ctx) error {
+	r, err := s.findRecord(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.UserContext()
+	err = s.db.Write(ctx, func(q *db.Queries) error {
+		if err := q.DeleteRecord(ctx, r.ID); err != nil {
+			return err
+		}
+		return q.InsertAudit(ctx, s.auditEvent(c, currentUser(c).ID, model.ActionRecordDelete, model.EntityRecord, r.ID))
+	})
+	if err != nil {
+		return err
+	}
+	return c.SendStatus(fiber.StatusNoContent)
+}

@@ -1,0 +1,150 @@
+// Package server is Anavara's HTTP API: users, authentication and medical
+// records over JSON, built on Fiber. Handlers are grouped by module, one file
+// each; errors become responses in one place (errors.go).
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/recover"
+
+	"github.com/anavara/anavara/db"
+	"github.com/anavara/anavara/mail"
+	"github.com/anavara/anavara/password"
+	"github.com/anavara/anavara/ratelimit"
+)
+
+// BodyLimit is the largest request body accepted.
+const BodyLimit = 1 << 20
+
+// Server is the API: its Fiber app and the dependencies handlers use.
+type Server struct {
+	cfg    Config
+	db     *db.DB
+	mailer mail.Mailer
+	app    *fiber.App
+	tokens *tokenIssuer
+	otp    otpHasher
+
+	// dummyHash is verified against for unknown emails, so a failed login
+	// costs the same whether or not the account exists.
+	dummyHash string
+
+	loginLimiter       *ratelimit.Limiter
+	signupLimiter      *ratelimit.Limiter
+	forgotEmailLimiter *ratelimit.Limiter
+	forgotIPLimiter    *ratelimit.Limiter
+	resetLimiter       *ratelimit.Limiter
+	refreshLimiter     *ratelimit.Limiter
+
+	// background tracks work that outlives a request (sending email), so
+	// Shutdown can wait for it.
+	background sync.WaitGroup
+}
+
+// New builds the API server on store, sending email through mailer.
+func New(cfg Config, store *db.DB, mailer mail.Mailer) (*Server, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	dummy, err := password.Hash("anavara-dummy-password", cfg.PasswordParams)
+	if err != nil {
+		return nil, fmt.Errorf("dummy hash: %w", err)
+	}
+	s := &Server{
+		cfg:       cfg,
+		db:        store,
+		mailer:    mailer,
+		tokens:    &tokenIssuer{secret: cfg.JWTSecret, accessTTL: cfg.AccessTTL, refreshTTL: cfg.RefreshTTL, now: cfg.Now},
+		otp:       newOTPHasher(cfg.JWTSecret),
+		dummyHash: dummy,
+
+		loginLimiter:       ratelimit.New(cfg.Limits.LoginPerIPAndEmail, cfg.Now),
+		signupLimiter:      ratelimit.New(cfg.Limits.SignupPerIP, cfg.Now),
+		forgotEmailLimiter: ratelimit.New(cfg.Limits.ForgotPerEmail, cfg.Now),
+		forgotIPLimiter:    ratelimit.New(cfg.Limits.ForgotPerIP, cfg.Now),
+		resetLimiter:       ratelimit.New(cfg.Limits.ResetPerEmail, cfg.Now),
+		refreshLimiter:     ratelimit.New(cfg.Limits.RefreshPerIP, cfg.Now),
+	}
+	s.app = fiber.New(fiber.Config{
+		AppName:               "anavara",
+		BodyLimit:             BodyLimit,
+		ErrorHandler:          s.handleError,
+		DisableStartupMessage: true,
+		ReadTimeout:           30 * time.Second,
+		WriteTimeout:          30 * time.Second,
+		IdleTimeout:           120 * time.Second,
+		JSONEncoder:           json.Marshal,
+		JSONDecoder:           json.Unmarshal,
+	})
+	s.routes()
+	return s, nil
+}
+
+// App returns the Fiber app, for tests (app.Test) and embedding.
+func (s *Server) App() *fiber.App { return s.app }
+
+// Serve answers requests on ln until Shutdown.
+func (s *Server) Serve(ln net.Listener) error { return s.app.Listener(ln) }
+
+// Shutdown stops accepting connections, waits for in-flight requests and
+// background work until ctx ends.
+func (s *Server) Shutdown(ctx context.Context) error {
+	err := s.app.ShutdownWithContext(ctx)
+	done := make(chan struct{})
+	go func() { s.background.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		if err == nil {
+			err = ctx.Err()
+		}
+	}
+	return err
+}
+
+func (s *Server) routes() {
+	app := s.app
+	app.Use(recover.New())
+	app.Use(requestIDMiddleware)
+	app.Use(securityHeaders)
+
+	app.Get("/healthz", s.health)
+	s.docsRoutes(app)
+
+	api := app.Group("/api")
+
+	auth := api.Group("/auth")
+	auth.Post("/signup", s.signup)
+	auth.Post("/login", s.login)
+	auth.Post("/token/refresh", s.refreshToken)
+	auth.Post("/logout", s.logout)
+	auth.Post("/forgot-password", s.forgotPassword)
+	auth.Post("/reset-password", s.resetPassword)
+	auth.Post("/change-password", s.authenticate, s.changePassword)
+
+	users := api.Group("/users", s.authenticate)
+	users.Get("/me", s.getMe)
+	users.Patch("/me", s.patchMe)
+	users.Get("/", s.listUsers)
+	users.Post("/", requireStaff, s.createUser)
+	users.Get("/:id", s.getUser)
+	users.Patch("/:id", requireStaff, s.patchUser)
+
+	records := api.Group("/medical-records", s.authenticate)
+	records.Get("/", s.listRecords)
+	records.Post("/", s.createRecord)
+	records.Get("/:id", s.getRecord)
+	records.Put("/:id", s.putRecord)
+	records.Patch("/:id", s.patchRecord)
+	records.Delete("/:id", s.deleteRecord)
+
+	api.Get("/audit-events", s.authenticate, requireStaff, s.listAuditEvents)
+}

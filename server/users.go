@@ -1,0 +1,204 @@
+package server
+
+import (
+	"errors"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/anavara/anavara/db"
+	"github.com/anavara/anavara/model"
+)
+
+// getMe returns the caller's account.
+func (s *Server) getMe(c *fiber.Ctx) error { return c.JSON(currentUser(c).User) }
+
+// patchMe lets anyone change their own names.
+func (s *Server) patchMe(c *fiber.Ctx) error {
+	in, err := parseInput(c)
+	if err != nil {
+		return err
+	}
+	u := currentUser(c).User
+	s.readNames(in, &u)
+	if err := in.err(); err != nil {
+		return err
+	}
+	return s.saveUser(c, u)
+}
+
+// readNames applies first_name and last_name from in, when sent.
+func (s *Server) readNames(in *input, u *model.User) {
+	if v, ok := in.trimmed("first_name", false); ok {
+		in.check("first_name", model.ValidateName(v))
+		u.FirstName = v
+	}
+	if v, ok := in.trimmed("last_name", false); ok {
+		in.check("last_name", model.ValidateName(v))
+		u.LastName = v
+	}
+}
+
+// saveUser stores u with an audit event and answers with it.
+func (s *Server) saveUser(c *fiber.Ctx, u model.User) error {
+	ctx := c.UserContext()
+	u.Updated = s.now()
+	err := s.db.Write(ctx, func(q *db.Queries) error {
+		if err := q.UpdateUser(ctx, u); err != nil {
+			return err
+		}
+		if !u.IsActive {
+			if err := q.RevokeUserRefreshTokens(ctx, u.ID, u.Updated); err != nil {
+				return err
+			}
+		}
+		return q.InsertAudit(ctx, s.auditEvent(c, currentUser(c).ID, model.ActionUserUpdate, model.EntityUser, u.ID))
+	})
+	if err != nil {
+		return err
+	}
+	return c.JSON(u)
+}
+
+// listUsers lists every account to staff and only the caller to others.
+func (s *Server) listUsers(c *fiber.Ctx) error {
+	me := currentUser(c)
+	var errs model.FieldErrors
+	p := parsePage(c, &errs)
+	f := db.UserFilter{Search: c.Query("search"), Limit: p.size, Offset: p.offset()}
+	f.IsStaff = queryBool(c, "is_staff", &errs)
+	f.IsActive = queryBool(c, "is_active", &errs)
+	if err := errs.Err(); err != nil {
+		return err
+	}
+	if !me.IsStaff {
+		f.OnlyID = me.ID
+	}
+	users, count, err := s.db.Read().ListUsers(c.UserContext(), f)
+	if err != nil {
+		return err
+	}
+	page, err := newPage(c, p, users, count)
+	if err != nil {
+		return err
+	}
+	return c.JSON(page)
+}
+
+// queryBool reads an optional true/false query parameter.
+func queryBool(c *fiber.Ctx, name string, errs *model.FieldErrors) *bool {
+	v := c.Query(name)
+	if v == "" {
+		return nil
+	}
+	b, ok := parseBool(v)
+	if !ok {
+		errs.Add(name, model.MsgNotABoolean)
+		return nil
+	}
+	return &b
+}
+
+// createUser lets staff create an account, staff or not.
+func (s *Server) createUser(c *fiber.Ctx) error {
+	in, err := parseInput(c)
+	if err != nil {
+		return err
+	}
+	first, _ := in.trimmed("first_name", true)
+	last, _ := in.trimmed("last_name", true)
+	email, hasEmail := in.str("email", true)
+	pw, hasPW := in.str("password", true)
+	staff, _ := in.boolean("is_staff")
+	email = model.NormalizeEmail(email)
+	if !in.errs.Has("first_name") {
+		in.check("first_name", model.ValidateName(first))
+	}
+	if !in.errs.Has("last_name") {
+		in.check("last_name", model.ValidateName(last))
+	}
+	if hasEmail {
+		in.check("email", model.ValidateEmail(email))
+	}
+	if hasPW {
+		in.errs.AddAll("password", model.ValidatePassword(pw, model.PasswordOwner{Email: email, FirstName: first, LastName: last}))
+	}
+	if err := in.err(); err != nil {
+		return err
+	}
+	u, err := s.newUser(email, first, last, pw, staff)
+	if err != nil {
+		return err
+	}
+	ctx := c.UserContext()
+	err = s.db.Write(ctx, func(q *db.Queries) error {
+		if err := q.CreateUser(ctx, u); err != nil {
+			return err
+		}
+		return q.InsertAudit(ctx, s.auditEvent(c, currentUser(c).ID, model.ActionUserCreate, model.EntityUser, u.ID))
+	})
+	if errors.Is(err, db.ErrConflict) {
+		return emailTaken()
+	}
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(u.User)
+}
+
+// findUser loads the user named in the path, as the caller may see it: staff
+// see everyone, others only themselves, and anything else is 404.
+func (s *Server) findUser(c *fiber.Ctx) (model.User, error) {
+	me := currentUser(c)
+	id := c.Params("id")
+	if !model.ValidUUID(id) {
+		return model.User{}, errNotFound
+	}
+	if !me.IsStaff && id != me.ID {
+		return model.User{}, errNotFound
+	}
+	u, err := s.db.Read().UserByID(c.UserContext(), id)
+	if err != nil {
+		return model.User{}, err
+	}
+	return u.User, nil
+}
+
+// getUser returns one account.
+func (s *Server) getUser(c *fiber.Ctx) error {
+	u, err := s.findUser(c)
+	if err != nil {
+		return err
+	}
+	return c.JSON(u)
+}
+
+// patchUser lets staff change names and the staff and active flags. Staff
+// cannot demote or deactivate themselves, so someone can always administer.
+func (s *Server) patchUser(c *fiber.Ctx) error {
+	u, err := s.findUser(c)
+	if err != nil {
+		return err
+	}
+	in, err := parseInput(c)
+	if err != nil {
+		return err
+	}
+	me := currentUser(c)
+	s.readNames(in, &u)
+	if v, ok := in.boolean("is_staff"); ok {
+		if u.ID == me.ID && !v {
+			in.errs.Add("is_staff", model.MsgSelfDemote)
+		}
+		u.IsStaff = v
+	}
+	if v, ok := in.boolean("is_active"); ok {
+		if u.ID == me.ID && !v {
+			in.errs.Add("is_active", model.MsgSelfDeactivate)
+		}
+		u.IsActive = v
+	}
+	if err := in.err(); err != nil {
+		return err
+	}
+	return s.saveUser(c, u)
+}
