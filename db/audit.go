@@ -59,7 +59,7 @@ func (q *Queries) ListAudit(ctx context.Context, f AuditFilter) ([]model.AuditEv
 		return nil, 0, fmt.Errorf("count audit events: %w", err)
 	}
 	rows, err := q.q.QueryContext(ctx, `SELECT id, at, actor_id, action, entity, entity_id, ip FROM audit_events`+cond+
-		` ORDER BY at DESC, id DESC LIMIT ? OFFSET ?`, append(args, f.Limit, f.Offset)...)
+		` ORDER BY at DESC, rowid DESC LIMIT ? OFFSET ?`, append(args, f.Limit, f.Offset)...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list audit events: %w", err)
 	}

@@ -17,7 +17,3 @@ func (s *Server) health(c *fiber.Ctx) error {
 	}
 	return c.JSON(fiber.Map{"status": "ok"})
 }
-
-// now is the server clock in UTC at the microsecond precision the database
-// stores, so a response shows exactly what a later read returns.
-func (s *Server) now() time.Time { return s.cfg.Now().UTC().Truncate(time.Microsecond) }

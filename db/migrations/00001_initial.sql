@@ -74,7 +74,7 @@ CREATE TABLE audit_events (
     entity_id TEXT,
     ip        TEXT NOT NULL
 );
-CREATE INDEX audit_events_at ON audit_events (at, id);
+CREATE INDEX audit_events_at ON audit_events (at);
 CREATE INDEX audit_events_actor ON audit_events (actor_id, at);
 CREATE INDEX audit_events_entity ON audit_events (entity_id, at);
 CREATE INDEX audit_events_action ON audit_events (action, at);
