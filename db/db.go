@@ -41,6 +41,8 @@ type Options struct {
 type DB struct {
 	writer *sql.DB
 	reader *sql.DB
+	// plainDSN opens a connection that may read and write, for backups.
+	plainDSN string
 }
 
 // Open opens (creating if needed) the database at opts.Path and applies
@@ -102,7 +104,7 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 	reader.SetMaxIdleConns(readers)
 	reader.SetConnMaxIdleTime(0)
 	reader.SetConnMaxLifetime(0)
-	return &DB{writer: writer, reader: reader}, nil
+	return &DB{writer: writer, reader: reader, plainDSN: dsn("")}, nil
 }
 
 // Close closes every connection, checkpointing the WAL into the main file.
@@ -151,9 +153,15 @@ func (d *DB) Write(ctx context.Context, fn func(q *Queries) error) error {
 	return nil
 }
 
-// Backup writes a consistent copy of the live database to path.
+// Backup writes a consistent copy of the live database to path, which must
+// not exist. It reads one snapshot, so writers carry on while it runs.
 func (d *DB) Backup(ctx context.Context, path string) error {
-	if _, err := d.reader.ExecContext(ctx, "VACUUM INTO ?", path); err != nil {
+	conn, err := sql.Open("sqlite3", d.plainDSN)
+	if err != nil {
+		return fmt.Errorf("backup: %w", err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "VACUUM INTO ?", path); err != nil {
 		return fmt.Errorf("backup to %s: %w", path, err)
 	}
 	return nil

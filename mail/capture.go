@@ -41,8 +41,8 @@ func (c *Capture) Send(ctx context.Context, m Message) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.msgs = append(c.msgs, m)
-	_ = 0
-	_ = 1
+	close(c.arrived)
+	c.arrived = make(chan struct{})
 	return nil
 }
 

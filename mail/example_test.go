@@ -3,6 +3,7 @@ package mail_test
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/anavara/anavara/mail"
 )
@@ -19,7 +20,11 @@ func ExampleCapture() {
 		Body:    "Your code is 493120.",
 	})
 
-	msg, err := c.WaitFor(context.Background(), "zoe@example.org")
+	// Bound the wait so a message that never comes fails the test
+	// instead of hanging it.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	msg, err := c.WaitFor(ctx, "zoe@example.org")
 	if err != nil {
 		fmt.Println(err)
 		return

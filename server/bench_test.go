@@ -1,0 +1,421 @@
+package server_test
+
+// Benchmarks of the records API (see BENCHMARKS.md for figures and commands).
+// They only run with -bench: plain `go test` compiles them and runs none of
+// their setup.
+//
+// Each top-level benchmark builds its database once, in a b.TempDir removed
+// when the benchmark ends, and measures its cases as sub-benchmarks, which
+// -count repeats without rebuilding. Requests go straight to the Fiber app's
+// fasthttp handler (server time: routing, middleware, authentication, SQL,
+// JSON), except the app.Test cases, which add Fiber's in-memory connection
+// (net.Pipe, HTTP parsing and writing) for comparison.
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/valyala/fasthttp"
+
+	"github.com/anavara/anavara/db"
+	"github.com/anavara/anavara/mail"
+	"github.com/anavara/anavara/model"
+	"github.com/anavara/anavara/password"
+	"github.com/anavara/anavara/server"
+)
+
+// benchSeed describes a generated database.
+type benchSeed struct {
+	// records is the total number of medical records.
+	records int
+	// others is how many patient accounts share the records not owned by
+	// the benchmarked patient.
+	others int
+	// own is how many records the benchmarked patient owns, spread evenly
+	// through the creation order.
+	own int
+}
+
+// benchAccounts are the accounts a seeded database holds besides the
+// anonymous other patients.
+type benchAccounts struct {
+	patient string // owns seed.own records
+	writer  string // owns nothing; the create benchmark adds records to it
+	staff   string
+}
+
+// benchEmails are the logins of benchAccounts.
+var benchEmails = benchAccounts{
+	patient: "bench-patient@example.com",
+	writer:  "bench-writer@example.com",
+	staff:   "bench-staff@example.com",
+}
+
+// benchRecordBatch is how many records one bulk-load transaction inserts.
+const benchRecordBatch = 25_000
+
+var (
+	benchFirstNames = []string{"Amara", "Bjorn", "Chen", "Dalia", "Emeka", "Fatima", "Goran", "Hana", "Ines", "Jonas",
+		"Kwame", "Lena", "Mateo", "Nadia", "Omar", "Priya", "Quinn", "Rosa", "Sven", "Tomas",
+		"Uma", "Viktor", "Wen", "Ximena", "Yusuf", "Zofia", "Aiko", "Bruno", "Carmen", "Dmitri"}
+	benchLastNames = []string{"Okafor", "Lindqvist", "Wang", "Haddad", "Nwosu", "Rahman", "Petrovic", "Sato", "Ferreira", "Berg",
+		"Mensah", "Kowalski", "Alvarez", "Novak", "Farouk", "Iyer", "Murphy", "Costa", "Eriksen", "Dvorak",
+		"Tanaka", "Moreau", "Schmidt", "Rossi", "Jansen", "Keller", "Brennan", "Silva", "Horvat", "Quispe",
+		"Nakamura", "Adeyemi", "Olsen", "Varga", "Lopez", "Meyer", "Nieminen", "Popescu", "Yilmaz", "Kim"}
+	benchDiagnoses = []string{"Asthma", "Type 2 diabetes", "Hypertension", "Migraine", "Sprained ankle", "Bronchitis",
+		"Otitis media", "Iron-deficiency anaemia", "Gastritis", "Lower back pain", "Eczema", "Tonsillitis",
+		"Urinary tract infection", "Hypothyroidism", "Seasonal allergic rhinitis", "Osteoarthritis of the knee",
+		"Concussion", "Conjunctivitis", "Gout", "Sinusitis", "Plantar fasciitis", "Anxiety disorder",
+		"Influenza", "Fractured wrist", "Psoriasis", "Kidney stones", "Tendinitis", "Vertigo", "Shingles", "Pneumonia"}
+	benchTreatments = []string{
+		"Prescribed medication; review in two weeks.",
+		"Physiotherapy twice a week for six weeks, then reassess.",
+		"Rest, fluids and paracetamol as needed; return if symptoms worsen.",
+		"Referred to specialist; blood tests ordered before the appointment.",
+		"Lifestyle advice given; dosage adjusted and follow-up booked.",
+		"Short course of antibiotics; complete the course even if feeling better.",
+	}
+)
+
+// seedBenchDB fills a freshly migrated store: the three benchAccounts, seed.others
+// other patients and seed.records records, inserted through db.Queries in
+// transactions of benchRecordBatch rows. It logs how long that took.
+func seedBenchDB(b *testing.B, store *db.DB, seed benchSeed) benchAccounts {
+	b.Helper()
+	ctx := context.Background()
+	start := time.Now()
+	// One real argon2id hash of the bench password, shared by every account.
+	hash, err := password.Hash(testPassword, password.DefaultParams)
+	if err != nil {
+		b.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(2026, 3))
+	base := time.Date(2024, 1, 1, 8, 0, 0, 0, time.UTC)
+	user := func(email string, staff bool, at time.Time) db.UserRow {
+		return db.UserRow{User: model.User{ID: uuid.NewString(), Email: email, FirstName: "Bench", LastName: "User",
+			IsStaff: staff, IsActive: true, Created: at, Updated: at}, PasswordHash: hash}
+	}
+	ids := benchAccounts{}
+	others := make([]string, seed.others)
+	err = store.Write(ctx, func(q *db.Queries) error {
+		for _, u := range []struct {
+			id    *string
+			email string
+			staff bool
+		}{{&ids.staff, benchEmails.staff, true}, {&ids.patient, benchEmails.patient, false}, {&ids.writer, benchEmails.writer, false}} {
+			row := user(u.email, u.staff, base)
+			*u.id = row.ID
+			if err := q.CreateUser(ctx, row); err != nil {
+				return err
+			}
+		}
+		for i := range others {
+			row := user(fmt.Sprintf("patient-%05d@example.com", i), false, base.Add(time.Duration(i+1)*time.Second))
+			others[i] = row.ID
+			if err := q.CreateUser(ctx, row); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+
+	stride := seed.records / max(seed.own, 1)
+	record := func(i int) model.MedicalRecord {
+		owner := others[rng.IntN(len(others))]
+		if seed.own > 0 && i%stride == stride/2 && i/stride < seed.own {
+			owner = ids.patient
+		}
+		// One record a minute: 1,000,000 records span about two years.
+		created := base.Add(time.Duration(i) * time.Minute)
+		return model.MedicalRecord{
+			ID:              uuid.NewString(),
+			UserID:          owner,
+			PatientName:     benchFirstNames[rng.IntN(len(benchFirstNames))] + " " + benchLastNames[rng.IntN(len(benchLastNames))],
+			DateOfBirth:     model.NewDate(1940+rng.IntN(80), time.Month(1+rng.IntN(12)), 1+rng.IntN(28)),
+			Diagnosis:       benchDiagnoses[rng.IntN(len(benchDiagnoses))],
+			Treatment:       benchTreatments[rng.IntN(len(benchTreatments))],
+			DateOfTreatment: model.DateOf(created).AddDays(1 + rng.IntN(60)),
+			Doctor:          "Dr. " + benchLastNames[rng.IntN(len(benchLastNames))],
+			Created:         created,
+			Updated:         created,
+		}
+	}
+	for lo := 0; lo < seed.records; lo += benchRecordBatch {
+		hi := min(lo+benchRecordBatch, seed.records)
+		err := store.Write(ctx, func(q *db.Queries) error {
+			for i := lo; i < hi; i++ {
+				if err := q.CreateRecord(ctx, record(i)); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.Logf("seeded %d records over %d patients in %s", seed.records, seed.others+1, time.Since(start).Round(time.Millisecond))
+	return ids
+}
+
+// openBenchDB opens (migrating) the database at path with the given
+// synchronous mode ("" is the default, FULL) and closes it when b ends.
+func openBenchDB(b *testing.B, path, synchronous string) *db.DB {
+	b.Helper()
+	store, err := db.Open(context.Background(), db.Options{Path: path, Synchronous: synchronous})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		if err := store.Close(); err != nil {
+			b.Error(err)
+		}
+	})
+	return store
+}
+
+// newBenchServer builds the API as `anavara serve` does (default limits,
+// real clock) on store. Access tokens last an hour instead of 15 minutes, so
+// one login outlasts a long -count run; the TTL costs nothing per request.
+func newBenchServer(b *testing.B, store *db.DB) *server.Server {
+	b.Helper()
+	srv, err := server.New(server.Config{JWTSecret: bytes.Repeat([]byte("b"), 32), AccessTTL: time.Hour}, store, mail.NewCapture())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := srv.Shutdown(ctx); err != nil {
+			b.Error(err)
+		}
+	})
+	return srv
+}
+
+// benchClient calls the Fiber app's fasthttp handler directly with one
+// reused RequestCtx, resetting it between calls as fasthttp's server does
+// between requests on a connection.
+type benchClient struct {
+	handler fasthttp.RequestHandler
+	ctx     fasthttp.RequestCtx
+	req     fasthttp.Request // the request every do() sends
+}
+
+func newBenchClient(srv *server.Server) *benchClient {
+	c := &benchClient{handler: srv.App().Handler()}
+	c.ctx.Init(&c.req, &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 40000}, nil)
+	return c
+}
+
+// set makes method uri (with a bearer token and JSON body when given) the
+// request do() sends.
+func (c *benchClient) set(method, uri, token string, body []byte) {
+	c.req.Reset()
+	c.req.Header.SetMethod(method)
+	c.req.SetRequestURI(uri)
+	c.req.Header.SetHost("localhost")
+	if token != "" {
+		c.req.Header.Set(fasthttp.HeaderAuthorization, "Bearer "+token)
+	}
+	if body != nil {
+		c.req.Header.SetContentType("application/json")
+		c.req.SetBody(body)
+	}
+}
+
+// do sends the current request and returns the status; the body is in
+// c.ctx.Response.
+func (c *benchClient) do() int {
+	c.ctx.Response.Reset()
+	c.ctx.ResetUserValues()
+	c.req.CopyTo(&c.ctx.Request)
+	c.handler(&c.ctx)
+	return c.ctx.Response.StatusCode()
+}
+
+// call sends one request and decodes a JSON answer into out, failing unless
+// the status is want.
+func (c *benchClient) call(b *testing.B, method, uri, token string, in, out any, want int) {
+	b.Helper()
+	var body []byte
+	if in != nil {
+		var err error
+		if body, err = json.Marshal(in); err != nil {
+			b.Fatal(err)
+		}
+	}
+	c.set(method, uri, token, body)
+	if got := c.do(); got != want {
+		b.Fatalf("%s %s: status %d, want %d: %s", method, uri, got, want, c.ctx.Response.Body())
+	}
+	if out != nil {
+		if err := json.Unmarshal(c.ctx.Response.Body(), out); err != nil {
+			b.Fatalf("%s %s: %v", method, uri, err)
+		}
+	}
+}
+
+// login signs email in through the API and returns the access token.
+func (c *benchClient) login(b *testing.B, email string) string {
+	b.Helper()
+	var res model.AuthResponse
+	c.call(b, http.MethodPost, "/api/auth/login", "", map[string]string{"email": email, "password": testPassword}, &res, http.StatusOK)
+	return res.AccessToken
+}
+
+// benchGET measures GET uri as the holder of token through the handler,
+// checking the status and how many results the page holds.
+func benchGET(b *testing.B, srv *server.Server, uri, token string, wantResults int) {
+	c := newBenchClient(srv)
+	var page model.Page[model.MedicalRecord]
+	c.call(b, http.MethodGet, uri, token, nil, &page, http.StatusOK)
+	if len(page.Results) != wantResults {
+		b.Fatalf("GET %s: %d results, want %d (count %d)", uri, len(page.Results), wantResults, page.Count)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if status := c.do(); status != http.StatusOK {
+			b.Fatalf("GET %s: status %d: %s", uri, status, c.ctx.Response.Body())
+		}
+	}
+}
+
+// BenchmarkListRecordsPatient lists the first page of a patient's own
+// records: 20 records among 100,000 spread over 1,001 patients.
+func BenchmarkListRecordsPatient(b *testing.B) {
+	dir := b.TempDir()
+	store := openBenchDB(b, filepath.Join(dir, "anavara.db"), "")
+	seedBenchDB(b, store, benchSeed{records: 100_000, others: 1_000, own: 20})
+	srv := newBenchServer(b, store)
+	token := newBenchClient(srv).login(b, benchEmails.patient)
+	const uri = "/api/medical-records?page_size=20"
+
+	b.Run("handler", func(b *testing.B) { benchGET(b, srv, uri, token, 20) })
+
+	// Both cores serving at once, one RequestCtx per goroutine, as the
+	// fasthttp server would: ns/op here is wall time over all requests.
+	b.Run("handler-parallel", func(b *testing.B) {
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			c := newBenchClient(srv)
+			c.set(http.MethodGet, uri, token, nil)
+			for pb.Next() {
+				if status := c.do(); status != http.StatusOK {
+					b.Errorf("status %d: %s", status, c.ctx.Response.Body())
+					return
+				}
+			}
+		})
+	})
+
+	// The same request through app.Test: adds net.Pipe, a goroutine, HTTP
+	// parsing and writing, and net/http's client-side objects.
+	b.Run("app.Test", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			req := httptest.NewRequest(http.MethodGet, uri, nil)
+			req.Header.Set("Authorization", "Bearer "+token)
+			res, err := srv.App().Test(req, -1)
+			if err != nil {
+				b.Fatal(err)
+			}
+			_, _ = io.Copy(io.Discard, res.Body)
+			res.Body.Close()
+			if res.StatusCode != http.StatusOK {
+				b.Fatalf("status %d", res.StatusCode)
+			}
+		}
+	})
+}
+
+// BenchmarkCreateRecord creates records as a patient in a database of
+// 100,000 records, each request one write transaction (record + audit
+// event). FULL is the default and what the target is for; NORMAL is for
+// comparison (same file, reopened).
+func BenchmarkCreateRecord(b *testing.B) {
+	dir := b.TempDir()
+	path := filepath.Join(dir, "anavara.db")
+	func() {
+		store, err := db.Open(context.Background(), db.Options{Path: path})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer store.Close()
+		seedBenchDB(b, store, benchSeed{records: 100_000, others: 1_000, own: 20})
+	}()
+	treatment := model.DateOf(time.Now()).AddDays(30).String()
+	body, err := json.Marshal(map[string]string{
+		"patient_name":      "Amara Okafor",
+		"date_of_birth":     "1984-06-02",
+		"diagnosis":         "Seasonal allergic rhinitis",
+		"treatment":         "Antihistamines daily through the pollen season; review in spring.",
+		"date_of_treatment": treatment,
+		"doctor":            "Dr. Lindqvist",
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, sync := range []string{"FULL", "NORMAL"} {
+		b.Run("synchronous="+sync, func(b *testing.B) {
+			store := openBenchDB(b, path, sync)
+			srv := newBenchServer(b, store)
+			c := newBenchClient(srv)
+			token := c.login(b, benchEmails.writer)
+			c.set(http.MethodPost, "/api/medical-records", token, body)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				if status := c.do(); status != http.StatusCreated {
+					b.Fatalf("status %d: %s", status, c.ctx.Response.Body())
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkListRecordsStaff1M lists records as staff over 1,000,000 records
+// (1,000 patients): the first page, a deep page, the last page, and
+// searches that match many rows and none.
+func BenchmarkListRecordsStaff1M(b *testing.B) {
+	dir := b.TempDir()
+	path := filepath.Join(dir, "anavara.db")
+	store := openBenchDB(b, path, "")
+	seedBenchDB(b, store, benchSeed{records: 1_000_000, others: 1_000, own: 20})
+	if fi, err := os.Stat(path); err == nil {
+		b.Logf("database file: %d MiB", fi.Size()>>20)
+	}
+	srv := newBenchServer(b, store)
+	token := newBenchClient(srv).login(b, benchEmails.staff)
+	for _, bc := range []struct {
+		name, query string
+		results     int
+	}{
+		{"page=1", "", 20},
+		{"page=1000", "&page=1000", 20},         // OFFSET 19,980
+		{"page=50000", "&page=50000", 20},       // the last page: OFFSET 999,980 (+ the bench accounts' 0 records)
+		{"search=asthma", "&search=asthma", 20}, // one diagnosis in 30: ~33,000 matches
+		{"search=okafor", "&search=okafor", 20}, // a surname in patient_name or doctor: ~5% of rows
+		{"search=nomatch", "&search=xylophone", 0},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			benchGET(b, srv, "/api/medical-records?page_size=20"+bc.query, token, bc.results)
+		})
+	}
+}

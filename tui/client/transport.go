@@ -1,0 +1,141 @@
+package client
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/anavara/anavara/model"
+)
+
+// maxResponseBytes caps how much of a response body is read.
+const maxResponseBytes = 4 << 20
+
+// userAgent identifies the client to the server's logs.
+const userAgent = "anavara-client/1"
+
+// request is one API call: the parts that stay the same when it is retried
+// after a token refresh.
+type request struct {
+	method string
+	path   string     // below the base URL, starting with "/"
+	query  url.Values // may be nil
+	body   []byte     // JSON, or nil for no body
+}
+
+// newRequest builds a request, encoding in as the JSON body when it is not
+// nil.
+func newRequest(method, path string, query url.Values, in any) (request, error) {
+	r := request{method: method, path: path, query: query}
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return r, fmt.Errorf("encode request body: %w", err)
+		}
+		r.body = b
+	}
+	return r, nil
+}
+
+// send performs r once with the access token (none when empty) and decodes
+// a 2xx answer into out (skipped when out is nil or there is no body).
+// A non-2xx answer is an *APIError; no answer at all an *UnreachableError.
+func (c *Client) send(ctx context.Context, r request, access string, out any) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	rctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+
+	target := c.base + r.path
+	if len(r.query) > 0 {
+		target += "?" + r.query.Encode()
+	}
+	var body io.Reader
+	if r.body != nil {
+		body = bytes.NewReader(r.body)
+	}
+	req, err := http.NewRequestWithContext(rctx, r.method, target, body)
+	if err != nil {
+		return fmt.Errorf("build request: %w", err)
+	}
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", userAgent)
+	if r.body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if access != "" {
+		req.Header.Set("Authorization", "Bearer "+access)
+	}
+
+	res, err := c.http.Do(req)
+	if err != nil {
+		if ctx.Err() != nil {
+			// The caller gave up; that is not the server's fault.
+			return err
+		}
+		return &UnreachableError{URL: c.base, Err: err}
+	}
+	defer res.Body.Close()
+	data, err := readCapped(res.Body)
+	if err != nil {
+		return fmt.Errorf("read response (HTTP %d): %w", res.StatusCode, err)
+	}
+	if res.StatusCode < 200 || res.StatusCode > 299 {
+		return newAPIError(res, data)
+	}
+	if out == nil || res.StatusCode == http.StatusNoContent || len(bytes.TrimSpace(data)) == 0 {
+		return nil
+	}
+	if err := json.Unmarshal(data, out); err != nil {
+		return fmt.Errorf("decode response (HTTP %d): %w", res.StatusCode, err)
+	}
+	return nil
+}
+
+// readCapped reads a response body of at most maxResponseBytes.
+func readCapped(r io.Reader) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(r, maxResponseBytes+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > maxResponseBytes {
+		return nil, fmt.Errorf("response body larger than %d bytes", maxResponseBytes)
+	}
+	return data, nil
+}
+
+// newAPIError turns a non-2xx answer into an *APIError, reading the
+// standard {message, errors} body when there is one.
+func newAPIError(res *http.Response, data []byte) *APIError {
+	e := &APIError{Status: res.StatusCode}
+	var body model.ErrorBody
+	if json.Unmarshal(data, &body) == nil {
+		e.Message, e.Fields = body.Message, body.Errors
+	}
+	if e.Message == "" {
+		e.Message = http.StatusText(res.StatusCode)
+		if e.Message == "" {
+			e.Message = strings.TrimSpace(res.Status)
+		}
+	}
+	if res.StatusCode == http.StatusTooManyRequests {
+		e.RetryAfter = parseRetryAfter(res.Header.Get("Retry-After"), time.Now())
+	}
+	return e
+}
+
+// do performs an unauthenticated call.
+func (c *Client) do(ctx context.Context, method, path string, query url.Values, in, out any) error {
+	r, err := newRequest(method, path, query, in)
+	if err != nil {
+		return err
+	}
+	return c.send(ctx, r, "", out)
+}
