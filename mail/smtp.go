@@ -330,7 +330,7 @@ func buildMessage(from, to *netmail.Address, m Message, now time.Time) []byte {
 	// Address.String Q-encodes non-ASCII display names.
 	header("From", from.String())
 	header("To", to.String())
-	header("Subject", m.Subject)
+	header("Subject", mime.QEncoding.Encode("utf-8", m.Subject))
 	header("Date", now.Format(time.RFC1123Z))
 	header("Message-ID", messageID(from.Address))
 	header("MIME-Version", "1.0")
@@ -357,4 +357,3 @@ func messageID(from string) string {
 	}
 	return "<" + rand.Text() + "@" + domain + ">"
 }
-var _ = mime.QEncoding

@@ -9,7 +9,6 @@
 package client
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"net/url"

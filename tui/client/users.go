@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strconv"
 
 	"github.com/anavara/anavara/model"
 )
@@ -118,28 +117,4 @@ func (c *Client) UpdateUser(ctx context.Context, id string, p UserPatch) (model.
 		return model.User{}, fmt.Errorf("update user %s: %w", id, err)
 	}
 	return u, nil
-}
-
-// setPage adds page and page_size when they are not zero.
-func setPage(v url.Values, page, size int) {
-	if page != 0 {
-		v.Set("page", strconv.Itoa(page))
-	}
-	if size != 0 {
-		v.Set("page_size", strconv.Itoa(size))
-	}
-}
-
-// setString adds name=s when s is not empty.
-func setString(v url.Values, name, s string) {
-	if s != "" {
-		v.Set(name, s)
-	}
-}
-
-// setBool adds name=true|false when b is set.
-func setBool(v url.Values, name string, b *bool) {
-	if b != nil {
-		v.Set(name, strconv.FormatBool(*b))
-	}
 }

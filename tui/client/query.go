@@ -1,0 +1,39 @@
+package client
+
+import (
+	"net/url"
+	"strconv"
+
+	"github.com/anavara/anavara/model"
+)
+
+// setPage adds page and page_size when they are not zero.
+func setPage(v url.Values, page, size int) {
+	if page != 0 {
+		v.Set("page", strconv.Itoa(page))
+	}
+	if size != 0 {
+		v.Set("page_size", strconv.Itoa(size))
+	}
+}
+
+// setString adds name=s when s is not empty.
+func setString(v url.Values, name, s string) {
+	if s != "" {
+		v.Set(name, s)
+	}
+}
+
+// setBool adds name=true|false when b is set.
+func setBool(v url.Values, name string, b *bool) {
+	if b != nil {
+		v.Set(name, strconv.FormatBool(*b))
+	}
+}
+
+// setDate adds name=YYYY-MM-DD when d is set.
+func setDate(v url.Values, name string, d *model.Date) {
+	if d != nil {
+		v.Set(name, d.String())
+	}
+}
