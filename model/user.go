@@ -29,3 +29,13 @@ func (u User) Role() string {
 	}
 	return "patient"
 }
+
+// SSHKey is a public key that signs its owner in over SSH.
+type SSHKey struct {
+	ID          string     `json:"id"`
+	Name        string     `json:"name"`
+	Type        string     `json:"type"`
+	Fingerprint string     `json:"fingerprint"`
+	Created     time.Time  `json:"created"`
+	LastUsed    *time.Time `json:"last_used"`
+}
