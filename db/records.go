@@ -30,9 +30,9 @@ func scanRecord(row interface{ Scan(...any) error }) (model.MedicalRecord, error
 
 // CreateRecord inserts r.
 func (q *Queries) CreateRecord(ctx context.Context, r model.MedicalRecord) error {
-	_, err := q.q.ExecContext(ctx, `INSERT INTO medical_records (`+recordColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?)`,
+	_, err := q.q.ExecContext(ctx, `INSERT INTO medical_records (`+recordColumns+`, search_text) VALUES (?,?,?,?,?,?,?,?,?,?,?)`,
 		r.ID, r.UserID, r.PatientName, r.DateOfBirth.String(), r.Diagnosis, r.Treatment,
-		r.DateOfTreatment.String(), r.Doctor, micros(r.Created), micros(r.Updated))
+		r.DateOfTreatment.String(), r.Doctor, micros(r.Created), micros(r.Updated), recordSearchText(r))
 	if err != nil {
 		return fmt.Errorf("insert record: %w", err)
 	}
@@ -51,9 +51,9 @@ func (q *Queries) RecordByID(ctx context.Context, id string) (model.MedicalRecor
 // UpdateRecord stores every writable field of r and its updated time.
 func (q *Queries) UpdateRecord(ctx context.Context, r model.MedicalRecord) error {
 	res, err := q.q.ExecContext(ctx, `UPDATE medical_records SET user_id = ?, patient_name = ?, date_of_birth = ?,
-		diagnosis = ?, treatment = ?, date_of_treatment = ?, doctor = ?, updated = ? WHERE id = ?`,
+		diagnosis = ?, treatment = ?, date_of_treatment = ?, doctor = ?, updated = ?, search_text = ? WHERE id = ?`,
 		r.UserID, r.PatientName, r.DateOfBirth.String(), r.Diagnosis, r.Treatment, r.DateOfTreatment.String(),
-		r.Doctor, micros(r.Updated), r.ID)
+		r.Doctor, micros(r.Updated), recordSearchText(r), r.ID)
 	if err != nil {
 		return fmt.Errorf("update record: %w", err)
 	}
@@ -67,6 +67,12 @@ func (q *Queries) DeleteRecord(ctx context.Context, id string) error {
 		return fmt.Errorf("delete record: %w", err)
 	}
 	return requireOneRow(res)
+}
+
+// recordSearchText is what a records search matches against. The fields are
+// joined by the unit separator (U+001F) so a match cannot span two of them.
+func recordSearchText(r model.MedicalRecord) string {
+	return fold(r.PatientName + "\x1f" + r.Doctor + "\x1f" + r.Diagnosis)
 }
 
 // RecordFilter narrows and orders ListRecords.
@@ -103,9 +109,8 @@ func (q *Queries) ListRecords(ctx context.Context, f RecordFilter) ([]model.Medi
 		args = append(args, f.UserID)
 	}
 	if f.Search != "" {
-		p := likePattern(f.Search)
-		where = append(where, `(patient_name LIKE ? ESCAPE '\' OR doctor LIKE ? ESCAPE '\' OR diagnosis LIKE ? ESCAPE '\')`)
-		args = append(args, p, p, p)
+		where = append(where, `search_text LIKE ? ESCAPE '\'`)
+		args = append(args, likePattern(fold(f.Search)))
 	}
 	if f.Doctor != "" {
 		where = append(where, "doctor = ? COLLATE NOCASE")

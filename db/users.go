@@ -32,9 +32,9 @@ func scanUser(row interface{ Scan(...any) error }) (UserRow, error) {
 
 // CreateUser inserts u. It returns ErrConflict when the email is taken.
 func (q *Queries) CreateUser(ctx context.Context, u UserRow) error {
-	_, err := q.q.ExecContext(ctx, `INSERT INTO users (`+userColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?)`,
+	_, err := q.q.ExecContext(ctx, `INSERT INTO users (`+userColumns+`, search_text) VALUES (?,?,?,?,?,?,?,?,?,?,?)`,
 		u.ID, u.Email, u.FirstName, u.LastName, u.PasswordHash, u.IsStaff, u.IsActive, u.TokenVersion,
-		micros(u.Created), micros(u.Updated))
+		micros(u.Created), micros(u.Updated), userSearchText(u.User))
 	if isUniqueViolation(err) {
 		return ErrConflict
 	}
@@ -66,8 +66,8 @@ func (q *Queries) UserByEmail(ctx context.Context, email string) (UserRow, error
 // UpdateUser stores u's names, staff and active flags and updated time.
 func (q *Queries) UpdateUser(ctx context.Context, u model.User) error {
 	res, err := q.q.ExecContext(ctx,
-		`UPDATE users SET first_name = ?, last_name = ?, is_staff = ?, is_active = ?, updated = ? WHERE id = ?`,
-		u.FirstName, u.LastName, u.IsStaff, u.IsActive, micros(u.Updated), u.ID)
+		`UPDATE users SET first_name = ?, last_name = ?, is_staff = ?, is_active = ?, updated = ?, search_text = ? WHERE id = ?`,
+		u.FirstName, u.LastName, u.IsStaff, u.IsActive, micros(u.Updated), userSearchText(u), u.ID)
 	if err != nil {
 		return fmt.Errorf("update user: %w", err)
 	}
@@ -106,9 +106,8 @@ func (q *Queries) ListUsers(ctx context.Context, f UserFilter) ([]model.User, in
 		args = append(args, f.OnlyID)
 	}
 	if f.Search != "" {
-		where = append(where, `(email LIKE ? ESCAPE '\' OR first_name LIKE ? ESCAPE '\' OR last_name LIKE ? ESCAPE '\' OR (first_name || ' ' || last_name) LIKE ? ESCAPE '\')`)
-		p := likePattern(f.Search)
-		args = append(args, p, p, p, p)
+		where = append(where, `search_text LIKE ? ESCAPE '\'`)
+		args = append(args, likePattern(fold(f.Search)))
 	}
 	if f.IsStaff != nil {
 		where = append(where, "is_staff = ?")
@@ -145,6 +144,14 @@ func (q *Queries) ListUsers(ctx context.Context, f UserFilter) ([]model.User, in
 	}
 	return users, count, nil
 }
+
+// userSearchText is what a users search matches against.
+func userSearchText(u model.User) string {
+	return fold(u.Email + "\x1f" + u.FirstName + " " + u.LastName)
+}
+
+// fold lower-cases s for case-insensitive matching beyond ASCII.
+func fold(s string) string { return strings.ToLower(s) }
 
 // likePattern makes a case-insensitive substring pattern of s, escaping
 // LIKE's wildcards so they match literally.

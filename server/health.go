@@ -13,7 +13,7 @@ func (s *Server) health(c *fiber.Ctx) error {
 	defer cancel()
 	if err := s.db.Ping(ctx); err != nil {
 		s.cfg.Logger.Error("health check failed", "error", err)
-		return c.Status(fiber.StatusServiceUnavailable).JSON(fiber.Map{"status": "unavailable"})
+		return c.Status(fiber.StatusServiceUnavailable).JSON(fiber.Map{"status": "unavailable", "message": "The database is not answering."})
 	}
 	return c.JSON(fiber.Map{"status": "ok"})
 }

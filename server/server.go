@@ -114,6 +114,7 @@ func (s *Server) routes() {
 	app := s.app
 	app.Use(recover.New())
 	app.Use(requestIDMiddleware)
+	app.Use(s.requestLogger)
 	app.Use(securityHeaders)
 
 	app.Get("/healthz", s.health)

@@ -10,6 +10,9 @@ CREATE TABLE users (
     -- Bumped on every password change or reset; access tokens carry it, so
     -- older tokens stop working at once.
     token_version INTEGER NOT NULL DEFAULT 0,
+    -- Lower-cased email and names, folded in Go so that searches ignore
+    -- case beyond ASCII ("élodie" finds "Élodie").
+    search_text   TEXT NOT NULL DEFAULT '',
     created       INTEGER NOT NULL, -- Unix microseconds, UTC
     updated       INTEGER NOT NULL
 );
@@ -27,6 +30,8 @@ CREATE TABLE medical_records (
     treatment         TEXT NOT NULL DEFAULT '',
     date_of_treatment TEXT NOT NULL, -- YYYY-MM-DD
     doctor            TEXT NOT NULL,
+    -- Lower-cased patient_name, doctor and diagnosis for substring search.
+    search_text       TEXT NOT NULL DEFAULT '',
     created           INTEGER NOT NULL,
     updated           INTEGER NOT NULL
 );
