@@ -360,19 +360,13 @@ func (s *Server) resetPassword(c *fiber.Ctx) error {
 	}
 	ctx := c.UserContext()
 	u, err := s.db.Read().UserByEmail(ctx, email)
-	if errors.Is(err, db.ErrNotFound) {
+	if errors.Is(err, db.ErrNotFound) || (err == nil && !u.IsActive) {
+		// Cost what a real attempt costs, so timing reveals no accounts.
+		_, _ = password.Hash(pw, s.cfg.PasswordParams)
 		return errBadCode
 	}
 	if err != nil {
 		return err
-	}
-	if !u.IsActive {
-		return errBadCode
-	}
-	if msgs := model.ValidatePassword(pw, model.PasswordOwner{Email: u.Email, FirstName: u.FirstName, LastName: u.LastName}); len(msgs) > 0 {
-		var fe model.FieldErrors
-		fe.AddAll("password", msgs)
-		return &apiError{status: fiber.StatusBadRequest, fields: &fe}
 	}
 	hash, err := password.Hash(pw, s.cfg.PasswordParams)
 	if err != nil {
@@ -388,6 +382,13 @@ func (s *Server) resetPassword(c *fiber.Ctx) error {
 		if subtle.ConstantTimeCompare(otp.Hash, s.otp.hash(u.ID, code)) != 1 {
 			wrong = true
 			return q.CountOTPAttempt(ctx, otp.ID)
+		}
+		// Only a caller holding the right code learns that the password
+		// resembles the account's names; the code stays usable.
+		if msgs := model.ValidatePassword(pw, model.PasswordOwner{Email: u.Email, FirstName: u.FirstName, LastName: u.LastName}); len(msgs) > 0 {
+			var fe model.FieldErrors
+			fe.AddAll("password", msgs)
+			return &apiError{status: fiber.StatusBadRequest, fields: &fe}
 		}
 		if err := q.UseOTP(ctx, otp.ID, now); err != nil {
 			return err
@@ -424,6 +425,9 @@ func (s *Server) changePassword(c *fiber.Ctx) error {
 	}
 	if err := in.err(); err != nil {
 		return err
+	}
+	if ok, retry := s.changeLimiter.Allow(me.ID); !ok {
+		return tooManyRequests(retry)
 	}
 	if hasCurrent {
 		ok, err := password.Verify(current, me.PasswordHash)

@@ -447,3 +447,32 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+func TestChangePasswordRateLimit(t *testing.T) {
+	h := newHarness(t)
+	a := h.signup("guess@example.org")
+	for i := 0; i < 10; i++ {
+		h.post("/api/auth/change-password", map[string]any{"current_password": "Guess-number-" + string(rune('a'+i)), "new_password": "Fresh-Lantern-77"}, a.Access).
+			expect(http.StatusBadRequest)
+	}
+	h.post("/api/auth/change-password", map[string]any{"current_password": a.Password, "new_password": "Fresh-Lantern-77"}, a.Access).
+		expectError(http.StatusTooManyRequests, "")
+}
+
+// A known email with a wrong code answers exactly like an unknown email,
+// even when the new password resembles the account's names.
+func TestResetPasswordRevealsNoAccounts(t *testing.T) {
+	h := newHarness(t)
+	h.post("/api/auth/signup", map[string]any{"first_name": "Bartholomew", "last_name": "Quennell",
+		"email": "bq@example.org", "password": testPassword}, "").expect(http.StatusCreated)
+	for _, email := range []string{"bq@example.org", "absent@example.org"} {
+		h.post("/api/auth/reset-password", map[string]any{"email": email, "otp_code": "123456", "password": "Bartholomew1"}, "").
+			expectError(http.StatusBadRequest, "Invalid or expired code")
+	}
+	// With the right code, the similarity rule applies and the code survives.
+	code := h.resetCode("bq@example.org")
+	h.post("/api/auth/reset-password", map[string]any{"email": "bq@example.org", "otp_code": code, "password": "Bartholomew1"}, "").
+		expectError(http.StatusBadRequest, "The password is too similar to the first name.", "password")
+	h.post("/api/auth/reset-password", map[string]any{"email": "bq@example.org", "otp_code": code, "password": "Fresh-Lantern-77"}, "").
+		expect(http.StatusOK)
+}

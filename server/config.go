@@ -39,16 +39,20 @@ type Limits struct {
 	ForgotPerIP        ratelimit.Rule
 	ResetPerEmail      ratelimit.Rule
 	RefreshPerIP       ratelimit.Rule
+	// ChangePasswordPerUser bounds guesses of current_password by someone
+	// holding a stolen access token.
+	ChangePasswordPerUser ratelimit.Rule
 }
 
 // DefaultLimits are the production rate limits.
 var DefaultLimits = Limits{
-	LoginPerIPAndEmail: ratelimit.Rule{Limit: 10, Window: time.Minute},
-	SignupPerIP:        ratelimit.Rule{Limit: 20, Window: time.Hour},
-	ForgotPerEmail:     ratelimit.Rule{Limit: 3, Window: 15 * time.Minute},
-	ForgotPerIP:        ratelimit.Rule{Limit: 20, Window: 15 * time.Minute},
-	ResetPerEmail:      ratelimit.Rule{Limit: 10, Window: 15 * time.Minute},
-	RefreshPerIP:       ratelimit.Rule{Limit: 120, Window: time.Minute},
+	LoginPerIPAndEmail:    ratelimit.Rule{Limit: 10, Window: time.Minute},
+	SignupPerIP:           ratelimit.Rule{Limit: 20, Window: time.Hour},
+	ForgotPerEmail:        ratelimit.Rule{Limit: 3, Window: 15 * time.Minute},
+	ForgotPerIP:           ratelimit.Rule{Limit: 20, Window: 15 * time.Minute},
+	ResetPerEmail:         ratelimit.Rule{Limit: 10, Window: 15 * time.Minute},
+	RefreshPerIP:          ratelimit.Rule{Limit: 120, Window: time.Minute},
+	ChangePasswordPerUser: ratelimit.Rule{Limit: 10, Window: 15 * time.Minute},
 }
 
 // maxOTPAttempts is how many wrong guesses void a reset code.

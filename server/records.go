@@ -110,7 +110,10 @@ func (s *Server) readRecord(c *fiber.Ctx, in *input, r *model.MedicalRecord, ful
 	me := currentUser(c)
 	today := s.today()
 
-	if v, ok := in.trimmed("user_id", false); ok && v != r.UserID {
+	// A null or empty user_id means "not sent": the record stays with its
+	// current owner (on create, the caller).
+	if v, ok := in.trimmed("user_id", false); ok && v != "" && strings.ToLower(v) != r.UserID {
+		v = strings.ToLower(v)
 		switch {
 		case !me.IsStaff:
 			return newError(fiber.StatusForbidden, model.MsgOwnerChange)

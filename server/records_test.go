@@ -315,7 +315,9 @@ func TestRecordCreateOwnership(t *testing.T) {
 			t.Fatalf("record belongs to %s, want %s", r.UserID, a.ID)
 		}
 	})
-	for _, id := range []string{uuid.NewString(), "not-a-uuid", "", "00000000-0000-0000-0000-000000000000"} {
+	// An empty user_id counts as not sent (the caller's own account); every
+	// other value must name an existing user.
+	for _, id := range []string{uuid.NewString(), "not-a-uuid", "00000000-0000-0000-0000-000000000000"} {
 		t.Run("staff unknown user "+id, func(t *testing.T) {
 			h := mrSub(h, t)
 			before := mrCount(h, "")

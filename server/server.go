@@ -42,6 +42,7 @@ type Server struct {
 	forgotIPLimiter    *ratelimit.Limiter
 	resetLimiter       *ratelimit.Limiter
 	refreshLimiter     *ratelimit.Limiter
+	changeLimiter      *ratelimit.Limiter
 
 	// background tracks work that outlives a request (sending email), so
 	// Shutdown can wait for it.
@@ -72,6 +73,7 @@ func New(cfg Config, store *db.DB, mailer mail.Mailer) (*Server, error) {
 		forgotIPLimiter:    ratelimit.New(cfg.Limits.ForgotPerIP, cfg.Now),
 		resetLimiter:       ratelimit.New(cfg.Limits.ResetPerEmail, cfg.Now),
 		refreshLimiter:     ratelimit.New(cfg.Limits.RefreshPerIP, cfg.Now),
+		changeLimiter:      ratelimit.New(cfg.Limits.ChangePasswordPerUser, cfg.Now),
 	}
 	s.app = fiber.New(fiber.Config{
 		AppName:               "anavara",
@@ -83,6 +85,9 @@ func New(cfg Config, store *db.DB, mailer mail.Mailer) (*Server, error) {
 		IdleTimeout:           120 * time.Second,
 		JSONEncoder:           json.Marshal,
 		JSONDecoder:           json.Unmarshal,
+		// Multipart bodies are not accepted; without this, fasthttp parses
+		// them before any handler and its parse errors reach the client.
+		DisablePreParseMultipartForm: true,
 	})
 	s.routes()
 	return s, nil

@@ -2,6 +2,7 @@ package server
 
 import (
 	"errors"
+	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -149,7 +150,7 @@ func (s *Server) createUser(c *fiber.Ctx) error {
 // see everyone, others only themselves, and anything else is 404.
 func (s *Server) findUser(c *fiber.Ctx) (model.User, error) {
 	me := currentUser(c)
-	id := c.Params("id")
+	id := strings.ToLower(c.Params("id"))
 	if !model.ValidUUID(id) {
 		return model.User{}, errNotFound
 	}
