@@ -19,8 +19,8 @@ import (
 	"github.com/anavara/anavara/model"
 )
 
-// DefaultTimeout bounds each request when Options.Timeout is zero.
-const DefaultTimeout = 15 * time.Second
+// defaultTimeout bounds each request when Options.Timeout is zero.
+const defaultTimeout = 15 * time.Second
 
 // Options configure New.
 type Options struct {
@@ -69,7 +69,7 @@ func New(opts Options) (*Client, error) {
 	}
 	timeout := opts.Timeout
 	if timeout <= 0 {
-		timeout = DefaultTimeout
+		timeout = defaultTimeout
 	}
 	hc := opts.HTTPClient
 	if hc == nil {
