@@ -27,6 +27,7 @@ type request struct {
 	path   string     // below the base URL, starting with "/"
 	query  url.Values // may be nil
 	body   []byte     // JSON, or nil for no body
+	header http.Header // extra headers, e.g. a service credential
 }
 
 // newRequest builds a request, encoding in as the JSON body when it is not
@@ -72,6 +73,11 @@ func (c *Client) send(ctx context.Context, r request, access string, out any) er
 	}
 	if access != "" {
 		req.Header.Set("Authorization", "Bearer "+access)
+	}
+	for k, vs := range r.header {
+		for _, v := range vs {
+			req.Header.Add(k, v)
+		}
 	}
 
 	res, err := c.http.Do(req)

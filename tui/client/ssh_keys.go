@@ -1,0 +1,59 @@
+package client
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+
+	"github.com/anavara/anavara/model"
+)
+
+// headerServiceToken carries the service credential of the SSH front end.
+const headerServiceToken = "X-Service-Token"
+
+// ListSSHKeys returns the signed-in user's SSH keys.
+func (c *Client) ListSSHKeys(ctx context.Context) ([]model.SSHKey, error) {
+	var keys []model.SSHKey
+	if err := c.doAuth(ctx, http.MethodGet, "/api/users/me/ssh-keys", nil, nil, &keys); err != nil {
+		return nil, fmt.Errorf("list ssh keys: %w", err)
+	}
+	return keys, nil
+}
+
+// AddSSHKey links a public key, given as an authorized_keys line, to the
+// signed-in user's account. An empty name takes the key's comment.
+func (c *Client) AddSSHKey(ctx context.Context, name, authorizedKey string) (model.SSHKey, error) {
+	var k model.SSHKey
+	body := map[string]string{"name": name, "public_key": authorizedKey}
+	if err := c.doAuth(ctx, http.MethodPost, "/api/users/me/ssh-keys", nil, body, &k); err != nil {
+		return model.SSHKey{}, fmt.Errorf("add ssh key: %w", err)
+	}
+	return k, nil
+}
+
+// DeleteSSHKey unlinks one of the signed-in user's SSH keys.
+func (c *Client) DeleteSSHKey(ctx context.Context, id string) error {
+	if err := c.doAuth(ctx, http.MethodDelete, "/api/users/me/ssh-keys/"+url.PathEscape(id), nil, nil, nil); err != nil {
+		return fmt.Errorf("delete ssh key %s: %w", id, err)
+	}
+	return nil
+}
+
+// LoginWithSSHKey exchanges the fingerprint of an SSH key whose possession
+// the caller has verified for its owner's token pair, which the client then
+// holds. Only trusted front ends hold serviceToken. A key no account has is
+// an *APIError with status 404.
+func (c *Client) LoginWithSSHKey(ctx context.Context, serviceToken, fingerprint string) (model.AuthResponse, error) {
+	r, err := newRequest(http.MethodPost, "/api/auth/ssh-login", nil, map[string]string{"fingerprint": fingerprint})
+	if err != nil {
+		return model.AuthResponse{}, err
+	}
+	r.header = http.Header{headerServiceToken: {serviceToken}}
+	var res model.AuthResponse
+	if err := c.send(ctx, r, "", &res); err != nil {
+		return model.AuthResponse{}, fmt.Errorf("ssh login: %w", err)
+	}
+	c.adopt(model.TokenPair{AccessToken: res.AccessToken, RefreshToken: res.RefreshToken})
+	return res, nil
+}
