@@ -24,9 +24,9 @@ const userAgent = "anavara-client/1"
 // after a token refresh.
 type request struct {
 	method string
-	path   string     // below the base URL, starting with "/"
-	query  url.Values // may be nil
-	body   []byte     // JSON, or nil for no body
+	path   string      // below the base URL, starting with "/"
+	query  url.Values  // may be nil
+	body   []byte      // JSON, or nil for no body
 	header http.Header // extra headers, e.g. a service credential
 }
 
