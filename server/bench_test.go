@@ -17,6 +17,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -191,11 +192,15 @@ func openBenchDB(b *testing.B, path, synchronous string) *db.DB {
 }
 
 // newBenchServer builds the API as `anavara serve` does (default limits,
-// real clock) on store. Access tokens last an hour instead of 15 minutes, so
+// real clock, a text request log; here written to io.Discard) on store. Access tokens last an hour instead of 15 minutes, so
 // one login outlasts a long -count run; the TTL costs nothing per request.
 func newBenchServer(b *testing.B, store *db.DB) *server.Server {
 	b.Helper()
-	srv, err := server.New(server.Config{JWTSecret: bytes.Repeat([]byte("b"), 32), AccessTTL: time.Hour}, store, mail.NewCapture())
+	srv, err := server.New(server.Config{
+		JWTSecret: bytes.Repeat([]byte("b"), 32),
+		AccessTTL: time.Hour,
+		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
+	}, store, mail.NewCapture())
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -135,7 +135,8 @@ func (s *Server) routes() {
 	auth.Post("/forgot-password", s.forgotPassword)
 	auth.Post("/reset-password", s.resetPassword)
 	auth.Post("/change-password", s.authenticate, s.changePassword)
-	auth.Post("/ssh-login", s.sshLogin)
+	auth.Post("/ssh-login", s.requireService, s.sshLogin)
+	auth.Post("/ssh-key-check", s.requireService, s.sshKeyCheck)
 
 	users := api.Group("/users", s.authenticate)
 	users.Get("/me", s.getMe)

@@ -144,13 +144,46 @@ func (s *Server) removeSSHKey(c *fiber.Ctx) error {
 	return c.SendStatus(fiber.StatusNoContent)
 }
 
-// sshLogin lets a trusted SSH front end, which has verified possession of a
-// key, exchange the key's fingerprint for its owner's token pair.
-func (s *Server) sshLogin(c *fiber.Ctx) error {
+// requireService answers 401 unless the request carries the service
+// credential, compared in constant time.
+func (s *Server) requireService(c *fiber.Ctx) error {
 	given := c.Get(HeaderServiceToken)
 	if s.cfg.ServiceToken == "" || subtle.ConstantTimeCompare([]byte(given), []byte(s.cfg.ServiceToken)) != 1 {
 		return errBadServiceToken
 	}
+	return c.Next()
+}
+
+// sshKeyCheck tells a trusted SSH front end whether a key belongs to an
+// active account, so it can refuse unknown keys during the handshake. It
+// issues nothing: the client has not yet proved it holds the key.
+func (s *Server) sshKeyCheck(c *fiber.Ctx) error {
+	in, err := parseInput(c)
+	if err != nil {
+		return err
+	}
+	fp, _ := in.trimmed("fingerprint", true)
+	if err := in.err(); err != nil {
+		return err
+	}
+	ctx := c.UserContext()
+	k, err := s.db.Read().SSHKeyByFingerprint(ctx, fp)
+	if err != nil {
+		return err
+	}
+	u, err := s.db.Read().UserByID(ctx, k.UserID)
+	if err != nil {
+		return err
+	}
+	if !u.IsActive {
+		return errNotFound
+	}
+	return c.SendStatus(fiber.StatusNoContent)
+}
+
+// sshLogin lets a trusted SSH front end, which has verified possession of a
+// key, exchange the key's fingerprint for its owner's token pair.
+func (s *Server) sshLogin(c *fiber.Ctx) error {
 	in, err := parseInput(c)
 	if err != nil {
 		return err

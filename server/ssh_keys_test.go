@@ -139,3 +139,26 @@ func TestSSHLoginDisabledWithoutServiceToken(t *testing.T) {
 	h.send(request{method: http.MethodPost, path: "/api/auth/ssh-login", body: map[string]any{"fingerprint": "SHA256:x"},
 		headers: map[string]string{server.HeaderServiceToken: ""}}).expect(http.StatusUnauthorized)
 }
+
+func TestSSHKeyCheck(t *testing.T) {
+	h := newHarness(t, withServiceToken(testServiceToken))
+	staff := h.staff("admin@example.org")
+	a := h.signup("a@example.org")
+	line, fp := newPublicKey(t, "a")
+	var k model.SSHKey
+	h.post("/api/users/me/ssh-keys", map[string]any{"public_key": line}, a.Access).expect(http.StatusCreated).decode(&k)
+	check := func(token, fingerprint string) *response {
+		return h.send(request{method: http.MethodPost, path: "/api/auth/ssh-key-check", body: map[string]any{"fingerprint": fingerprint},
+			headers: map[string]string{server.HeaderServiceToken: token}})
+	}
+	check("nope", fp).expect(http.StatusUnauthorized)
+	check(testServiceToken, fp).expect(http.StatusNoContent)
+	_, unknown := newPublicKey(t, "")
+	check(testServiceToken, unknown).expect(http.StatusNotFound)
+	// A check issues nothing and records nothing.
+	if got := h.auditActions(k.ID); len(got) != 1 {
+		t.Fatalf("audit %v: the check wrote events", got)
+	}
+	h.patch("/api/users/"+a.ID, map[string]any{"is_active": false}, staff.Access).expect(http.StatusOK)
+	check(testServiceToken, fp).expect(http.StatusNotFound)
+}

@@ -57,3 +57,22 @@ func (c *Client) LoginWithSSHKey(ctx context.Context, serviceToken, fingerprint 
 	c.adopt(model.TokenPair{AccessToken: res.AccessToken, RefreshToken: res.RefreshToken})
 	return res, nil
 }
+
+// SSHKeyKnown reports whether the key with fingerprint belongs to an active
+// account. Trusted front ends use it during the SSH handshake, before the
+// client has proved it holds the key; it signs nobody in.
+func (c *Client) SSHKeyKnown(ctx context.Context, serviceToken, fingerprint string) (bool, error) {
+	r, err := newRequest(http.MethodPost, "/api/auth/ssh-key-check", nil, map[string]string{"fingerprint": fingerprint})
+	if err != nil {
+		return false, err
+	}
+	r.header = http.Header{headerServiceToken: {serviceToken}}
+	err = c.send(ctx, r, "", nil)
+	switch {
+	case err == nil:
+		return true, nil
+	case IsStatus(err, http.StatusNotFound):
+		return false, nil
+	}
+	return false, fmt.Errorf("ssh key check: %w", err)
+}
