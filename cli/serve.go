@@ -14,11 +14,14 @@ import (
 	"github.com/anavara/anavara/db"
 	"github.com/anavara/anavara/mail"
 	"github.com/anavara/anavara/server"
+	"github.com/anavara/anavara/sshapp"
 )
 
 // serveFlags configure anavara serve.
 type serveFlags struct {
 	store      storeFlags
+	ssh        sshFlags
+	serviceTok string
 	httpAddr   string
 	jwtSecret  string
 	accessTTL  time.Duration
@@ -41,6 +44,8 @@ func newServeCommand(streams Streams) *cobra.Command {
 	}
 	fs := cmd.Flags()
 	f.store.register(fs)
+	f.ssh.register(fs)
+	fs.StringVar(&f.serviceTok, "service-token", "", "credential that separate `anavara ssh-serve` front ends present (default: random, in-process only)")
 	fs.StringVar(&f.httpAddr, "http", ":8080", "address the HTTP API listens on")
 	fs.StringVar(&f.jwtSecret, "jwt-secret", "", "secret signing access tokens, at least 32 bytes (default: generated once into the data dir)")
 	fs.DurationVar(&f.accessTTL, "access-ttl", 15*time.Minute, "access token lifetime")
@@ -83,8 +88,15 @@ func runServe(ctx context.Context, f serveFlags, streams Streams) error {
 			logger.Error("closing database", "error", err)
 		}
 	}()
+	serviceToken := f.serviceTok
+	if serviceToken == "" {
+		if serviceToken, err = newServiceToken(); err != nil {
+			return err
+		}
+	}
 	srv, err := server.New(server.Config{
 		JWTSecret: secret, AccessTTL: f.accessTTL, RefreshTTL: f.refreshTTL, OTPTTL: f.otpTTL, Logger: logger,
+		ServiceToken: serviceToken,
 	}, store, mailer)
 	if err != nil {
 		return err
@@ -93,21 +105,48 @@ func runServe(ctx context.Context, f serveFlags, streams Streams) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", f.httpAddr, err)
 	}
+	var sshSrv *sshapp.Server
+	var sshLn net.Listener
+	if f.ssh.addr != "" {
+		if sshSrv, err = f.ssh.newSSHServer(f.store.dataDir, loopbackURL(ln.Addr()), serviceToken, logger); err != nil {
+			ln.Close()
+			return err
+		}
+		if sshLn, err = net.Listen("tcp", f.ssh.addr); err != nil {
+			ln.Close()
+			return fmt.Errorf("listen on %s: %w", f.ssh.addr, err)
+		}
+	}
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(ln) }()
+	serveErr := make(chan error, 2)
+	go func() { serveErr <- fmt.Errorf("http server: %w", srv.Serve(ln)) }()
 	logger.Info("anavara is serving", "http", "http://"+ln.Addr().String(), "database", path)
 	fmt.Fprintf(streams.Out, "API listening on http://%s\n", ln.Addr())
+	if sshSrv != nil {
+		go func() {
+			if err := sshSrv.Serve(sshLn); err != nil {
+				serveErr <- fmt.Errorf("ssh server: %w", err)
+			}
+		}()
+		logger.Info("ssh front end is serving", "ssh", sshLn.Addr().String())
+		fmt.Fprintf(streams.Out, "SSH listening on %s\n", sshLn.Addr())
+	}
 
 	select {
 	case err := <-serveErr:
-		return fmt.Errorf("http server: %w", err)
+		return err
 	case <-ctx.Done():
 	}
 	logger.Info("shutting down")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), f.shutdown)
 	defer cancel()
+	// SSH sessions talk to the API, so they end first.
+	if sshSrv != nil {
+		if err := sshSrv.Shutdown(shutdownCtx); err != nil {
+			logger.Error("ssh shutdown", "error", err)
+		}
+	}
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}

@@ -23,7 +23,7 @@ func startServe(t *testing.T, dataDir string) (string, func() int) {
 	outR, outW := io.Pipe()
 	code := make(chan int, 1)
 	go func() {
-		code <- cli.Execute(ctx, []string{"serve", "--data-dir", dataDir, "--http", "127.0.0.1:0"},
+		code <- cli.Execute(ctx, []string{"serve", "--data-dir", dataDir, "--http", "127.0.0.1:0", "--ssh", "127.0.0.1:0"},
 			cli.Streams{In: strings.NewReader(""), Out: outW, Err: io.Discard})
 		outW.Close()
 	}()

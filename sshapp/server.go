@@ -1,0 +1,246 @@
+// Package sshapp serves Anavara's terminal UI over SSH with wish. It never
+// touches the database: after the handshake proves that the client holds a
+// key, it exchanges the key's fingerprint for a token pair at the API and
+// runs the same tui program that `anavara tui` runs, one per session.
+package sshapp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/ssh"
+	"github.com/charmbracelet/wish"
+	"github.com/charmbracelet/wish/activeterm"
+	"github.com/charmbracelet/wish/bubbletea"
+	"github.com/muesli/termenv"
+
+	"github.com/anavara/anavara/ratelimit"
+)
+
+// Config configures the SSH front end.
+type Config struct {
+	// HostKeyPEM is the server's private host key (see LoadOrCreateHostKey).
+	HostKeyPEM []byte
+	// APIURL is the base URL of the Anavara API.
+	APIURL string
+	// ServiceToken authenticates this front end at the API's ssh-login.
+	ServiceToken string
+	// AllowUnknownKeys lets keys no account has open the sign-in screen;
+	// false refuses them during the handshake.
+	AllowUnknownKeys bool
+	// IdleTimeout closes a connection without traffic; default 15 minutes.
+	IdleTimeout time.Duration
+	// MaxSessionTime closes any connection after this long; default 8 hours.
+	MaxSessionTime time.Duration
+	// MaxSessions caps concurrent sessions; default 256.
+	MaxSessions int
+	// ConnectionsPerIP limits new connections per client address; default
+	// 30 a minute.
+	ConnectionsPerIP ratelimit.Rule
+	// ShutdownGrace is how long Shutdown lets sessions end on their own
+	// after telling them; default 10 s.
+	ShutdownGrace time.Duration
+	// HTTPClient talks to the API; nil uses a client with sane timeouts.
+	HTTPClient *http.Client
+	// Logger receives connection logs (never tokens or record contents).
+	Logger *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Banner is shown to clients before authentication when unknown keys are
+// refused.
+const Banner = "Anavara: only registered SSH keys may sign in. Add yours in `anavara tui` under Profile → SSH keys.\n"
+
+// Server is the SSH front end.
+type Server struct {
+	cfg      Config
+	ssh      *ssh.Server
+	limiter  *ratelimit.Limiter
+	sessions *sessionRegistry
+}
+
+// New builds the SSH server from cfg.
+func New(cfg Config) (*Server, error) {
+	if len(cfg.HostKeyPEM) == 0 {
+		return nil, errors.New("sshapp: no host key")
+	}
+	if cfg.APIURL == "" {
+		return nil, errors.New("sshapp: no API URL")
+	}
+	if cfg.IdleTimeout <= 0 {
+		cfg.IdleTimeout = 15 * time.Minute
+	}
+	if cfg.MaxSessionTime <= 0 {
+		cfg.MaxSessionTime = 8 * time.Hour
+	}
+	if cfg.MaxSessions <= 0 {
+		cfg.MaxSessions = 256
+	}
+	if cfg.ConnectionsPerIP == (ratelimit.Rule{}) {
+		cfg.ConnectionsPerIP = ratelimit.Rule{Limit: 30, Window: time.Minute}
+	}
+	if cfg.ShutdownGrace <= 0 {
+		cfg.ShutdownGrace = 10 * time.Second
+	}
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = &http.Client{Timeout: 15 * time.Second}
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	s := &Server{
+		cfg:      cfg,
+		limiter:  ratelimit.New(cfg.ConnectionsPerIP, cfg.Now),
+		sessions: newSessionRegistry(cfg.MaxSessions),
+	}
+	opts := []ssh.Option{
+		wish.WithHostKeyPEM(cfg.HostKeyPEM),
+		// Only public keys: no password or keyboard-interactive handler is
+		// installed, so those methods are refused.
+		wish.WithPublicKeyAuth(s.acceptKey),
+		wish.WithIdleTimeout(cfg.IdleTimeout),
+		wish.WithMaxTimeout(cfg.MaxSessionTime),
+		wish.WithMiddleware(
+			// Listed innermost first: the last runs first.
+			bubbletea.MiddlewareWithProgramHandler(s.program, termenv.Ascii),
+			s.identify,
+			activeterm.Middleware(),
+			s.capSessions,
+			s.logSession,
+		),
+	}
+	if !cfg.AllowUnknownKeys {
+		opts = append(opts, wish.WithBanner(Banner))
+	}
+	srv, err := wish.NewServer(opts...)
+	if err != nil {
+		return nil, fmt.Errorf("sshapp: %w", err)
+	}
+	srv.ConnCallback = s.limitConnections
+	s.ssh = srv
+	return s, nil
+}
+
+// Serve accepts connections on ln until Shutdown.
+func (s *Server) Serve(ln net.Listener) error {
+	err := s.ssh.Serve(ln)
+	if errors.Is(err, ssh.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+// Shutdown stops accepting connections, tells every open session that the
+// server is going down, waits up to the grace period for them to end, then
+// closes whatever is left. It returns when every connection is closed.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.sessions.closeAll()
+	graceCtx, cancel := context.WithTimeout(ctx, s.cfg.ShutdownGrace)
+	defer cancel()
+	err := s.ssh.Shutdown(graceCtx)
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return s.ssh.Close()
+	}
+	return err
+}
+
+// ActiveSessions is how many sessions are open now.
+func (s *Server) ActiveSessions() int { return s.sessions.count() }
+
+// limitConnections turns away addresses that connect too often.
+func (s *Server) limitConnections(ctx ssh.Context, conn net.Conn) net.Conn {
+	host, _, err := net.SplitHostPort(conn.RemoteAddr().String())
+	if err != nil {
+		host = conn.RemoteAddr().String()
+	}
+	if ok, _ := s.limiter.Allow(host); !ok {
+		s.cfg.Logger.Warn("ssh connection rate-limited", "remote", host)
+		conn.Close()
+		return nil
+	}
+	return conn
+}
+
+// sessionRegistry counts sessions against the cap and remembers their
+// programs so Shutdown can end them.
+type sessionRegistry struct {
+	max int
+
+	mu       sync.Mutex
+	open     int
+	programs map[*tea.Program]ssh.Session
+	closing  bool
+}
+
+func newSessionRegistry(max int) *sessionRegistry {
+	return &sessionRegistry{max: max, programs: make(map[*tea.Program]ssh.Session)}
+}
+
+// acquire takes a session slot; false means the server is full or closing.
+func (r *sessionRegistry) acquire() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closing || r.open >= r.max {
+		return false
+	}
+	r.open++
+	return true
+}
+
+func (r *sessionRegistry) release() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.open--
+}
+
+func (r *sessionRegistry) count() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.open
+}
+
+// track remembers a running program; it reports false when the server is
+// already closing, and the program should not start.
+func (r *sessionRegistry) track(p *tea.Program, sess ssh.Session) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closing {
+		return false
+	}
+	r.programs[p] = sess
+	return true
+}
+
+func (r *sessionRegistry) untrack(p *tea.Program) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.programs, p)
+}
+
+// closeAll marks the registry closing and quits every program, so each
+// session's handler prints the goodbye and ends.
+func (r *sessionRegistry) closeAll() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.closing = true
+	for p := range r.programs {
+		p.Quit()
+	}
+}
+
+func (r *sessionRegistry) isClosing() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.closing
+}

@@ -1,0 +1,291 @@
+package sshapp_test
+
+import (
+	"context"
+	"errors"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	gossh "golang.org/x/crypto/ssh"
+
+	"github.com/anavara/anavara/ratelimit"
+	"github.com/anavara/anavara/sshapp"
+)
+
+func TestKnownKeyLandsOnRecords(t *testing.T) {
+	e := newEnv(t)
+	key := newKey(t)
+	e.patient("known@example.org", "Zora Known", key.PublicKey())
+	e.patient("other@example.org", "Otto Other", nil)
+
+	conn, err := e.dial(gossh.PublicKeys(key))
+	if err != nil {
+		t.Fatal(err)
+	}
+	term := e.open(conn, 100, 30)
+	term.waitFor("Zora Known")
+	if strings.Contains(term.screen(), "Otto Other") {
+		t.Fatal("the session shows another patient's record")
+	}
+}
+
+func TestUnknownKeySeesSignIn(t *testing.T) {
+	e := newEnv(t)
+	e.patient("someone@example.org", "Sam Someone", nil)
+	conn, err := e.dial(gossh.PublicKeys(newKey(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	term := e.open(conn, 100, 30)
+	term.waitFor("Sign in")
+	if strings.Contains(term.screen(), "Sam Someone") {
+		t.Fatal("an unknown key sees records")
+	}
+}
+
+// TestOfferedButUnprovenKeyGrantsNothing is the CVE-2024-45337 regression:
+// the real OpenSSH client offers the victim's registered public key (the
+// server accepts the offer) but cannot sign with it, so it goes on to
+// authenticate with the attacker's own key. The session must belong to the
+// attacker's key, never to the victim.
+func TestOfferedButUnprovenKeyGrantsNothing(t *testing.T) {
+	sshBin, err := exec.LookPath("ssh")
+	if err != nil {
+		t.Skip("OpenSSH client not installed (apt-get install openssh-client); .ci/run installs it")
+	}
+	e := newEnv(t)
+	victim := newKey(t)
+	e.patient("victim@example.org", "Vera Victim", victim.PublicKey())
+
+	run := func(t *testing.T, attacker testKey, want string) {
+		dir := t.TempDir()
+		victimPub := filepath.Join(dir, "victim.pub")
+		if err := os.WriteFile(victimPub, gossh.MarshalAuthorizedKey(victim.PublicKey()), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		attackerKey := filepath.Join(dir, "attacker")
+		if err := os.WriteFile(attackerKey, privatePEM(t, attacker), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		host, port, _ := net.SplitHostPort(e.sshAddr)
+		cmd := exec.Command(sshBin, "-tt", "-p", port, "-F", "/dev/null",
+			"-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR",
+			"-o", "IdentitiesOnly=yes", "-o", "IdentityAgent=none", "-o", "BatchMode=yes",
+			"-i", victimPub, "-i", attackerKey, host)
+		out := runInPTY(t, cmd, 100, 30)
+		out.waitFor(want)
+		if strings.Contains(out.screen(), "Vera Victim") {
+			t.Fatal("offering the victim's public key gave access to the victim's records")
+		}
+	}
+	t.Run("attacker's own key is registered", func(t *testing.T) {
+		attacker := newKey(t)
+		e.patient("attacker@example.org", "Adam Attacker", attacker.PublicKey())
+		run(t, attacker, "Adam Attacker")
+	})
+	t.Run("attacker's key is unknown", func(t *testing.T) {
+		run(t, newKey(t), "Sign in")
+	})
+}
+
+func TestPasswordAuthIsRefused(t *testing.T) {
+	e := newEnv(t)
+	e.patient("pw@example.org", "Pia Password", nil)
+	if _, err := e.dial(gossh.Password("Vq7!plum-Orbit-42")); err == nil {
+		t.Fatal("password authentication succeeded")
+	}
+	challenge := gossh.KeyboardInteractive(func(string, string, []string, []bool) ([]string, error) { return nil, nil })
+	if _, err := e.dial(challenge); err == nil {
+		t.Fatal("keyboard-interactive authentication succeeded")
+	}
+}
+
+func TestNoPTYExplainsAndExits1(t *testing.T) {
+	e := newEnv(t)
+	conn, err := e.dial(gossh.PublicKeys(newKey(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	sess, err := conn.NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := sess.CombinedOutput("records")
+	var exit *gossh.ExitError
+	if !errors.As(err, &exit) || exit.ExitStatus() != 1 {
+		t.Fatalf("exit %v, want status 1", err)
+	}
+	if lines := strings.Split(strings.TrimSpace(string(out)), "\n"); len(lines) != 1 || !strings.Contains(strings.ToLower(lines[0]), "pty") {
+		t.Fatalf("output %q, want a one-line explanation", out)
+	}
+}
+
+func TestHostKeyStableAcrossRestarts(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "host_key")
+	first, err := sshapp.LoadOrCreateHostKey(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := sshapp.LoadOrCreateHostKey(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(first) != string(second) {
+		t.Fatal("host key changed between starts")
+	}
+	info, _ := os.Stat(path)
+	if info.Mode().Perm() != 0o600 {
+		t.Fatalf("host key mode %v, want 0600", info.Mode().Perm())
+	}
+	signer, err := gossh.ParsePrivateKey(first)
+	if err != nil || signer.PublicKey().Type() != gossh.KeyAlgoED25519 {
+		t.Fatalf("host key %v, %v: want ed25519", signer, err)
+	}
+}
+
+func TestSessionCap(t *testing.T) {
+	e := newEnv(t, func(c *sshapp.Config) { c.MaxSessions = 2 })
+	var terms []*terminal
+	for i := 0; i < 2; i++ {
+		conn, err := e.dial(gossh.PublicKeys(newKey(t)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		term := e.open(conn, 80, 24)
+		term.waitFor("Sign in")
+		terms = append(terms, term)
+	}
+	conn, err := e.dial(gossh.PublicKeys(newKey(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	extra := e.open(conn, 80, 24)
+	extra.waitFor("too many open sessions")
+	select {
+	case err := <-extra.exited:
+		var exit *gossh.ExitError
+		if !errors.As(err, &exit) || exit.ExitStatus() != 1 {
+			t.Fatalf("turned-away session ended with %v, want status 1", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("turned-away session did not end")
+	}
+	// A slot frees when a session ends.
+	terms[0].send("\x03")
+	<-terms[0].exited
+	waitUntil(t, func() bool { return e.ssh.ActiveSessions() == 1 })
+	conn, err = e.dial(gossh.PublicKeys(newKey(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.open(conn, 80, 24).waitFor("Sign in")
+}
+
+func TestUnknownKeysRefusedWhenNotAllowed(t *testing.T) {
+	e := newEnv(t, func(c *sshapp.Config) { c.AllowUnknownKeys = false })
+	known := newKey(t)
+	e.patient("k@example.org", "Kim Known", known.PublicKey())
+	if _, err := e.dial(gossh.PublicKeys(newKey(t))); err == nil {
+		t.Fatal("an unknown key completed the handshake")
+	}
+	conn, err := e.dial(gossh.PublicKeys(known))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.open(conn, 100, 30).waitFor("Kim Known")
+}
+
+func TestConnectionRateLimit(t *testing.T) {
+	e := newEnv(t, func(c *sshapp.Config) { c.ConnectionsPerIP = ratelimit.Rule{Limit: 2, Window: time.Hour} })
+	for i := 0; i < 2; i++ {
+		conn, err := e.dial(gossh.PublicKeys(newKey(t)))
+		if err != nil {
+			t.Fatalf("connection %d: %v", i+1, err)
+		}
+		conn.Close()
+	}
+	if _, err := e.dial(gossh.PublicKeys(newKey(t))); err == nil {
+		t.Fatal("third connection within the window was accepted")
+	}
+}
+
+func TestNoGoroutineLeak(t *testing.T) {
+	e := newEnv(t)
+	key := newKey(t)
+	e.patient("leak@example.org", "Lee Leak", key.PublicKey())
+	cycle := func() {
+		conn, err := e.dial(gossh.PublicKeys(key))
+		if err != nil {
+			t.Fatal(err)
+		}
+		term := e.open(conn, 80, 24)
+		term.waitFor("Lee Leak")
+		term.send("\x03")
+		<-term.exited
+		conn.Close()
+	}
+	cycle() // warm up pools and caches
+	waitUntil(t, func() bool { return e.ssh.ActiveSessions() == 0 })
+	before := runtime.NumGoroutine()
+	for i := 0; i < 50; i++ {
+		cycle()
+	}
+	waitUntil(t, func() bool { return e.ssh.ActiveSessions() == 0 && runtime.NumGoroutine() <= before+5 })
+}
+
+func TestShutdownWithOpenSessions(t *testing.T) {
+	e := newEnv(t)
+	key := newKey(t)
+	e.patient("bye@example.org", "Bea Bye", key.PublicKey())
+	var terms []*terminal
+	for i := 0; i < 3; i++ {
+		conn, err := e.dial(gossh.PublicKeys(key))
+		if err != nil {
+			t.Fatal(err)
+		}
+		term := e.open(conn, 80, 24)
+		term.waitFor("Bea Bye")
+		terms = append(terms, term)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	start := time.Now()
+	if err := e.ssh.Shutdown(ctx); err != nil {
+		t.Fatalf("shutdown: %v", err)
+	}
+	if d := time.Since(start); d > 12*time.Second {
+		t.Fatalf("shutdown took %v", d)
+	}
+	for _, term := range terms {
+		select {
+		case <-term.exited:
+		case <-time.After(5 * time.Second):
+			t.Fatal("a session survived shutdown")
+		}
+		if !strings.Contains(term.screen(), "shutting down") {
+			t.Fatalf("session was not told: %q", term.screen())
+		}
+	}
+	if _, err := e.dial(gossh.PublicKeys(key)); err == nil {
+		t.Fatal("new connections accepted after shutdown")
+	}
+}
+
+func waitUntil(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		if cond() {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("condition not met within 15 s (goroutines: %d)", runtime.NumGoroutine())
+}
