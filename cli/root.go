@@ -47,9 +47,11 @@ func NewRootCommand(streams Streams) *cobra.Command {
 	root.SetErr(streams.Err)
 	root.AddCommand(
 		newServeCommand(streams),
+		newSSHServeCommand(streams),
 		newCreateSuperuserCommand(streams),
 		newMigrateCommand(streams),
 		newVersionCommand(streams),
+		newTUICommand(streams),
 	)
 	return root
 }

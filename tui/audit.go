@@ -1,0 +1,175 @@
+package tui
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/anavara/anavara/model"
+	"github.com/anavara/anavara/tui/client"
+)
+
+// auditPage is a loaded page of audit events with the accounts of their
+// actors.
+type auditPage struct {
+	seq    int
+	page   model.Page[model.AuditEvent]
+	actors map[string]string // actor id → email
+}
+
+// auditScreen shows a record's audit history, newest first (staff only).
+type auditScreen struct {
+	screenBase
+	entityID string
+	about    string
+	list     *list
+	events   []model.AuditEvent
+	actors   map[string]string
+	count    int
+	pages    int
+	pageNo   int
+	loaded   bool
+	seq      int
+}
+
+func newAuditScreen(a *app, entityID, about string) *auditScreen {
+	s := &auditScreen{screenBase: a.newBase(), entityID: entityID, about: about, pageNo: 1,
+		actors: map[string]string{}}
+	s.list = newList(a,
+		column{title: "When (UTC)", width: 19},
+		column{title: "Action", width: 14},
+		column{title: "By", weight: 70},
+		column{title: "From", weight: 30},
+	)
+	return s
+}
+
+func (s *auditScreen) init() tea.Cmd { return s.load() }
+func (s *auditScreen) title() string { return "Audit" }
+func (s *auditScreen) typing() bool  { return false }
+
+// load fetches a page of events, then the accounts of actors not yet known.
+func (s *auditScreen) load() tea.Cmd {
+	s.seq++
+	seq, id, pageNo := s.seq, s.entityID, s.pageNo
+	known := make(map[string]bool, len(s.actors))
+	for k := range s.actors {
+		known[k] = true
+	}
+	return s.a.do(&s.screenBase, "list", true, func(ctx context.Context, c *client.Client) (any, error) {
+		p, err := c.ListAuditEvents(ctx, client.AuditQuery{Page: pageNo, PageSize: model.DefaultPageSize, EntityID: id})
+		res := auditPage{seq: seq, page: p, actors: map[string]string{}}
+		if err != nil {
+			return res, err
+		}
+		for _, e := range p.Results {
+			if e.ActorID == nil || known[*e.ActorID] {
+				continue
+			}
+			known[*e.ActorID] = true
+			if u, err := c.GetUser(ctx, *e.ActorID); err == nil {
+				res.actors[*e.ActorID] = u.Email
+			}
+		}
+		return res, nil
+	})
+}
+
+func (s *auditScreen) update(msg tea.Msg) tea.Cmd {
+	a, k := s.a, s.a.keys
+	switch msg := msg.(type) {
+	case done:
+		res := msg.val.(auditPage)
+		if res.seq != s.seq {
+			return nil
+		}
+		if msg.err != nil {
+			if client.IsStatus(msg.err, http.StatusNotFound) && s.pageNo > 1 {
+				s.pageNo = 1
+				return s.load()
+			}
+			a.fail(msg.err)
+			return nil
+		}
+		for id, email := range res.actors {
+			s.actors[id] = email
+		}
+		s.show(res.page)
+		return nil
+	case tea.KeyMsg:
+		switch {
+		case key.Matches(msg, k.Back):
+			return a.pop()
+		case key.Matches(msg, k.NextPage):
+			if s.pageNo < s.pages {
+				s.pageNo++
+				return s.load()
+			}
+		case key.Matches(msg, k.PrevPage):
+			if s.pageNo > 1 {
+				s.pageNo--
+				return s.load()
+			}
+		case key.Matches(msg, k.Refresh):
+			return s.load()
+		default:
+			s.list.update(msg)
+		}
+	}
+	return nil
+}
+
+func (s *auditScreen) show(p model.Page[model.AuditEvent]) {
+	s.loaded = true
+	s.events = p.Results
+	s.count = p.Count
+	s.pages = max(p.NumberOfPages, 1)
+	rows := make([][]string, len(p.Results))
+	for i, e := range p.Results {
+		by := "—"
+		if e.ActorID != nil {
+			by = clean(*e.ActorID)
+			if email, ok := s.actors[*e.ActorID]; ok {
+				by = clean(email)
+			}
+		}
+		rows[i] = []string{e.At.UTC().Format("2006-01-02 15:04:05"), clean(e.Action), by, clean(e.IP)}
+	}
+	s.list.setRows(rows)
+}
+
+func (s *auditScreen) layout(w, h int) { s.list.setSize(w-2, max(h-3, 3)) }
+
+func (s *auditScreen) view(w, h int) string {
+	a, st := s.a, s.a.st
+	var b strings.Builder
+	sub := "loading…"
+	if s.loaded {
+		sub = plural(s.count, "event", "events")
+		if s.pages > 1 {
+			sub += fmt.Sprintf(" · page %d of %d", s.pageNo, s.pages)
+		}
+	}
+	b.WriteString(st.Title.Render("Audit history of "+s.about) + st.Faint.Render("  ·  ") + st.Subtitle.Render(sub) + "\n\n")
+	switch {
+	case !s.loaded:
+		b.WriteString(s.list.emptyView(a.spinnerView() + st.Muted.Render(" Loading history…")))
+	case len(s.events) == 0:
+		b.WriteString(s.list.emptyView(st.Muted.Render("No events recorded.")))
+	default:
+		b.WriteString(s.list.view())
+	}
+	return indent(b.String(), 2)
+}
+
+func (s *auditScreen) help() bindings {
+	k := s.a.keys
+	return bindings{
+		short: []key.Binding{k.NextPage, k.PrevPage, k.Refresh, k.Back},
+		full:  [][]key.Binding{{k.Up, k.Down, k.Top, k.Bottom}, {k.NextPage, k.PrevPage, k.Refresh}, {k.Back}},
+	}
+}

@@ -1,0 +1,90 @@
+package tui
+
+import (
+	"context"
+
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/anavara/anavara/model"
+	"github.com/anavara/anavara/tui/client"
+)
+
+// profileNamesScreen edits the signed-in user's first and last name.
+type profileNamesScreen struct {
+	screenBase
+	form  *form
+	first *field
+	last  *field
+	busy  bool
+}
+
+func newProfileNamesScreen(a *app) *profileNamesScreen {
+	s := &profileNamesScreen{screenBase: a.newBase(), form: newForm(a)}
+	f := s.form
+	s.first = f.text("first_name", "First name", "", model.MaxNameLength)
+	s.last = f.text("last_name", "Last name", "", model.MaxNameLength)
+	if a.user != nil {
+		s.first.set(clean(a.user.FirstName))
+		s.last.set(clean(a.user.LastName))
+	}
+	f.button("Save", s.submit)
+	f.button("Cancel", a.pop)
+	f.submit = s.submit
+	return s
+}
+
+func (s *profileNamesScreen) init() tea.Cmd   { return s.form.init() }
+func (s *profileNamesScreen) resume() tea.Cmd { return s.form.resume() }
+func (s *profileNamesScreen) title() string   { return "Name" }
+func (s *profileNamesScreen) typing() bool    { return true }
+func (s *profileNamesScreen) help() bindings  { return s.form.help("save", "cancel") }
+
+func (s *profileNamesScreen) submit() tea.Cmd {
+	if s.busy {
+		return nil
+	}
+	f := s.form
+	f.clearErrors()
+	first, last := s.first.val(), s.last.val()
+	if msg := model.ValidateName(first); msg != "" {
+		s.first.err = msg
+	}
+	if msg := model.ValidateName(last); msg != "" {
+		s.last.err = msg
+	}
+	if f.hasErrors() {
+		return f.focusFirstError()
+	}
+	s.a.clearBanner()
+	s.busy = true
+	return s.a.do(&s.screenBase, "save", true, func(ctx context.Context, c *client.Client) (any, error) {
+		return c.UpdateMe(ctx, client.UserPatch{FirstName: &first, LastName: &last})
+	})
+}
+
+func (s *profileNamesScreen) update(msg tea.Msg) tea.Cmd {
+	a := s.a
+	switch msg := msg.(type) {
+	case done:
+		s.busy = false
+		if msg.err != nil {
+			return s.form.apiError(msg.err)
+		}
+		u := msg.val.(model.User)
+		a.user = &u
+		cmd := a.pop()
+		a.notify("Name saved.")
+		return cmd
+	case tea.KeyMsg:
+		if msg.String() == "esc" {
+			return a.pop()
+		}
+	}
+	return s.form.update(msg)
+}
+
+func (s *profileNamesScreen) layout(w, _ int) { s.form.setWidth(w - 4) }
+
+func (s *profileNamesScreen) view(w, h int) string {
+	return s.a.page("Edit your name", "as staff and records will show it", s.form.view())
+}

@@ -1,0 +1,247 @@
+package tui
+
+import (
+	"context"
+
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/anavara/anavara/model"
+	"github.com/anavara/anavara/tui/client"
+)
+
+// recordFormScreen creates a record, or edits one (sending only the fields
+// that changed, so an old record's past treatment date does not trip the
+// future-date rule).
+type recordFormScreen struct {
+	screenBase
+	rec       *model.MedicalRecord // nil: new record
+	form      *form
+	patient   *field // staff only: the patient account
+	name      *field
+	dob       *field
+	treatedOn *field
+	doctor    *field
+	diagnosis *field
+	treatment *field
+	orig      map[string]string // edit: sanitised original values
+	busy      bool
+}
+
+func newRecordFormScreen(a *app, rec *model.MedicalRecord) *recordFormScreen {
+	s := &recordFormScreen{screenBase: a.newBase(), form: newForm(a)}
+	if rec != nil {
+		r := *rec
+		s.rec = &r
+	}
+	f := s.form
+	if a.isStaff() {
+		s.patient = f.picker("user_id", "Patient account", "none chosen", func() tea.Cmd {
+			return a.push(newUsersScreen(a, func(u model.User) tea.Cmd {
+				s.patient.value = u.ID
+				s.patient.text = clean(u.Email) + "  " + clean(u.FullName())
+				s.patient.err = ""
+				return nil
+			}))
+		})
+	}
+	s.name = f.text("patient_name", "Patient name", "as on the patient's documents", model.MaxRecordNameLength)
+	s.dob = f.date("date_of_birth", "Date of birth", "")
+	s.treatedOn = f.date("date_of_treatment", "Treatment date", "after today")
+	s.doctor = f.text("doctor", "Doctor", "", model.MaxRecordNameLength)
+	s.diagnosis = f.textArea("diagnosis", "Diagnosis", "optional; enter for a new line")
+	s.treatment = f.textArea("treatment", "Treatment", "optional")
+	f.button("Save", s.submit)
+	f.button("Cancel", a.pop)
+	f.submit = s.submit
+	switch {
+	case rec != nil:
+		s.orig = map[string]string{
+			"user_id":           rec.UserID,
+			"patient_name":      clean(rec.PatientName),
+			"date_of_birth":     rec.DateOfBirth.String(),
+			"date_of_treatment": rec.DateOfTreatment.String(),
+			"doctor":            clean(rec.Doctor),
+			"diagnosis":         cleanBlock(rec.Diagnosis),
+			"treatment":         cleanBlock(rec.Treatment),
+		}
+		for k, v := range s.orig {
+			if fl := f.get(k); fl != nil {
+				fl.set(v)
+			}
+		}
+		if s.patient != nil {
+			s.patient.value = rec.UserID
+			s.patient.text = clean(rec.UserID)
+		}
+	case !a.isStaff() && a.user != nil:
+		// A patient's new record is about themselves: suggest their name.
+		s.name.set(clean(a.user.FullName()))
+	}
+	return s
+}
+
+func (s *recordFormScreen) init() tea.Cmd {
+	cmd := s.form.init()
+	if s.rec != nil && s.patient != nil {
+		// Show who the record belongs to.
+		id := s.rec.UserID
+		cmd = tea.Batch(cmd, s.a.do(&s.screenBase, "owner", true, func(ctx context.Context, c *client.Client) (any, error) {
+			return c.GetUser(ctx, id)
+		}))
+	}
+	return cmd
+}
+
+func (s *recordFormScreen) resume() tea.Cmd { return s.form.resume() }
+
+func (s *recordFormScreen) title() string {
+	if s.rec != nil {
+		return "Edit"
+	}
+	return "New record"
+}
+
+func (s *recordFormScreen) typing() bool   { return true }
+func (s *recordFormScreen) help() bindings { return s.form.help("save", "cancel") }
+
+// submit checks the fields with the model's rules and saves.
+func (s *recordFormScreen) submit() tea.Cmd {
+	if s.busy {
+		return nil
+	}
+	a, f := s.a, s.form
+	f.clearErrors()
+	today := a.today()
+	if s.patient != nil && s.patient.val() == "" {
+		s.patient.err = "Choose the patient's account (press enter on this field)."
+	}
+	if msg := model.ValidateRecordName(s.name.val()); msg != "" {
+		s.name.err = msg
+	}
+	dob, ok := f.checkDate(s.dob, true)
+	if ok {
+		if msg := model.ValidateDateOfBirth(dob, today); msg != "" {
+			s.dob.err = msg
+		}
+	}
+	treated, ok := f.checkDate(s.treatedOn, true)
+	if ok && (s.rec == nil || s.treatedOn.val() != s.orig["date_of_treatment"]) {
+		if msg := model.ValidateTreatmentDate(treated, today); msg != "" {
+			s.treatedOn.err = msg
+		}
+	}
+	if msg := model.ValidateRecordName(s.doctor.val()); msg != "" {
+		s.doctor.err = msg
+	}
+	if msg := model.ValidateRecordText(s.diagnosis.val()); msg != "" {
+		s.diagnosis.err = msg
+	}
+	if msg := model.ValidateRecordText(s.treatment.val()); msg != "" {
+		s.treatment.err = msg
+	}
+	if f.hasErrors() {
+		a.failText("Please correct the highlighted fields.")
+		return f.focusFirstError()
+	}
+	a.clearBanner()
+	if s.rec == nil {
+		in := client.RecordInput{
+			PatientName:     s.name.val(),
+			DateOfBirth:     dob,
+			Diagnosis:       s.diagnosis.val(),
+			Treatment:       s.treatment.val(),
+			DateOfTreatment: treated,
+			Doctor:          s.doctor.val(),
+		}
+		if s.patient != nil {
+			in.UserID = s.patient.val()
+		}
+		s.busy = true
+		return a.do(&s.screenBase, "save", true, func(ctx context.Context, c *client.Client) (any, error) {
+			return c.CreateRecord(ctx, in)
+		})
+	}
+	var p client.RecordPatch
+	changed := false
+	str := func(key string, fl *field, dst **string) {
+		if fl != nil && fl.val() != s.orig[key] {
+			v := fl.val()
+			*dst = &v
+			changed = true
+		}
+	}
+	str("user_id", s.patient, &p.UserID)
+	str("patient_name", s.name, &p.PatientName)
+	str("doctor", s.doctor, &p.Doctor)
+	str("diagnosis", s.diagnosis, &p.Diagnosis)
+	str("treatment", s.treatment, &p.Treatment)
+	if s.dob.val() != s.orig["date_of_birth"] {
+		p.DateOfBirth, changed = &dob, true
+	}
+	if s.treatedOn.val() != s.orig["date_of_treatment"] {
+		p.DateOfTreatment, changed = &treated, true
+	}
+	if !changed {
+		a.notify("Nothing changed.")
+		return a.pop()
+	}
+	id := s.rec.ID
+	s.busy = true
+	return a.do(&s.screenBase, "save", true, func(ctx context.Context, c *client.Client) (any, error) {
+		return c.PatchRecord(ctx, id, p)
+	})
+}
+
+func (s *recordFormScreen) update(msg tea.Msg) tea.Cmd {
+	a := s.a
+	switch msg := msg.(type) {
+	case done:
+		switch msg.op {
+		case "owner":
+			if msg.err == nil && s.patient != nil {
+				u := msg.val.(model.User)
+				if s.patient.value == u.ID {
+					s.patient.text = clean(u.Email) + "  " + clean(u.FullName())
+				}
+			}
+		case "save":
+			s.busy = false
+			if msg.err != nil {
+				return s.form.apiError(msg.err)
+			}
+			rec := msg.val.(model.MedicalRecord)
+			cmd := a.pop()
+			if s.rec == nil {
+				a.notify("Record created for " + clean(rec.PatientName) + ".")
+			} else {
+				a.notify("Record saved.")
+			}
+			return cmd
+		}
+		return nil
+	case tea.KeyMsg:
+		if msg.String() == "esc" {
+			return a.pop()
+		}
+	}
+	return s.form.update(msg)
+}
+
+func (s *recordFormScreen) layout(w, h int) {
+	s.form.setWidth(w - 4)
+	// Give the two text areas what is left of the height.
+	fixed := 4 + 6 + 2 // title, fields, buttons
+	if s.patient != nil {
+		fixed++
+	}
+	s.form.setAreaHeight(min(max((h-fixed-3)/2, 1), 6))
+}
+
+func (s *recordFormScreen) view(w, h int) string {
+	title, sub := "New medical record", "dates are YYYY-MM-DD · ctrl+s saves"
+	if s.rec != nil {
+		title = "Edit record"
+		sub = clean(s.rec.PatientName) + ", " + s.rec.DateOfTreatment.String()
+	}
+	return s.a.page(title, sub, s.form.view())
+}

@@ -1,0 +1,453 @@
+package tui
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/charmbracelet/bubbles/cursor"
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/paginator"
+	"github.com/charmbracelet/bubbles/textinput"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/anavara/anavara/model"
+	"github.com/anavara/anavara/tui/client"
+)
+
+// pageSizes are the page sizes + and - step through.
+func pageSizes() [4]int { return [...]int{10, 20, 50, 100} }
+
+// sortField is an ordering of the records list.
+type sortField struct {
+	field    string
+	name     string
+	asc      string // how ascending order reads
+	desc     string // how descending order reads
+	descends bool   // the natural direction
+}
+
+// sortFields are the orderings s steps through.
+func sortFields() [4]sortField {
+	return [...]sortField{
+		{"created", "created", "oldest first", "newest first", true},
+		{"date_of_treatment", "treatment date", "soonest treatment first", "latest treatment first", false},
+		{"patient_name", "patient", "patient A→Z", "patient Z→A", false},
+		{"updated", "updated", "least recently updated", "recently updated first", true},
+	}
+}
+
+// recordFilters narrow the records list.
+type recordFilters struct {
+	doctor    string
+	after     *model.Date
+	before    *model.Date
+	userID    string
+	userLabel string
+}
+
+func (f recordFilters) active() bool {
+	return f.doctor != "" || f.after != nil || f.before != nil || f.userID != ""
+}
+
+// recordsPage is a loaded page, tagged with the request it answers.
+type recordsPage struct {
+	seq  int
+	page model.Page[model.MedicalRecord]
+}
+
+// recordsScreen is the home screen: a page of medical records.
+type recordsScreen struct {
+	screenBase
+	list      *list
+	records   []model.MedicalRecord
+	count     int
+	pages     int
+	pageNo    int
+	pageSize  int
+	search    string
+	input     textinput.Model
+	searching bool
+	filters   recordFilters
+	sort      int
+	desc      bool
+	loaded    bool
+	seq       int
+	keepID    string
+	width     int
+	height    int
+	pager     paginator.Model
+}
+
+func newRecordsScreen(a *app) *recordsScreen {
+	s := &recordsScreen{
+		screenBase: a.newBase(),
+		pageNo:     1,
+		pageSize:   model.DefaultPageSize,
+		desc:       true,
+	}
+	s.list = newList(a,
+		column{title: "Patient", weight: 30},
+		column{title: "Treatment", width: 10},
+		column{title: "Doctor", weight: 24},
+		column{title: "Diagnosis", weight: 46},
+	)
+	s.input = textinput.New()
+	s.input.Prompt = "/ "
+	s.input.Placeholder = "patient, doctor or diagnosis"
+	s.input.CharLimit = 200
+	a.st.styleInput(&s.input)
+	s.input.PromptStyle = a.st.Accent
+	if !a.motion {
+		s.input.Cursor.SetMode(cursor.CursorStatic)
+	}
+	s.pager = paginator.New(paginator.WithPerPage(s.pageSize))
+	s.pager.Type = paginator.Dots
+	s.pager.ActiveDot = a.st.Accent.Render("●")
+	s.pager.InactiveDot = a.st.Faint.Render("○")
+	return s
+}
+
+func (s *recordsScreen) init() tea.Cmd   { return s.load() }
+func (s *recordsScreen) resume() tea.Cmd { return s.load() }
+func (s *recordsScreen) title() string   { return "Records" }
+func (s *recordsScreen) typing() bool    { return s.searching }
+
+// query is the list request for the current page, search, filters and
+// order.
+func (s *recordsScreen) query() client.RecordQuery {
+	f := sortFields()[s.sort]
+	order := f.field
+	if s.desc {
+		order = "-" + order
+	}
+	return client.RecordQuery{
+		Page:          s.pageNo,
+		PageSize:      s.pageSize,
+		Search:        s.search,
+		Doctor:        s.filters.doctor,
+		UserID:        s.filters.userID,
+		Ordering:      order,
+		TreatedAfter:  s.filters.after,
+		TreatedBefore: s.filters.before,
+	}
+}
+
+// load fetches the current page, keeping the selected record selected.
+func (s *recordsScreen) load() tea.Cmd {
+	if r := s.selected(); r != nil && s.keepID == "" {
+		s.keepID = r.ID
+	}
+	s.seq++
+	q, seq := s.query(), s.seq
+	return s.a.do(&s.screenBase, "list", true, func(ctx context.Context, c *client.Client) (any, error) {
+		p, err := c.ListRecords(ctx, q)
+		return recordsPage{seq: seq, page: p}, err
+	})
+}
+
+// reload goes to page 1 (after the search, filters or order changed).
+func (s *recordsScreen) reload() tea.Cmd {
+	s.pageNo = 1
+	s.keepID = ""
+	s.list.setCursor(0)
+	return s.load()
+}
+
+func (s *recordsScreen) selected() *model.MedicalRecord {
+	i := s.list.cursor()
+	if i < 0 || i >= len(s.records) {
+		return nil
+	}
+	return &s.records[i]
+}
+
+func (s *recordsScreen) update(msg tea.Msg) tea.Cmd {
+	a, k := s.a, s.a.keys
+	switch msg := msg.(type) {
+	case done:
+		switch msg.op {
+		case "list":
+			res := msg.val.(recordsPage)
+			if res.seq != s.seq {
+				return nil // an older request; a newer one is on its way
+			}
+			if msg.err != nil {
+				if client.IsStatus(msg.err, http.StatusNotFound) && s.pageNo > 1 {
+					s.pageNo = 1 // the page vanished (records were deleted)
+					return s.load()
+				}
+				a.fail(msg.err)
+				return nil
+			}
+			s.show(res.page)
+		case "delete":
+			if msg.err != nil {
+				a.fail(msg.err)
+				return nil
+			}
+			a.notify("Record deleted.")
+			return s.load()
+		}
+		return nil
+
+	case tea.KeyMsg:
+		if s.searching {
+			return s.searchKey(msg)
+		}
+		switch {
+		case key.Matches(msg, k.Back):
+			if s.search != "" || s.filters.active() {
+				s.search, s.filters = "", recordFilters{}
+				a.notify("Search and filters cleared.")
+				return s.reload()
+			}
+			return nil
+		case key.Matches(msg, k.Open):
+			if r := s.selected(); r != nil {
+				return a.push(newRecordDetailScreen(a, *r))
+			}
+		case key.Matches(msg, k.New):
+			return a.push(newRecordFormScreen(a, nil))
+		case key.Matches(msg, k.Edit):
+			if r := s.selected(); r != nil {
+				return a.push(newRecordFormScreen(a, r))
+			}
+		case key.Matches(msg, k.Delete):
+			if r := s.selected(); r != nil {
+				rec := *r
+				return a.push(newConfirmScreen(a, "Delete record", deleteQuestion(rec), "Delete", func() tea.Cmd {
+					return a.do(&s.screenBase, "delete", true, func(ctx context.Context, c *client.Client) (any, error) {
+						return nil, c.DeleteRecord(ctx, rec.ID)
+					})
+				}))
+			}
+		case key.Matches(msg, k.Search):
+			s.searching = true
+			s.input.SetValue(s.search)
+			s.input.CursorEnd()
+			return s.input.Focus()
+		case key.Matches(msg, k.Filter):
+			return a.push(newRecordFiltersScreen(a, s.filters, func(f recordFilters) tea.Cmd {
+				s.filters = f
+				s.pageNo, s.keepID = 1, ""
+				s.list.setCursor(0)
+				return nil // the pop that follows reloads
+			}))
+		case key.Matches(msg, k.Sort):
+			s.sort = (s.sort + 1) % len(sortFields())
+			s.desc = sortFields()[s.sort].descends
+			return s.reload()
+		case key.Matches(msg, k.Reverse):
+			s.desc = !s.desc
+			return s.reload()
+		case key.Matches(msg, k.NextPage):
+			if s.pageNo < s.pages {
+				s.pageNo++
+				s.keepID = ""
+				s.list.setCursor(0)
+				return s.load()
+			}
+		case key.Matches(msg, k.PrevPage):
+			if s.pageNo > 1 {
+				s.pageNo--
+				s.keepID = ""
+				s.list.setCursor(0)
+				return s.load()
+			}
+		case key.Matches(msg, k.Bigger), key.Matches(msg, k.Smaller):
+			return s.resize(key.Matches(msg, k.Bigger))
+		case key.Matches(msg, k.Refresh):
+			return s.load()
+		case key.Matches(msg, k.Profile):
+			return a.push(newProfileScreen(a))
+		case key.Matches(msg, k.Users) && a.isStaff():
+			return a.push(newUsersScreen(a, nil))
+		case key.Matches(msg, k.Audit) && a.isStaff():
+			if r := s.selected(); r != nil {
+				return a.push(newAuditScreen(a, r.ID, clean(r.PatientName)))
+			}
+		default:
+			s.list.update(msg)
+		}
+		return nil
+	}
+	if s.searching {
+		var cmd tea.Cmd
+		s.input, cmd = s.input.Update(msg)
+		return cmd
+	}
+	return nil
+}
+
+// searchKey edits the search line.
+func (s *recordsScreen) searchKey(msg tea.KeyMsg) tea.Cmd {
+	switch msg.String() {
+	case "enter":
+		s.searching = false
+		s.input.Blur()
+		s.search = strings.TrimSpace(s.input.Value())
+		return s.reload()
+	case "esc":
+		s.searching = false
+		s.input.Blur()
+		return nil
+	case "up", "down":
+		s.list.update(msg)
+		return nil
+	}
+	var cmd tea.Cmd
+	s.input, cmd = s.input.Update(msg)
+	return cmd
+}
+
+// resize steps the page size, staying near the same records.
+func (s *recordsScreen) resize(bigger bool) tea.Cmd {
+	i := 0
+	sizes := pageSizes()
+	for j, n := range sizes {
+		if n == s.pageSize {
+			i = j
+		}
+	}
+	if bigger && i < len(sizes)-1 {
+		i++
+	} else if !bigger && i > 0 {
+		i--
+	} else {
+		return nil
+	}
+	first := (s.pageNo - 1) * s.pageSize
+	s.pageSize = sizes[i]
+	s.pageNo = first/s.pageSize + 1
+	return s.load()
+}
+
+// show displays a loaded page.
+func (s *recordsScreen) show(p model.Page[model.MedicalRecord]) {
+	s.loaded = true
+	s.records = p.Results
+	s.count = p.Count
+	s.pages = max(p.NumberOfPages, 1)
+	rows := make([][]string, len(p.Results))
+	cur := -1
+	for i, r := range p.Results {
+		rows[i] = []string{
+			clean(r.PatientName),
+			r.DateOfTreatment.String(),
+			clean(r.Doctor),
+			excerpt(r.Diagnosis, 200),
+		}
+		if r.ID == s.keepID {
+			cur = i
+		}
+	}
+	s.keepID = ""
+	s.list.setRows(rows)
+	if cur >= 0 {
+		s.list.setCursor(cur)
+	}
+	s.pager.PerPage = s.pageSize
+	s.pager.TotalPages = s.pages
+	s.pager.Page = s.pageNo - 1
+}
+
+func (s *recordsScreen) layout(w, h int) {
+	s.width, s.height = w, h
+	s.list.setSize(w-2, max(h-5, 3))
+	s.input.Width = max(w-30, 10)
+}
+
+// criteria describes the order, page size, search and filters in force.
+func (s *recordsScreen) criteria() string {
+	st := s.a.st
+	f := sortFields()[s.sort]
+	order := f.asc
+	if s.desc {
+		order = f.desc
+	}
+	parts := []string{
+		st.Muted.Render("sorted ") + st.Chip.Render(order),
+		st.Chip.Render(fmt.Sprint(s.pageSize)) + st.Muted.Render(" per page"),
+	}
+	if s.search != "" {
+		parts = append(parts, st.Muted.Render("search ")+st.Chip.Render("“"+clean(s.search)+"”"))
+	}
+	if s.filters.doctor != "" {
+		parts = append(parts, st.Muted.Render("doctor ")+st.Chip.Render(clean(s.filters.doctor)))
+	}
+	if s.filters.after != nil {
+		parts = append(parts, st.Muted.Render("treated from ")+st.Chip.Render(s.filters.after.String()))
+	}
+	if s.filters.before != nil {
+		parts = append(parts, st.Muted.Render("until ")+st.Chip.Render(s.filters.before.String()))
+	}
+	if s.filters.userID != "" {
+		parts = append(parts, st.Muted.Render("patient ")+st.Chip.Render(s.filters.userLabel))
+	}
+	return strings.Join(parts, st.Faint.Render(" · "))
+}
+
+func (s *recordsScreen) view(w, h int) string {
+	a, st := s.a, s.a.st
+	var b strings.Builder
+	sub := "loading…"
+	if s.loaded {
+		sub = plural(s.count, "record", "records")
+		if s.pages > 1 {
+			sub += fmt.Sprintf(" · page %d of %d", s.pageNo, s.pages)
+		}
+	}
+	b.WriteString(st.Title.Render("Medical records") + st.Faint.Render("  ·  ") + st.Subtitle.Render(sub) + "\n")
+	if s.searching {
+		b.WriteString(s.input.View() + st.Hint.Render("  enter search · esc cancel") + "\n")
+	} else {
+		b.WriteString(s.criteria() + "\n")
+	}
+	b.WriteByte('\n')
+	switch {
+	case !s.loaded:
+		b.WriteString(s.list.emptyView(a.spinnerView() + st.Muted.Render(" Loading records…")))
+	case len(s.records) == 0 && (s.search != "" || s.filters.active()):
+		b.WriteString(s.list.emptyView(st.Muted.Render("No records match. Press esc to clear the search and filters.")))
+	case len(s.records) == 0:
+		b.WriteString(s.list.emptyView(st.Muted.Render("No records yet. Press ") + st.Accent.Render("n") + st.Muted.Render(" to create one.")))
+	default:
+		b.WriteString(s.list.view())
+	}
+	// Page indicator on the last line.
+	lines := strings.Count(b.String(), "\n") + 1
+	for ; lines < h-1; lines++ {
+		b.WriteByte('\n')
+	}
+	if s.loaded && s.pages > 1 {
+		pager := s.pager.View()
+		if s.pages > 20 {
+			pager = st.Accent.Render(fmt.Sprintf("%d/%d", s.pageNo, s.pages))
+		}
+		b.WriteString("\n" + pager + st.Faint.Render("  [ prev · ] next"))
+	}
+	return indent(b.String(), 2)
+}
+
+func (s *recordsScreen) help() bindings {
+	k := s.a.keys
+	if s.searching {
+		return bindings{short: []key.Binding{k.Apply, k.StopInput}, full: [][]key.Binding{{k.Apply, k.StopInput}}}
+	}
+	short := []key.Binding{k.Open, k.New, k.Edit, k.Delete, k.Search}
+	full := [][]key.Binding{
+		{k.Up, k.Down, k.Top, k.Bottom, k.Open},
+		{k.New, k.Edit, k.Delete, k.Refresh, k.Profile},
+		{k.Search, k.Filter, k.Sort, k.Reverse, k.Users, k.Audit},
+		{k.NextPage, k.PrevPage, k.Bigger, k.Smaller},
+	}
+	return bindings{short: short, full: full}
+}
+
+// deleteQuestion asks about one record.
+func deleteQuestion(r model.MedicalRecord) string {
+	return fmt.Sprintf("Delete the record of %s, treated on %s by %s?\nThis cannot be undone.",
+		clean(r.PatientName), r.DateOfTreatment, clean(r.Doctor))
+}

@@ -1,0 +1,106 @@
+package tui
+
+import (
+	"context"
+	"net/http"
+
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/anavara/anavara/model"
+	"github.com/anavara/anavara/tui/client"
+)
+
+// signInScreen asks for email and password. It is the bottom of the stack
+// whenever nobody is signed in.
+type signInScreen struct {
+	screenBase
+	form  *form
+	email *field
+	pass  *field
+	busy  bool
+}
+
+func newSignInScreen(a *app, email string) *signInScreen {
+	s := &signInScreen{screenBase: a.newBase(), form: newForm(a)}
+	s.email = s.form.text("email", "Email", "you@example.org", model.MaxEmailLength)
+	s.email.set(email)
+	s.pass = s.form.password("password", "Password")
+	s.form.button("Sign in", s.submit)
+	s.form.button("Create account", func() tea.Cmd { return a.push(newSignUpScreen(a)) })
+	s.form.button("Forgot password", func() tea.Cmd { return a.push(newForgotScreen(a, s.email.val())) })
+	s.form.submit = s.submit
+	return s
+}
+
+func (s *signInScreen) init() tea.Cmd {
+	cmd := s.form.init()
+	if s.email.val() != "" {
+		cmd = s.form.focusKey("password")
+	}
+	return cmd
+}
+
+func (s *signInScreen) resume() tea.Cmd { return s.form.resume() }
+
+func (s *signInScreen) title() string  { return "Sign in" }
+func (s *signInScreen) typing() bool   { return true }
+func (s *signInScreen) help() bindings { return s.form.help("sign in", "") }
+
+func (s *signInScreen) submit() tea.Cmd {
+	if s.busy {
+		return nil
+	}
+	a := s.a
+	s.form.clearErrors()
+	email := model.NormalizeEmail(s.email.val())
+	if msg := model.ValidateEmail(email); msg != "" {
+		s.email.err = msg
+	}
+	pw := s.pass.val()
+	if pw == "" {
+		s.pass.err = model.MsgBlank
+	}
+	if s.form.hasErrors() {
+		return s.form.focusFirstError()
+	}
+	a.clearBanner()
+	s.busy = true
+	return a.do(&s.screenBase, "login", false, func(ctx context.Context, c *client.Client) (any, error) {
+		res, err := c.Login(ctx, email, pw)
+		if err == nil {
+			a.remember(c)
+		}
+		return res, err
+	})
+}
+
+func (s *signInScreen) update(msg tea.Msg) tea.Cmd {
+	a := s.a
+	switch msg := msg.(type) {
+	case done:
+		s.busy = false
+		if msg.err != nil {
+			if client.IsStatus(msg.err, http.StatusUnauthorized) {
+				s.pass.set("")
+				a.fail(msg.err) // "Invalid email or password"
+				return s.form.focusKey("password")
+			}
+			return s.form.apiError(msg.err)
+		}
+		res := msg.val.(model.AuthResponse)
+		cmd := a.signedIn(res.User)
+		a.notify("Welcome back, " + clean(res.User.FirstName) + ".")
+		return cmd
+	case tea.KeyMsg:
+		if msg.String() == "esc" {
+			return nil
+		}
+	}
+	return s.form.update(msg)
+}
+
+func (s *signInScreen) layout(w, _ int) { s.form.setWidth(cardFormWidth(w)) }
+
+func (s *signInScreen) view(w, h int) string {
+	return s.a.card("Sign in to Anavara", "Server "+clean(s.a.server), s.form.view(), w, h)
+}

@@ -1,0 +1,168 @@
+package tui
+
+import (
+	"context"
+
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/anavara/anavara/model"
+	"github.com/anavara/anavara/tui/client"
+)
+
+// userFormScreen creates an account (staff only) or edits one: names, staff
+// flag and active flag.
+type userFormScreen struct {
+	screenBase
+	user   *model.User // nil: new account
+	form   *form
+	first  *field
+	last   *field
+	email  *field
+	pass   *field
+	staff  *field
+	active *field
+	busy   bool
+}
+
+func newUserFormScreen(a *app, u *model.User) *userFormScreen {
+	s := &userFormScreen{screenBase: a.newBase(), form: newForm(a)}
+	f := s.form
+	if u != nil {
+		c := *u
+		s.user = &c
+		f.static("Email", clean(u.Email))
+	}
+	s.first = f.text("first_name", "First name", "", model.MaxNameLength)
+	s.last = f.text("last_name", "Last name", "", model.MaxNameLength)
+	if u == nil {
+		s.email = f.text("email", "Email", "name@example.org", model.MaxEmailLength)
+		s.pass = f.password("password", "Password")
+		s.pass.hint = "8+ characters"
+		s.staff = f.toggle("is_staff", "Staff", false)
+	} else {
+		s.first.set(clean(u.FirstName))
+		s.last.set(clean(u.LastName))
+		s.staff = f.toggle("is_staff", "Staff", u.IsStaff)
+		s.active = f.toggle("is_active", "Active", u.IsActive)
+	}
+	f.button("Save", s.submit)
+	f.button("Cancel", a.pop)
+	f.submit = s.submit
+	return s
+}
+
+func (s *userFormScreen) init() tea.Cmd   { return s.form.init() }
+func (s *userFormScreen) resume() tea.Cmd { return s.form.resume() }
+func (s *userFormScreen) typing() bool    { return true }
+func (s *userFormScreen) help() bindings  { return s.form.help("save", "cancel") }
+
+func (s *userFormScreen) title() string {
+	if s.user == nil {
+		return "New user"
+	}
+	return "Edit user"
+}
+
+func (s *userFormScreen) submit() tea.Cmd {
+	if s.busy {
+		return nil
+	}
+	a, f := s.a, s.form
+	f.clearErrors()
+	first, last := s.first.val(), s.last.val()
+	if msg := model.ValidateName(first); msg != "" {
+		s.first.err = msg
+	}
+	if msg := model.ValidateName(last); msg != "" {
+		s.last.err = msg
+	}
+	if s.user == nil {
+		req := client.CreateUserRequest{FirstName: first, LastName: last,
+			Email: model.NormalizeEmail(s.email.val()), Password: s.pass.val(), IsStaff: s.staff.on}
+		if msg := model.ValidateEmail(req.Email); msg != "" {
+			s.email.err = msg
+		}
+		owner := model.PasswordOwner{Email: req.Email, FirstName: first, LastName: last}
+		if msgs := model.ValidatePassword(req.Password, owner); len(msgs) > 0 {
+			s.pass.err = msgs[0]
+		}
+		if f.hasErrors() {
+			return f.focusFirstError()
+		}
+		a.clearBanner()
+		s.busy = true
+		return a.do(&s.screenBase, "save", true, func(ctx context.Context, c *client.Client) (any, error) {
+			return c.CreateUser(ctx, req)
+		})
+	}
+	self := a.user != nil && a.user.ID == s.user.ID
+	if self && !s.staff.on {
+		s.staff.err = model.MsgSelfDemote
+	}
+	if self && !s.active.on {
+		s.active.err = model.MsgSelfDeactivate
+	}
+	if f.hasErrors() {
+		return f.focusFirstError()
+	}
+	var p client.UserPatch
+	changed := false
+	if first != clean(s.user.FirstName) {
+		p.FirstName, changed = &first, true
+	}
+	if last != clean(s.user.LastName) {
+		p.LastName, changed = &last, true
+	}
+	if staff := s.staff.on; staff != s.user.IsStaff {
+		p.IsStaff, changed = &staff, true
+	}
+	if active := s.active.on; active != s.user.IsActive {
+		p.IsActive, changed = &active, true
+	}
+	if !changed {
+		a.notify("Nothing changed.")
+		return a.pop()
+	}
+	id := s.user.ID
+	a.clearBanner()
+	s.busy = true
+	return a.do(&s.screenBase, "save", true, func(ctx context.Context, c *client.Client) (any, error) {
+		return c.UpdateUser(ctx, id, p)
+	})
+}
+
+func (s *userFormScreen) update(msg tea.Msg) tea.Cmd {
+	a := s.a
+	switch msg := msg.(type) {
+	case done:
+		s.busy = false
+		if msg.err != nil {
+			return s.form.apiError(msg.err)
+		}
+		u := msg.val.(model.User)
+		if a.user != nil && a.user.ID == u.ID {
+			a.user = &u
+		}
+		cmd := a.pop()
+		if s.user == nil {
+			a.notify("Account created for " + clean(u.Email) + ".")
+		} else {
+			a.notify("Saved " + clean(u.Email) + ".")
+		}
+		return cmd
+	case tea.KeyMsg:
+		if msg.String() == "esc" {
+			return a.pop()
+		}
+	}
+	return s.form.update(msg)
+}
+
+func (s *userFormScreen) layout(w, _ int) { s.form.setWidth(w - 4) }
+
+func (s *userFormScreen) view(w, h int) string {
+	if s.user == nil {
+		return s.a.page("New user", "staff accounts can manage every record and user", s.form.view())
+	}
+	return s.a.page("Edit user", clean(s.user.Email), s.form.view())
+}
