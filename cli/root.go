@@ -1,5 +1,6 @@
-// Package cli is the anavara command line: serve, createsuperuser, migrate
-// and version. Every flag falls back to an ANAVARA_* environment variable.
+// Package cli is the anavara command line: serve, ssh-serve, tui,
+// createsuperuser, migrate, backup, restore and version. Every flag falls
+// back to an ANAVARA_* environment variable.
 package cli
 
 import (
@@ -52,6 +53,9 @@ func NewRootCommand(streams Streams) *cobra.Command {
 		newMigrateCommand(streams),
 		newVersionCommand(streams),
 		newTUICommand(streams),
+		newBackupCommand(streams),
+		newRestoreCommand(streams),
+		newHealthcheckCommand(streams),
 	)
 	return root
 }

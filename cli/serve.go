@@ -5,14 +5,18 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"os/signal"
 	"syscall"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/spf13/cobra"
 
 	"github.com/anavara/anavara/db"
 	"github.com/anavara/anavara/mail"
+	"github.com/anavara/anavara/metrics"
 	"github.com/anavara/anavara/server"
 	"github.com/anavara/anavara/sshapp"
 )
@@ -30,6 +34,7 @@ type serveFlags struct {
 	mailer     string
 	logFormat  string
 	shutdown   time.Duration
+	metrics    string
 }
 
 func newServeCommand(streams Streams) *cobra.Command {
@@ -54,6 +59,7 @@ func newServeCommand(streams Streams) *cobra.Command {
 	fs.StringVar(&f.mailer, "mailer", "log", `how email is sent: "log" (print to the server log) or smtp://user:pass@host:port?from=addr (smtps:// for implicit TLS)`)
 	fs.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
 	fs.DurationVar(&f.shutdown, "shutdown-timeout", 15*time.Second, "how long shutdown waits for in-flight requests")
+	fs.StringVar(&f.metrics, "metrics", "", `address of a separate listener serving Prometheus metrics at /metrics, e.g. 127.0.0.1:9090 ("" disables it)`)
 	return cmd
 }
 
@@ -94,32 +100,54 @@ func runServe(ctx context.Context, f serveFlags, streams Streams) error {
 			return err
 		}
 	}
-	srv, err := server.New(server.Config{
-		JWTSecret: secret, AccessTTL: f.accessTTL, RefreshTTL: f.refreshTTL, OTPTTL: f.otpTTL, Logger: logger,
-		ServiceToken: serviceToken,
-	}, store, mailer)
-	if err != nil {
-		return err
-	}
 	ln, err := net.Listen("tcp", f.httpAddr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", f.httpAddr, err)
 	}
+	// Everything listening is closed on the way out; closing a listener a
+	// server already shut down is harmless.
+	var listeners []net.Listener
+	defer func() {
+		for _, l := range listeners {
+			l.Close()
+		}
+	}()
+	listeners = append(listeners, ln)
 	var sshSrv *sshapp.Server
 	var sshLn net.Listener
 	if f.ssh.addr != "" {
 		if sshSrv, err = f.ssh.newSSHServer(f.store.dataDir, loopbackURL(ln.Addr()), serviceToken, logger); err != nil {
-			ln.Close()
 			return err
 		}
 		if sshLn, err = net.Listen("tcp", f.ssh.addr); err != nil {
-			ln.Close()
 			return fmt.Errorf("listen on %s: %w", f.ssh.addr, err)
 		}
+		listeners = append(listeners, sshLn)
+	}
+	var observer server.RequestObserver
+	var metricsSrv *http.Server
+	var metricsLn net.Listener
+	if f.metrics != "" {
+		var m *metrics.Metrics
+		if m, metricsSrv, err = newMetricsServer(store, sshSrv); err != nil {
+			return err
+		}
+		observer = m
+		if metricsLn, err = net.Listen("tcp", f.metrics); err != nil {
+			return fmt.Errorf("listen on %s: %w", f.metrics, err)
+		}
+		listeners = append(listeners, metricsLn)
+	}
+	srv, err := server.New(server.Config{
+		JWTSecret: secret, AccessTTL: f.accessTTL, RefreshTTL: f.refreshTTL, OTPTTL: f.otpTTL, Logger: logger,
+		ServiceToken: serviceToken, Metrics: observer,
+	}, store, mailer)
+	if err != nil {
+		return err
 	}
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	serveErr := make(chan error, 2)
+	serveErr := make(chan error, 3)
 	go func() { serveErr <- fmt.Errorf("http server: %w", srv.Serve(ln)) }()
 	logger.Info("anavara is serving", "http", "http://"+ln.Addr().String(), "database", path)
 	fmt.Fprintf(streams.Out, "API listening on http://%s\n", ln.Addr())
@@ -131,6 +159,15 @@ func runServe(ctx context.Context, f serveFlags, streams Streams) error {
 		}()
 		logger.Info("ssh front end is serving", "ssh", sshLn.Addr().String())
 		fmt.Fprintf(streams.Out, "SSH listening on %s\n", sshLn.Addr())
+	}
+	if metricsSrv != nil {
+		go func() {
+			if err := metricsSrv.Serve(metricsLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				serveErr <- fmt.Errorf("metrics server: %w", err)
+			}
+		}()
+		logger.Info("metrics are served", "metrics", "http://"+metricsLn.Addr().String()+"/metrics")
+		fmt.Fprintf(streams.Out, "Metrics listening on http://%s/metrics\n", metricsLn.Addr())
 	}
 
 	select {
@@ -150,6 +187,34 @@ func runServe(ctx context.Context, f serveFlags, streams Streams) error {
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
+	// Metrics last, so a scrape can watch the shutdown.
+	if metricsSrv != nil {
+		if err := metricsSrv.Shutdown(shutdownCtx); err != nil {
+			logger.Error("metrics shutdown", "error", err)
+		}
+	}
 	logger.Info("stopped")
 	return nil
+}
+
+// newMetricsServer builds the metrics of this process on a registry of its
+// own and the HTTP server that exposes them at /metrics, apart from the API.
+func newMetricsServer(store *db.DB, sshSrv *sshapp.Server) (*metrics.Metrics, *http.Server, error) {
+	reg := prometheus.NewRegistry()
+	opts := metrics.Options{DB: store}
+	if sshSrv != nil {
+		opts.SSH = sshSrv
+	}
+	m, err := metrics.New(reg, opts)
+	if err != nil {
+		return nil, nil, fmt.Errorf("metrics: %w", err)
+	}
+	for _, c := range []prometheus.Collector{collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})} {
+		if err := reg.Register(c); err != nil {
+			return nil, nil, fmt.Errorf("metrics: %w", err)
+		}
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", metrics.Handler(reg))
+	return m, &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}, nil
 }

@@ -32,7 +32,7 @@ func newTUICommand(streams Streams) *cobra.Command {
 			return runTUI(server, streams)
 		},
 	}
-	cmd.Flags().StringVar(&server, "server", DefaultServer, "base URL of the Anavara API")
+	cmd.Flags().StringVar(&server, "server", DefaultServer, "base URL of the Anavara API (env "+EnvName("server")+")")
 	return cmd
 }
 

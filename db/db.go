@@ -35,6 +35,10 @@ type Options struct {
 	Readers int
 	// BusyTimeout bounds how long a connection waits for a lock; default 5 s.
 	BusyTimeout time.Duration
+	// SkipMigrations opens the database as it is, applying no pending
+	// migration: for backups, which must not change a database that a
+	// running server, perhaps of another version, owns.
+	SkipMigrations bool
 }
 
 // DB is the opened database.
@@ -46,7 +50,7 @@ type DB struct {
 }
 
 // Open opens (creating if needed) the database at opts.Path and applies
-// pending migrations.
+// pending migrations unless opts.SkipMigrations is set.
 func Open(ctx context.Context, opts Options) (*DB, error) {
 	if opts.Path == "" {
 		return nil, errors.New("open database: empty path")
@@ -91,9 +95,11 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 		writer.Close()
 		return nil, fmt.Errorf("open database %s: %w", opts.Path, err)
 	}
-	if err := migrate(ctx, writer); err != nil {
-		writer.Close()
-		return nil, err
+	if !opts.SkipMigrations {
+		if err := migrate(ctx, writer); err != nil {
+			writer.Close()
+			return nil, err
+		}
 	}
 	reader, err := sql.Open("sqlite3", dsn("&_query_only=true"))
 	if err != nil {

@@ -29,6 +29,19 @@ type Config struct {
 	Now func() time.Time
 	// Logger receives request and error logs. It never sees secrets.
 	Logger *slog.Logger
+	// Metrics, when set, is told about every finished request (see
+	// RequestObserver); nil records nothing.
+	Metrics RequestObserver
+}
+
+// RequestObserver records finished requests, for instance as Prometheus
+// metrics, without the server depending on a metrics library.
+type RequestObserver interface {
+	// ObserveRequest is called once per request, after the handlers ran,
+	// with its method, its route pattern (/api/medical-records/:id; see
+	// UnmatchedRoute), the final status and how long it took. The strings
+	// are the observer's to keep.
+	ObserveRequest(method, route string, status int, d time.Duration)
 }
 
 // Limits are the rate-limit rules of the authentication endpoints.

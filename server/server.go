@@ -44,6 +44,9 @@ type Server struct {
 	refreshLimiter     *ratelimit.Limiter
 	changeLimiter      *ratelimit.Limiter
 
+	// routeLabels names matched routes for logs and metrics.
+	routeLabels routeLabels
+
 	// background tracks work that outlives a request (sending email), so
 	// Shutdown can wait for it.
 	background sync.WaitGroup
@@ -90,6 +93,7 @@ func New(cfg Config, store *db.DB, mailer mail.Mailer) (*Server, error) {
 		DisablePreParseMultipartForm: true,
 	})
 	s.routes()
+	s.routeLabels = newRouteLabels(s.app)
 	return s, nil
 }
 

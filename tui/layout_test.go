@@ -134,6 +134,19 @@ func TestTinyAndChangingWindows(t *testing.T) {
 		d.send(tea.WindowSizeMsg{Width: size[0], Height: size[1]})
 		fits(t, d, size[0], size[1], "records")
 	}
+	// The auth screens and forms at tiny sizes.
+	s := start(t, tui.Options{Client: e.client()}, 80, 24)
+	for _, size := range [][2]int{{20, 5}, {24, 8}, {30, 12}, {45, 15}, {80, 24}} {
+		s.send(tea.WindowSizeMsg{Width: size[0], Height: size[1]})
+		fits(t, s, size[0], size[1], "sign in")
+	}
+	s.tabs(3)
+	s.press(tea.KeyEnter)
+	s.press(tea.KeyEnter, tea.KeyEnter, tea.KeyEnter, tea.KeyEnter, tea.KeyEnter) // all errors
+	for _, size := range [][2]int{{20, 5}, {30, 12}, {80, 24}} {
+		s.send(tea.WindowSizeMsg{Width: size[0], Height: size[1]})
+		fits(t, s, size[0], size[1], "sign up with errors")
+	}
 	// A model that never got a size does not panic either.
 	m := tui.New(tui.Options{Client: e.client(), Renderer: plainRenderer()})
 	if v := m.View(); v != "Window too small" {

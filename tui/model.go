@@ -212,8 +212,7 @@ func (m *Model) View() string {
 	helpH := strings.Count(helpView, "\n") + 1
 	bodyW, bodyH := bodySize(w, h)
 	bodyH -= helpH - 1
-	if bodyH < 1 {
-		m.showHelp = false
+	if bodyH < 1 { // no room for the full help: keep the short one
 		helpView = m.help.ShortHelpView(m.shortHelp(top))
 		_, bodyH = bodySize(w, h)
 	}

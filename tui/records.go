@@ -175,7 +175,7 @@ func (s *recordsScreen) update(msg tea.Msg) tea.Cmd {
 			}
 			if msg.err != nil {
 				if client.IsStatus(msg.err, http.StatusNotFound) && s.pageNo > 1 {
-					s.pageNo = 1 // the page vanished (records were deleted)
+					s.pageNo-- // the page vanished (its records were deleted)
 					return s.load()
 				}
 				a.fail(msg.err)

@@ -1,0 +1,340 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+const password = "Vq7!plum-Orbit-42"
+
+// httpClient bounds every request the test makes itself.
+var httpClient = &http.Client{Timeout: 10 * time.Second}
+
+// TestTUIEndToEnd runs the real binary: `anavara serve` on a loopback port,
+// and `anavara tui` in a 100×30 tmux session where it signs in, creates a
+// record and quits; a second start goes straight to the records with the
+// stored refresh token.
+func TestTUIEndToEnd(t *testing.T) {
+	tmuxPath, err := exec.LookPath("tmux")
+	if err != nil {
+		t.Skip("tmux is not installed, so the terminal UI cannot be driven end to end (apt-get install -y tmux)")
+	}
+	if testing.Short() {
+		t.Skip("builds the binary and runs a server: skipped with -short")
+	}
+	dir := t.TempDir()
+	bin := buildBinary(t, dir)
+	url := startServer(t, bin, filepath.Join(dir, "data"), "--ssh=") // HTTP only, on loopback
+	signup(t, url, "ann@example.org", "Ann", "Smith")
+
+	home := filepath.Join(dir, "home")
+	if err := os.MkdirAll(home, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	tm := newTmux(t, tmuxPath, filepath.Join(dir, "tmux.sock"))
+	env := []string{"HOME=" + home, "XDG_CONFIG_HOME=" + filepath.Join(home, ".config"), "TERM=xterm-256color", "LANG=C.UTF-8"}
+
+	// First run: sign in, create a record, quit.
+	started := time.Now()
+	tm.start("first", env, bin, "tui", "--server", url)
+	tm.waitFor("first", "Sign in to Anavara")
+	t.Logf("first frame after %v (tmux start and 25ms polling included)", time.Since(started).Round(time.Millisecond))
+	tm.waitFor("first", "Server "+url)
+	tm.keys("first", "-l", "ann@example.org")
+	tm.keys("first", "Tab")
+	tm.keys("first", "-l", password)
+	tm.keys("first", "Enter")
+	tm.waitFor("first", "Medical records")
+	tm.waitFor("first", "Ann Smith · patient")
+	tm.waitFor("first", "No records yet")
+
+	treated := time.Now().UTC().AddDate(0, 0, 14).Format("2006-01-02")
+	tm.keys("first", "n")
+	tm.waitFor("first", "New medical record")
+	tm.keys("first", "Tab") // the patient's own name is suggested
+	tm.keys("first", "-l", "1990-04-23")
+	tm.keys("first", "Tab")
+	tm.keys("first", "-l", treated)
+	tm.keys("first", "Tab")
+	tm.keys("first", "-l", "Dr. Tmux")
+	tm.keys("first", "Tab")
+	tm.keys("first", "-l", "Checked end to end")
+	tm.keys("first", "C-s")
+	tm.waitFor("first", "Record created for Ann Smith.")
+	screen := tm.waitFor("first", "Dr. Tmux")
+	for _, want := range []string{"1 record", treated, "Checked end to end"} {
+		if !strings.Contains(screen, want) {
+			t.Fatalf("screen lacks %q:\n%s", want, screen)
+		}
+	}
+
+	// The record is on the server.
+	recs := listRecords(t, url, "ann@example.org")
+	if len(recs) != 1 || recs[0]["doctor"] != "Dr. Tmux" || recs[0]["date_of_treatment"] != treated {
+		t.Fatalf("records on the server: %v", recs)
+	}
+	// The refresh token is stored, private to the user.
+	credPath := filepath.Join(home, ".config", "anavara", "credentials.json")
+	fi, err := os.Stat(credPath)
+	if err != nil {
+		t.Fatalf("credentials not stored: %v", err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Fatalf("credentials mode %v", fi.Mode().Perm())
+	}
+
+	tm.keys("first", "q")
+	tm.waitFor("first", "[exited 0]")
+
+	// Second run: straight to the records.
+	started = time.Now()
+	tm.start("second", env, bin, "tui", "--server", url)
+	screen = tm.waitFor("second", "Dr. Tmux")
+	t.Logf("records shown after %v on a resumed session", time.Since(started).Round(time.Millisecond))
+	if !strings.Contains(screen, "Ann Smith · patient") || strings.Contains(screen, "Sign in to Anavara") {
+		t.Fatalf("second start did not resume the session:\n%s", screen)
+	}
+	tm.keys("second", "C-c")
+	tm.waitFor("second", "[exited 0]")
+}
+
+// buildBinary compiles the module's main package into dir.
+func buildBinary(t *testing.T, dir string) string {
+	t.Helper()
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("the go command is not on PATH, so the binary cannot be built")
+	}
+	bin := filepath.Join(dir, "anavara")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, goBin, "build", "-o", bin, ".")
+	cmd.Dir = ".."
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// lockedBuffer collects a process's output safely.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// startServer runs `anavara serve` (with any extra flags) on a free
+// loopback port and waits until it answers /healthz.
+func startServer(t *testing.T, bin, dataDir string, extra ...string) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	var logs lockedBuffer
+	cmd := exec.Command(bin, append([]string{"serve", "--data-dir", dataDir, "--http", addr}, extra...)...)
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{}) // closed once the process has ended
+	var waitErr error
+	go func() { waitErr = cmd.Wait(); close(exited) }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(10 * time.Second):
+			_ = cmd.Process.Kill()
+			<-exited
+		}
+		if t.Failed() {
+			t.Logf("server log:\n%s", logs.String())
+		}
+	})
+	url := "http://" + addr
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		res, err := httpClient.Get(url + "/healthz")
+		if err == nil {
+			res.Body.Close()
+			if res.StatusCode == http.StatusOK {
+				return url
+			}
+		}
+		select {
+		case <-exited:
+			t.Fatalf("anavara serve exited: %v\n%s", waitErr, logs.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("server did not become healthy:\n%s", logs.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// post sends a JSON body and decodes the JSON answer.
+func post(t *testing.T, url, token string, body, out any) int {
+	t.Helper()
+	data, _ := json.Marshal(body)
+	req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	res, err := httpClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if out != nil {
+		_ = json.NewDecoder(res.Body).Decode(out)
+	}
+	return res.StatusCode
+}
+
+func signup(t *testing.T, url, email, first, last string) {
+	t.Helper()
+	var body map[string]any
+	status := post(t, url+"/api/auth/signup", "", map[string]string{
+		"first_name": first, "last_name": last, "email": email, "password": password,
+	}, &body)
+	if status != http.StatusCreated {
+		t.Fatalf("signup: %d %v", status, body)
+	}
+}
+
+// listRecords signs in over HTTP and lists the account's records.
+func listRecords(t *testing.T, url, email string) []map[string]any {
+	t.Helper()
+	var auth struct {
+		AccessToken string `json:"access_token"`
+	}
+	if status := post(t, url+"/api/auth/login", "", map[string]string{"email": email, "password": password}, &auth); status != http.StatusOK {
+		t.Fatalf("login: %d", status)
+	}
+	req, _ := http.NewRequest(http.MethodGet, url+"/api/medical-records", nil)
+	req.Header.Set("Authorization", "Bearer "+auth.AccessToken)
+	res, err := httpClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var page struct {
+		Results []map[string]any `json:"results"`
+	}
+	if err := json.NewDecoder(res.Body).Decode(&page); err != nil {
+		t.Fatal(err)
+	}
+	return page.Results
+}
+
+// tmux drives a private tmux server (its own socket), killed at cleanup.
+type tmux struct {
+	t    *testing.T
+	path string
+	sock string
+}
+
+func newTmux(t *testing.T, path, sock string) *tmux {
+	tm := &tmux{t: t, path: path, sock: sock}
+	t.Cleanup(func() {
+		if t.Failed() {
+			for _, s := range []string{"first", "second"} {
+				if out, err := tm.run("capture-pane", "-p", "-t", s); err == nil {
+					t.Logf("screen of %s:\n%s", s, out)
+				}
+			}
+		}
+		// Ends every session and the programs in them.
+		_, _ = tm.run("kill-server")
+	})
+	return tm
+}
+
+func (tm *tmux) run(args ...string) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, tm.path, append([]string{"-S", tm.sock}, args...)...)
+	cmd.Env = append(os.Environ(), "TMUX=") // never talk to an enclosing tmux
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+// start opens a detached 100×30 session running argv with env. When the
+// program ends the pane stays, showing "[exited N]".
+func (tm *tmux) start(session string, env []string, argv ...string) {
+	tm.t.Helper()
+	var sh strings.Builder
+	sh.WriteString("env")
+	for _, e := range env {
+		sh.WriteString(" " + quote(e))
+	}
+	for _, a := range argv {
+		sh.WriteString(" " + quote(a))
+	}
+	sh.WriteString(`; echo "[exited $?]"; sleep 600`)
+	if out, err := tm.run("new-session", "-d", "-s", session, "-x", "100", "-y", "30", sh.String()); err != nil {
+		tm.t.Fatalf("tmux new-session: %v\n%s", err, out)
+	}
+}
+
+// keys sends keys (tmux key names, or literal text after "-l").
+func (tm *tmux) keys(session string, keys ...string) {
+	tm.t.Helper()
+	if out, err := tm.run(append([]string{"send-keys", "-t", session}, keys...)...); err != nil {
+		tm.t.Fatalf("tmux send-keys %v: %v\n%s", keys, err, out)
+	}
+}
+
+// waitFor polls the screen until it shows text, and returns it.
+func (tm *tmux) waitFor(session, text string) string {
+	tm.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	var screen string
+	for time.Now().Before(deadline) {
+		out, err := tm.run("capture-pane", "-p", "-t", session)
+		if err == nil {
+			screen = out
+			if strings.Contains(screen, text) {
+				return screen
+			}
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+	tm.t.Fatalf("screen of %s never showed %q; last screen:\n%s", session, text, screen)
+	return ""
+}
+
+// quote quotes s for sh.
+func quote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}

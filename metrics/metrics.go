@@ -1,0 +1,154 @@
+// Package metrics exports Anavara's operational metrics in the Prometheus
+// format: HTTP request counts and latencies by route and status, active SSH
+// sessions, and the database connection pools. Everything is registered on
+// a registry the caller owns; nothing touches Prometheus' global default
+// registry.
+package metrics
+
+import (
+	"database/sql"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Namespace prefixes every metric name.
+const Namespace = "anavara"
+
+// SessionCounter reports how many SSH sessions are open; *sshapp.Server is
+// one.
+type SessionCounter interface {
+	ActiveSessions() int
+}
+
+// PoolStats reports the connection-pool statistics of the database writer
+// and readers; *db.DB is one.
+type PoolStats interface {
+	Stats() (writer, reader sql.DBStats)
+}
+
+// Options are the sources the metrics read at scrape time. Either may be
+// nil: the SSH gauge then reads 0 and the pool metrics are not exported.
+type Options struct {
+	// SSH counts the active SSH sessions.
+	SSH SessionCounter
+	// DB reports the connection pools.
+	DB PoolStats
+	// DurationBuckets are the request-latency histogram buckets in
+	// seconds; nil uses prometheus.DefBuckets (5 ms to 10 s).
+	DurationBuckets []float64
+}
+
+// Metrics records HTTP requests. It implements server.RequestObserver.
+type Metrics struct {
+	requests *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+}
+
+// New builds Anavara's metrics and registers them on reg.
+func New(reg *prometheus.Registry, opts Options) (*Metrics, error) {
+	buckets := opts.DurationBuckets
+	if buckets == nil {
+		buckets = prometheus.DefBuckets
+	}
+	m := &Metrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: Namespace, Subsystem: "http", Name: "requests_total",
+			Help: "HTTP requests answered, by method, route pattern and status code.",
+		}, []string{"method", "route", "status"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Namespace: Namespace, Subsystem: "http", Name: "request_duration_seconds",
+			Help:    "Time to answer HTTP requests, by method and route pattern.",
+			Buckets: buckets,
+		}, []string{"method", "route"}),
+	}
+	ssh := opts.SSH
+	collectors := []prometheus.Collector{
+		m.requests,
+		m.duration,
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Namespace: Namespace, Subsystem: "ssh", Name: "sessions_active",
+			Help: "SSH sessions open now.",
+		}, func() float64 {
+			if ssh == nil {
+				return 0
+			}
+			return float64(ssh.ActiveSessions())
+		}),
+	}
+	if opts.DB != nil {
+		collectors = append(collectors, newPoolCollector(opts.DB))
+	}
+	for _, c := range collectors {
+		if err := reg.Register(c); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}
+
+// ObserveRequest counts one answered request and its latency. route must be
+// a route pattern, never a raw path, to keep the number of series bounded.
+func (m *Metrics) ObserveRequest(method, route string, status int, d time.Duration) {
+	m.requests.WithLabelValues(method, route, strconv.Itoa(status)).Inc()
+	m.duration.WithLabelValues(method, route).Observe(d.Seconds())
+}
+
+// Handler serves the metrics registered on reg in the Prometheus text
+// format.
+func Handler(reg *prometheus.Registry) http.Handler {
+	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})
+}
+
+// poolCollector exports database/sql pool statistics, reading them once per
+// scrape so the writer and reader figures come from the same moment.
+type poolCollector struct {
+	stats     PoolStats
+	open      *prometheus.Desc
+	inUse     *prometheus.Desc
+	idle      *prometheus.Desc
+	maxOpen   *prometheus.Desc
+	waitCount *prometheus.Desc
+	waitTime  *prometheus.Desc
+}
+
+func newPoolCollector(stats PoolStats) *poolCollector {
+	desc := func(name, help string) *prometheus.Desc {
+		return prometheus.NewDesc(prometheus.BuildFQName(Namespace, "db", name), help, []string{"pool"}, nil)
+	}
+	return &poolCollector{
+		stats:     stats,
+		open:      desc("connections_open", "Open database connections (in use and idle), per pool: writer or reader."),
+		inUse:     desc("connections_in_use", "Database connections in use, per pool."),
+		idle:      desc("connections_idle", "Idle database connections, per pool."),
+		maxOpen:   desc("connections_max_open", "Most connections the pool may open."),
+		waitCount: desc("wait_count_total", "Times a query waited for a free connection, per pool."),
+		waitTime:  desc("wait_duration_seconds_total", "Total time queries waited for a free connection, per pool."),
+	}
+}
+
+// Describe implements prometheus.Collector.
+func (p *poolCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{p.open, p.inUse, p.idle, p.maxOpen, p.waitCount, p.waitTime} {
+		ch <- d
+	}
+}
+
+// Collect implements prometheus.Collector.
+func (p *poolCollector) Collect(ch chan<- prometheus.Metric) {
+	writer, reader := p.stats.Stats()
+	for _, pool := range []struct {
+		name string
+		s    sql.DBStats
+	}{{"writer", writer}, {"reader", reader}} {
+		ch <- prometheus.MustNewConstMetric(p.open, prometheus.GaugeValue, float64(pool.s.OpenConnections), pool.name)
+		ch <- prometheus.MustNewConstMetric(p.inUse, prometheus.GaugeValue, float64(pool.s.InUse), pool.name)
+		ch <- prometheus.MustNewConstMetric(p.idle, prometheus.GaugeValue, float64(pool.s.Idle), pool.name)
+		ch <- prometheus.MustNewConstMetric(p.maxOpen, prometheus.GaugeValue, float64(pool.s.MaxOpenConnections), pool.name)
+		ch <- prometheus.MustNewConstMetric(p.waitCount, prometheus.CounterValue, float64(pool.s.WaitCount), pool.name)
+		ch <- prometheus.MustNewConstMetric(p.waitTime, prometheus.CounterValue, pool.s.WaitDuration.Seconds(), pool.name)
+	}
+}
