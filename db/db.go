@@ -78,6 +78,10 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 		q.Set("_busy_timeout", fmt.Sprint(busy.Milliseconds()))
 		q.Set("_synchronous", sync)
 		q.Set("_cache_size", "-16000")
+		// database/sql already serialises each connection's use, so
+		// SQLite's own per-connection mutex is redundant work.
+		q.Set("_mutex", "no")
+		q.Set("_stmt_cache_size", "32")
 		return "file:" + opts.Path + "?" + q.Encode() + extra
 	}
 	// The writer takes its lock at BEGIN, so two writers never deadlock

@@ -190,3 +190,40 @@ func TestBackupIsConsistentCopy(t *testing.T) {
 		t.Fatalf("backup lacks the user: %v", err)
 	}
 }
+
+// The unfiltered list reads its total from a counter the triggers keep; it
+// must always equal count(*).
+func TestRecordCounterMatchesCount(t *testing.T) {
+	d := open(t, db.Options{})
+	u := newUser(t, d, "count@example.org")
+	ctx := context.Background()
+	var ids []string
+	for i := 0; i < 5; i++ {
+		id := uuid.NewString()
+		ids = append(ids, id)
+		if err := d.Write(ctx, func(q *db.Queries) error {
+			return q.CreateRecord(ctx, model.MedicalRecord{ID: id, UserID: u.ID, PatientName: "p", DateOfBirth: model.NewDate(1990, 1, 1),
+				DateOfTreatment: model.NewDate(2030, 1, 1), Doctor: "d", Created: time.Now(), Updated: time.Now()})
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := d.Write(ctx, func(q *db.Queries) error { return q.DeleteRecord(ctx, ids[0]) }); err != nil {
+		t.Fatal(err)
+	}
+	// A failed transaction must not move the counter either.
+	_ = d.Write(ctx, func(q *db.Queries) error {
+		if err := q.DeleteRecord(ctx, ids[1]); err != nil {
+			return err
+		}
+		return errors.New("roll back")
+	})
+	records, count, err := d.Read().ListRecords(ctx, db.RecordFilter{Limit: 100})
+	if err != nil || count != 4 || len(records) != 4 {
+		t.Fatalf("count %d, %d rows, %v; want 4", count, len(records), err)
+	}
+	_, filtered, _ := d.Read().ListRecords(ctx, db.RecordFilter{UserID: u.ID, Limit: 100})
+	if filtered != 4 {
+		t.Fatalf("filtered count %d", filtered)
+	}
+}

@@ -142,8 +142,12 @@ func (q *Queries) ListRecords(ctx context.Context, f RecordFilter) ([]model.Medi
 		return nil, 0, fmt.Errorf("list records: unknown ordering %q", f.Ordering)
 	}
 
+	countQuery := `SELECT count(*) FROM medical_records` + cond
+	if cond == "" {
+		countQuery = `SELECT n FROM medical_record_count WHERE id = 1`
+	}
 	var count int
-	if err := q.q.QueryRowContext(ctx, `SELECT count(*) FROM medical_records`+cond, args...).Scan(&count); err != nil {
+	if err := q.q.QueryRowContext(ctx, countQuery, args...).Scan(&count); err != nil {
 		return nil, 0, fmt.Errorf("count records: %w", err)
 	}
 	records := []model.MedicalRecord{}

@@ -50,7 +50,12 @@ func (d Date) After(o Date) bool { return d.t.After(o.t) }
 func (d Date) AddDays(n int) Date { return Date{t: d.t.AddDate(0, 0, n)} }
 
 // MarshalJSON encodes d as "YYYY-MM-DD".
-func (d Date) MarshalJSON() ([]byte, error) { return json.Marshal(d.String()) }
+func (d Date) MarshalJSON() ([]byte, error) {
+	b := make([]byte, 0, len(DateLayout)+2)
+	b = append(b, '"')
+	b = d.t.AppendFormat(b, DateLayout)
+	return append(b, '"'), nil
+}
 
 // UnmarshalJSON decodes "YYYY-MM-DD".
 func (d *Date) UnmarshalJSON(b []byte) error {
