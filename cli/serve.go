@@ -170,9 +170,11 @@ func runServe(ctx context.Context, f serveFlags, streams Streams) error {
 		fmt.Fprintf(streams.Out, "Metrics listening on http://%s/metrics\n", metricsLn.Addr())
 	}
 
+	// A listener that fails stops the others too, the same orderly way.
+	var runErr error
 	select {
-	case err := <-serveErr:
-		return err
+	case runErr = <-serveErr:
+		logger.Error("serving failed", "error", runErr)
 	case <-ctx.Done():
 	}
 	logger.Info("shutting down")
@@ -184,14 +186,18 @@ func runServe(ctx context.Context, f serveFlags, streams Streams) error {
 			logger.Error("ssh shutdown", "error", err)
 		}
 	}
-	if err := srv.Shutdown(shutdownCtx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
-	}
+	shutdownErr := srv.Shutdown(shutdownCtx)
 	// Metrics last, so a scrape can watch the shutdown.
 	if metricsSrv != nil {
 		if err := metricsSrv.Shutdown(shutdownCtx); err != nil {
 			logger.Error("metrics shutdown", "error", err)
 		}
+	}
+	if runErr != nil {
+		return runErr
+	}
+	if shutdownErr != nil {
+		return fmt.Errorf("shutdown: %w", shutdownErr)
 	}
 	logger.Info("stopped")
 	return nil

@@ -19,10 +19,11 @@ type column struct {
 // The first column is a ▸ marker on the selected row, so the selection is
 // visible without colour (NO_COLOR).
 type list struct {
-	a    *app
-	t    table.Model
-	cols []column
-	rows [][]string
+	a      *app
+	t      table.Model
+	cols   []column
+	rows   [][]string
+	cached string // the table's rendering, "" after any change
 }
 
 func newList(a *app, cols ...column) *list {
@@ -60,6 +61,7 @@ func (l *list) setSize(w, h int) {
 	l.t.SetColumns(cols)
 	l.t.SetWidth(max(w, 1))
 	l.t.SetHeight(max(h, 3))
+	l.cached = ""
 }
 
 // lastFlex reports whether column i is the last one with a weight.
@@ -102,6 +104,7 @@ func (l *list) render() {
 	if cur >= 0 && l.t.Cursor() != cur {
 		l.t.SetCursor(cur)
 	}
+	l.cached = ""
 }
 
 func (l *list) cursor() int {
@@ -120,12 +123,20 @@ func (l *list) setCursor(i int) {
 func (l *list) update(msg tea.Msg) {
 	before := l.t.Cursor()
 	l.t, _ = l.t.Update(msg)
+	l.cached = ""
 	if l.t.Cursor() != before {
 		l.render()
 	}
 }
 
-func (l *list) view() string { return l.t.View() }
+// view renders the table, reusing the last rendering while nothing changed
+// (the bubbles table re-renders every visible row on each View).
+func (l *list) view() string {
+	if l.cached == "" {
+		l.cached = l.t.View()
+	}
+	return l.cached
+}
 
 // emptyView is the table's header with a message under it.
 func (l *list) emptyView(msg string) string {

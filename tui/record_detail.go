@@ -24,6 +24,8 @@ type recordDetailScreen struct {
 	loading    bool
 	vp         viewport.Model
 	width      int
+	body       string // cached s.vp.View()
+	bodyAt     [3]int // YOffset, Width, Height the cache is for; {-1} when stale
 }
 
 func newRecordDetailScreen(a *app, rec model.MedicalRecord) *recordDetailScreen {
@@ -195,6 +197,17 @@ func (s *recordDetailScreen) render() {
 	block("Diagnosis", r.Diagnosis)
 	block("Treatment", r.Treatment)
 	s.vp.SetContent(strings.TrimSuffix(b.String(), "\n"))
+	s.bodyAt = [3]int{-1}
+}
+
+// bodyView is the viewport's rendering, redone only when it scrolled,
+// resized or the content changed.
+func (s *recordDetailScreen) bodyView() string {
+	at := [3]int{s.vp.YOffset, s.vp.Width, s.vp.Height}
+	if at != s.bodyAt {
+		s.body, s.bodyAt = s.vp.View(), at
+	}
+	return s.body
 }
 
 func (s *recordDetailScreen) view(w, h int) string {
@@ -208,7 +221,7 @@ func (s *recordDetailScreen) view(w, h int) string {
 	if p := s.vp.ScrollPercent(); s.vp.TotalLineCount() > s.vp.Height {
 		head += st.Faint.Render(fmt.Sprintf("  ·  %d%%", int(p*100)))
 	}
-	return indent(head+"\n\n"+s.vp.View(), 2)
+	return indent(head+"\n\n"+s.bodyView(), 2)
 }
 
 // ageOn is the age in whole years of someone born on dob, on day.
