@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/anavara/anavara/ratelimit"
 	"github.com/anavara/anavara/sshapp"
 )
 
@@ -26,6 +27,7 @@ type sshFlags struct {
 	idleTimeout      time.Duration
 	maxSessionTime   time.Duration
 	maxSessions      int
+	perIPPerMinute   int
 }
 
 func (f *sshFlags) register(fs *pflag.FlagSet) {
@@ -34,6 +36,7 @@ func (f *sshFlags) register(fs *pflag.FlagSet) {
 	fs.DurationVar(&f.idleTimeout, "ssh-idle-timeout", 15*time.Minute, "close SSH sessions idle this long")
 	fs.DurationVar(&f.maxSessionTime, "ssh-max-session-time", 8*time.Hour, "close any SSH session after this long")
 	fs.IntVar(&f.maxSessions, "ssh-max-sessions", 256, "most concurrent SSH sessions")
+	fs.IntVar(&f.perIPPerMinute, "ssh-connections-per-minute", 30, "new SSH connections allowed per client address per minute")
 }
 
 // newSSHServer builds the SSH front end against the API at apiURL.
@@ -50,6 +53,7 @@ func (f *sshFlags) newSSHServer(dataDir, apiURL, serviceToken string, logger *sl
 		IdleTimeout:      f.idleTimeout,
 		MaxSessionTime:   f.maxSessionTime,
 		MaxSessions:      f.maxSessions,
+		ConnectionsPerIP: ratelimit.Rule{Limit: f.perIPPerMinute, Window: time.Minute},
 		Logger:           logger,
 	})
 }

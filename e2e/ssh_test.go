@@ -17,7 +17,7 @@ import (
 )
 
 // freeAddr returns a loopback address nobody listens on right now.
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -29,7 +29,7 @@ func freeAddr(t *testing.T) string {
 
 // writeKeyPair writes a fresh ed25519 key as OpenSSH files (path and
 // path.pub) and returns the authorized_keys line.
-func writeKeyPair(t *testing.T, path string) string {
+func writeKeyPair(t testing.TB, path string) string {
 	t.Helper()
 	pub, priv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {

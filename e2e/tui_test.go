@@ -110,7 +110,7 @@ func TestTUIEndToEnd(t *testing.T) {
 }
 
 // buildBinary compiles the module's main package into dir.
-func buildBinary(t *testing.T, dir string) string {
+func buildBinary(t testing.TB, dir string) string {
 	t.Helper()
 	goBin, err := exec.LookPath("go")
 	if err != nil {
@@ -147,7 +147,7 @@ func (l *lockedBuffer) String() string {
 
 // startServer runs `anavara serve` (with any extra flags) on a free
 // loopback port and waits until it answers /healthz.
-func startServer(t *testing.T, bin, dataDir string, extra ...string) string {
+func startServer(t testing.TB, bin, dataDir string, extra ...string) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -199,7 +199,7 @@ func startServer(t *testing.T, bin, dataDir string, extra ...string) string {
 }
 
 // post sends a JSON body and decodes the JSON answer.
-func post(t *testing.T, url, token string, body, out any) int {
+func post(t testing.TB, url, token string, body, out any) int {
 	t.Helper()
 	data, _ := json.Marshal(body)
 	req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(data))
