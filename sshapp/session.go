@@ -121,7 +121,7 @@ func (s *Server) program(sess ssh.Session) *tea.Program {
 		Client:   st.client,
 		Renderer: newRenderer(sess),
 		SignedIn: st.signedIn,
-		// SSHKEY: st.authorizedKey,
+		SSHKey:   st.authorizedKey,
 	})
 	p := tea.NewProgram(m, append(bubbletea.MakeOptions(sess), tea.WithAltScreen())...)
 	if !s.sessions.track(p, sess) {

@@ -36,6 +36,10 @@ type app struct {
 	bodyW    int
 	bodyH    int
 	now      func() time.Time
+	// linkKey is the SSH key (an authorized_keys line) to offer for linking
+	// after the next sign-in or sign-up; "" once offered, or when there is
+	// none.
+	linkKey string
 }
 
 // banner is the message in the status line: an error stays until esc or
@@ -246,6 +250,17 @@ func (a *app) signedIn(u model.User) tea.Cmd {
 	a.keys.Users.SetEnabled(u.IsStaff)
 	a.keys.Audit.SetEnabled(u.IsStaff)
 	return a.reset(newRecordsScreen(a))
+}
+
+// offerKeyLink opens the "link this SSH key" offer over the current screen,
+// once per session, when the session came in over SSH with an unknown key.
+func (a *app) offerKeyLink() tea.Cmd {
+	if a.linkKey == "" || a.user == nil {
+		return nil
+	}
+	line := a.linkKey
+	a.linkKey = ""
+	return a.push(newLinkKeyScreen(a, line))
 }
 
 // remember stores the client's refresh token; call it inside a command.

@@ -64,6 +64,12 @@ type keyMap struct {
 	EditNames      key.Binding
 	ChangePassword key.Binding
 	SignOut        key.Binding
+	SSHKeys        key.Binding
+
+	// SSH keys.
+	AddKey  key.Binding
+	LinkKey key.Binding
+	SkipKey key.Binding
 }
 
 func newKeyMap() *keyMap {
@@ -119,6 +125,11 @@ func newKeyMap() *keyMap {
 		EditNames:      b([]string{"e"}, "e", "edit name"),
 		ChangePassword: b([]string{"c"}, "c", "change password"),
 		SignOut:        b([]string{"o"}, "o", "sign out"),
+		SSHKeys:        b([]string{"k"}, "k", "ssh keys"),
+
+		AddKey:  b([]string{"a"}, "a", "add key"),
+		LinkKey: b([]string{"y", "Y"}, "y", "link key"),
+		SkipKey: b([]string{"n", "N", "esc"}, "n/esc", "not now"),
 	}
 }
 

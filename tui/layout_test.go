@@ -37,6 +37,10 @@ func TestEveryScreenFits80x24(t *testing.T) {
 		ann.record(t, client.RecordInput{PatientName: name(i) + " with a rather long name indeed",
 			Diagnosis: strings.Repeat("A long diagnosis that goes on. ", 40), Doctor: "Dr. Extraordinarily Long Doctor Name"})
 	}
+	keyLine, _ := sshKeyLine(t, "")
+	if _, err := sam.c.AddSSHKey(context.Background(), "work laptop with a long descriptive key name", keyLine); err != nil {
+		t.Fatal(err)
+	}
 	for _, size := range [][2]int{{80, 24}, {120, 40}} {
 		w, h := size[0], size[1]
 		for _, color := range []bool{false, true} {
@@ -102,6 +106,20 @@ func TestEveryScreenFits80x24(t *testing.T) {
 			d.press(tea.KeyEsc)
 			d.typ("e")
 			fits(t, d, w, h, "edit name")
+			d.press(tea.KeyEsc)
+			d.typ("k")
+			d.sees("work laptop")
+			fits(t, d, w, h, "ssh keys")
+			d.typ("a")
+			fits(t, d, w, h, "add ssh key")
+			d.press(tea.KeyCtrlS)
+			fits(t, d, w, h, "add ssh key with errors")
+			d.press(tea.KeyEsc)
+			d.typ("d")
+			fits(t, d, w, h, "remove ssh key dialog")
+			d.typ("n")
+			d.typ("?")
+			fits(t, d, w, h, "ssh keys full help")
 		}
 	}
 }

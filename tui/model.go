@@ -36,6 +36,11 @@ type Options struct {
 	// SignedIn says the client already holds valid tokens (e.g. after an
 	// SSH key login): the UI opens on the records instead of sign-in.
 	SignedIn bool
+	// SSHKey is the authorized_keys line of the SSH key this session
+	// authenticated with, set by the SSH front end; empty for the local
+	// TUI. When the session was not signed in by that key, the UI offers to
+	// link it to the account right after sign-in or sign-up.
+	SSHKey string
 	// ReduceMotion turns off animations (the spinner and the blinking
 	// cursor), for slow links, screen readers and deterministic tests.
 	ReduceMotion bool
@@ -80,6 +85,9 @@ func New(opts Options) *Model {
 		timeout: timeout,
 		spin:    spinner.New(spinner.WithSpinner(spinner.MiniDot), spinner.WithStyle(st.Spinner)),
 		now:     time.Now,
+	}
+	if opts.SSHKey != "" && !opts.SignedIn {
+		a.linkKey = opts.SSHKey
 	}
 	if opts.Client != nil {
 		a.server = opts.Client.BaseURL()

@@ -36,8 +36,8 @@ func (s *profileScreen) fetch() tea.Cmd {
 func (s *profileScreen) help() bindings {
 	k := s.a.keys
 	return bindings{
-		short: []key.Binding{k.EditNames, k.ChangePassword, k.SignOut, k.Back},
-		full:  [][]key.Binding{{k.EditNames, k.ChangePassword, k.SignOut}, {k.Refresh, k.Back}},
+		short: []key.Binding{k.EditNames, k.ChangePassword, k.SSHKeys, k.Back}, // o sign out shows on the page
+		full:  [][]key.Binding{{k.EditNames, k.ChangePassword, k.SSHKeys, k.SignOut}, {k.Refresh, k.Back}},
 	}
 }
 
@@ -75,6 +75,8 @@ func (s *profileScreen) update(msg tea.Msg) tea.Cmd {
 			return a.push(newProfileNamesScreen(a))
 		case key.Matches(msg, k.ChangePassword):
 			return a.push(newChangePasswordScreen(a))
+		case key.Matches(msg, k.SSHKeys):
+			return a.push(newSSHKeysScreen(a))
 		case key.Matches(msg, k.Refresh):
 			return s.fetch()
 		case key.Matches(msg, k.SignOut):
@@ -125,8 +127,9 @@ func (s *profileScreen) view(w, h int) string {
 		return st.Accent.Render(k.Help().Key) + " " + st.Muted.Render(k.Help().Desc)
 	}
 	k := a.keys
-	b.WriteString(action(k.EditNames) + st.Faint.Render("   ·   ") + action(k.ChangePassword) +
-		st.Faint.Render("   ·   ") + action(k.SignOut))
+	sep := st.Faint.Render("  ·  ")
+	b.WriteString(action(k.EditNames) + sep + action(k.ChangePassword) + sep +
+		action(k.SSHKeys) + sep + action(k.SignOut))
 	sub := clean(a.server)
 	if s.loading {
 		sub += " · " + a.spinnerView()

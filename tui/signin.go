@@ -90,7 +90,7 @@ func (s *signInScreen) update(msg tea.Msg) tea.Cmd {
 		res := msg.val.(model.AuthResponse)
 		cmd := a.signedIn(res.User)
 		a.notify("Welcome back, " + clean(res.User.FirstName) + ".")
-		return cmd
+		return tea.Batch(cmd, a.offerKeyLink())
 	case tea.KeyMsg:
 		if msg.String() == "esc" {
 			return nil

@@ -94,7 +94,7 @@ func (s *signUpScreen) update(msg tea.Msg) tea.Cmd {
 		res := msg.val.(model.AuthResponse)
 		cmd := a.signedIn(res.User)
 		a.notify("Welcome to Anavara, " + clean(res.User.FirstName) + ". Your account is ready.")
-		return cmd
+		return tea.Batch(cmd, a.offerKeyLink())
 	case tea.KeyMsg:
 		if msg.String() == "esc" {
 			return a.pop()
