@@ -75,6 +75,7 @@ func (s *Server) identify(next ssh.Handler) ssh.Handler {
 			res, err := c.LoginWithSSHKey(ctx, s.cfg.ServiceToken, fp)
 			cancel()
 			var unreachable *client.UnreachableError
+			var apiErr *client.APIError
 			switch {
 			case err == nil:
 				st.signedIn = true
@@ -85,6 +86,12 @@ func (s *Server) identify(next ssh.Handler) ssh.Handler {
 					s.fail(sess, "This SSH key is not registered with Anavara.")
 					return
 				}
+			case client.IsStatus(err, http.StatusUnauthorized) && errors.As(err, &apiErr) && strings.Contains(apiErr.Message, "service credential"):
+				// The API does not trust this front end: a configuration
+				// error, not the user's.
+				s.cfg.Logger.Error("ssh login: the API rejected the service token (check --service-token)")
+				s.fail(sess, "Anavara is misconfigured and cannot sign anyone in. Please tell the operator.")
+				return
 			case client.IsStatus(err, http.StatusUnauthorized):
 				s.cfg.Logger.Info("ssh auth", "remote", sess.RemoteAddr().String(), "fingerprint", fp, "result", "refused")
 				s.fail(sess, "This account is deactivated. Ask a staff member to reactivate it.")
@@ -122,6 +129,10 @@ func (s *Server) program(sess ssh.Session) *tea.Program {
 		Renderer: newRenderer(sess),
 		SignedIn: st.signedIn,
 		SSHKey:   st.authorizedKey,
+		// No blinking cursor or animated spinner: over SSH each blink is a
+		// frame sent to every idle client, and that traffic would also keep
+		// the idle timeout from ever firing.
+		ReduceMotion: true,
 	})
 	p := tea.NewProgram(m, append(bubbletea.MakeOptions(sess), tea.WithAltScreen())...)
 	if !s.sessions.track(p, sess) {

@@ -289,3 +289,71 @@ func waitUntil(t *testing.T, cond func() bool) {
 	}
 	t.Fatalf("condition not met within 15 s (goroutines: %d)", runtime.NumGoroutine())
 }
+
+func TestResizeReachesTheUI(t *testing.T) {
+	e := newEnv(t)
+	key := newKey(t)
+	e.patient("resize@example.org", "Rex Resize", key.PublicKey())
+	conn, err := e.dial(gossh.PublicKeys(key))
+	if err != nil {
+		t.Fatal(err)
+	}
+	term := e.open(conn, 0, 0)
+	term.waitFor("too small")
+	if err := term.sess.WindowChange(30, 100); err != nil {
+		t.Fatal(err)
+	}
+	term.waitFor("Rex Resize")
+}
+
+func TestIdleSessionsAreClosed(t *testing.T) {
+	e := newEnv(t, func(c *sshapp.Config) { c.IdleTimeout = time.Second })
+	conn, err := e.dial(gossh.PublicKeys(newKey(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	term := e.open(conn, 80, 24)
+	term.waitFor("Sign in")
+	select {
+	case <-term.exited:
+	case <-time.After(10 * time.Second):
+		t.Fatal("an idle session stayed open past the idle timeout")
+	}
+}
+
+// The colour profile follows the client's TERM, not the server's.
+func TestColourFollowsClientTerminal(t *testing.T) {
+	e := newEnv(t)
+	for _, tc := range []struct {
+		term   string
+		colour bool
+	}{{"xterm-256color", true}, {"dumb", false}} {
+		t.Run(tc.term, func(t *testing.T) {
+			conn, err := e.dial(gossh.PublicKeys(newKey(t)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			sess, err := conn.NewSession()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer sess.Close()
+			term := &terminal{t: t, conn: conn, sess: sess, exited: make(chan error, 1)}
+			sess.Stdout, sess.Stderr = writerFunc(term.write), writerFunc(term.write)
+			if err := sess.RequestPty(tc.term, 24, 80, gossh.TerminalModes{}); err != nil {
+				t.Fatal(err)
+			}
+			if err := sess.Shell(); err != nil {
+				t.Fatal(err)
+			}
+			term.waitFor("Sign in")
+			term.mu.Lock()
+			raw := term.out.String()
+			term.mu.Unlock()
+			if got := strings.Contains(raw, "\x1b[38;"); got != tc.colour {
+				t.Fatalf("TERM=%s: colour sequences present = %v, want %v", tc.term, got, tc.colour)
+			}
+		})
+	}
+}

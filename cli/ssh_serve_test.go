@@ -1,0 +1,149 @@
+package cli_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/json"
+	"io"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	gossh "golang.org/x/crypto/ssh"
+
+	"github.com/anavara/anavara/cli"
+)
+
+// runCommand runs an anavara command in-process until the test ends and
+// returns the first line it printed.
+func runCommand(t *testing.T, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	outR, outW := io.Pipe()
+	done := make(chan int, 1)
+	go func() {
+		done <- cli.Execute(ctx, args, cli.Streams{In: strings.NewReader(""), Out: outW, Err: io.Discard})
+		outW.Close()
+	}()
+	line, err := bufio.NewReader(outR).ReadString('\n')
+	if err != nil {
+		cancel()
+		t.Fatalf("%v printed nothing (exit %d)", args, <-done)
+	}
+	go io.Copy(io.Discard, outR)
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(20 * time.Second):
+			t.Errorf("%v did not stop", args)
+		}
+	})
+	return strings.TrimSpace(line)
+}
+
+func postJSON(t *testing.T, url, token string, body any) map[string]any {
+	t.Helper()
+	data, _ := json.Marshal(body)
+	req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(data))
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var out map[string]any
+	json.NewDecoder(res.Body).Decode(&out)
+	if res.StatusCode >= 300 {
+		t.Fatalf("POST %s: %d %v", url, res.StatusCode, out)
+	}
+	return out
+}
+
+// screenOf opens a PTY session with signer and returns what it shows once
+// it contains want (or fails).
+func screenOf(t *testing.T, addr string, signer gossh.Signer, want string) string {
+	t.Helper()
+	conn, err := gossh.Dial("tcp", addr, &gossh.ClientConfig{User: "x", Auth: []gossh.AuthMethod{gossh.PublicKeys(signer)},
+		HostKeyCallback: gossh.InsecureIgnoreHostKey(), Timeout: 10 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	sess, err := conn.NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sess.Close()
+	var mu sync.Mutex
+	var out bytes.Buffer
+	sess.Stdout = writerFunc(func(p []byte) (int, error) { mu.Lock(); defer mu.Unlock(); return out.Write(p) })
+	sess.Stderr = sess.Stdout
+	if err := sess.RequestPty("xterm", 30, 100, gossh.TerminalModes{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := sess.Shell(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		mu.Lock()
+		s := out.String()
+		mu.Unlock()
+		if strings.Contains(s, want) {
+			return s
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	t.Fatalf("SSH screen never showed %q: %q", want, out.String())
+	return ""
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+// TestSSHServeAgainstSeparateAPI runs the API and the SSH front end as two
+// commands sharing only a service token, as a scaled deployment does.
+func TestSSHServeAgainstSeparateAPI(t *testing.T) {
+	dir := t.TempDir()
+	const token = "separate-front-end-service-token-0123456789"
+	apiLine := runCommand(t, "serve", "--data-dir", filepath.Join(dir, "api"), "--http", "127.0.0.1:0", "--ssh", "", "--service-token", token)
+	api := strings.TrimPrefix(apiLine, "API listening on ")
+	sshLine := runCommand(t, "ssh-serve", "--api", api, "--service-token", token, "--ssh", "127.0.0.1:0", "--data-dir", filepath.Join(dir, "front"))
+	sshAddr := strings.TrimPrefix(sshLine, "SSH listening on ")
+
+	signup := postJSON(t, api+"/api/auth/signup", "", map[string]string{"first_name": "Sal", "last_name": "Scale",
+		"email": "sal@example.org", "password": "Vq7!plum-Orbit-42"})
+	access := signup["access_token"].(string)
+	_, priv, _ := ed25519.GenerateKey(rand.Reader)
+	signer, _ := gossh.NewSignerFromKey(priv)
+	postJSON(t, api+"/api/users/me/ssh-keys", access, map[string]string{"public_key": string(gossh.MarshalAuthorizedKey(signer.PublicKey()))})
+	postJSON(t, api+"/api/medical-records", access, map[string]string{"patient_name": "Sal Scale", "date_of_birth": "1970-01-01",
+		"date_of_treatment": time.Now().UTC().AddDate(0, 0, 3).Format("2006-01-02"), "doctor": "Dr. Separate"})
+
+	screenOf(t, sshAddr, signer, "Dr. Separate")
+
+	// A front end with the wrong token cannot sign anyone in, and says so.
+	wrongLine := runCommand(t, "ssh-serve", "--api", api, "--service-token", "wrong", "--ssh", "127.0.0.1:0", "--data-dir", filepath.Join(dir, "front2"))
+	screenOf(t, strings.TrimPrefix(wrongLine, "SSH listening on "), signer, "misconfigured")
+}
+
+func TestSSHServeNeedsAPIAndToken(t *testing.T) {
+	var stderr strings.Builder
+	code := cli.Execute(context.Background(), []string{"ssh-serve", "--ssh", "127.0.0.1:0"}, cli.Streams{In: strings.NewReader(""), Out: io.Discard, Err: &stderr})
+	if code == 0 || !strings.Contains(stderr.String(), "--api and --service-token are required") {
+		t.Fatalf("exit %d, %q", code, stderr.String())
+	}
+}
