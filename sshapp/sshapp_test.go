@@ -3,6 +3,7 @@ package sshapp_test
 import (
 	"context"
 	"errors"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -355,5 +356,29 @@ func TestColourFollowsClientTerminal(t *testing.T) {
 				t.Fatalf("TERM=%s: colour sequences present = %v, want %v", tc.term, got, tc.colour)
 			}
 		})
+	}
+}
+
+func TestMaxSessionTime(t *testing.T) {
+	e := newEnv(t, func(c *sshapp.Config) { c.MaxSessionTime = 2 * time.Second })
+	conn, err := e.dial(gossh.PublicKeys(newKey(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	term := e.open(conn, 80, 24)
+	term.waitFor("Sign in")
+	// Keep the session busy, so only the absolute limit can end it.
+	stop := time.After(10 * time.Second)
+	tick := time.NewTicker(200 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-term.exited:
+			return
+		case <-tick.C:
+			io.WriteString(term.stdin, "a")
+		case <-stop:
+			t.Fatal("a busy session outlived the maximum session time")
+		}
 	}
 }
