@@ -33,30 +33,14 @@ func (s *Server) signup(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	first, _ := in.trimmed("first_name", true)
-	last, _ := in.trimmed("last_name", true)
-	email, hasEmail := in.str("email", true)
-	pw, hasPW := in.str("password", true)
-	email = model.NormalizeEmail(email)
-	if !in.errs.Has("first_name") {
-		in.check("first_name", model.ValidateName(first))
-	}
-	if !in.errs.Has("last_name") {
-		in.check("last_name", model.ValidateName(last))
-	}
-	if hasEmail {
-		in.check("email", model.ValidateEmail(email))
-	}
-	if hasPW {
-		in.errs.AddAll("password", model.ValidatePassword(pw, model.PasswordOwner{Email: email, FirstName: first, LastName: last}))
-	}
+	a := readNewAccount(in)
 	if err := in.err(); err != nil {
 		return err
 	}
 	if ok, retry := s.signupLimiter.Allow(c.IP()); !ok {
 		return tooManyRequests(retry)
 	}
-	u, err := s.newUser(email, first, last, pw, false)
+	u, err := s.newUser(a.email, a.first, a.last, a.password, false)
 	if err != nil {
 		return err
 	}
@@ -80,6 +64,35 @@ func (s *Server) signup(c *fiber.Ctx) error {
 	return c.Status(fiber.StatusCreated).JSON(model.AuthResponse{
 		AccessToken: pair.AccessToken, RefreshToken: pair.RefreshToken, User: u.User, Message: msgSignup,
 	})
+}
+
+// newAccount is the validated input of a signup or a staff-created account.
+type newAccount struct {
+	first, last, email, password string
+}
+
+// readNewAccount reads and validates names, email and password from in,
+// recording problems in in's field errors.
+func readNewAccount(in *input) newAccount {
+	var a newAccount
+	a.first, _ = in.trimmed("first_name", true)
+	a.last, _ = in.trimmed("last_name", true)
+	email, hasEmail := in.str("email", true)
+	pw, hasPW := in.str("password", true)
+	a.email, a.password = model.NormalizeEmail(email), pw
+	if !in.errs.Has("first_name") {
+		in.check("first_name", model.ValidateName(a.first))
+	}
+	if !in.errs.Has("last_name") {
+		in.check("last_name", model.ValidateName(a.last))
+	}
+	if hasEmail {
+		in.check("email", model.ValidateEmail(a.email))
+	}
+	if hasPW {
+		in.errs.AddAll("password", model.ValidatePassword(pw, model.PasswordOwner{Email: a.email, FirstName: a.first, LastName: a.last}))
+	}
+	return a
 }
 
 func emailTaken() *apiError {

@@ -105,28 +105,12 @@ func (s *Server) createUser(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	first, _ := in.trimmed("first_name", true)
-	last, _ := in.trimmed("last_name", true)
-	email, hasEmail := in.str("email", true)
-	pw, hasPW := in.str("password", true)
+	a := readNewAccount(in)
 	staff, _ := in.boolean("is_staff")
-	email = model.NormalizeEmail(email)
-	if !in.errs.Has("first_name") {
-		in.check("first_name", model.ValidateName(first))
-	}
-	if !in.errs.Has("last_name") {
-		in.check("last_name", model.ValidateName(last))
-	}
-	if hasEmail {
-		in.check("email", model.ValidateEmail(email))
-	}
-	if hasPW {
-		in.errs.AddAll("password", model.ValidatePassword(pw, model.PasswordOwner{Email: email, FirstName: first, LastName: last}))
-	}
 	if err := in.err(); err != nil {
 		return err
 	}
-	u, err := s.newUser(email, first, last, pw, staff)
+	u, err := s.newUser(a.email, a.first, a.last, a.password, staff)
 	if err != nil {
 		return err
 	}
