@@ -283,23 +283,10 @@ func (s *recordsScreen) update(msg tea.Msg) tea.Cmd {
 
 // searchKey edits the search line.
 func (s *recordsScreen) searchKey(msg tea.KeyMsg) tea.Cmd {
-	switch msg.String() {
-	case "enter":
-		s.searching = false
-		s.input.Blur()
-		s.search = strings.TrimSpace(s.input.Value())
-		return s.reload()
-	case "esc":
-		s.searching = false
-		s.input.Blur()
-		return nil
-	case "up", "down":
-		s.list.update(msg)
-		return nil
+	if submitted, cmd := editSearch(msg, &s.input, &s.searching, &s.search, s.list); !submitted {
+		return cmd
 	}
-	var cmd tea.Cmd
-	s.input, cmd = s.input.Update(msg)
-	return cmd
+	return s.reload()
 }
 
 // resize steps the page size, staying near the same records.

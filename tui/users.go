@@ -144,23 +144,10 @@ func (s *usersScreen) update(msg tea.Msg) tea.Cmd {
 		return nil
 	case tea.KeyMsg:
 		if s.searching {
-			switch msg.String() {
-			case "enter":
-				s.searching = false
-				s.input.Blur()
-				s.search = strings.TrimSpace(s.input.Value())
-				return s.reload()
-			case "esc":
-				s.searching = false
-				s.input.Blur()
-				return nil
-			case "up", "down":
-				s.list.update(msg)
-				return nil
+			if submitted, cmd := editSearch(msg, &s.input, &s.searching, &s.search, s.list); !submitted {
+				return cmd
 			}
-			var cmd tea.Cmd
-			s.input, cmd = s.input.Update(msg)
-			return cmd
+			return s.reload()
 		}
 		switch {
 		case key.Matches(msg, k.Back):
