@@ -47,6 +47,7 @@ type DB struct {
 	reader *sql.DB
 	// plainDSN opens a connection that may read and write, for backups.
 	plainDSN string
+	ckpt     *checkpointer
 }
 
 // Open opens (creating if needed) the database at opts.Path and applies
@@ -99,6 +100,12 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 		writer.Close()
 		return nil, fmt.Errorf("open database %s: %w", opts.Path, err)
 	}
+	// Checkpoints run in the background (checkpoint.go); the writer only
+	// checkpoints itself if the WAL grows far beyond what that keeps up with.
+	if _, err := writer.ExecContext(ctx, fmt.Sprintf("PRAGMA wal_autocheckpoint=%d", fallbackCheckpointPages)); err != nil {
+		writer.Close()
+		return nil, fmt.Errorf("open database %s: %w", opts.Path, err)
+	}
 	if !opts.SkipMigrations {
 		if err := migrate(ctx, writer); err != nil {
 			writer.Close()
@@ -114,12 +121,21 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 	reader.SetMaxIdleConns(readers)
 	reader.SetConnMaxIdleTime(0)
 	reader.SetConnMaxLifetime(0)
-	return &DB{writer: writer, reader: reader, plainDSN: dsn("")}, nil
+	ckpt, err := startCheckpointer(dsn(""))
+	if err != nil {
+		reader.Close()
+		writer.Close()
+		return nil, err
+	}
+	return &DB{writer: writer, reader: reader, plainDSN: dsn(""), ckpt: ckpt}, nil
 }
 
 // Close closes every connection, checkpointing the WAL into the main file.
 func (d *DB) Close() error {
-	rerr := d.reader.Close()
+	rerr := d.ckpt.close()
+	if err := d.reader.Close(); err != nil && rerr == nil {
+		rerr = err
+	}
 	if _, err := d.writer.Exec("PRAGMA wal_checkpoint(TRUNCATE)"); err != nil && rerr == nil {
 		rerr = fmt.Errorf("checkpoint: %w", err)
 	}

@@ -227,3 +227,12 @@ func TestRecordCounterMatchesCount(t *testing.T) {
 		t.Fatalf("filtered count %d", filtered)
 	}
 }
+
+func TestCloseTwice(t *testing.T) {
+	d, err := db.Open(context.Background(), db.Options{Path: filepath.Join(t.TempDir(), "twice.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Close()
+	d.Close() // must not panic
+}

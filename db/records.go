@@ -142,25 +142,17 @@ func (q *Queries) ListRecords(ctx context.Context, f RecordFilter) ([]model.Medi
 		return nil, 0, fmt.Errorf("list records: unknown ordering %q", f.Ordering)
 	}
 
-	countQuery := `SELECT count(*) FROM medical_records` + cond
-	if cond == "" {
-		countQuery = `SELECT n FROM medical_record_count WHERE id = 1`
-	}
-	var count int
-	if err := q.q.QueryRowContext(ctx, countQuery, args...).Scan(&count); err != nil {
-		return nil, 0, fmt.Errorf("count records: %w", err)
-	}
-	records := []model.MedicalRecord{}
-	if count == 0 || f.Offset >= count {
-		return records, count, nil
-	}
+	// Fetch one row more than the page: when it does not come, this is the
+	// last page and the total is known without counting, which saves a
+	// query for every single-page list (most patients' lists).
 	rows, err := q.q.QueryContext(ctx,
 		`SELECT `+recordColumns+` FROM medical_records`+cond+` ORDER BY `+col+` `+dir+`, id `+dir+` LIMIT ? OFFSET ?`,
-		append(args, f.Limit, f.Offset)...)
+		append(append([]any(nil), args...), f.Limit+1, f.Offset)...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list records: %w", err)
 	}
 	defer rows.Close()
+	records := []model.MedicalRecord{}
 	for rows.Next() {
 		r, err := scanRecord(rows)
 		if err != nil {
@@ -170,6 +162,20 @@ func (q *Queries) ListRecords(ctx context.Context, f RecordFilter) ([]model.Medi
 	}
 	if err := rows.Err(); err != nil {
 		return nil, 0, fmt.Errorf("list records: %w", err)
+	}
+	if len(records) <= f.Limit && (len(records) > 0 || f.Offset == 0) {
+		return records, f.Offset + len(records), nil
+	}
+	if len(records) > f.Limit {
+		records = records[:f.Limit]
+	}
+	countQuery := `SELECT count(*) FROM medical_records` + cond
+	if cond == "" {
+		countQuery = `SELECT n FROM medical_record_count WHERE id = 1`
+	}
+	var count int
+	if err := q.q.QueryRowContext(ctx, countQuery, args...).Scan(&count); err != nil {
+		return nil, 0, fmt.Errorf("count records: %w", err)
 	}
 	return records, count, nil
 }

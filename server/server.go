@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	gojson "github.com/goccy/go-json"
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/recover"
 
@@ -86,7 +87,7 @@ func New(cfg Config, store *db.DB, mailer mail.Mailer) (*Server, error) {
 		ReadTimeout:           30 * time.Second,
 		WriteTimeout:          30 * time.Second,
 		IdleTimeout:           120 * time.Second,
-		JSONEncoder:           json.Marshal,
+		JSONEncoder:           gojson.Marshal,
 		JSONDecoder:           json.Unmarshal,
 		// Multipart bodies are not accepted; without this, fasthttp parses
 		// them before any handler and its parse errors reach the client.
