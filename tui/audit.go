@@ -3,7 +3,6 @@ package tui
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"strings"
 
 	"github.com/charmbracelet/bubbles/key"
@@ -84,16 +83,8 @@ func (s *auditScreen) update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case done:
 		res := msg.val.(auditPage)
-		if res.seq != s.seq {
-			return nil
-		}
-		if msg.err != nil {
-			if client.IsStatus(msg.err, http.StatusNotFound) && s.pageNo > 1 {
-				s.pageNo = 1
-				return s.load()
-			}
-			a.fail(msg.err)
-			return nil
+		if show, cmd := a.pageLoaded(msg.err, res.seq != s.seq, &s.pageNo, 1, s.load); !show {
+			return cmd
 		}
 		for id, email := range res.actors {
 			s.actors[id] = email

@@ -3,7 +3,6 @@ package tui
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"strings"
 
 	"github.com/charmbracelet/bubbles/cursor"
@@ -170,16 +169,9 @@ func (s *recordsScreen) update(msg tea.Msg) tea.Cmd {
 		switch msg.op {
 		case "list":
 			res := msg.val.(recordsPage)
-			if res.seq != s.seq {
-				return nil // an older request; a newer one is on its way
-			}
-			if msg.err != nil {
-				if client.IsStatus(msg.err, http.StatusNotFound) && s.pageNo > 1 {
-					s.pageNo-- // the page vanished (its records were deleted)
-					return s.load()
-				}
-				a.fail(msg.err)
-				return nil
+			// A vanished page steps back one: its records were deleted.
+			if show, cmd := a.pageLoaded(msg.err, res.seq != s.seq, &s.pageNo, s.pageNo-1, s.load); !show {
+				return cmd
 			}
 			s.show(res.page)
 		case "delete":

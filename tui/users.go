@@ -3,7 +3,6 @@ package tui
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"strings"
 
 	"github.com/charmbracelet/bubbles/cursor"
@@ -129,16 +128,8 @@ func (s *usersScreen) update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case done:
 		res := msg.val.(usersPage)
-		if res.seq != s.seq {
-			return nil
-		}
-		if msg.err != nil {
-			if client.IsStatus(msg.err, http.StatusNotFound) && s.pageNo > 1 {
-				s.pageNo = 1
-				return s.load()
-			}
-			a.fail(msg.err)
-			return nil
+		if show, cmd := a.pageLoaded(msg.err, res.seq != s.seq, &s.pageNo, 1, s.load); !show {
+			return cmd
 		}
 		s.show(res.page)
 		return nil
