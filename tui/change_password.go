@@ -14,7 +14,7 @@ import (
 // client keeps and the credential store saves.
 type changePasswordScreen struct {
 	screenBase
-	form    *form
+	formScreen
 	current *field
 	next    *field
 	confirm *field
@@ -22,7 +22,7 @@ type changePasswordScreen struct {
 }
 
 func newChangePasswordScreen(a *app) *changePasswordScreen {
-	s := &changePasswordScreen{screenBase: a.newBase(), form: newForm(a)}
+	s := &changePasswordScreen{screenBase: a.newBase(), formScreen: formScreen{form: newForm(a)}}
 	f := s.form
 	s.current = f.password("current_password", "Current password")
 	s.next = f.password("new_password", "New password")
@@ -34,11 +34,8 @@ func newChangePasswordScreen(a *app) *changePasswordScreen {
 	return s
 }
 
-func (s *changePasswordScreen) init() tea.Cmd   { return s.form.init() }
-func (s *changePasswordScreen) resume() tea.Cmd { return s.form.resume() }
-func (s *changePasswordScreen) title() string   { return "Password" }
-func (s *changePasswordScreen) typing() bool    { return true }
-func (s *changePasswordScreen) help() bindings  { return s.form.help("change password", "cancel") }
+func (s *changePasswordScreen) title() string  { return "Password" }
+func (s *changePasswordScreen) help() bindings { return s.form.help("change password", "cancel") }
 
 func (s *changePasswordScreen) submit() tea.Cmd {
 	if s.busy {

@@ -12,13 +12,13 @@ import (
 // forgotScreen asks the server to email a password-reset code.
 type forgotScreen struct {
 	screenBase
-	form  *form
+	formScreen
 	email *field
 	busy  bool
 }
 
 func newForgotScreen(a *app, email string) *forgotScreen {
-	s := &forgotScreen{screenBase: a.newBase(), form: newForm(a)}
+	s := &forgotScreen{screenBase: a.newBase(), formScreen: formScreen{form: newForm(a)}}
 	s.email = s.form.text("email", "Email", "you@example.org", model.MaxEmailLength)
 	s.email.set(email)
 	s.form.button("Send code", s.submit)
@@ -30,11 +30,8 @@ func newForgotScreen(a *app, email string) *forgotScreen {
 	return s
 }
 
-func (s *forgotScreen) init() tea.Cmd   { return s.form.init() }
-func (s *forgotScreen) resume() tea.Cmd { return s.form.resume() }
-func (s *forgotScreen) title() string   { return "Forgot password" }
-func (s *forgotScreen) typing() bool    { return true }
-func (s *forgotScreen) help() bindings  { return s.form.help("send code", "back") }
+func (s *forgotScreen) title() string  { return "Forgot password" }
+func (s *forgotScreen) help() bindings { return s.form.help("send code", "back") }
 
 func (s *forgotScreen) submit() tea.Cmd {
 	if s.busy {

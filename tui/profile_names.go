@@ -12,14 +12,14 @@ import (
 // profileNamesScreen edits the signed-in user's first and last name.
 type profileNamesScreen struct {
 	screenBase
-	form  *form
+	formScreen
 	first *field
 	last  *field
 	busy  bool
 }
 
 func newProfileNamesScreen(a *app) *profileNamesScreen {
-	s := &profileNamesScreen{screenBase: a.newBase(), form: newForm(a)}
+	s := &profileNamesScreen{screenBase: a.newBase(), formScreen: formScreen{form: newForm(a)}}
 	f := s.form
 	s.first = f.text("first_name", "First name", "", model.MaxNameLength)
 	s.last = f.text("last_name", "Last name", "", model.MaxNameLength)
@@ -33,11 +33,8 @@ func newProfileNamesScreen(a *app) *profileNamesScreen {
 	return s
 }
 
-func (s *profileNamesScreen) init() tea.Cmd   { return s.form.init() }
-func (s *profileNamesScreen) resume() tea.Cmd { return s.form.resume() }
-func (s *profileNamesScreen) title() string   { return "Name" }
-func (s *profileNamesScreen) typing() bool    { return true }
-func (s *profileNamesScreen) help() bindings  { return s.form.help("save", "cancel") }
+func (s *profileNamesScreen) title() string  { return "Name" }
+func (s *profileNamesScreen) help() bindings { return s.form.help("save", "cancel") }
 
 func (s *profileNamesScreen) submit() tea.Cmd {
 	if s.busy {

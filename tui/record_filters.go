@@ -10,7 +10,7 @@ import (
 // date range and, for staff, the patient account.
 type recordFiltersScreen struct {
 	screenBase
-	form    *form
+	formScreen
 	doctor  *field
 	after   *field
 	before  *field
@@ -19,7 +19,7 @@ type recordFiltersScreen struct {
 }
 
 func newRecordFiltersScreen(a *app, cur recordFilters, apply func(recordFilters) tea.Cmd) *recordFiltersScreen {
-	s := &recordFiltersScreen{screenBase: a.newBase(), form: newForm(a), apply: apply}
+	s := &recordFiltersScreen{screenBase: a.newBase(), formScreen: formScreen{form: newForm(a)}, apply: apply}
 	f := s.form
 	s.doctor = f.text("doctor", "Doctor", "full name, e.g. Dr. Grey", model.MaxRecordNameLength)
 	s.doctor.set(cur.doctor)
@@ -51,11 +51,8 @@ func newRecordFiltersScreen(a *app, cur recordFilters, apply func(recordFilters)
 	return s
 }
 
-func (s *recordFiltersScreen) init() tea.Cmd   { return s.form.init() }
-func (s *recordFiltersScreen) resume() tea.Cmd { return s.form.resume() }
-func (s *recordFiltersScreen) title() string   { return "Filters" }
-func (s *recordFiltersScreen) typing() bool    { return true }
-func (s *recordFiltersScreen) help() bindings  { return s.form.help("apply", "cancel") }
+func (s *recordFiltersScreen) title() string  { return "Filters" }
+func (s *recordFiltersScreen) help() bindings { return s.form.help("apply", "cancel") }
 
 func (s *recordFiltersScreen) submit() tea.Cmd {
 	f := s.form

@@ -14,8 +14,8 @@ import (
 // future-date rule).
 type recordFormScreen struct {
 	screenBase
-	rec       *model.MedicalRecord // nil: new record
-	form      *form
+	rec *model.MedicalRecord // nil: new record
+	formScreen
 	patient   *field // staff only: the patient account
 	name      *field
 	dob       *field
@@ -28,7 +28,7 @@ type recordFormScreen struct {
 }
 
 func newRecordFormScreen(a *app, rec *model.MedicalRecord) *recordFormScreen {
-	s := &recordFormScreen{screenBase: a.newBase(), form: newForm(a)}
+	s := &recordFormScreen{screenBase: a.newBase(), formScreen: formScreen{form: newForm(a)}}
 	if rec != nil {
 		r := *rec
 		s.rec = &r
@@ -92,8 +92,6 @@ func (s *recordFormScreen) init() tea.Cmd {
 	return cmd
 }
 
-func (s *recordFormScreen) resume() tea.Cmd { return s.form.resume() }
-
 func (s *recordFormScreen) title() string {
 	if s.rec != nil {
 		return "Edit"
@@ -101,7 +99,6 @@ func (s *recordFormScreen) title() string {
 	return "New record"
 }
 
-func (s *recordFormScreen) typing() bool   { return true }
 func (s *recordFormScreen) help() bindings { return s.form.help("save", "cancel") }
 
 // submit checks the fields with the model's rules and saves.

@@ -12,7 +12,7 @@ import (
 // resetScreen sets a new password with the emailed code.
 type resetScreen struct {
 	screenBase
-	form    *form
+	formScreen
 	email   *field
 	code    *field
 	pass    *field
@@ -21,7 +21,7 @@ type resetScreen struct {
 }
 
 func newResetScreen(a *app, email string) *resetScreen {
-	s := &resetScreen{screenBase: a.newBase(), form: newForm(a)}
+	s := &resetScreen{screenBase: a.newBase(), formScreen: formScreen{form: newForm(a)}}
 	f := s.form
 	s.email = f.text("email", "Email", "you@example.org", model.MaxEmailLength)
 	s.email.set(email)
@@ -44,10 +44,8 @@ func (s *resetScreen) init() tea.Cmd {
 	return cmd
 }
 
-func (s *resetScreen) resume() tea.Cmd { return s.form.resume() }
-func (s *resetScreen) title() string   { return "Reset password" }
-func (s *resetScreen) typing() bool    { return true }
-func (s *resetScreen) help() bindings  { return s.form.help("set password", "back") }
+func (s *resetScreen) title() string  { return "Reset password" }
+func (s *resetScreen) help() bindings { return s.form.help("set password", "back") }
 
 func (s *resetScreen) submit() tea.Cmd {
 	if s.busy {

@@ -14,14 +14,14 @@ import (
 // whenever nobody is signed in.
 type signInScreen struct {
 	screenBase
-	form  *form
+	formScreen
 	email *field
 	pass  *field
 	busy  bool
 }
 
 func newSignInScreen(a *app, email string) *signInScreen {
-	s := &signInScreen{screenBase: a.newBase(), form: newForm(a)}
+	s := &signInScreen{screenBase: a.newBase(), formScreen: formScreen{form: newForm(a)}}
 	s.email = s.form.text("email", "Email", "you@example.org", model.MaxEmailLength)
 	s.email.set(email)
 	s.pass = s.form.password("password", "Password")
@@ -40,10 +40,7 @@ func (s *signInScreen) init() tea.Cmd {
 	return cmd
 }
 
-func (s *signInScreen) resume() tea.Cmd { return s.form.resume() }
-
 func (s *signInScreen) title() string  { return "Sign in" }
-func (s *signInScreen) typing() bool   { return true }
 func (s *signInScreen) help() bindings { return s.form.help("sign in", "") }
 
 func (s *signInScreen) submit() tea.Cmd {

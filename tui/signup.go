@@ -12,7 +12,7 @@ import (
 // signUpScreen creates a patient account and signs it in.
 type signUpScreen struct {
 	screenBase
-	form    *form
+	formScreen
 	first   *field
 	last    *field
 	email   *field
@@ -22,7 +22,7 @@ type signUpScreen struct {
 }
 
 func newSignUpScreen(a *app) *signUpScreen {
-	s := &signUpScreen{screenBase: a.newBase(), form: newForm(a)}
+	s := &signUpScreen{screenBase: a.newBase(), formScreen: formScreen{form: newForm(a)}}
 	f := s.form
 	s.first = f.text("first_name", "First name", "", model.MaxNameLength)
 	s.last = f.text("last_name", "Last name", "", model.MaxNameLength)
@@ -36,11 +36,8 @@ func newSignUpScreen(a *app) *signUpScreen {
 	return s
 }
 
-func (s *signUpScreen) init() tea.Cmd   { return s.form.init() }
-func (s *signUpScreen) resume() tea.Cmd { return s.form.resume() }
-func (s *signUpScreen) title() string   { return "Create account" }
-func (s *signUpScreen) typing() bool    { return true }
-func (s *signUpScreen) help() bindings  { return s.form.help("create account", "back") }
+func (s *signUpScreen) title() string  { return "Create account" }
+func (s *signUpScreen) help() bindings { return s.form.help("create account", "back") }
 
 func (s *signUpScreen) submit() tea.Cmd {
 	if s.busy {

@@ -277,14 +277,14 @@ func (s *sshKeysScreen) view(w, h int) string {
 // sshKeyFormScreen adds an SSH key pasted as an authorized_keys line.
 type sshKeyFormScreen struct {
 	screenBase
-	form *form
+	formScreen
 	name *field
 	pub  *field
 	busy bool
 }
 
 func newSSHKeyFormScreen(a *app) *sshKeyFormScreen {
-	s := &sshKeyFormScreen{screenBase: a.newBase(), form: newForm(a)}
+	s := &sshKeyFormScreen{screenBase: a.newBase(), formScreen: formScreen{form: newForm(a)}}
 	f := s.form
 	s.name = f.text("name", "Name", "e.g. laptop", model.MaxNameLength)
 	s.name.hint = "optional"
@@ -295,11 +295,8 @@ func newSSHKeyFormScreen(a *app) *sshKeyFormScreen {
 	return s
 }
 
-func (s *sshKeyFormScreen) init() tea.Cmd   { return s.form.init() }
-func (s *sshKeyFormScreen) resume() tea.Cmd { return s.form.resume() }
-func (s *sshKeyFormScreen) title() string   { return "Add" }
-func (s *sshKeyFormScreen) typing() bool    { return true }
-func (s *sshKeyFormScreen) help() bindings  { return s.form.help("add key", "cancel") }
+func (s *sshKeyFormScreen) title() string  { return "Add" }
+func (s *sshKeyFormScreen) help() bindings { return s.form.help("add key", "cancel") }
 
 func (s *sshKeyFormScreen) submit() tea.Cmd {
 	if s.busy {

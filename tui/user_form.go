@@ -13,8 +13,8 @@ import (
 // flag and active flag.
 type userFormScreen struct {
 	screenBase
-	user   *model.User // nil: new account
-	form   *form
+	user *model.User // nil: new account
+	formScreen
 	first  *field
 	last   *field
 	email  *field
@@ -25,7 +25,7 @@ type userFormScreen struct {
 }
 
 func newUserFormScreen(a *app, u *model.User) *userFormScreen {
-	s := &userFormScreen{screenBase: a.newBase(), form: newForm(a)}
+	s := &userFormScreen{screenBase: a.newBase(), formScreen: formScreen{form: newForm(a)}}
 	f := s.form
 	if u != nil {
 		c := *u
@@ -51,10 +51,7 @@ func newUserFormScreen(a *app, u *model.User) *userFormScreen {
 	return s
 }
 
-func (s *userFormScreen) init() tea.Cmd   { return s.form.init() }
-func (s *userFormScreen) resume() tea.Cmd { return s.form.resume() }
-func (s *userFormScreen) typing() bool    { return true }
-func (s *userFormScreen) help() bindings  { return s.form.help("save", "cancel") }
+func (s *userFormScreen) help() bindings { return s.form.help("save", "cancel") }
 
 func (s *userFormScreen) title() string {
 	if s.user == nil {
