@@ -11,13 +11,11 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/anavara/anavara/db"
+	"github.com/anavara/anavara/internal/testenv"
 	"github.com/anavara/anavara/mail"
 	"github.com/anavara/anavara/model"
 	"github.com/anavara/anavara/password"
@@ -25,34 +23,13 @@ import (
 	"github.com/anavara/anavara/server"
 )
 
-// testClock is a settable clock shared by the server and the test. Each
-// reading moves it on by a microsecond, so rows created one after another
-// have distinct, ordered timestamps, as they would in real time.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(time.Microsecond)
-	return c.t
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // harness is a real server on a real SQLite file in a temp dir.
 type harness struct {
 	t     *testing.T
 	srv   *server.Server
 	store *db.DB
 	mail  *mail.Capture
-	clock *testClock
+	clock *testenv.Clock
 }
 
 // harnessOption adjusts the server config before it is built.
@@ -77,7 +54,7 @@ func newHarness(t *testing.T, opts ...harnessOption) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clock := &testClock{t: time.Date(2026, 3, 10, 9, 30, 0, 0, time.UTC)}
+	clock := testenv.NewClock(time.Date(2026, 3, 10, 9, 30, 0, 0, time.UTC))
 	capture := mail.NewCapture()
 	cfg := server.Config{
 		JWTSecret: bytes.Repeat([]byte("k"), 32),
@@ -276,16 +253,7 @@ func (h *harness) signup(email string) account {
 // `anavara createsuperuser` does, and logs it in through the API.
 func (h *harness) staff(email string) account {
 	h.t.Helper()
-	hash, err := password.Hash(testPassword, password.DefaultParams)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	now := h.clock.Now().UTC()
-	u := db.UserRow{User: model.User{ID: uuid.NewString(), Email: email, FirstName: "Sam", LastName: "Staff",
-		IsStaff: true, IsActive: true, Created: now, Updated: now}, PasswordHash: hash}
-	if err := h.store.Write(context.Background(), func(q *db.Queries) error { return q.CreateUser(context.Background(), u) }); err != nil {
-		h.t.Fatal(err)
-	}
+	testenv.CreateStaff(h.t, h.store, email, testPassword, password.DefaultParams, h.clock.Now())
 	return h.login(email, testPassword)
 }
 

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/anavara/anavara/db"
+	"github.com/anavara/anavara/internal/testenv"
 	"github.com/anavara/anavara/mail"
 	"github.com/anavara/anavara/model"
 	"github.com/anavara/anavara/server"
@@ -35,7 +36,7 @@ func htHarnessAt(t *testing.T, path string, opts ...harnessOption) (*harness, fu
 	if err != nil {
 		t.Fatal(err)
 	}
-	clock := &testClock{t: time.Date(2026, 3, 10, 9, 30, 0, 0, time.UTC)}
+	clock := testenv.NewClock(time.Date(2026, 3, 10, 9, 30, 0, 0, time.UTC))
 	capture := mail.NewCapture()
 	cfg := server.Config{
 		JWTSecret: bytes.Repeat([]byte("k"), 32),

@@ -18,10 +18,10 @@ import (
 	"time"
 
 	"github.com/creack/pty"
-	"github.com/google/uuid"
 	gossh "golang.org/x/crypto/ssh"
 
 	"github.com/anavara/anavara/db"
+	"github.com/anavara/anavara/internal/testenv"
 	"github.com/anavara/anavara/mail"
 	"github.com/anavara/anavara/model"
 	"github.com/anavara/anavara/password"
@@ -159,12 +159,7 @@ func (e *env) patient(email, patientName string, key gossh.PublicKey) *client.Cl
 func (e *env) staff(email string) *client.Client {
 	e.t.Helper()
 	ctx := context.Background()
-	hash, _ := password.Hash("Vq7!plum-Orbit-42", password.DefaultParams)
-	now := time.Now().UTC()
-	u := db.UserRow{User: model.User{ID: uuid.NewString(), Email: email, FirstName: "S", LastName: "T", IsStaff: true, IsActive: true, Created: now, Updated: now}, PasswordHash: hash}
-	if err := e.store.Write(ctx, func(q *db.Queries) error { return q.CreateUser(ctx, u) }); err != nil {
-		e.t.Fatal(err)
-	}
+	testenv.CreateStaff(e.t, e.store, email, "Vq7!plum-Orbit-42", password.DefaultParams, time.Now())
 	c, _ := client.New(client.Options{BaseURL: e.api})
 	if _, err := c.Login(ctx, email, "Vq7!plum-Orbit-42"); err != nil {
 		e.t.Fatal(err)

@@ -18,10 +18,10 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
-	"github.com/google/uuid"
 	"github.com/muesli/termenv"
 
 	"github.com/anavara/anavara/db"
+	"github.com/anavara/anavara/internal/testenv"
 	"github.com/anavara/anavara/mail"
 	"github.com/anavara/anavara/model"
 	"github.com/anavara/anavara/password"
@@ -111,17 +111,8 @@ func (e *env) patient(email, first, last string) account {
 // createsuperuser` does, and signs it in through the API.
 func (e *env) staff(email string) account {
 	e.t.Helper()
-	hash, err := password.Hash(testPassword, cheapHashing)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	now := time.Now().UTC()
-	u := db.UserRow{User: model.User{ID: uuid.NewString(), Email: email, FirstName: "Sam", LastName: "Staff",
-		IsStaff: true, IsActive: true, Created: now, Updated: now}, PasswordHash: hash}
+	testenv.CreateStaff(e.t, e.store, email, testPassword, cheapHashing, time.Now())
 	ctx := context.Background()
-	if err := e.store.Write(ctx, func(q *db.Queries) error { return q.CreateUser(ctx, u) }); err != nil {
-		e.t.Fatal(err)
-	}
 	c := e.client()
 	res, err := c.Login(ctx, email, testPassword)
 	if err != nil {

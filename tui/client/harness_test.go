@@ -12,9 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/anavara/anavara/db"
+	"github.com/anavara/anavara/internal/testenv"
 	"github.com/anavara/anavara/mail"
 	"github.com/anavara/anavara/model"
 	"github.com/anavara/anavara/password"
@@ -31,33 +30,13 @@ func fastHash() password.Params {
 	return password.Params{Memory: 1024, Iterations: 1, Parallelism: 1, SaltLength: 16, KeyLength: 32}
 }
 
-// testClock is the server's clock: settable, and moving on by a microsecond
-// per reading so rows get distinct, ordered timestamps.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(time.Microsecond)
-	return c.t
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // env is a real API server on a real listener and a real SQLite file.
 type env struct {
 	t     *testing.T
 	srv   *server.Server
 	store *db.DB
 	mail  *mail.Capture
-	clock *testClock
+	clock *testenv.Clock
 	url   string
 	// transport carries every test client's connections, so they can be
 	// closed before the server shuts down: a connection the transport dialled
@@ -81,7 +60,7 @@ func newEnv(t *testing.T, opts ...func(*server.Config)) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clock := &testClock{t: time.Date(2026, 3, 10, 9, 30, 0, 0, time.UTC)}
+	clock := testenv.NewClock(time.Date(2026, 3, 10, 9, 30, 0, 0, time.UTC))
 	capture := mail.NewCapture()
 	cfg := server.Config{
 		JWTSecret:      bytes.Repeat([]byte("s"), 32),
@@ -171,16 +150,7 @@ func (e *env) patient(email string) (*client.Client, model.User) {
 // `anavara createsuperuser` does, and logs it in through the client.
 func (e *env) staff(email string) (*client.Client, model.User) {
 	e.t.Helper()
-	hash, err := password.Hash(testPassword, fastHash())
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	now := e.clock.Now().UTC()
-	u := db.UserRow{User: model.User{ID: uuid.NewString(), Email: email, FirstName: "Sam", LastName: "Staff",
-		IsStaff: true, IsActive: true, Created: now, Updated: now}, PasswordHash: hash}
-	if err := e.store.Write(context.Background(), func(q *db.Queries) error { return q.CreateUser(context.Background(), u) }); err != nil {
-		e.t.Fatal(err)
-	}
+	testenv.CreateStaff(e.t, e.store, email, testPassword, fastHash(), e.clock.Now())
 	c, _ := e.newClient()
 	res, err := c.Login(context.Background(), email, testPassword)
 	if err != nil {
