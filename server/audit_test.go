@@ -34,14 +34,6 @@ func auAll(h *harness) []model.AuditEvent {
 	return events
 }
 
-// auPage lists audit events at path and decodes the page.
-func auPage(h *harness, path, token string) model.Page[model.AuditEvent] {
-	h.t.Helper()
-	var p model.Page[model.AuditEvent]
-	h.get(path, token).expect(http.StatusOK).decode(&p)
-	return p
-}
-
 func auIDs(es []model.AuditEvent) []string {
 	ids := make([]string, len(es))
 	for i, e := range es {
@@ -74,11 +66,11 @@ func TestAuditEventsStaffOnly(t *testing.T) {
 	h.get(auPath+"?actor_id="+a.ID, a.Access).expectError(http.StatusForbidden, "")
 	h.get(auPath, "").expectError(http.StatusUnauthorized, "")
 	h.get(auPath, "not-a-token").expectError(http.StatusUnauthorized, "")
-	p := auPage(h, auPath, s.Access)
+	p := listPage[model.AuditEvent](h, auPath, s.Access)
 	if p.Count == 0 || p.Count != len(auAll(h)) {
 		t.Fatalf("staff sees %d events, database holds %d", p.Count, len(auAll(h)))
 	}
-	auPage(h, auPath+"/", s.Access) // trailing slash
+	listPage[model.AuditEvent](h, auPath+"/", s.Access) // trailing slash
 }
 
 func TestAuditEventsList(t *testing.T) {
@@ -145,7 +137,7 @@ func TestAuditEventsList(t *testing.T) {
 		if pages > 10 {
 			t.Fatal("next links do not end")
 		}
-		pg := auPage(h, link, s.Access)
+		pg := listPage[model.AuditEvent](h, link, s.Access)
 		if pg.Count != len(all) || pg.NumberOfPages != (len(all)+3)/4 {
 			t.Fatalf("page %d: count %d pages %d", pages, pg.Count, pg.NumberOfPages)
 		}
@@ -315,7 +307,7 @@ func TestAuditEventsFilters(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			h := mrSub(h, t)
-			p := auPage(h, tc.path, s.Access)
+			p := listPage[model.AuditEvent](h, tc.path, s.Access)
 			if p.Count != len(tc.want) || !slices.Equal(auIDs(p.Results), auIDs(tc.want)) {
 				t.Fatalf("got %d %v, want %d %v", p.Count, auActions(p.Results), len(tc.want), auActions(tc.want))
 			}

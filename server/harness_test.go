@@ -299,3 +299,11 @@ func (h *harness) resetCode(email string) string {
 	}
 	return code
 }
+
+// listPage GETs a paginated list at path, expects 200 and decodes the page.
+func listPage[T any](h *harness, path, token string) model.Page[T] {
+	h.t.Helper()
+	var p model.Page[T]
+	h.get(path, token).expect(http.StatusOK).decode(&p)
+	return p
+}

@@ -86,14 +86,6 @@ func mrCount(h *harness, userID string) int {
 	return n
 }
 
-// mrPage lists records at path (with query) and decodes the page.
-func mrPage(h *harness, path, token string) model.Page[model.MedicalRecord] {
-	h.t.Helper()
-	var p model.Page[model.MedicalRecord]
-	h.get(path, token).expect(http.StatusOK).decode(&p)
-	return p
-}
-
 func mrIDs(rs []model.MedicalRecord) []string {
 	ids := make([]string, len(rs))
 	for i, r := range rs {
@@ -343,7 +335,7 @@ func TestRecordCreateOwnership(t *testing.T) {
 		var seen model.MedicalRecord
 		h.get(mrPath+"/"+r.ID, b.Access).expect(http.StatusOK).decode(&seen)
 		mrSame(t, "patient's view", seen, r)
-		if p := mrPage(h, mrPath, b.Access); !slices.Equal(mrIDs(p.Results), []string{r.ID}) {
+		if p := listPage[model.MedicalRecord](h, mrPath, b.Access); !slices.Equal(mrIDs(p.Results), []string{r.ID}) {
 			t.Fatalf("patient's list %v, want [%s]", mrIDs(p.Results), r.ID)
 		}
 		h.get(mrPath+"/"+r.ID, a.Access).expectError(http.StatusNotFound, "")
@@ -709,7 +701,7 @@ func TestRecordDelete(t *testing.T) {
 	h.delete(path, a.Access).expectError(http.StatusNotFound, "Not found.")
 	h.patch(path, map[string]any{"doctor": "x"}, a.Access).expectError(http.StatusNotFound, "Not found.")
 	mrSame(t, "other record", mrMustStored(h, keep.ID), keep)
-	if p := mrPage(h, mrPath, a.Access); p.Count != 1 || !slices.Equal(mrIDs(p.Results), []string{keep.ID}) {
+	if p := listPage[model.MedicalRecord](h, mrPath, a.Access); p.Count != 1 || !slices.Equal(mrIDs(p.Results), []string{keep.ID}) {
 		t.Fatalf("list after delete: count %d, %v", p.Count, mrIDs(p.Results))
 	}
 }
@@ -725,7 +717,7 @@ func TestRecordAudit(t *testing.T) {
 	step()
 	h.get(path, a.Access).expect(http.StatusOK)
 	step()
-	mrPage(h, mrPath, a.Access) // lists are not audited per record
+	listPage[model.MedicalRecord](h, mrPath, a.Access) // lists are not audited per record
 	step()
 	h.patch(path, map[string]any{"doctor": ""}, a.Access).expect(http.StatusBadRequest) // no change, no event
 	step()
@@ -838,7 +830,7 @@ func TestRecordListPagination(t *testing.T) {
 	for _, pg := range pages {
 		t.Run("page "+pg.page, func(t *testing.T) {
 			h := mrSub(h, t)
-			p := mrPage(h, mrPath+"?page_size=20&page="+pg.page, a.Access)
+			p := listPage[model.MedicalRecord](h, mrPath+"?page_size=20&page="+pg.page, a.Access)
 			if p.Count != 45 || p.NumberOfPages != 3 || len(p.Results) != pg.results {
 				t.Fatalf("count %d pages %d results %d, want 45, 3, %d", p.Count, p.NumberOfPages, len(p.Results), pg.results)
 			}
@@ -861,7 +853,7 @@ func TestRecordListPagination(t *testing.T) {
 		if n > 5 {
 			t.Fatal("next links do not end")
 		}
-		p := mrPage(h, link, a.Access)
+		p := listPage[model.MedicalRecord](h, link, a.Access)
 		walked = append(walked, mrIDs(p.Results)...)
 		link = ""
 		if p.Next != nil {
@@ -874,7 +866,7 @@ func TestRecordListPagination(t *testing.T) {
 	}
 
 	// Other parameters survive in the links.
-	p := mrPage(h, mrPath+"?page_size=20&ordering=patient_name&search=patient", a.Access)
+	p := listPage[model.MedicalRecord](h, mrPath+"?page_size=20&ordering=patient_name&search=patient", a.Access)
 	if p.Next == nil || !strings.Contains(*p.Next, "ordering=patient_name") || !strings.Contains(*p.Next, "search=patient") {
 		t.Fatalf("next link %v lost the query", p.Next)
 	}
@@ -888,13 +880,13 @@ func TestRecordListPagination(t *testing.T) {
 	h.get(mrPath+"?page=99", a.Access).expectError(http.StatusNotFound, "Invalid page.")
 
 	// Defaults and bounds of page_size.
-	if p := mrPage(h, mrPath, a.Access); len(p.Results) != 20 || p.NumberOfPages != 3 {
+	if p := listPage[model.MedicalRecord](h, mrPath, a.Access); len(p.Results) != 20 || p.NumberOfPages != 3 {
 		t.Fatalf("default page size: %d results, %d pages", len(p.Results), p.NumberOfPages)
 	}
-	if p := mrPage(h, mrPath+"?page_size=100", a.Access); len(p.Results) != 45 || p.NumberOfPages != 1 || p.Next != nil || p.Previous != nil {
+	if p := listPage[model.MedicalRecord](h, mrPath+"?page_size=100", a.Access); len(p.Results) != 45 || p.NumberOfPages != 1 || p.Next != nil || p.Previous != nil {
 		t.Fatalf("page_size=100: %d results, %d pages", len(p.Results), p.NumberOfPages)
 	}
-	if p := mrPage(h, mrPath+"?page_size=1&page=45", a.Access); len(p.Results) != 1 || p.NumberOfPages != 45 || p.Results[0].ID != created[0].ID {
+	if p := listPage[model.MedicalRecord](h, mrPath+"?page_size=1&page=45", a.Access); len(p.Results) != 1 || p.NumberOfPages != 45 || p.Results[0].ID != created[0].ID {
 		t.Fatalf("page_size=1 page 45: %+v", p)
 	}
 }
@@ -920,7 +912,7 @@ func TestRecordListEmpty(t *testing.T) {
 	h.get(mrPath+"?page=2", a.Access).expectError(http.StatusNotFound, "Invalid page.")
 	// A filter that matches nothing is an empty page too.
 	mrCreate(h, a.Access, nil)
-	if p := mrPage(h, mrPath+"?search=nothing-matches", a.Access); p.Count != 0 || p.Results == nil || len(p.Results) != 0 {
+	if p := listPage[model.MedicalRecord](h, mrPath+"?search=nothing-matches", a.Access); p.Count != 0 || p.Results == nil || len(p.Results) != 0 {
 		t.Fatalf("no matches: %+v", p)
 	}
 }
@@ -1022,7 +1014,7 @@ func TestRecordListSearchAndFilters(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.query, func(t *testing.T) {
 			h := mrSub(h, t)
-			p := mrPage(h, mrPath+"?"+tc.query, a.Access)
+			p := listPage[model.MedicalRecord](h, mrPath+"?"+tc.query, a.Access)
 			got := mrNames(p.Results)
 			slices.Sort(got)
 			want := slices.Clone(tc.want)
@@ -1047,7 +1039,7 @@ func TestRecordListSearchNonASCIICase(t *testing.T) {
 	r := mrCreate(h, a.Access, map[string]any{"patient_name": "Élodie Müller"})
 	mrCreate(h, a.Access, map[string]any{"patient_name": "Someone Else"})
 	for _, q := range []string{"Élodie", "élodie", "MÜLLER", "müller"} {
-		p := mrPage(h, mrPath+"?search="+url.QueryEscape(q), a.Access)
+		p := listPage[model.MedicalRecord](h, mrPath+"?search="+url.QueryEscape(q), a.Access)
 		if !slices.Equal(mrIDs(p.Results), []string{r.ID}) {
 			t.Errorf("search %q found %v, want only %q", q, mrNames(p.Results), r.PatientName)
 		}
@@ -1094,7 +1086,7 @@ func TestRecordListOrdering(t *testing.T) {
 			if tc.ordering != "" {
 				path += "?ordering=" + tc.ordering
 			}
-			if got := mrNames(mrPage(h, path, a.Access).Results); !slices.Equal(got, tc.want) {
+			if got := mrNames(listPage[model.MedicalRecord](h, path, a.Access).Results); !slices.Equal(got, tc.want) {
 				t.Fatalf("order %v, want %v", got, tc.want)
 			}
 			// The order holds across pages.
@@ -1104,7 +1096,7 @@ func TestRecordListOrdering(t *testing.T) {
 			}
 			var paged []string
 			for page := 1; page <= 2; page++ {
-				p := mrPage(h, path+sep+"page_size=2&page="+string(rune('0'+page)), a.Access)
+				p := listPage[model.MedicalRecord](h, path+sep+"page_size=2&page="+string(rune('0'+page)), a.Access)
 				paged = append(paged, mrNames(p.Results)...)
 			}
 			if !slices.Equal(paged, tc.want) {
@@ -1141,14 +1133,14 @@ func TestRecordListVisibility(t *testing.T) {
 
 	t.Run("patient", func(t *testing.T) {
 		h := mrSub(h, t)
-		onlyOwn(t, mrPage(h, mrPath, a.Access), a.ID, ra)
-		onlyOwn(t, mrPage(h, mrPath, b.Access), b.ID, append(slices.Clone(rb), rs))
-		onlyOwn(t, mrPage(h, mrPath+"?user_id="+a.ID, a.Access), a.ID, ra)
+		onlyOwn(t, listPage[model.MedicalRecord](h, mrPath, a.Access), a.ID, ra)
+		onlyOwn(t, listPage[model.MedicalRecord](h, mrPath, b.Access), b.ID, append(slices.Clone(rb), rs))
+		onlyOwn(t, listPage[model.MedicalRecord](h, mrPath+"?user_id="+a.ID, a.Access), a.ID, ra)
 	})
 	t.Run("patient asking for another's", func(t *testing.T) {
 		h := mrSub(h, t)
 		for _, q := range []string{"?user_id=" + b.ID, "?user_id=" + s.ID, "?user_id=" + b.ID + "&page_size=100"} {
-			p := mrPage(h, mrPath+q, a.Access)
+			p := listPage[model.MedicalRecord](h, mrPath+q, a.Access)
 			for _, r := range p.Results {
 				if r.UserID != a.ID {
 					t.Fatalf("%s: patient A sees record %s of %s", q, r.ID, r.UserID)
@@ -1161,14 +1153,14 @@ func TestRecordListVisibility(t *testing.T) {
 	})
 	t.Run("staff", func(t *testing.T) {
 		h := mrSub(h, t)
-		p := mrPage(h, mrPath, s.Access)
+		p := listPage[model.MedicalRecord](h, mrPath, s.Access)
 		if p.Count != 6 {
 			t.Fatalf("staff count %d, want 6", p.Count)
 		}
-		onlyOwn(t, mrPage(h, mrPath+"?user_id="+a.ID, s.Access), a.ID, ra)
-		onlyOwn(t, mrPage(h, mrPath+"?user_id="+b.ID, s.Access), b.ID, append(slices.Clone(rb), rs))
-		onlyOwn(t, mrPage(h, mrPath+"?user_id="+uuid.NewString(), s.Access), "", nil)
-		onlyOwn(t, mrPage(h, mrPath+"?user_id="+s.ID, s.Access), s.ID, nil)
+		onlyOwn(t, listPage[model.MedicalRecord](h, mrPath+"?user_id="+a.ID, s.Access), a.ID, ra)
+		onlyOwn(t, listPage[model.MedicalRecord](h, mrPath+"?user_id="+b.ID, s.Access), b.ID, append(slices.Clone(rb), rs))
+		onlyOwn(t, listPage[model.MedicalRecord](h, mrPath+"?user_id="+uuid.NewString(), s.Access), "", nil)
+		onlyOwn(t, listPage[model.MedicalRecord](h, mrPath+"?user_id="+s.ID, s.Access), s.ID, nil)
 	})
 	t.Run("unauthenticated", func(t *testing.T) {
 		h := mrSub(h, t)
@@ -1186,8 +1178,8 @@ func TestRecordTrailingSlash(t *testing.T) {
 	}
 	mrSeed(h, a.Access, 2, nil)
 
-	with := mrPage(h, mrPath+"/?page_size=2&ordering=patient_name", a.Access)
-	without := mrPage(h, mrPath+"?page_size=2&ordering=patient_name", a.Access)
+	with := listPage[model.MedicalRecord](h, mrPath+"/?page_size=2&ordering=patient_name", a.Access)
+	without := listPage[model.MedicalRecord](h, mrPath+"?page_size=2&ordering=patient_name", a.Access)
 	if with.Count != 3 || !slices.Equal(mrIDs(with.Results), mrIDs(without.Results)) || with.NumberOfPages != without.NumberOfPages {
 		t.Fatalf("with slash %+v, without %+v", with, without)
 	}
