@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -22,19 +23,22 @@ const fallbackCheckpointPages = 10000
 // pages does the checkpoint while its client waits: about 0.3 ms of every
 // create, amortised.
 type checkpointer struct {
-	conn     *sql.DB
+	conn *sql.DB
+	// commits counts the writer's commits; a tick with none since the last
+	// checkpoint has nothing to copy and does nothing.
+	commits  *atomic.Uint64
 	stop     chan struct{}
 	done     chan struct{}
 	stopOnce sync.Once
 }
 
-func startCheckpointer(dsn string) (*checkpointer, error) {
+func startCheckpointer(dsn string, commits *atomic.Uint64) (*checkpointer, error) {
 	conn, err := sql.Open("sqlite3", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open checkpointer: %w", err)
 	}
 	conn.SetMaxOpenConns(1)
-	c := &checkpointer{conn: conn, stop: make(chan struct{}), done: make(chan struct{})}
+	c := &checkpointer{conn: conn, commits: commits, stop: make(chan struct{}), done: make(chan struct{})}
 	go c.run()
 	return c, nil
 }
@@ -43,11 +47,17 @@ func (c *checkpointer) run() {
 	defer close(c.done)
 	tick := time.NewTicker(checkpointInterval)
 	defer tick.Stop()
+	var copied uint64
 	for {
 		select {
 		case <-c.stop:
 			return
 		case <-tick.C:
+			n := c.commits.Load()
+			if n == copied {
+				continue
+			}
+			copied = n
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			// PASSIVE never waits for readers or writers; what it cannot
 			// copy now, the next tick copies.

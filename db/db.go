@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/mattn/go-sqlite3"
@@ -48,6 +49,8 @@ type DB struct {
 	// plainDSN opens a connection that may read and write, for backups.
 	plainDSN string
 	ckpt     *checkpointer
+	// commits counts committed write transactions, for the checkpointer.
+	commits atomic.Uint64
 }
 
 // Open opens (creating if needed) the database at opts.Path and applies
@@ -121,13 +124,13 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 	reader.SetMaxIdleConns(readers)
 	reader.SetConnMaxIdleTime(0)
 	reader.SetConnMaxLifetime(0)
-	ckpt, err := startCheckpointer(dsn(""))
-	if err != nil {
+	d := &DB{writer: writer, reader: reader, plainDSN: dsn("")}
+	if d.ckpt, err = startCheckpointer(dsn(""), &d.commits); err != nil {
 		reader.Close()
 		writer.Close()
 		return nil, err
 	}
-	return &DB{writer: writer, reader: reader, plainDSN: dsn(""), ckpt: ckpt}, nil
+	return d, nil
 }
 
 // Close closes every connection, checkpointing the WAL into the main file.
@@ -176,6 +179,7 @@ func (d *DB) Write(ctx context.Context, fn func(q *Queries) error) error {
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit transaction: %w", err)
 	}
+	d.commits.Add(1)
 	return nil
 }
 
