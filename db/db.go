@@ -51,6 +51,9 @@ type DB struct {
 	ckpt     *checkpointer
 	// commits counts committed write transactions, for the checkpointer.
 	commits atomic.Uint64
+	// usersVersion counts this process's write transactions that wrote the
+	// users table (see UsersVersion).
+	usersVersion atomic.Uint64
 }
 
 // Open opens (creating if needed) the database at opts.Path and applies
@@ -170,7 +173,15 @@ func (d *DB) Write(ctx context.Context, fn func(q *Queries) error) error {
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
 	}
-	if err := fn(&Queries{q: tx}); err != nil {
+	var wroteUsers bool
+	// Bumped after the commit or rollback, whatever their outcome, so that a
+	// user row read before the change is never taken for current afterwards.
+	defer func() {
+		if wroteUsers {
+			d.usersVersion.Add(1)
+		}
+	}()
+	if err := fn(&Queries{q: tx, wroteUsers: &wroteUsers}); err != nil {
 		if rerr := tx.Rollback(); rerr != nil && !errors.Is(rerr, sql.ErrTxDone) {
 			return errors.Join(err, fmt.Errorf("rollback: %w", rerr))
 		}
@@ -182,6 +193,13 @@ func (d *DB) Write(ctx context.Context, fn func(q *Queries) error) error {
 	d.commits.Add(1)
 	return nil
 }
+
+// UsersVersion changes whenever a write transaction of this process that
+// wrote the users table ends. A user row read while it held one value is
+// current for as long as it still holds that value — unless another
+// process changed the row, which Anavara's own commands never do to an
+// existing user, so callers that cache rows still bound their age.
+func (d *DB) UsersVersion() uint64 { return d.usersVersion.Load() }
 
 // Backup writes a consistent copy of the live database to path, which must
 // not exist. It reads one snapshot, so writers carry on while it runs.
@@ -207,6 +225,16 @@ type querier interface {
 // Queries runs Anavara's queries on a connection pool or in a transaction.
 type Queries struct {
 	q querier
+	// wroteUsers, inside a write transaction, is set when a query writes
+	// the users table; nil on the reader pool.
+	wroteUsers *bool
+}
+
+// markUsersWritten records that this transaction writes the users table.
+func (q *Queries) markUsersWritten() {
+	if q.wroteUsers != nil {
+		*q.wroteUsers = true
+	}
 }
 
 // micros converts t to the stored representation: Unix microseconds.

@@ -32,6 +32,7 @@ func scanUser(row interface{ Scan(...any) error }) (UserRow, error) {
 
 // CreateUser inserts u. It returns ErrConflict when the email is taken.
 func (q *Queries) CreateUser(ctx context.Context, u UserRow) error {
+	q.markUsersWritten()
 	_, err := q.q.ExecContext(ctx, `INSERT INTO users (`+userColumns+`, search_text) VALUES (?,?,?,?,?,?,?,?,?,?,?)`,
 		u.ID, u.Email, u.FirstName, u.LastName, u.PasswordHash, u.IsStaff, u.IsActive, u.TokenVersion,
 		micros(u.Created), micros(u.Updated), userSearchText(u.User))
@@ -65,6 +66,7 @@ func (q *Queries) UserByEmail(ctx context.Context, email string) (UserRow, error
 
 // UpdateUser stores u's names, staff and active flags and updated time.
 func (q *Queries) UpdateUser(ctx context.Context, u model.User) error {
+	q.markUsersWritten()
 	res, err := q.q.ExecContext(ctx,
 		`UPDATE users SET first_name = ?, last_name = ?, is_staff = ?, is_active = ?, updated = ?, search_text = ? WHERE id = ?`,
 		u.FirstName, u.LastName, u.IsStaff, u.IsActive, micros(u.Updated), userSearchText(u), u.ID)
@@ -77,6 +79,7 @@ func (q *Queries) UpdateUser(ctx context.Context, u model.User) error {
 // SetPassword stores a new password hash and bumps the user's token
 // version, so every access token issued before now stops working.
 func (q *Queries) SetPassword(ctx context.Context, id, hash string, at time.Time) error {
+	q.markUsersWritten()
 	res, err := q.q.ExecContext(ctx,
 		`UPDATE users SET password_hash = ?, token_version = token_version + 1, updated = ? WHERE id = ?`,
 		hash, micros(at), id)

@@ -443,7 +443,12 @@ func (s *Server) changePassword(c *fiber.Ctx) error {
 		return tooManyRequests(retry)
 	}
 	if hasCurrent {
-		ok, err := password.Verify(current, me.PasswordHash)
+		// The authenticated row carries no hash (userCache); read it now.
+		stored, err := s.db.Read().UserByID(c.UserContext(), me.ID)
+		if err != nil {
+			return fmt.Errorf("read user %s: %w", me.ID, err)
+		}
+		ok, err := password.Verify(current, stored.PasswordHash)
 		if err != nil {
 			return fmt.Errorf("verify password of user %s: %w", me.ID, err)
 		}

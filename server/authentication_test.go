@@ -281,7 +281,6 @@ func TestForgotAndResetPassword(t *testing.T) {
 		t.Fatalf("%d emails sent, want 1 (none for the unknown address)", n)
 	}
 
-	const newPassword = "Fresh-Lantern-77"
 	wrong := "000000"
 	if code == wrong {
 		wrong = "111111"

@@ -28,6 +28,8 @@ type harness struct {
 	t     *testing.T
 	srv   *server.Server
 	store *db.DB
+	// path is the database file.
+	path  string
 	mail  *mail.Capture
 	clock *testenv.Clock
 }
@@ -50,7 +52,8 @@ func testLimits() server.Limits {
 func newHarness(t *testing.T, opts ...harnessOption) *harness {
 	t.Helper()
 	ctx := context.Background()
-	store, err := db.Open(ctx, db.Options{Path: filepath.Join(t.TempDir(), "anavara.db")})
+	path := filepath.Join(t.TempDir(), "anavara.db")
+	store, err := db.Open(ctx, db.Options{Path: path})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +77,7 @@ func newHarness(t *testing.T, opts ...harnessOption) *harness {
 		_ = srv.Shutdown(ctx)
 		store.Close()
 	})
-	return &harness{t: t, srv: srv, store: store, mail: capture, clock: clock}
+	return &harness{t: t, srv: srv, store: store, path: path, mail: capture, clock: clock}
 }
 
 // response is a finished HTTP exchange.

@@ -32,6 +32,8 @@ type Server struct {
 	app    *fiber.App
 	tokens *tokenIssuer
 	otp    otpHasher
+	// users serves the account behind each access token.
+	users *userCache
 
 	// dummyHash is verified against for unknown emails, so a failed login
 	// costs the same whether or not the account exists.
@@ -69,6 +71,7 @@ func New(cfg Config, store *db.DB, mailer mail.Mailer) (*Server, error) {
 		mailer:    mailer,
 		tokens:    &tokenIssuer{secret: cfg.JWTSecret, accessTTL: cfg.AccessTTL, refreshTTL: cfg.RefreshTTL, now: cfg.Now},
 		otp:       newOTPHasher(cfg.JWTSecret),
+		users:     newUserCache(store, cfg.Now),
 		dummyHash: dummy,
 
 		loginLimiter:       ratelimit.New(cfg.Limits.LoginPerIPAndEmail, cfg.Now),

@@ -1,0 +1,68 @@
+package server
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/anavara/anavara/db"
+)
+
+// userCacheTTL bounds how long an authenticated user's row is reused. This
+// process's own changes to users take effect at once (db.UsersVersion); the
+// bound is for changes made to the database from outside it.
+const userCacheTTL = 2 * time.Second
+
+// userCacheMax bounds the number of cached rows; a full cache is emptied and
+// refilled rather than tracking recency, which costs one read per user.
+const userCacheMax = 10_000
+
+// userCache keeps the rows of recently authenticated users, so that a
+// request with a valid access token does not read the users table each
+// time: that read is a tenth of a records list's server time. Cached rows
+// carry no password hash.
+type userCache struct {
+	store *db.DB
+	now   func() time.Time
+
+	mu      sync.RWMutex
+	entries map[string]cachedUser
+}
+
+// cachedUser is a user row and what it was read under.
+type cachedUser struct {
+	row db.UserRow
+	// version is the store's UsersVersion before the row was read: the row
+	// is stale as soon as the version moves on.
+	version uint64
+	read    time.Time
+}
+
+func newUserCache(store *db.DB, now func() time.Time) *userCache {
+	return &userCache{store: store, now: now, entries: make(map[string]cachedUser)}
+}
+
+// user returns the user with id, as current as this process's last write to
+// users and at most userCacheTTL old, or db.ErrNotFound.
+func (c *userCache) user(ctx context.Context, id string) (db.UserRow, error) {
+	version := c.store.UsersVersion()
+	now := c.now()
+	c.mu.RLock()
+	e, ok := c.entries[id]
+	c.mu.RUnlock()
+	if ok && e.version == version && now.Sub(e.read) < userCacheTTL && !now.Before(e.read) {
+		return e.row, nil
+	}
+	row, err := c.store.Read().UserByID(ctx, id)
+	if err != nil {
+		return db.UserRow{}, err
+	}
+	row.PasswordHash = ""
+	c.mu.Lock()
+	if len(c.entries) >= userCacheMax {
+		clear(c.entries)
+	}
+	c.entries[id] = cachedUser{row: row, version: version, read: now}
+	c.mu.Unlock()
+	return row, nil
+}
