@@ -30,10 +30,10 @@ type AuditFilter struct {
 	Offset   int
 }
 
-// ListAudit returns one page of events, newest first, and the total count.
-func (q *Queries) ListAudit(ctx context.Context, f AuditFilter) ([]model.AuditEvent, int, error) {
+// auditListSQL builds ListAudit's count and page queries for f; the page
+// query takes args followed by the limit and offset.
+func auditListSQL(f AuditFilter) (count, page string, args []any) {
 	var where []string
-	var args []any
 	if f.ActorID != "" {
 		where = append(where, "actor_id = ?")
 		args = append(args, f.ActorID)
@@ -54,12 +54,20 @@ func (q *Queries) ListAudit(ctx context.Context, f AuditFilter) ([]model.AuditEv
 	if len(where) > 0 {
 		cond = " WHERE " + strings.Join(where, " AND ")
 	}
+	// (at, id) is the table's primary key: newest first is its own order.
+	return `SELECT count(*) FROM audit_events` + cond,
+		`SELECT id, at, actor_id, action, entity, entity_id, ip FROM audit_events` + cond + ` ORDER BY at DESC, id DESC LIMIT ? OFFSET ?`,
+		args
+}
+
+// ListAudit returns one page of events, newest first, and the total count.
+func (q *Queries) ListAudit(ctx context.Context, f AuditFilter) ([]model.AuditEvent, int, error) {
+	countSQL, pageSQL, args := auditListSQL(f)
 	var count int
-	if err := q.q.QueryRowContext(ctx, `SELECT count(*) FROM audit_events`+cond, args...).Scan(&count); err != nil {
+	if err := q.q.QueryRowContext(ctx, countSQL, args...).Scan(&count); err != nil {
 		return nil, 0, fmt.Errorf("count audit events: %w", err)
 	}
-	rows, err := q.q.QueryContext(ctx, `SELECT id, at, actor_id, action, entity, entity_id, ip FROM audit_events`+cond+
-		` ORDER BY at DESC, rowid DESC LIMIT ? OFFSET ?`, append(args, f.Limit, f.Offset)...)
+	rows, err := q.q.QueryContext(ctx, pageSQL, append(args, f.Limit, f.Offset)...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list audit events: %w", err)
 	}

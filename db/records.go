@@ -100,10 +100,10 @@ var recordOrderColumns = map[string]string{
 	"patient_name":      "patient_name COLLATE NOCASE",
 }
 
-// ListRecords returns one page of records and the number matching f.
-func (q *Queries) ListRecords(ctx context.Context, f RecordFilter) ([]model.MedicalRecord, int, error) {
+// recordListSQL builds ListRecords' page and count queries for f; the page
+// query takes args followed by the limit and offset.
+func recordListSQL(f RecordFilter) (page, count string, args []any, err error) {
 	var where []string
-	var args []any
 	if f.UserID != "" {
 		where = append(where, "user_id = ?")
 		args = append(args, f.UserID)
@@ -139,15 +139,26 @@ func (q *Queries) ListRecords(ctx context.Context, f RecordFilter) ([]model.Medi
 	}
 	col, ok := recordOrderColumns[ordering]
 	if !ok {
-		return nil, 0, fmt.Errorf("list records: unknown ordering %q", f.Ordering)
+		return "", "", nil, fmt.Errorf("list records: unknown ordering %q", f.Ordering)
 	}
+	page = `SELECT ` + recordColumns + ` FROM medical_records` + cond + ` ORDER BY ` + col + ` ` + dir + `, id ` + dir + ` LIMIT ? OFFSET ?`
+	count = `SELECT count(*) FROM medical_records` + cond
+	if cond == "" {
+		count = `SELECT n FROM medical_record_count WHERE id = 1`
+	}
+	return page, count, args, nil
+}
 
+// ListRecords returns one page of records and the number matching f.
+func (q *Queries) ListRecords(ctx context.Context, f RecordFilter) ([]model.MedicalRecord, int, error) {
+	pageSQL, countSQL, args, err := recordListSQL(f)
+	if err != nil {
+		return nil, 0, err
+	}
 	// Fetch one row more than the page: when it does not come, this is the
 	// last page and the total is known without counting, which saves a
 	// query for every single-page list (most patients' lists).
-	rows, err := q.q.QueryContext(ctx,
-		`SELECT `+recordColumns+` FROM medical_records`+cond+` ORDER BY `+col+` `+dir+`, id `+dir+` LIMIT ? OFFSET ?`,
-		append(append([]any(nil), args...), f.Limit+1, f.Offset)...)
+	rows, err := q.q.QueryContext(ctx, pageSQL, append(append([]any(nil), args...), f.Limit+1, f.Offset)...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list records: %w", err)
 	}
@@ -169,12 +180,8 @@ func (q *Queries) ListRecords(ctx context.Context, f RecordFilter) ([]model.Medi
 	if len(records) > f.Limit {
 		records = records[:f.Limit]
 	}
-	countQuery := `SELECT count(*) FROM medical_records` + cond
-	if cond == "" {
-		countQuery = `SELECT n FROM medical_record_count WHERE id = 1`
-	}
 	var count int
-	if err := q.q.QueryRowContext(ctx, countQuery, args...).Scan(&count); err != nil {
+	if err := q.q.QueryRowContext(ctx, countSQL, args...).Scan(&count); err != nil {
 		return nil, 0, fmt.Errorf("count records: %w", err)
 	}
 	return records, count, nil

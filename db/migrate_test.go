@@ -1,0 +1,88 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"io/fs"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/pressly/goose/v3"
+)
+
+// openAt opens a fresh database migrated up to version only.
+func openAt(t *testing.T, version int64) (*sql.DB, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "anavara.db")
+	conn, err := sql.Open("sqlite3", "file:"+path+"?_foreign_keys=on&_journal_mode=WAL")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	fsys, err := fs.Sub(migrationFiles, "migrations")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := goose.NewProvider(goose.DialectSQLite3, conn, fsys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.UpTo(context.Background(), version); err != nil {
+		t.Fatal(err)
+	}
+	return conn, path
+}
+
+// Migration 4 rebuilds the audit table in time order; every event must come
+// through, in the same newest-first order, and the table must stay
+// append-only.
+func TestAuditTimeOrderMigrationKeepsEvents(t *testing.T) {
+	ctx := context.Background()
+	old, path := openAt(t, 3)
+	base := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	var want []string
+	for i := range 50 {
+		id := uuid.NewString()
+		// Pairs of events share a microsecond, as events of concurrent
+		// requests may.
+		at := base.Add(time.Duration(i/2) * time.Microsecond)
+		if _, err := old.ExecContext(ctx, `INSERT INTO audit_events (id, at, actor_id, action, entity, entity_id, ip) VALUES (?,?,?,?,?,?,?)`,
+			id, micros(at), nil, "record.read", "medical_record", uuid.NewString(), "192.0.2.1"); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, id)
+	}
+	old.Close()
+
+	d, err := Open(ctx, Options{Path: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if v, err := d.Version(ctx); err != nil || v < 4 {
+		t.Fatalf("version %d, %v", v, err)
+	}
+	events, count, err := d.Read().ListAudit(ctx, AuditFilter{Limit: 100})
+	if err != nil || count != len(want) || len(events) != len(want) {
+		t.Fatalf("%d events of %d after migrating, %v; want %d", len(events), count, err, len(want))
+	}
+	seen := map[string]bool{}
+	for i, e := range events {
+		seen[e.ID] = true
+		if i > 0 && e.At.After(events[i-1].At) {
+			t.Fatalf("event %d at %v after event %d at %v: not newest first", i, e.At, i-1, events[i-1].At)
+		}
+	}
+	for _, id := range want {
+		if !seen[id] {
+			t.Fatalf("event %s lost in the migration", id)
+		}
+	}
+	for _, stmt := range []string{"UPDATE audit_events SET action = 'x'", "DELETE FROM audit_events"} {
+		if _, err := d.writer.ExecContext(ctx, stmt); err == nil {
+			t.Errorf("%s succeeded after the migration", stmt)
+		}
+	}
+}

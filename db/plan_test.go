@@ -1,0 +1,115 @@
+package db
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/anavara/anavara/model"
+)
+
+// queryPlan returns SQLite's plan for query, one detail line per step.
+func queryPlan(t *testing.T, d *DB, query string, args ...any) string {
+	t.Helper()
+	rows, err := d.reader.QueryContext(context.Background(), "EXPLAIN QUERY PLAN "+query, args...)
+	if err != nil {
+		t.Fatalf("explain %s: %v", query, err)
+	}
+	defer rows.Close()
+	var lines []string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		lines = append(lines, detail)
+	}
+	return strings.Join(lines, "\n")
+}
+
+// Every list the API serves reads an index in the order it returns rows:
+// no step scans a whole table to filter it or sorts the matches, which on a
+// million records costs hundreds of milliseconds instead of a fraction of
+// one. The free-text search is the one documented full scan.
+func TestListQueriesUseIndexes(t *testing.T) {
+	d, err := Open(context.Background(), Options{Path: filepath.Join(t.TempDir(), "anavara.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	day := model.NewDate(2026, 5, 1)
+	since := time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)
+
+	records := []struct {
+		name string
+		f    RecordFilter
+		// sorts is true where sorting the matches is expected: one
+		// patient's records in an order no index of theirs keeps.
+		sorts bool
+	}{
+		{name: "staff, newest first", f: RecordFilter{}},
+		{name: "staff, oldest first", f: RecordFilter{Ordering: "created"}},
+		{name: "staff, by updated", f: RecordFilter{Ordering: "-updated"}},
+		{name: "staff, by treatment date", f: RecordFilter{Ordering: "date_of_treatment"}},
+		{name: "staff, by patient name", f: RecordFilter{Ordering: "patient_name"}},
+		{name: "staff, by patient name descending", f: RecordFilter{Ordering: "-patient_name"}},
+		{name: "patient, newest first", f: RecordFilter{UserID: "u"}},
+		{name: "patient, oldest first", f: RecordFilter{UserID: "u", Ordering: "created"}},
+		{name: "patient, by patient name", f: RecordFilter{UserID: "u", Ordering: "patient_name"}, sorts: true},
+		{name: "doctor", f: RecordFilter{Doctor: "Dr. Who"}},
+		{name: "treated after", f: RecordFilter{TreatedAfter: &day, Ordering: "date_of_treatment"}},
+		{name: "treated between", f: RecordFilter{TreatedAfter: &day, TreatedBefore: &day, Ordering: "-date_of_treatment"}},
+	}
+	for _, tt := range records {
+		t.Run("records/"+tt.name, func(t *testing.T) {
+			page, count, args, err := recordListSQL(tt.f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			plan := queryPlan(t, d, page, append(args, 20, 0)...)
+			if strings.Contains(plan, "SCAN medical_records") && !strings.Contains(plan, "USING") {
+				t.Errorf("page query scans the table:\n%s", plan)
+			}
+			if (tt.f.UserID != "" || tt.f.Doctor != "" || tt.f.TreatedAfter != nil) && !strings.Contains(plan, "SEARCH medical_records USING") {
+				t.Errorf("filtered page query does not search an index:\n%s", plan)
+			}
+			if sorts := strings.Contains(plan, "TEMP B-TREE"); sorts != tt.sorts {
+				t.Errorf("page query sorts: %v, want %v:\n%s", sorts, tt.sorts, plan)
+			}
+			if plan := queryPlan(t, d, count, args...); strings.Contains(plan, "SCAN medical_records") && !strings.Contains(plan, "INDEX") {
+				t.Errorf("count query scans the table:\n%s", plan)
+			}
+		})
+	}
+
+	audit := []struct {
+		name string
+		f    AuditFilter
+	}{
+		{name: "all", f: AuditFilter{}},
+		{name: "actor", f: AuditFilter{ActorID: "a"}},
+		{name: "entity", f: AuditFilter{EntityID: "e"}},
+		{name: "action", f: AuditFilter{Action: model.ActionRecordRead}},
+		{name: "since", f: AuditFilter{Since: &since}},
+		{name: "entity since", f: AuditFilter{EntityID: "e", Since: &since}},
+	}
+	for _, tt := range audit {
+		t.Run("audit/"+tt.name, func(t *testing.T) {
+			count, page, args := auditListSQL(tt.f)
+			plan := queryPlan(t, d, page, append(args, 20, 0)...)
+			if strings.Contains(plan, "TEMP B-TREE") {
+				t.Errorf("page query sorts:\n%s", plan)
+			}
+			filtered := tt.f != AuditFilter{}
+			if filtered && !strings.Contains(plan, "SEARCH audit_events USING") {
+				t.Errorf("filtered page query does not search an index:\n%s", plan)
+			}
+			if plan := queryPlan(t, d, count, args...); filtered && !strings.Contains(plan, "SEARCH audit_events USING") {
+				t.Errorf("filtered count query does not search an index:\n%s", plan)
+			}
+		})
+	}
+}
