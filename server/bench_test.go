@@ -26,6 +26,8 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -307,6 +309,35 @@ func reportCPU(b *testing.B, start time.Duration) {
 	}
 }
 
+// storageWrites reads how many bytes this process has sent to storage so
+// far (write_bytes in /proc/self/io), or -1 where the kernel does not say.
+// SQLite writes whole pages, so this counts WAL frames and checkpoints as
+// the disk sees them.
+func storageWrites() int64 {
+	data, err := os.ReadFile("/proc/self/io")
+	if err != nil {
+		return -1
+	}
+	for line := range strings.Lines(string(data)) {
+		if v, ok := strings.CutPrefix(line, "write_bytes: "); ok {
+			n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+			if err != nil {
+				return -1
+			}
+			return n
+		}
+	}
+	return -1
+}
+
+// reportStorageWrites reports the KiB sent to storage per operation since
+// start as write-KiB/op, where the kernel counts them.
+func reportStorageWrites(b *testing.B, start int64) {
+	if end := storageWrites(); start >= 0 && end >= 0 && b.N > 0 {
+		b.ReportMetric(float64(end-start)/1024/float64(b.N), "write-KiB/op")
+	}
+}
+
 // benchGET measures GET uri as the holder of token through the handler,
 // checking the status and how many results the page holds.
 func benchGET(b *testing.B, srv *server.Server, uri, token string, wantResults int) {
@@ -442,13 +473,14 @@ func BenchmarkCreateRecord(b *testing.B) {
 			token := c.login(b, benchEmails.writer)
 			c.set(http.MethodPost, "/api/medical-records", token, body)
 			b.ReportAllocs()
-			cpu := cpuClock(b)
+			cpu, written := cpuClock(b), storageWrites()
 			for b.Loop() {
 				if status := c.do(); status != http.StatusCreated {
 					b.Fatalf("status %d: %s", status, c.ctx.Response.Body())
 				}
 			}
 			reportCPU(b, cpu)
+			reportStorageWrites(b, written)
 		})
 	}
 }
