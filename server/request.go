@@ -52,16 +52,6 @@ func parseInput(c *fiber.Ctx) (*input, error) {
 	return in, nil
 }
 
-// has reports whether the body sent field at all.
-func (in *input) has(field string) bool {
-	if in.json != nil {
-		_, ok := in.json[field]
-		return ok
-	}
-	_, ok := in.form[field]
-	return ok
-}
-
 // raw returns the field as text, reporting presence and whether it was a
 // JSON null; a non-string JSON value records a type error.
 func (in *input) raw(field string) (value string, present, null bool) {

@@ -21,10 +21,8 @@ import (
 	gossh "golang.org/x/crypto/ssh"
 
 	"github.com/anavara/anavara/db"
-	"github.com/anavara/anavara/internal/testenv"
 	"github.com/anavara/anavara/mail"
 	"github.com/anavara/anavara/model"
-	"github.com/anavara/anavara/password"
 	"github.com/anavara/anavara/ratelimit"
 	"github.com/anavara/anavara/server"
 	"github.com/anavara/anavara/sshapp"
@@ -151,18 +149,6 @@ func (e *env) patient(email, patientName string, key gossh.PublicKey) *client.Cl
 		if _, err := c.AddSSHKey(ctx, "test", authorizedLine(key)); err != nil {
 			e.t.Fatal(err)
 		}
-	}
-	return c
-}
-
-// staff creates a staff account directly in the database.
-func (e *env) staff(email string) *client.Client {
-	e.t.Helper()
-	ctx := context.Background()
-	testenv.CreateStaff(e.t, e.store, email, "Vq7!plum-Orbit-42", password.DefaultParams, time.Now())
-	c, _ := client.New(client.Options{BaseURL: e.api})
-	if _, err := c.Login(ctx, email, "Vq7!plum-Orbit-42"); err != nil {
-		e.t.Fatal(err)
 	}
 	return c
 }

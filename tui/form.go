@@ -175,10 +175,6 @@ func (fl *field) set(v string) {
 
 func (fl *field) focusable() bool { return fl.kind != kindStatic }
 
-func (fl *field) isInput() bool {
-	return fl.kind == kindText || fl.kind == kindPassword || fl.kind == kindDate || fl.kind == kindArea
-}
-
 // items is how many things can take focus.
 func (f *form) items() int { return len(f.fields) + len(f.buttons) }
 
@@ -487,22 +483,6 @@ func (f *form) setAreaHeight(h int) {
 			fl.area.SetHeight(f.areaH)
 		}
 	}
-}
-
-// height is how many lines view needs (without errors).
-func (f *form) height() int {
-	h := 0
-	for _, fl := range f.fields {
-		if fl.kind == kindArea {
-			h += f.areaH
-		} else {
-			h++
-		}
-	}
-	if len(f.buttons) > 0 {
-		h += 2
-	}
-	return h
 }
 
 // view renders the fields and buttons.

@@ -339,11 +339,4 @@ func (d *driver) below(s string) string {
 	return ""
 }
 
-// memCreds is an in-memory CredentialStore.
-type memCreds struct{ m map[string]string }
-
-func (c *memCreds) Load(s string) (string, error) { return c.m[s], nil }
-func (c *memCreds) Save(s, r string) error        { c.m[s] = r; return nil }
-func (c *memCreds) Delete(s string) error         { delete(c.m, s); return nil }
-
 func name(i int) string { return fmt.Sprintf("Patient %02d", i) }

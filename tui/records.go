@@ -228,8 +228,9 @@ func (s *recordsScreen) update(msg tea.Msg) tea.Cmd {
 				return nil // the pop that follows reloads
 			}))
 		case key.Matches(msg, k.Sort):
-			s.sort = (s.sort + 1) % len(sortFields())
-			s.desc = sortFields()[s.sort].descends
+			fields := sortFields()
+			s.sort = (s.sort + 1) % len(fields)
+			s.desc = fields[s.sort].descends
 			return s.reload()
 		case key.Matches(msg, k.Reverse):
 			s.desc = !s.desc
