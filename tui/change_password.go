@@ -18,7 +18,6 @@ type changePasswordScreen struct {
 	current *field
 	next    *field
 	confirm *field
-	busy    bool
 }
 
 func newChangePasswordScreen(a *app) *changePasswordScreen {
@@ -59,9 +58,7 @@ func (s *changePasswordScreen) submit() tea.Cmd {
 	if f.hasErrors() {
 		return f.focusFirstError()
 	}
-	a.clearBanner()
-	s.busy = true
-	return a.do(&s.screenBase, "change", true, func(ctx context.Context, c *client.Client) (any, error) {
+	return s.send(a, &s.screenBase, "change", true, func(ctx context.Context, c *client.Client) (any, error) {
 		err := c.ChangePassword(ctx, cur, next)
 		if err == nil {
 			a.remember(c)
@@ -74,19 +71,14 @@ func (s *changePasswordScreen) update(msg tea.Msg) tea.Cmd {
 	a := s.a
 	switch msg := msg.(type) {
 	case done:
-		s.busy = false
-		if msg.err != nil {
-			return s.form.apiError(msg.err)
+		if cmd, ok := s.answered(msg.err); !ok {
+			return cmd
 		}
 		cmd := a.pop()
 		a.notify("Password changed. Other devices have been signed out.")
 		return cmd
-	case tea.KeyMsg:
-		if msg.String() == "esc" {
-			return a.pop()
-		}
 	}
-	return s.form.update(msg)
+	return s.input(msg, a.pop)
 }
 
 func (s *changePasswordScreen) layout(w, _ int) { s.form.setWidth(w - 4) }

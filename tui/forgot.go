@@ -14,7 +14,6 @@ type forgotScreen struct {
 	screenBase
 	formScreen
 	email *field
-	busy  bool
 }
 
 func newForgotScreen(a *app, email string) *forgotScreen {
@@ -43,9 +42,7 @@ func (s *forgotScreen) submit() tea.Cmd {
 		s.email.err = msg
 		return s.form.focusFirstError()
 	}
-	s.a.clearBanner()
-	s.busy = true
-	return s.a.do(&s.screenBase, "forgot", false, func(ctx context.Context, c *client.Client) (any, error) {
+	return s.send(s.a, &s.screenBase, "forgot", false, func(ctx context.Context, c *client.Client) (any, error) {
 		msg, err := c.ForgotPassword(ctx, email)
 		return [2]string{email, msg}, err
 	})
@@ -55,9 +52,8 @@ func (s *forgotScreen) update(msg tea.Msg) tea.Cmd {
 	a := s.a
 	switch msg := msg.(type) {
 	case done:
-		s.busy = false
-		if msg.err != nil {
-			return s.form.apiError(msg.err)
+		if cmd, ok := s.answered(msg.err); !ok {
+			return cmd
 		}
 		v := msg.val.([2]string)
 		// Replace this screen with the code entry.
@@ -69,12 +65,8 @@ func (s *forgotScreen) update(msg tea.Msg) tea.Cmd {
 		}
 		a.notify(text)
 		return cmd
-	case tea.KeyMsg:
-		if msg.String() == "esc" {
-			return a.pop()
-		}
 	}
-	return s.form.update(msg)
+	return s.input(msg, a.pop)
 }
 
 func (s *forgotScreen) layout(w, _ int) { s.form.setWidth(cardFormWidth(w)) }

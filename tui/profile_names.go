@@ -15,7 +15,6 @@ type profileNamesScreen struct {
 	formScreen
 	first *field
 	last  *field
-	busy  bool
 }
 
 func newProfileNamesScreen(a *app) *profileNamesScreen {
@@ -52,9 +51,7 @@ func (s *profileNamesScreen) submit() tea.Cmd {
 	if f.hasErrors() {
 		return f.focusFirstError()
 	}
-	s.a.clearBanner()
-	s.busy = true
-	return s.a.do(&s.screenBase, "save", true, func(ctx context.Context, c *client.Client) (any, error) {
+	return s.send(s.a, &s.screenBase, "save", true, func(ctx context.Context, c *client.Client) (any, error) {
 		return c.UpdateMe(ctx, client.UserPatch{FirstName: &first, LastName: &last})
 	})
 }
@@ -63,21 +60,16 @@ func (s *profileNamesScreen) update(msg tea.Msg) tea.Cmd {
 	a := s.a
 	switch msg := msg.(type) {
 	case done:
-		s.busy = false
-		if msg.err != nil {
-			return s.form.apiError(msg.err)
+		if cmd, ok := s.answered(msg.err); !ok {
+			return cmd
 		}
 		u := msg.val.(model.User)
 		a.user = &u
 		cmd := a.pop()
 		a.notify("Name saved.")
 		return cmd
-	case tea.KeyMsg:
-		if msg.String() == "esc" {
-			return a.pop()
-		}
 	}
-	return s.form.update(msg)
+	return s.input(msg, a.pop)
 }
 
 func (s *profileNamesScreen) layout(w, _ int) { s.form.setWidth(w - 4) }

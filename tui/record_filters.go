@@ -79,10 +79,7 @@ func (s *recordFiltersScreen) submit() tea.Cmd {
 }
 
 func (s *recordFiltersScreen) update(msg tea.Msg) tea.Cmd {
-	if k, ok := msg.(tea.KeyMsg); ok && k.String() == "esc" {
-		return s.a.pop()
-	}
-	return s.form.update(msg)
+	return s.input(msg, s.a.pop)
 }
 
 func (s *recordFiltersScreen) layout(w, _ int) { s.form.setWidth(w - 4) }

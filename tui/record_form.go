@@ -24,7 +24,6 @@ type recordFormScreen struct {
 	diagnosis *field
 	treatment *field
 	orig      map[string]string // edit: sanitised original values
-	busy      bool
 }
 
 func newRecordFormScreen(a *app, rec *model.MedicalRecord) *recordFormScreen {
@@ -140,7 +139,6 @@ func (s *recordFormScreen) submit() tea.Cmd {
 		a.failText("Please correct the highlighted fields.")
 		return f.focusFirstError()
 	}
-	a.clearBanner()
 	if s.rec == nil {
 		in := client.RecordInput{
 			PatientName:     s.name.val(),
@@ -153,8 +151,7 @@ func (s *recordFormScreen) submit() tea.Cmd {
 		if s.patient != nil {
 			in.UserID = s.patient.val()
 		}
-		s.busy = true
-		return a.do(&s.screenBase, "save", true, func(ctx context.Context, c *client.Client) (any, error) {
+		return s.send(a, &s.screenBase, "save", true, func(ctx context.Context, c *client.Client) (any, error) {
 			return c.CreateRecord(ctx, in)
 		})
 	}
@@ -183,8 +180,7 @@ func (s *recordFormScreen) submit() tea.Cmd {
 		return a.pop()
 	}
 	id := s.rec.ID
-	s.busy = true
-	return a.do(&s.screenBase, "save", true, func(ctx context.Context, c *client.Client) (any, error) {
+	return s.send(a, &s.screenBase, "save", true, func(ctx context.Context, c *client.Client) (any, error) {
 		return c.PatchRecord(ctx, id, p)
 	})
 }
@@ -202,9 +198,8 @@ func (s *recordFormScreen) update(msg tea.Msg) tea.Cmd {
 				}
 			}
 		case "save":
-			s.busy = false
-			if msg.err != nil {
-				return s.form.apiError(msg.err)
+			if cmd, ok := s.answered(msg.err); !ok {
+				return cmd
 			}
 			rec := msg.val.(model.MedicalRecord)
 			cmd := a.pop()
@@ -216,12 +211,8 @@ func (s *recordFormScreen) update(msg tea.Msg) tea.Cmd {
 			return cmd
 		}
 		return nil
-	case tea.KeyMsg:
-		if msg.String() == "esc" {
-			return a.pop()
-		}
 	}
-	return s.form.update(msg)
+	return s.input(msg, a.pop)
 }
 
 func (s *recordFormScreen) layout(w, h int) {

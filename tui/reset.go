@@ -17,7 +17,6 @@ type resetScreen struct {
 	code    *field
 	pass    *field
 	confirm *field
-	busy    bool
 }
 
 func newResetScreen(a *app, email string) *resetScreen {
@@ -69,9 +68,7 @@ func (s *resetScreen) submit() tea.Cmd {
 	if s.form.hasErrors() {
 		return s.form.focusFirstError()
 	}
-	s.a.clearBanner()
-	s.busy = true
-	return s.a.do(&s.screenBase, "reset", false, func(ctx context.Context, c *client.Client) (any, error) {
+	return s.send(s.a, &s.screenBase, "reset", false, func(ctx context.Context, c *client.Client) (any, error) {
 		msg, err := c.ResetPassword(ctx, email, code, pw)
 		return [2]string{email, msg}, err
 	})
@@ -81,20 +78,15 @@ func (s *resetScreen) update(msg tea.Msg) tea.Cmd {
 	a := s.a
 	switch msg := msg.(type) {
 	case done:
-		s.busy = false
-		if msg.err != nil {
-			return s.form.apiError(msg.err)
+		if cmd, ok := s.answered(msg.err); !ok {
+			return cmd
 		}
 		v := msg.val.([2]string)
 		cmd := a.reset(newSignInScreen(a, v[0]))
 		a.notify("Password changed. Sign in with your new password.")
 		return cmd
-	case tea.KeyMsg:
-		if msg.String() == "esc" {
-			return a.pop()
-		}
 	}
-	return s.form.update(msg)
+	return s.input(msg, a.pop)
 }
 
 func (s *resetScreen) layout(w, _ int) {

@@ -17,7 +17,6 @@ type signInScreen struct {
 	formScreen
 	email *field
 	pass  *field
-	busy  bool
 }
 
 func newSignInScreen(a *app, email string) *signInScreen {
@@ -60,9 +59,7 @@ func (s *signInScreen) submit() tea.Cmd {
 	if s.form.hasErrors() {
 		return s.form.focusFirstError()
 	}
-	a.clearBanner()
-	s.busy = true
-	return a.do(&s.screenBase, "login", false, func(ctx context.Context, c *client.Client) (any, error) {
+	return s.send(a, &s.screenBase, "login", false, func(ctx context.Context, c *client.Client) (any, error) {
 		res, err := c.Login(ctx, email, pw)
 		if err == nil {
 			a.remember(c)
@@ -75,25 +72,22 @@ func (s *signInScreen) update(msg tea.Msg) tea.Cmd {
 	a := s.a
 	switch msg := msg.(type) {
 	case done:
-		s.busy = false
-		if msg.err != nil {
-			if client.IsStatus(msg.err, http.StatusUnauthorized) {
-				s.pass.set("")
-				a.fail(msg.err) // "Invalid email or password"
-				return s.form.focusKey("password")
-			}
-			return s.form.apiError(msg.err)
+		if client.IsStatus(msg.err, http.StatusUnauthorized) {
+			s.busy = false
+			s.pass.set("")
+			a.fail(msg.err) // "Invalid email or password"
+			return s.form.focusKey("password")
+		}
+		if cmd, ok := s.answered(msg.err); !ok {
+			return cmd
 		}
 		res := msg.val.(model.AuthResponse)
 		cmd := a.signedIn(res.User)
 		a.notify("Welcome back, " + clean(res.User.FirstName) + ".")
 		return tea.Batch(cmd, a.offerKeyLink())
-	case tea.KeyMsg:
-		if msg.String() == "esc" {
-			return nil
-		}
 	}
-	return s.form.update(msg)
+	// The first screen: esc has nowhere to go back to.
+	return s.input(msg, func() tea.Cmd { return nil })
 }
 
 func (s *signInScreen) layout(w, _ int) { s.form.setWidth(cardFormWidth(w)) }

@@ -18,7 +18,6 @@ type signUpScreen struct {
 	email   *field
 	pass    *field
 	confirm *field
-	busy    bool
 }
 
 func newSignUpScreen(a *app) *signUpScreen {
@@ -69,9 +68,7 @@ func (s *signUpScreen) submit() tea.Cmd {
 	if s.form.hasErrors() {
 		return s.form.focusFirstError()
 	}
-	a.clearBanner()
-	s.busy = true
-	return a.do(&s.screenBase, "signup", false, func(ctx context.Context, c *client.Client) (any, error) {
+	return s.send(a, &s.screenBase, "signup", false, func(ctx context.Context, c *client.Client) (any, error) {
 		res, err := c.Signup(ctx, req)
 		if err == nil {
 			a.remember(c)
@@ -84,20 +81,15 @@ func (s *signUpScreen) update(msg tea.Msg) tea.Cmd {
 	a := s.a
 	switch msg := msg.(type) {
 	case done:
-		s.busy = false
-		if msg.err != nil {
-			return s.form.apiError(msg.err)
+		if cmd, ok := s.answered(msg.err); !ok {
+			return cmd
 		}
 		res := msg.val.(model.AuthResponse)
 		cmd := a.signedIn(res.User)
 		a.notify("Welcome to Anavara, " + clean(res.User.FirstName) + ". Your account is ready.")
 		return tea.Batch(cmd, a.offerKeyLink())
-	case tea.KeyMsg:
-		if msg.String() == "esc" {
-			return a.pop()
-		}
 	}
-	return s.form.update(msg)
+	return s.input(msg, a.pop)
 }
 
 func (s *signUpScreen) layout(w, _ int) { s.form.setWidth(cardFormWidth(w)) }

@@ -280,7 +280,6 @@ type sshKeyFormScreen struct {
 	formScreen
 	name *field
 	pub  *field
-	busy bool
 }
 
 func newSSHKeyFormScreen(a *app) *sshKeyFormScreen {
@@ -313,9 +312,7 @@ func (s *sshKeyFormScreen) submit() tea.Cmd {
 	if f.hasErrors() {
 		return f.focusFirstError()
 	}
-	s.a.clearBanner()
-	s.busy = true
-	return s.a.do(&s.screenBase, "add", true, func(ctx context.Context, c *client.Client) (any, error) {
+	return s.send(s.a, &s.screenBase, "add", true, func(ctx context.Context, c *client.Client) (any, error) {
 		return c.AddSSHKey(ctx, name, line)
 	})
 }
@@ -324,20 +321,15 @@ func (s *sshKeyFormScreen) update(msg tea.Msg) tea.Cmd {
 	a := s.a
 	switch msg := msg.(type) {
 	case done:
-		s.busy = false
-		if msg.err != nil {
-			return s.form.apiError(msg.err)
+		if cmd, ok := s.answered(msg.err); !ok {
+			return cmd
 		}
 		sk := msg.val.(model.SSHKey)
 		cmd := a.pop()
 		a.notify("SSH key " + "“" + clean(sk.Name) + "” added.")
 		return cmd
-	case tea.KeyMsg:
-		if msg.String() == "esc" {
-			return a.pop()
-		}
 	}
-	return s.form.update(msg)
+	return s.input(msg, a.pop)
 }
 
 func (s *sshKeyFormScreen) layout(w, _ int) { s.form.setWidth(w - 4) }

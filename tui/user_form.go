@@ -21,7 +21,6 @@ type userFormScreen struct {
 	pass   *field
 	staff  *field
 	active *field
-	busy   bool
 }
 
 func newUserFormScreen(a *app, u *model.User) *userFormScreen {
@@ -86,9 +85,7 @@ func (s *userFormScreen) submit() tea.Cmd {
 		if f.hasErrors() {
 			return f.focusFirstError()
 		}
-		a.clearBanner()
-		s.busy = true
-		return a.do(&s.screenBase, "save", true, func(ctx context.Context, c *client.Client) (any, error) {
+		return s.send(a, &s.screenBase, "save", true, func(ctx context.Context, c *client.Client) (any, error) {
 			return c.CreateUser(ctx, req)
 		})
 	}
@@ -121,9 +118,7 @@ func (s *userFormScreen) submit() tea.Cmd {
 		return a.pop()
 	}
 	id := s.user.ID
-	a.clearBanner()
-	s.busy = true
-	return a.do(&s.screenBase, "save", true, func(ctx context.Context, c *client.Client) (any, error) {
+	return s.send(a, &s.screenBase, "save", true, func(ctx context.Context, c *client.Client) (any, error) {
 		return c.UpdateUser(ctx, id, p)
 	})
 }
@@ -132,9 +127,8 @@ func (s *userFormScreen) update(msg tea.Msg) tea.Cmd {
 	a := s.a
 	switch msg := msg.(type) {
 	case done:
-		s.busy = false
-		if msg.err != nil {
-			return s.form.apiError(msg.err)
+		if cmd, ok := s.answered(msg.err); !ok {
+			return cmd
 		}
 		u := msg.val.(model.User)
 		if a.user != nil && a.user.ID == u.ID {
@@ -147,12 +141,8 @@ func (s *userFormScreen) update(msg tea.Msg) tea.Cmd {
 			a.notify("Saved " + clean(u.Email) + ".")
 		}
 		return cmd
-	case tea.KeyMsg:
-		if msg.String() == "esc" {
-			return a.pop()
-		}
 	}
-	return s.form.update(msg)
+	return s.input(msg, a.pop)
 }
 
 func (s *userFormScreen) layout(w, _ int) { s.form.setWidth(w - 4) }
