@@ -23,21 +23,16 @@ type auditPage struct {
 // auditScreen shows a record's audit history, newest first (staff only).
 type auditScreen struct {
 	screenBase
+	pagedList[model.AuditEvent]
 	entityID string
 	about    string
-	list     *list
-	events   []model.AuditEvent
 	actors   map[string]string
-	count    int
-	pages    int
-	pageNo   int
-	loaded   bool
-	seq      int
 }
 
 func newAuditScreen(a *app, entityID, about string) *auditScreen {
-	s := &auditScreen{screenBase: a.newBase(), entityID: entityID, about: about, pageNo: 1,
-		actors: map[string]string{}}
+	s := &auditScreen{screenBase: a.newBase(), entityID: entityID, about: about,
+		pagedList: pagedList[model.AuditEvent]{pageNo: 1},
+		actors:    map[string]string{}}
 	s.list = newList(a,
 		column{title: "When (UTC)", width: 19},
 		column{title: "Action", width: 14},
@@ -115,10 +110,7 @@ func (s *auditScreen) update(msg tea.Msg) tea.Cmd {
 }
 
 func (s *auditScreen) show(p model.Page[model.AuditEvent]) {
-	s.loaded = true
-	s.events = p.Results
-	s.count = p.Count
-	s.pages = max(p.NumberOfPages, 1)
+	s.take(p)
 	rows := make([][]string, len(p.Results))
 	for i, e := range p.Results {
 		by := "—"
@@ -146,14 +138,7 @@ func (s *auditScreen) view(w, h int) string {
 		}
 	}
 	b.WriteString(st.Title.Render("Audit history of "+s.about) + st.Faint.Render("  ·  ") + st.Subtitle.Render(sub) + "\n\n")
-	switch {
-	case !s.loaded:
-		b.WriteString(s.list.emptyView(a.spinnerView() + st.Muted.Render(" Loading history…")))
-	case len(s.events) == 0:
-		b.WriteString(s.list.emptyView(st.Muted.Render("No events recorded.")))
-	default:
-		b.WriteString(s.list.view())
-	}
+	b.WriteString(s.body(a, "Loading history…", st.Muted.Render("No events recorded.")))
 	return indent(b.String(), 2)
 }
 

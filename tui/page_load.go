@@ -5,6 +5,7 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 
+	"github.com/anavara/anavara/model"
 	"github.com/anavara/anavara/tui/client"
 )
 
@@ -25,4 +26,47 @@ func (a *app) pageLoaded(err error, stale bool, pageNo *int, fallback int, load 
 	}
 	a.fail(err)
 	return false, nil
+}
+
+// pagedList is what the paged list screens (records, users, audit) hold: the
+// table, the page of items it shows, the totals the server reported, and the
+// sequence number that tells the current load from older ones.
+type pagedList[T any] struct {
+	list   *list
+	items  []T
+	count  int
+	pages  int
+	pageNo int
+	loaded bool
+	seq    int
+}
+
+// take stores a loaded page; the caller then fills the table's rows.
+func (p *pagedList[T]) take(page model.Page[T]) {
+	p.loaded = true
+	p.items = page.Results
+	p.count = page.Count
+	p.pages = max(page.NumberOfPages, 1)
+}
+
+// selected is the item under the cursor, or nil.
+func (p *pagedList[T]) selected() *T {
+	i := p.list.cursor()
+	if i < 0 || i >= len(p.items) {
+		return nil
+	}
+	return &p.items[i]
+}
+
+// body is the table: a spinner line until the first page arrives, empty
+// (already styled) when the page has no items, else the rows.
+func (p *pagedList[T]) body(a *app, loading, empty string) string {
+	switch {
+	case !p.loaded:
+		return p.list.emptyView(a.spinnerView() + a.st.Muted.Render(" "+loading))
+	case len(p.items) == 0:
+		return p.list.emptyView(empty)
+	default:
+		return p.list.view()
+	}
 }

@@ -59,11 +59,7 @@ type recordsPage struct {
 // recordsScreen is the home screen: a page of medical records.
 type recordsScreen struct {
 	screenBase
-	list      *list
-	records   []model.MedicalRecord
-	count     int
-	pages     int
-	pageNo    int
+	pagedList[model.MedicalRecord]
 	pageSize  int
 	search    string
 	input     textinput.Model
@@ -71,8 +67,6 @@ type recordsScreen struct {
 	filters   recordFilters
 	sort      int
 	desc      bool
-	loaded    bool
-	seq       int
 	keepID    string
 	width     int
 	height    int
@@ -82,7 +76,7 @@ type recordsScreen struct {
 func newRecordsScreen(a *app) *recordsScreen {
 	s := &recordsScreen{
 		screenBase: a.newBase(),
-		pageNo:     1,
+		pagedList:  pagedList[model.MedicalRecord]{pageNo: 1},
 		pageSize:   model.DefaultPageSize,
 		desc:       true,
 	}
@@ -152,14 +146,6 @@ func (s *recordsScreen) reload() tea.Cmd {
 	s.keepID = ""
 	s.list.setCursor(0)
 	return s.load()
-}
-
-func (s *recordsScreen) selected() *model.MedicalRecord {
-	i := s.list.cursor()
-	if i < 0 || i >= len(s.records) {
-		return nil
-	}
-	return &s.records[i]
 }
 
 func (s *recordsScreen) update(msg tea.Msg) tea.Cmd {
@@ -306,10 +292,7 @@ func (s *recordsScreen) resize(bigger bool) tea.Cmd {
 
 // show displays a loaded page.
 func (s *recordsScreen) show(p model.Page[model.MedicalRecord]) {
-	s.loaded = true
-	s.records = p.Results
-	s.count = p.Count
-	s.pages = max(p.NumberOfPages, 1)
+	s.take(p)
 	rows := make([][]string, len(p.Results))
 	cur := -1
 	for i, r := range p.Results {
@@ -386,16 +369,11 @@ func (s *recordsScreen) view(w, h int) string {
 		b.WriteString(s.criteria() + "\n")
 	}
 	b.WriteByte('\n')
-	switch {
-	case !s.loaded:
-		b.WriteString(s.list.emptyView(a.spinnerView() + st.Muted.Render(" Loading records…")))
-	case len(s.records) == 0 && (s.search != "" || s.filters.active()):
-		b.WriteString(s.list.emptyView(st.Muted.Render("No records match. Press esc to clear the search and filters.")))
-	case len(s.records) == 0:
-		b.WriteString(s.list.emptyView(st.Muted.Render("No records yet. Press ") + st.Accent.Render("n") + st.Muted.Render(" to create one.")))
-	default:
-		b.WriteString(s.list.view())
+	empty := st.Muted.Render("No records yet. Press ") + st.Accent.Render("n") + st.Muted.Render(" to create one.")
+	if s.search != "" || s.filters.active() {
+		empty = st.Muted.Render("No records match. Press esc to clear the search and filters.")
 	}
+	b.WriteString(s.body(a, "Loading records…", empty))
 	// Page indicator on the last line.
 	lines := strings.Count(b.String(), "\n") + 1
 	for ; lines < h-1; lines++ {

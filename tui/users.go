@@ -47,23 +47,17 @@ type usersPage struct {
 // chooser of the record form: enter picks the selected account.
 type usersScreen struct {
 	screenBase
+	pagedList[model.User]
 	pick      func(model.User) tea.Cmd
-	list      *list
-	users     []model.User
-	count     int
-	pages     int
-	pageNo    int
 	search    string
 	input     textinput.Model
 	searching bool
 	staff     triState
 	active    triState
-	loaded    bool
-	seq       int
 }
 
 func newUsersScreen(a *app, pick func(model.User) tea.Cmd) *usersScreen {
-	s := &usersScreen{screenBase: a.newBase(), pick: pick, pageNo: 1}
+	s := &usersScreen{screenBase: a.newBase(), pick: pick, pagedList: pagedList[model.User]{pageNo: 1}}
 	s.list = newList(a,
 		column{title: "Email", weight: 40},
 		column{title: "Name", weight: 35},
@@ -113,14 +107,6 @@ func (s *usersScreen) reload() tea.Cmd {
 	s.pageNo = 1
 	s.list.setCursor(0)
 	return s.load()
-}
-
-func (s *usersScreen) selected() *model.User {
-	i := s.list.cursor()
-	if i < 0 || i >= len(s.users) {
-		return nil
-	}
-	return &s.users[i]
 }
 
 func (s *usersScreen) update(msg tea.Msg) tea.Cmd {
@@ -198,10 +184,7 @@ func (s *usersScreen) update(msg tea.Msg) tea.Cmd {
 }
 
 func (s *usersScreen) show(p model.Page[model.User]) {
-	s.loaded = true
-	s.users = p.Results
-	s.count = p.Count
-	s.pages = max(p.NumberOfPages, 1)
+	s.take(p)
 	rows := make([][]string, len(p.Results))
 	for i, u := range p.Results {
 		active := "yes"
@@ -250,14 +233,7 @@ func (s *usersScreen) view(w, h int) string {
 		b.WriteString(s.criteria() + "\n")
 	}
 	b.WriteByte('\n')
-	switch {
-	case !s.loaded:
-		b.WriteString(s.list.emptyView(a.spinnerView() + st.Muted.Render(" Loading accounts…")))
-	case len(s.users) == 0:
-		b.WriteString(s.list.emptyView(st.Muted.Render("No accounts match.")))
-	default:
-		b.WriteString(s.list.view())
-	}
+	b.WriteString(s.body(a, "Loading accounts…", st.Muted.Render("No accounts match.")))
 	return indent(b.String(), 2)
 }
 
