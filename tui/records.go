@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/charmbracelet/bubbles/cursor"
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/paginator"
 	"github.com/charmbracelet/bubbles/textinput"
@@ -86,15 +85,7 @@ func newRecordsScreen(a *app) *recordsScreen {
 		column{title: "Doctor", weight: 24},
 		column{title: "Diagnosis", weight: 46},
 	)
-	s.input = textinput.New()
-	s.input.Prompt = "/ "
-	s.input.Placeholder = "patient, doctor or diagnosis"
-	s.input.CharLimit = 200
-	a.st.styleInput(&s.input)
-	s.input.PromptStyle = a.st.Accent
-	if !a.motion {
-		s.input.Cursor.SetMode(cursor.CursorStatic)
-	}
+	s.input = newSearchInput(a, "patient, doctor or diagnosis")
 	s.pager = paginator.New(paginator.WithPerPage(s.pageSize))
 	s.pager.Type = paginator.Dots
 	s.pager.ActiveDot = a.st.Accent.Render("●")

@@ -3,9 +3,25 @@ package tui
 import (
 	"strings"
 
+	"github.com/charmbracelet/bubbles/cursor"
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 )
+
+// newSearchInput is a list screen's `/` search line, hinting at what it
+// searches.
+func newSearchInput(a *app, placeholder string) textinput.Model {
+	in := textinput.New()
+	in.Prompt = "/ "
+	in.Placeholder = placeholder
+	in.CharLimit = 200
+	a.st.styleInput(&in)
+	in.PromptStyle = a.st.Accent
+	if !a.motion {
+		in.Cursor.SetMode(cursor.CursorStatic)
+	}
+	return in
+}
 
 // editSearch handles a key while a list screen's `/` search line is open:
 // enter closes it and stores the trimmed text in search (submitted is then

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/charmbracelet/bubbles/cursor"
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
@@ -65,15 +64,7 @@ func newUsersScreen(a *app, pick func(model.User) tea.Cmd) *usersScreen {
 		column{title: "Active", width: 6},
 		column{title: "Joined", width: 10},
 	)
-	s.input = textinput.New()
-	s.input.Prompt = "/ "
-	s.input.Placeholder = "email or name"
-	s.input.CharLimit = 200
-	a.st.styleInput(&s.input)
-	s.input.PromptStyle = a.st.Accent
-	if !a.motion {
-		s.input.Cursor.SetMode(cursor.CursorStatic)
-	}
+	s.input = newSearchInput(a, "email or name")
 	if pick != nil {
 		s.active = triYes
 		s.staff = triNo
