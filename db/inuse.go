@@ -1,5 +1,12 @@
 package db
 
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+)
+
 // sqliteShmDeadmanByte is the byte of a database's -shm file on which every
 // SQLite connection using the write-ahead log holds a shared POSIX lock for
 // as long as it is open (UNIX_SHM_DMS in SQLite's os_unix.c:
@@ -16,4 +23,19 @@ const sqliteShmDeadmanByte = 128
 // On Linux, open-file-description locks make the check see this process's
 // own connections too; on other Unix systems it sees only other processes,
 // and elsewhere it always answers false.
-func InUse(path string) (bool, error) { return shmLocked(path + "-shm") }
+func InUse(path string) (bool, error) {
+	shm := path + "-shm"
+	f, err := os.Open(shm)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("check %s: %w", shm, err)
+	}
+	defer f.Close()
+	locked, err := deadmanLocked(f)
+	if err != nil {
+		return false, fmt.Errorf("check %s: %w", shm, err)
+	}
+	return locked, nil
+}

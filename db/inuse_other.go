@@ -2,5 +2,7 @@
 
 package db
 
-// shmLocked cannot tell on this system whether the database is in use.
-func shmLocked(string) (bool, error) { return false, nil }
+import "os"
+
+// deadmanLocked cannot tell on this system whether the database is in use.
+func deadmanLocked(*os.File) (bool, error) { return false, nil }
