@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/mattn/go-sqlite3"
+
+	"github.com/anavara/anavara/db/walbuffer"
 )
 
 // Errors callers map to API responses.
@@ -94,7 +96,18 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 	// The writer takes its lock at BEGIN, so two writers never deadlock
 	// upgrading a read lock, and a single connection serialises writes in Go
 	// rather than in SQLite's busy loop.
-	writer, err := sql.Open("sqlite3", dsn("&_txlock=immediate"))
+	writerDSN := dsn("&_txlock=immediate")
+	// The writer hands each commit's WAL frames to the kernel in one write
+	// (package walbuffer). That is only safe when every commit syncs the
+	// WAL before publishing it, that is with FULL or EXTRA; the readers,
+	// which never write the WAL, keep SQLite's own VFS.
+	if sync != "NORMAL" {
+		if err := walbuffer.Register(); err != nil {
+			return nil, fmt.Errorf("open database: %w", err)
+		}
+		writerDSN += "&vfs=" + walbuffer.Name
+	}
+	writer, err := sql.Open("sqlite3", writerDSN)
 	if err != nil {
 		return nil, fmt.Errorf("open database writer: %w", err)
 	}

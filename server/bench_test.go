@@ -26,8 +26,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -36,6 +34,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/anavara/anavara/db"
+	"github.com/anavara/anavara/internal/testenv"
 	"github.com/anavara/anavara/mail"
 	"github.com/anavara/anavara/model"
 	"github.com/anavara/anavara/password"
@@ -310,31 +309,38 @@ func reportCPU(b *testing.B, start time.Duration) {
 }
 
 // storageWrites reads how many bytes this process has sent to storage so
-// far (write_bytes in /proc/self/io), or -1 where the kernel does not say.
-// SQLite writes whole pages, so this counts WAL frames and checkpoints as
-// the disk sees them.
+// far, or -1 where the kernel does not say. SQLite writes whole pages, so
+// this counts WAL frames and checkpoints as the disk sees them.
 func storageWrites() int64 {
-	data, err := os.ReadFile("/proc/self/io")
-	if err != nil {
+	n, ok := testenv.ProcessIO("write_bytes")
+	if !ok {
 		return -1
 	}
-	for line := range strings.Lines(string(data)) {
-		if v, ok := strings.CutPrefix(line, "write_bytes: "); ok {
-			n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
-			if err != nil {
-				return -1
-			}
-			return n
-		}
-	}
-	return -1
+	return n
 }
 
-// reportStorageWrites reports the KiB sent to storage per operation since
-// start as write-KiB/op, where the kernel counts them.
-func reportStorageWrites(b *testing.B, start int64) {
-	if end := storageWrites(); start >= 0 && end >= 0 && b.N > 0 {
-		b.ReportMetric(float64(end-start)/1024/float64(b.N), "write-KiB/op")
+// writeCalls reads how many write system calls this process has made so
+// far, or -1 where the kernel does not say.
+func writeCalls() int64 {
+	n, ok := testenv.ProcessIO("syscw")
+	if !ok {
+		return -1
+	}
+	return n
+}
+
+// reportStorageWrites reports, per operation since the given starting
+// counts, the KiB sent to storage (write-KiB/op) and the write system
+// calls made (writes/op), where the kernel counts them.
+func reportStorageWrites(b *testing.B, startBytes, startCalls int64) {
+	if b.N == 0 {
+		return
+	}
+	if end := storageWrites(); startBytes >= 0 && end >= 0 {
+		b.ReportMetric(float64(end-startBytes)/1024/float64(b.N), "write-KiB/op")
+	}
+	if end := writeCalls(); startCalls >= 0 && end >= 0 {
+		b.ReportMetric(float64(end-startCalls)/float64(b.N), "writes/op")
 	}
 }
 
@@ -473,14 +479,14 @@ func BenchmarkCreateRecord(b *testing.B) {
 			token := c.login(b, benchEmails.writer)
 			c.set(http.MethodPost, "/api/medical-records", token, body)
 			b.ReportAllocs()
-			cpu, written := cpuClock(b), storageWrites()
+			cpu, written, calls := cpuClock(b), storageWrites(), writeCalls()
 			for b.Loop() {
 				if status := c.do(); status != http.StatusCreated {
 					b.Fatalf("status %d: %s", status, c.ctx.Response.Body())
 				}
 			}
 			reportCPU(b, cpu)
-			reportStorageWrites(b, written)
+			reportStorageWrites(b, written, calls)
 		})
 	}
 }
