@@ -93,9 +93,9 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 		q.Set("_stmt_cache_size", "32")
 		return "file:" + opts.Path + "?" + q.Encode() + extra
 	}
-	// The writer takes its lock at BEGIN, so two writers never deadlock
-	// upgrading a read lock, and a single connection serialises writes in Go
-	// rather than in SQLite's busy loop.
+	// A single connection serialises writes in Go rather than in SQLite's
+	// busy loop; transactions begun through database/sql (migrations) take
+	// the write lock at BEGIN, as Write does.
 	writerDSN := dsn("&_txlock=immediate")
 	// The writer hands each commit's WAL frames to the kernel in one write
 	// (package walbuffer). That is only safe when every commit syncs the
@@ -181,9 +181,20 @@ func (d *DB) Read() *Queries { return &Queries{q: d.reader} }
 
 // Write runs fn inside one write transaction, committing when fn returns nil
 // and rolling back otherwise. Everything fn does lands together or not at all.
-func (d *DB) Write(ctx context.Context, fn func(q *Queries) error) error {
-	tx, err := d.writer.BeginTx(ctx, nil)
+//
+// The transaction is BEGIN IMMEDIATE and COMMIT run on the writer's
+// connection rather than a sql.Tx: database/sql starts a goroutine for
+// every sql.Tx to watch its context, which cost a create about a tenth of
+// its CPU time in scheduler wake-ups.
+func (d *DB) Write(ctx context.Context, fn func(q *Queries) error) (err error) {
+	conn, err := d.writer.Conn(ctx)
 	if err != nil {
+		return fmt.Errorf("begin transaction: %w", err)
+	}
+	defer conn.Close()
+	// Taking the write lock at BEGIN means a writer never has to upgrade
+	// a read lock, so two processes' writers cannot deadlock.
+	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
 	}
 	var wroteUsers bool
@@ -194,16 +205,48 @@ func (d *DB) Write(ctx context.Context, fn func(q *Queries) error) error {
 			d.usersVersion.Add(1)
 		}
 	}()
-	if err := fn(&Queries{q: tx, wroteUsers: &wroteUsers}); err != nil {
-		if rerr := tx.Rollback(); rerr != nil && !errors.Is(rerr, sql.ErrTxDone) {
-			return errors.Join(err, fmt.Errorf("rollback: %w", rerr))
+	committed := false
+	// Rolls back after fn fails, after a failed COMMIT that left the
+	// transaction open, and when fn panics, so the connection never goes
+	// back to the pool inside a transaction.
+	defer func() {
+		if committed {
+			return
 		}
+		if rerr := rollback(conn); rerr != nil {
+			err = errors.Join(err, rerr)
+		}
+	}()
+	if err := fn(&Queries{q: conn, wroteUsers: &wroteUsers}); err != nil {
 		return err
 	}
-	if err := tx.Commit(); err != nil {
+	// Not ctx: a request that goes away must not interrupt its commit.
+	if _, err := conn.ExecContext(context.Background(), "COMMIT"); err != nil {
 		return fmt.Errorf("commit transaction: %w", err)
 	}
+	committed = true
 	d.commits.Add(1)
+	return nil
+}
+
+// rollback ends conn's open transaction, if SQLite has not already ended it
+// (as it does after some failed COMMITs).
+func rollback(conn *sql.Conn) error {
+	inTransaction := true
+	if err := conn.Raw(func(c any) error {
+		if sc, ok := c.(*sqlite3.SQLiteConn); ok {
+			inTransaction = !sc.AutoCommit()
+		}
+		return nil
+	}); err != nil {
+		return fmt.Errorf("rollback: %w", err)
+	}
+	if !inTransaction {
+		return nil
+	}
+	if _, err := conn.ExecContext(context.Background(), "ROLLBACK"); err != nil {
+		return fmt.Errorf("rollback: %w", err)
+	}
 	return nil
 }
 
