@@ -130,6 +130,10 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 			writer.Close()
 			return nil, err
 		}
+		if err := recountRecords(ctx, writer); err != nil {
+			writer.Close()
+			return nil, fmt.Errorf("open database %s: %w", opts.Path, err)
+		}
 	}
 	reader, err := sql.Open("sqlite3", dsn("&_query_only=true"))
 	if err != nil {

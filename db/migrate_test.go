@@ -86,3 +86,57 @@ func TestAuditTimeOrderMigrationKeepsEvents(t *testing.T) {
 		}
 	}
 }
+
+// Migration 6 moves the record counter from triggers into CreateRecord and
+// DeleteRecord; undoing it must bring the triggers back with a true count.
+func TestRecordCountMigrationUndoes(t *testing.T) {
+	ctx := context.Background()
+	conn, _ := openAt(t, 5)
+	conn.SetMaxOpenConns(1)
+	insert := func(id string) {
+		t.Helper()
+		if _, err := conn.ExecContext(ctx, `INSERT INTO medical_records (id, user_id, patient_name, date_of_birth, date_of_treatment, doctor, created, updated)
+			VALUES (?, 'u', 'P', '1990-01-01', '2030-01-01', 'D', 0, 0)`, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	counter := func() (n int) {
+		t.Helper()
+		if err := conn.QueryRowContext(ctx, "SELECT n FROM medical_record_count").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if _, err := conn.ExecContext(ctx, "PRAGMA foreign_keys = OFF"); err != nil {
+		t.Fatal(err)
+	}
+	insert("a")
+	if n := counter(); n != 1 {
+		t.Fatalf("version 5: counter %d after an insert, want 1 (the trigger counts)", n)
+	}
+	fsys, err := fs.Sub(migrationFiles, "migrations")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := goose.NewProvider(goose.DialectSQLite3, conn, fsys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.UpTo(ctx, 6); err != nil {
+		t.Fatal(err)
+	}
+	insert("b")
+	if n := counter(); n != 1 {
+		t.Fatalf("version 6: counter %d after a raw insert, want 1 (no trigger)", n)
+	}
+	if _, err := p.DownTo(ctx, 5); err != nil {
+		t.Fatal(err)
+	}
+	if n := counter(); n != 2 {
+		t.Fatalf("back at version 5: counter %d, want the true count 2", n)
+	}
+	insert("c")
+	if n := counter(); n != 3 {
+		t.Fatalf("back at version 5: counter %d after an insert, want 3", n)
+	}
+}
