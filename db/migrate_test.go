@@ -21,6 +21,16 @@ func openAt(t *testing.T, version int64) (*sql.DB, string) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
+	if _, err := migrations(t, conn).UpTo(context.Background(), version); err != nil {
+		t.Fatal(err)
+	}
+	return conn, path
+}
+
+// migrations returns a goose provider of the embedded migrations on conn,
+// for tests that move between schema versions.
+func migrations(t *testing.T, conn *sql.DB) *goose.Provider {
+	t.Helper()
 	fsys, err := fs.Sub(migrationFiles, "migrations")
 	if err != nil {
 		t.Fatal(err)
@@ -29,10 +39,7 @@ func openAt(t *testing.T, version int64) (*sql.DB, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := p.UpTo(context.Background(), version); err != nil {
-		t.Fatal(err)
-	}
-	return conn, path
+	return p
 }
 
 // Migration 4 rebuilds the audit table in time order; every event must come
@@ -114,14 +121,7 @@ func TestRecordCountMigrationUndoes(t *testing.T) {
 	if n := counter(); n != 1 {
 		t.Fatalf("version 5: counter %d after an insert, want 1 (the trigger counts)", n)
 	}
-	fsys, err := fs.Sub(migrationFiles, "migrations")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := goose.NewProvider(goose.DialectSQLite3, conn, fsys)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := migrations(t, conn)
 	if _, err := p.UpTo(ctx, 6); err != nil {
 		t.Fatal(err)
 	}
