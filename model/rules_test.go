@@ -60,12 +60,26 @@ func TestValidatePassword(t *testing.T) {
 	}
 }
 
-func TestCommonPasswordListSize(t *testing.T) {
-	// The policy promises at least the 1,000 most common passwords.
-	for _, pw := range []string{"123456", "password", "qwerty", "letmein", "dragon", "monkey", "trustno1"} {
+// The policy promises at least the 1,000 most common passwords, names and
+// words among them: a list that only has keyboard patterns and digits lets
+// "jennifer" through.
+func TestCommonPasswordList(t *testing.T) {
+	for _, pw := range []string{
+		"123456", "password", "qwerty", "letmein", "dragon", "monkey", "trustno1",
+		"jennifer", "michelle", "michael", "jessica", "ashley", "basketball", "aaaaaaaa", "121212",
+		"Jennifer", " basketball ",
+	} {
 		if !model.IsCommonPassword(pw) {
 			t.Errorf("%q not on the list", pw)
 		}
+	}
+	for _, pw := range []string{"Jennifer-in-Lisbon-1987", "x7#Qp2!vLm"} {
+		if model.IsCommonPassword(pw) {
+			t.Errorf("%q is on the list", pw)
+		}
+	}
+	if n := model.CommonPasswordCount(); n < 20_000 {
+		t.Errorf("%d common passwords, want the 20,000 of both lists", n)
 	}
 }
 
