@@ -10,14 +10,16 @@ import (
 	"github.com/anavara/anavara/model"
 )
 
-// InsertAudit appends e to the audit trail.
+// InsertAudit appends e to the audit trail and counts it under its action
+// (counts.go). Call it inside DB.Write, in the transaction of the change it
+// records.
 func (q *Queries) InsertAudit(ctx context.Context, e model.AuditEvent) error {
 	_, err := q.q.ExecContext(ctx, `INSERT INTO audit_events (id, at, actor_id, action, entity, entity_id, ip) VALUES (?,?,?,?,?,?,?)`,
 		e.ID, micros(e.At), e.ActorID, e.Action, e.Entity, e.EntityID, e.IP)
 	if err != nil {
 		return fmt.Errorf("insert audit event: %w", err)
 	}
-	return nil
+	return q.addToCount(ctx, countAudit, e.Action, 1)
 }
 
 // AuditFilter narrows ListAudit.
@@ -54,8 +56,17 @@ func auditListSQL(f AuditFilter) (count, page string, args []any) {
 	if len(where) > 0 {
 		cond = " WHERE " + strings.Join(where, " AND ")
 	}
+	count = `SELECT count(*) FROM audit_events` + cond
+	// InsertAudit counts events by action, which totals the whole trail and
+	// each action in it without reading the trail.
+	if f.ActorID == "" && f.EntityID == "" && f.Since == nil {
+		count = `SELECT coalesce(sum(n), 0) FROM counts WHERE name = '` + countAudit + `'`
+		if f.Action != "" {
+			count += ` AND part = ?`
+		}
+	}
 	// (at, id) is the table's primary key: newest first is its own order.
-	return `SELECT count(*) FROM audit_events` + cond,
+	return count,
 		`SELECT id, at, actor_id, action, entity, entity_id, ip FROM audit_events` + cond + ` ORDER BY at DESC, id DESC LIMIT ? OFFSET ?`,
 		args
 }
@@ -63,11 +74,9 @@ func auditListSQL(f AuditFilter) (count, page string, args []any) {
 // ListAudit returns one page of events, newest first, and the total count.
 func (q *Queries) ListAudit(ctx context.Context, f AuditFilter) ([]model.AuditEvent, int, error) {
 	countSQL, pageSQL, args := auditListSQL(f)
-	var count int
-	if err := q.q.QueryRowContext(ctx, countSQL, args...).Scan(&count); err != nil {
-		return nil, 0, fmt.Errorf("count audit events: %w", err)
-	}
-	rows, err := q.q.QueryContext(ctx, pageSQL, append(args, f.Limit, f.Offset)...)
+	// As in ListRecords: one row more than the page tells whether this is
+	// the last page, whose total needs no count (a record's history, say).
+	rows, err := q.q.QueryContext(ctx, pageSQL, append(append([]any(nil), args...), f.Limit+1, f.Offset)...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list audit events: %w", err)
 	}
@@ -91,6 +100,16 @@ func (q *Queries) ListAudit(ctx context.Context, f AuditFilter) ([]model.AuditEv
 	}
 	if err := rows.Err(); err != nil {
 		return nil, 0, fmt.Errorf("list audit events: %w", err)
+	}
+	if len(events) <= f.Limit && (len(events) > 0 || f.Offset == 0) {
+		return events, f.Offset + len(events), nil
+	}
+	if len(events) > f.Limit {
+		events = events[:f.Limit]
+	}
+	var count int
+	if err := q.q.QueryRowContext(ctx, countSQL, args...).Scan(&count); err != nil {
+		return nil, 0, fmt.Errorf("count audit events: %w", err)
 	}
 	return events, count, nil
 }

@@ -130,7 +130,7 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 			writer.Close()
 			return nil, err
 		}
-		if err := recountRecords(ctx, writer); err != nil {
+		if err := recountAtOpen(ctx, writer); err != nil {
 			writer.Close()
 			return nil, fmt.Errorf("open database %s: %w", opts.Path, err)
 		}

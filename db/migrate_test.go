@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"io/fs"
+	"maps"
 	"path/filepath"
 	"testing"
 	"time"
@@ -138,5 +139,61 @@ func TestRecordCountMigrationUndoes(t *testing.T) {
 	insert("c")
 	if n := counter(); n != 3 {
 		t.Fatalf("back at version 5: counter %d after an insert, want 3", n)
+	}
+}
+
+// Migration 7 replaces the record counter with the counts table, which also
+// counts audit events by action; both directions must start from true
+// counts, whatever the old counter said.
+func TestCountsMigration(t *testing.T) {
+	ctx := context.Background()
+	conn, _ := openAt(t, 6)
+	conn.SetMaxOpenConns(1)
+	exec := func(stmt string, args ...any) {
+		t.Helper()
+		if _, err := conn.ExecContext(ctx, stmt, args...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	exec("PRAGMA foreign_keys = OFF")
+	for _, id := range []string{"a", "b"} {
+		exec(`INSERT INTO medical_records (id, user_id, patient_name, date_of_birth, date_of_treatment, doctor, created, updated)
+			VALUES (?, 'u', 'P', '1990-01-01', '2030-01-01', 'D', 0, 0)`, id)
+	}
+	for i, action := range []string{"record.read", "record.read", "auth.login"} {
+		exec(`INSERT INTO audit_events (id, at, action, entity, ip) VALUES (?, ?, ?, 'user', 'cli')`, uuid.NewString(), i, action)
+	}
+	p := migrations(t, conn)
+	if _, err := p.UpTo(ctx, 7); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int{}
+	rows, err := conn.QueryContext(ctx, "SELECT name || '/' || part, n FROM counts")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var key string
+		var n int
+		if err := rows.Scan(&key, &n); err != nil {
+			t.Fatal(err)
+		}
+		got[key] = n
+	}
+	if err := rows.Close(); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]int{"medical_records/": 2, "audit_events/record.read": 2, "audit_events/auth.login": 1}
+	if !maps.Equal(got, want) {
+		t.Fatalf("counts after migrating up: %v, want %v", got, want)
+	}
+	exec(`INSERT INTO medical_records (id, user_id, patient_name, date_of_birth, date_of_treatment, doctor, created, updated)
+		VALUES ('c', 'u', 'P', '1990-01-01', '2030-01-01', 'D', 0, 0)`)
+	if _, err := p.DownTo(ctx, 6); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := conn.QueryRowContext(ctx, "SELECT n FROM medical_record_count").Scan(&n); err != nil || n != 3 {
+		t.Fatalf("back at version 6: counter %d, %v; want the true count 3", n, err)
 	}
 }

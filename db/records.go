@@ -28,7 +28,7 @@ func scanRecord(row interface{ Scan(...any) error }) (model.MedicalRecord, error
 	return r, nil
 }
 
-// CreateRecord inserts r and counts it in medical_record_count. Call it
+// CreateRecord inserts r and counts it (counts.go). Call it
 // inside DB.Write, so that both land or neither does.
 func (q *Queries) CreateRecord(ctx context.Context, r model.MedicalRecord) error {
 	_, err := q.q.ExecContext(ctx, `INSERT INTO medical_records (`+recordColumns+`, search_text) VALUES (?,?,?,?,?,?,?,?,?,?,?)`,
@@ -37,7 +37,7 @@ func (q *Queries) CreateRecord(ctx context.Context, r model.MedicalRecord) error
 	if err != nil {
 		return fmt.Errorf("insert record: %w", err)
 	}
-	return q.addToRecordCount(ctx, 1)
+	return q.addToCount(ctx, countRecords, "", 1)
 }
 
 // RecordByID returns the record with id, or ErrNotFound.
@@ -71,27 +71,7 @@ func (q *Queries) DeleteRecord(ctx context.Context, id string) error {
 	if err := requireOneRow(res); err != nil {
 		return err
 	}
-	return q.addToRecordCount(ctx, -1)
-}
-
-// addToRecordCount moves the total the unfiltered records list reports.
-// Application code keeps it rather than a trigger: see migration 00006.
-func (q *Queries) addToRecordCount(ctx context.Context, delta int) error {
-	if _, err := q.q.ExecContext(ctx, `UPDATE medical_record_count SET n = n + ? WHERE id = 1`, delta); err != nil {
-		return fmt.Errorf("count records: %w", err)
-	}
-	return nil
-}
-
-// recountRecords sets the record counter to the true count, correcting any
-// drift from writes that bypassed CreateRecord and DeleteRecord (an
-// operator's sqlite3 session, say). Open runs it; at 1,000,000 records it
-// takes tens of milliseconds.
-func recountRecords(ctx context.Context, c querier) error {
-	if _, err := c.ExecContext(ctx, `UPDATE medical_record_count SET n = (SELECT count(*) FROM medical_records) WHERE id = 1`); err != nil {
-		return fmt.Errorf("recount records: %w", err)
-	}
-	return nil
+	return q.addToCount(ctx, countRecords, "", -1)
 }
 
 // recordSearchText is what a records search matches against. The fields are
@@ -169,7 +149,7 @@ func recordListSQL(f RecordFilter) (page, count string, args []any, err error) {
 	page = `SELECT ` + recordColumns + ` FROM medical_records` + cond + ` ORDER BY ` + col + ` ` + dir + `, id ` + dir + ` LIMIT ? OFFSET ?`
 	count = `SELECT count(*) FROM medical_records` + cond
 	if cond == "" {
-		count = `SELECT n FROM medical_record_count WHERE id = 1`
+		count = `SELECT n FROM counts WHERE name = '` + countRecords + `' AND part = ''`
 	}
 	return page, count, args, nil
 }

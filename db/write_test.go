@@ -20,7 +20,7 @@ func TestWriteLeavesNoTransactionOpen(t *testing.T) {
 	ctx := context.Background()
 	// Each case moves the record counter, then fails.
 	bump := func(q *Queries) {
-		if _, err := q.q.ExecContext(ctx, "UPDATE medical_record_count SET n = n + 100"); err != nil {
+		if _, err := q.q.ExecContext(ctx, "UPDATE counts SET n = n + 100 WHERE name = 'medical_records'"); err != nil {
 			t.Error(err)
 		}
 	}
@@ -71,7 +71,7 @@ func TestWriteLeavesNoTransactionOpen(t *testing.T) {
 				}
 			}()
 			var n int
-			if err := d.reader.QueryRowContext(ctx, "SELECT n FROM medical_record_count").Scan(&n); err != nil {
+			if err := d.reader.QueryRowContext(ctx, "SELECT n FROM counts WHERE name = 'medical_records'").Scan(&n); err != nil {
 				t.Fatal(err)
 			}
 			if n != 0 {
@@ -80,7 +80,7 @@ func TestWriteLeavesNoTransactionOpen(t *testing.T) {
 			if err := d.Write(ctx, func(q *Queries) error { bump(q); return nil }); err != nil {
 				t.Fatalf("the write after: %v", err)
 			}
-			if err := d.reader.QueryRowContext(ctx, "SELECT n FROM medical_record_count").Scan(&n); err != nil || n != 100 {
+			if err := d.reader.QueryRowContext(ctx, "SELECT n FROM counts WHERE name = 'medical_records'").Scan(&n); err != nil || n != 100 {
 				t.Fatalf("record counter %d, %v after the next write, want 100", n, err)
 			}
 		})

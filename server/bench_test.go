@@ -348,7 +348,7 @@ func reportStorageWrites(b *testing.B, startBytes, startCalls int64) {
 // checking the status and how many results the page holds.
 func benchGET(b *testing.B, srv *server.Server, uri, token string, wantResults int) {
 	c := newBenchClient(srv)
-	var page model.Page[model.MedicalRecord]
+	var page model.Page[json.RawMessage]
 	c.call(b, http.MethodGet, uri, token, nil, &page, http.StatusOK)
 	if len(page.Results) != wantResults {
 		b.Fatalf("GET %s: %d results, want %d (count %d)", uri, len(page.Results), wantResults, page.Count)
