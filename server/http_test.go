@@ -163,6 +163,13 @@ func TestHTTPUnknownRoute(t *testing.T) {
 		{method: http.MethodDelete, path: "/api/medical-records/" + r.ID + "/extra", token: a.Access},
 		{method: http.MethodGet, path: "/api/users/me/extra", token: a.Access},
 		{method: http.MethodGet, path: "/api/nope", headers: map[string]string{"Accept": "text/html"}},
+		// Without credentials too: an unknown path is unknown to everyone,
+		// not a 401, under every prefix that has authenticated routes.
+		{method: http.MethodGet, path: "/api/medical-records/" + r.ID + "/extra"},
+		{method: http.MethodGet, path: "/api/users/a/b/c"},
+		{method: http.MethodGet, path: "/api/users/me/extra"},
+		{method: http.MethodGet, path: "/api/audit-events/x"},
+		{method: http.MethodPost, path: "/api/auth/change-password/x", body: map[string]any{}},
 	}
 	for _, req := range cases {
 		t.Run(req.method+" "+req.path, func(t *testing.T) {
@@ -189,6 +196,10 @@ func TestHTTPMethodNotAllowed(t *testing.T) {
 		{method: http.MethodPost, path: "/api/medical-records/" + r.ID, token: a.Access, body: mrBody(nil)},
 		{method: http.MethodDelete, path: "/api/users/me", token: a.Access},
 		{method: http.MethodPut, path: "/api/users", token: a.Access},
+		// A method no route has is 405 with or without credentials.
+		{method: http.MethodDelete, path: "/api/users/me"},
+		{method: http.MethodPut, path: "/api/medical-records"},
+		{method: http.MethodPost, path: "/api/audit-events"},
 	}
 	for _, req := range cases {
 		t.Run(req.method+" "+req.path, func(t *testing.T) {

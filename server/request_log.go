@@ -71,10 +71,10 @@ func newRouteLabels(app *fiber.App) routeLabels {
 
 // label names the route a request was answered by, as its registered
 // pattern (/api/medical-records/:id), never the raw path, so that metrics
-// keep a bounded number of series. A request that only reached a group's
-// middleware (a 401 before its endpoint ran, or a 404 under a group) is
-// labelled with the group's prefix and "/*"; one that matched nothing but
-// the global middleware is UnmatchedRoute.
+// keep a bounded number of series. A request answered by middleware
+// mounted on a prefix (the /docs assets) is labelled with the prefix and
+// "/*"; one that matched nothing but the global middleware is
+// UnmatchedRoute.
 func (l routeLabels) label(r *fiber.Route) string {
 	if r == nil || len(r.Handlers) == 0 {
 		return UnmatchedRoute

@@ -85,10 +85,11 @@ func TestRequestObserverSeesRoutePatterns(t *testing.T) {
 		{http.MethodDelete, mrPath + "/" + rec.ID, ann.Access, "/api/medical-records/:id", 204},
 		{http.MethodGet, mrPath, ann.Access, "/api/medical-records", 200},
 		{http.MethodGet, mrPath + "/", ann.Access, "/api/medical-records", 200},
-		// Rejected by the group's authentication before any endpoint matched.
-		{http.MethodGet, mrPath + "/" + rec.ID, "", "/api/medical-records/*", 401},
-		// Under a group, past its middleware, but no endpoint.
-		{http.MethodGet, mrPath + "/" + rec.ID + "/deeper", ann.Access, "/api/medical-records/*", 404},
+		// Rejected by the endpoint's authentication: labelled by the endpoint.
+		{http.MethodGet, mrPath + "/" + rec.ID, "", "/api/medical-records/:id", 401},
+		// Under a group's prefix but no endpoint, with or without credentials.
+		{http.MethodGet, mrPath + "/" + rec.ID + "/deeper", ann.Access, server.UnmatchedRoute, 404},
+		{http.MethodGet, mrPath + "/" + rec.ID + "/deeper", "", server.UnmatchedRoute, 404},
 		{http.MethodGet, "/no/such/" + missing, "", server.UnmatchedRoute, 404},
 		{http.MethodGet, "/api/" + missing, "", server.UnmatchedRoute, 404},
 		{http.MethodGet, "/docs/index.css", "", "/docs/*", 0},

@@ -135,6 +135,10 @@ func (s *Server) routes() {
 
 	api := app.Group("/api")
 
+	// Authentication is per route, not per group: a group's middleware
+	// runs for every path under its prefix, so an unknown path there would
+	// answer 401 instead of 404.
+	authed := s.authenticate
 	auth := api.Group("/auth")
 	auth.Post("/signup", s.signup)
 	auth.Post("/login", s.login)
@@ -142,30 +146,30 @@ func (s *Server) routes() {
 	auth.Post("/logout", s.logout)
 	auth.Post("/forgot-password", s.forgotPassword)
 	auth.Post("/reset-password", s.resetPassword)
-	auth.Post("/change-password", s.authenticate, s.changePassword)
+	auth.Post("/change-password", authed, s.changePassword)
 	auth.Post("/ssh-login", s.requireService, s.sshLogin)
 	auth.Post("/ssh-key-check", s.requireService, s.sshKeyCheck)
 
-	users := api.Group("/users", s.authenticate)
-	users.Get("/me", s.getMe)
-	users.Patch("/me", s.patchMe)
-	users.Get("/me/ssh-keys", s.listSSHKeys)
-	users.Post("/me/ssh-keys", s.addSSHKey)
-	users.Delete("/me/ssh-keys/:keyID", s.removeSSHKey)
-	users.Get("/", s.listUsers)
-	users.Post("/", requireStaff, s.createUser)
-	users.Get("/:id", s.getUser)
-	users.Patch("/:id", requireStaff, s.patchUser)
-	users.Get("/:id/ssh-keys", requireStaff, s.listSSHKeys)
-	users.Delete("/:id/ssh-keys/:keyID", requireStaff, s.removeSSHKey)
+	users := api.Group("/users")
+	users.Get("/me", authed, s.getMe)
+	users.Patch("/me", authed, s.patchMe)
+	users.Get("/me/ssh-keys", authed, s.listSSHKeys)
+	users.Post("/me/ssh-keys", authed, s.addSSHKey)
+	users.Delete("/me/ssh-keys/:keyID", authed, s.removeSSHKey)
+	users.Get("/", authed, s.listUsers)
+	users.Post("/", authed, requireStaff, s.createUser)
+	users.Get("/:id", authed, s.getUser)
+	users.Patch("/:id", authed, requireStaff, s.patchUser)
+	users.Get("/:id/ssh-keys", authed, requireStaff, s.listSSHKeys)
+	users.Delete("/:id/ssh-keys/:keyID", authed, requireStaff, s.removeSSHKey)
 
-	records := api.Group("/medical-records", s.authenticate)
-	records.Get("/", s.listRecords)
-	records.Post("/", s.createRecord)
-	records.Get("/:id", s.getRecord)
-	records.Put("/:id", s.putRecord)
-	records.Patch("/:id", s.patchRecord)
-	records.Delete("/:id", s.deleteRecord)
+	records := api.Group("/medical-records")
+	records.Get("/", authed, s.listRecords)
+	records.Post("/", authed, s.createRecord)
+	records.Get("/:id", authed, s.getRecord)
+	records.Put("/:id", authed, s.putRecord)
+	records.Patch("/:id", authed, s.patchRecord)
+	records.Delete("/:id", authed, s.deleteRecord)
 
-	api.Get("/audit-events", s.authenticate, requireStaff, s.listAuditEvents)
+	api.Get("/audit-events", authed, requireStaff, s.listAuditEvents)
 }
