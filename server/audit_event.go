@@ -1,6 +1,8 @@
 package server
 
 import (
+	"time"
+
 	"github.com/gofiber/fiber/v2"
 	"github.com/google/uuid"
 
@@ -8,14 +10,21 @@ import (
 )
 
 // auditEvent describes action on entity by actor (empty when anonymous)
-// from the request's client address.
+// from the request's client address, now.
 func (s *Server) auditEvent(c *fiber.Ctx, actorID, action, entity, entityID string) model.AuditEvent {
+	return newAuditEvent(s.now(), c.IP(), actorID, action, entity, entityID)
+}
+
+// newAuditEvent describes action on entity by actor (empty when anonymous)
+// from client address ip at a given time, for work done after the request
+// that asked for it has been answered.
+func newAuditEvent(at time.Time, ip, actorID, action, entity, entityID string) model.AuditEvent {
 	e := model.AuditEvent{
 		ID:     uuid.NewString(),
-		At:     s.now(),
+		At:     at,
 		Action: action,
 		Entity: entity,
-		IP:     c.IP(),
+		IP:     ip,
 	}
 	if actorID != "" {
 		e.ActorID = &actorID

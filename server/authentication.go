@@ -1,19 +1,14 @@
 package server
 
 import (
-	"context"
-	"crypto/rand"
 	"crypto/subtle"
 	"errors"
 	"fmt"
-	"math/big"
-	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/google/uuid"
 
 	"github.com/anavara/anavara/db"
-	"github.com/anavara/anavara/mail"
 	"github.com/anavara/anavara/model"
 	"github.com/anavara/anavara/password"
 )
@@ -287,61 +282,11 @@ func (s *Server) forgotPassword(c *fiber.Ctx) error {
 	if ok, retry := s.forgotEmailLimiter.Allow(email); !ok {
 		return tooManyRequests(retry)
 	}
-	ctx := c.UserContext()
-	u, err := s.db.Read().UserByEmail(ctx, email)
-	if err != nil && !errors.Is(err, db.ErrNotFound) {
-		return err
-	}
-	if err == nil && u.IsActive {
-		code, err := newOTPCode()
-		if err != nil {
-			return err
-		}
-		now := s.now()
-		err = s.db.Write(ctx, func(q *db.Queries) error {
-			if err := q.CreateOTP(ctx, db.OTPCode{
-				ID: uuid.NewString(), UserID: u.ID, Hash: s.otp.hash(u.ID, code), Created: now, ExpiresAt: now.Add(s.cfg.OTPTTL),
-			}); err != nil {
-				return err
-			}
-			return q.InsertAudit(ctx, s.auditEvent(c, "", model.ActionResetRequested, model.EntityUser, u.ID))
-		})
-		if err != nil {
-			return err
-		}
-		s.sendResetCode(u.Email, u.FirstName, code)
-	}
+	// Whether the account exists is decided after the response, by the
+	// reset-code worker (reset_codes.go): the answer and its timing are the
+	// same for every address.
+	s.resetCodes.enqueue(resetRequest{email: email, ip: c.IP(), requestID: requestID(c), at: s.now()})
 	return c.JSON(fiber.Map{"message": msgResetSent})
-}
-
-// sendResetCode mails the code in the background, so the response time does
-// not tell whether an account exists.
-func (s *Server) sendResetCode(to, name, code string) {
-	minutes := int(s.cfg.OTPTTL / time.Minute)
-	msg := mail.Message{
-		To:      to,
-		Subject: "Your Anavara password reset code",
-		Body: fmt.Sprintf("Hello %s,\n\nYour password reset code is %s. It expires in %d minutes and works once.\n\n"+
-			"If you did not ask to reset your password, ignore this email: your password stays as it is.\n", name, code, minutes),
-	}
-	s.background.Add(1)
-	go func() {
-		defer s.background.Done()
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if err := s.mailer.Send(ctx, msg); err != nil {
-			s.cfg.Logger.Error("sending password reset email failed", "error", err)
-		}
-	}()
-}
-
-// newOTPCode returns six uniformly random digits.
-func newOTPCode() (string, error) {
-	n, err := rand.Int(rand.Reader, big.NewInt(1_000_000))
-	if err != nil {
-		return "", fmt.Errorf("reset code: %w", err)
-	}
-	return fmt.Sprintf("%06d", n.Int64()), nil
 }
 
 // resetPassword sets a new password with an emailed code. Success signs the

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"database/sql"
 	"net/http"
 	"net/url"
 	"strings"
@@ -304,6 +305,55 @@ func TestForgotAndResetPassword(t *testing.T) {
 	h.login(a.Email, newPassword)
 	if got := h.auditActions(a.ID); !contains(got, model.ActionPasswordReset) || !contains(got, model.ActionResetRequested) {
 		t.Fatalf("audit %v lacks the reset events", got)
+	}
+}
+
+// The forgot-password answer must not wait for anything that depends on
+// whether the account exists: storing a code is a synced write, which takes
+// milliseconds against the microseconds of an unknown address, and that
+// difference enumerates accounts. Here another connection holds the
+// database's write lock: the answer for an existing account still comes
+// back, and the code is stored and mailed once the lock is released.
+func TestForgotPasswordAnswersBeforeStoringTheCode(t *testing.T) {
+	h := newHarness(t)
+	a := h.signup("held@example.org")
+	ctx := context.Background()
+	other, err := sql.Open("sqlite3", "file:"+h.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	lock, err := other.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Close()
+	if _, err := lock.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		t.Fatal(err)
+	}
+
+	res := h.post("/api/auth/forgot-password", map[string]any{"email": a.Email}, "").expect(http.StatusOK)
+	if e := res.errorBody(); e.Message != "If an account exists for that email, a reset code has been sent." {
+		t.Fatalf("message %q", e.Message)
+	}
+	if n := len(h.mail.Messages()); n != 0 {
+		t.Fatalf("%d emails before the code could be stored", n)
+	}
+	if _, err := lock.ExecContext(ctx, "ROLLBACK"); err != nil {
+		t.Fatal(err)
+	}
+
+	wait, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	msg, err := h.mail.WaitFor(wait, a.Email)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.post("/api/auth/reset-password", map[string]any{"email": a.Email, "otp_code": sixDigits.FindString(msg.Body), "password": newPassword}, "").
+		expect(http.StatusOK)
+	events, _, err := h.store.Read().ListAudit(ctx, db.AuditFilter{EntityID: a.ID, Action: model.ActionResetRequested, Limit: 10})
+	if err != nil || len(events) != 1 || events[0].IP == "" {
+		t.Fatalf("reset-request audit events %+v, %v; want one, with the client's address", events, err)
 	}
 }
 

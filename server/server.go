@@ -50,8 +50,12 @@ type Server struct {
 	// routeLabels names matched routes for logs and metrics.
 	routeLabels routeLabels
 
-	// background tracks work that outlives a request (sending email), so
-	// Shutdown can wait for it.
+	// resetCodes issues password-reset codes after forgot-password has
+	// answered.
+	resetCodes *resetCodeQueue
+
+	// background tracks work that outlives a request (the reset-code
+	// worker, sending email), so Shutdown can wait for it.
 	background sync.WaitGroup
 }
 
@@ -98,6 +102,7 @@ func New(cfg Config, store *db.DB, mailer mail.Mailer) (*Server, error) {
 	})
 	s.routes()
 	s.routeLabels = newRouteLabels(s.app)
+	s.startResetCodes()
 	return s, nil
 }
 
@@ -111,6 +116,7 @@ func (s *Server) Serve(ln net.Listener) error { return s.app.Listener(ln) }
 // background work until ctx ends.
 func (s *Server) Shutdown(ctx context.Context) error {
 	err := s.app.ShutdownWithContext(ctx)
+	s.resetCodes.close()
 	done := make(chan struct{})
 	go func() { s.background.Wait(); close(done) }()
 	select {
