@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -354,6 +355,33 @@ func TestForgotPasswordAnswersBeforeStoringTheCode(t *testing.T) {
 	events, _, err := h.store.Read().ListAudit(ctx, db.AuditFilter{EntityID: a.ID, Action: model.ActionResetRequested, Limit: 10})
 	if err != nil || len(events) != 1 || events[0].IP == "" {
 		t.Fatalf("reset-request audit events %+v, %v; want one, with the client's address", events, err)
+	}
+}
+
+// Shutdown finishes the reset requests it has already answered: their
+// codes are stored and mailed before it returns, not lost with the process.
+func TestShutdownIssuesAnsweredResetCodes(t *testing.T) {
+	h := newHarness(t)
+	// Several requests, so that some still wait in the queue when
+	// Shutdown begins.
+	var emails []string
+	for i := range 4 {
+		a := h.signup(fmt.Sprintf("late-%d@example.org", i))
+		emails = append(emails, a.Email)
+	}
+	for _, email := range emails {
+		h.post("/api/auth/forgot-password", map[string]any{"email": email}, "").expect(http.StatusOK)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := h.srv.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, email := range emails {
+		msg, ok := h.mail.Last(email)
+		if !ok || sixDigits.FindString(msg.Body) == "" {
+			t.Errorf("no reset code mailed to %s before Shutdown returned", email)
+		}
 	}
 }
 
