@@ -57,8 +57,9 @@ const resetEnqueueTimeout = 5 * time.Second
 // milliseconds more for existing accounts. Mail arrives this much later.
 const resetWorkerDelay = 20 * time.Millisecond
 
-// startResetCodes starts the worker, which issues each request's code with
-// issue. Server.Shutdown stops it through stopResetCodes.
+// startResetCodes starts the worker, which issues each queued request's
+// code in turn. Server.Shutdown stops it with resetCodes.close, after which
+// it drains the queue and exits.
 func (s *Server) startResetCodes() {
 	s.resetCodes = &resetCodeQueue{
 		requests: make(chan resetRequest, resetQueueLength),
