@@ -74,9 +74,8 @@ func auditListSQL(f AuditFilter) (count, page string, args []any) {
 // ListAudit returns one page of events, newest first, and the total count.
 func (q *Queries) ListAudit(ctx context.Context, f AuditFilter) ([]model.AuditEvent, int, error) {
 	countSQL, pageSQL, args := auditListSQL(f)
-	// As in ListRecords: one row more than the page tells whether this is
-	// the last page, whose total needs no count (a record's history, say).
-	rows, err := q.q.QueryContext(ctx, pageSQL, append(append([]any(nil), args...), f.Limit+1, f.Offset)...)
+	// One row past the page, so a last page needs no count (pageTotal).
+	rows, err := q.q.QueryContext(ctx, pageSQL, pageArgs(args, f.Limit, f.Offset)...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list audit events: %w", err)
 	}
@@ -101,15 +100,9 @@ func (q *Queries) ListAudit(ctx context.Context, f AuditFilter) ([]model.AuditEv
 	if err := rows.Err(); err != nil {
 		return nil, 0, fmt.Errorf("list audit events: %w", err)
 	}
-	if len(events) <= f.Limit && (len(events) > 0 || f.Offset == 0) {
-		return events, f.Offset + len(events), nil
-	}
-	if len(events) > f.Limit {
-		events = events[:f.Limit]
-	}
-	var count int
-	if err := q.q.QueryRowContext(ctx, countSQL, args...).Scan(&count); err != nil {
-		return nil, 0, fmt.Errorf("count audit events: %w", err)
+	events, count, err := pageTotal(ctx, q.q, events, f.Limit, f.Offset, countSQL, args)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list audit events: %w", err)
 	}
 	return events, count, nil
 }

@@ -160,10 +160,8 @@ func (q *Queries) ListRecords(ctx context.Context, f RecordFilter) ([]model.Medi
 	if err != nil {
 		return nil, 0, err
 	}
-	// Fetch one row more than the page: when it does not come, this is the
-	// last page and the total is known without counting, which saves a
-	// query for every single-page list (most patients' lists).
-	rows, err := q.q.QueryContext(ctx, pageSQL, append(append([]any(nil), args...), f.Limit+1, f.Offset)...)
+	// One row past the page, so a last page needs no count (pageTotal).
+	rows, err := q.q.QueryContext(ctx, pageSQL, pageArgs(args, f.Limit, f.Offset)...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list records: %w", err)
 	}
@@ -179,15 +177,9 @@ func (q *Queries) ListRecords(ctx context.Context, f RecordFilter) ([]model.Medi
 	if err := rows.Err(); err != nil {
 		return nil, 0, fmt.Errorf("list records: %w", err)
 	}
-	if len(records) <= f.Limit && (len(records) > 0 || f.Offset == 0) {
-		return records, f.Offset + len(records), nil
-	}
-	if len(records) > f.Limit {
-		records = records[:f.Limit]
-	}
-	var count int
-	if err := q.q.QueryRowContext(ctx, countSQL, args...).Scan(&count); err != nil {
-		return nil, 0, fmt.Errorf("count records: %w", err)
+	records, count, err := pageTotal(ctx, q.q, records, f.Limit, f.Offset, countSQL, args)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list records: %w", err)
 	}
 	return records, count, nil
 }

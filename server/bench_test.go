@@ -504,19 +504,26 @@ func BenchmarkListRecordsStaff1M(b *testing.B) {
 	}
 	srv := newBenchServer(b, store)
 	token := newBenchClient(srv).login(b, benchEmails.staff)
-	for _, bc := range []struct {
-		name, query string
-		results     int
-	}{
+	benchList(b, srv, "/api/medical-records?page_size=20", token, []benchListCase{
 		{"page=1", "", 20},
 		{"page=1000", "&page=1000", 20},         // OFFSET 19,980
 		{"page=50000", "&page=50000", 20},       // the last page: OFFSET 999,980
 		{"search=asthma", "&search=asthma", 20}, // one diagnosis in 30: ~33,000 matches
 		{"search=okafor", "&search=okafor", 20}, // a surname in patient_name or doctor: ~5% of rows
 		{"search=nomatch", "&search=xylophone", 0},
-	} {
-		b.Run(bc.name, func(b *testing.B) {
-			benchGET(b, srv, "/api/medical-records?page_size=20"+bc.query, token, bc.results)
-		})
+	})
+}
+
+// benchListCase is one query of a list benchmark: what it appends to the
+// list's URL and how many results its page must hold.
+type benchListCase struct {
+	name, query string
+	results     int
+}
+
+// benchList measures GET uri+query for each case as a sub-benchmark.
+func benchList(b *testing.B, srv *server.Server, uri, token string, cases []benchListCase) {
+	for _, bc := range cases {
+		b.Run(bc.name, func(b *testing.B) { benchGET(b, srv, uri+bc.query, token, bc.results) })
 	}
 }
