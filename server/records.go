@@ -78,7 +78,7 @@ func queryDate(c *fiber.Ctx, name string, errs *model.FieldErrors) *model.Date {
 }
 
 // createRecord adds a record to the caller's account or, for staff, to the
-// account named by user_id.
+// account user_id names, which staff must send.
 func (s *Server) createRecord(c *fiber.Ctx) error {
 	in, err := parseInput(c)
 	if err != nil {
@@ -111,8 +111,13 @@ func (s *Server) readRecord(c *fiber.Ctx, in *input, r *model.MedicalRecord, ful
 	today := s.today()
 
 	// A null or empty user_id means "not sent": the record stays with its
-	// current owner (on create, the caller).
-	if v, ok := in.trimmed("user_id", false); ok && v != "" && strings.ToLower(v) != r.UserID {
+	// current owner (on create, the caller). Staff creating a record must
+	// say whose it is, or it would land in their own account.
+	v, ok := in.trimmed("user_id", false)
+	if before == nil && me.IsStaff && v == "" && !in.errs.Has("user_id") {
+		in.errs.Add("user_id", model.MsgRequired)
+	}
+	if ok && v != "" && strings.ToLower(v) != r.UserID {
 		v = strings.ToLower(v)
 		switch {
 		case !me.IsStaff:

@@ -307,8 +307,37 @@ func TestRecordCreateOwnership(t *testing.T) {
 			t.Fatalf("record belongs to %s, want %s", r.UserID, a.ID)
 		}
 	})
-	// An empty user_id counts as not sent (the caller's own account); every
-	// other value must name an existing user.
+	// Staff must say whose record it is: missing, null or empty is 400, not
+	// a record filed under the staff member's own account.
+	for name, body := range map[string]map[string]any{
+		"missing": mrBody(nil),
+		"null":    mrBody(map[string]any{"user_id": nil}),
+		"empty":   mrBody(map[string]any{"user_id": "  "}),
+	} {
+		t.Run("staff without user_id "+name, func(t *testing.T) {
+			h := mrSub(h, t)
+			before := mrCount(h, "")
+			e := h.post(mrPath, body, s.Access).expectError(http.StatusBadRequest, "This field is required.", "user_id")
+			if !slices.Equal(e.Errors["user_id"], []string{"This field is required."}) {
+				t.Fatalf("errors.user_id = %q", e.Errors["user_id"])
+			}
+			if n := mrCount(h, ""); n != before {
+				t.Fatalf("rejected create stored a record (%d → %d)", before, n)
+			}
+		})
+	}
+	t.Run("staff naming self", func(t *testing.T) {
+		h := mrSub(h, t)
+		if r := mrCreate(h, s.Access, map[string]any{"user_id": s.ID}); r.UserID != s.ID {
+			t.Fatalf("record belongs to %s, want %s", r.UserID, s.ID)
+		}
+	})
+	t.Run("staff, form-encoded, without user_id", func(t *testing.T) {
+		h := mrSub(h, t)
+		form := url.Values{"patient_name": {"P"}, "date_of_birth": {"1990-01-01"}, "date_of_treatment": {"2026-04-01"}, "doctor": {"D"}}
+		h.post(mrPath, form, s.Access).expectError(http.StatusBadRequest, "This field is required.", "user_id")
+	})
+	// For staff, every non-empty user_id must name an existing user.
 	for _, id := range []string{uuid.NewString(), "not-a-uuid", "00000000-0000-0000-0000-000000000000"} {
 		t.Run("staff unknown user "+id, func(t *testing.T) {
 			h := mrSub(h, t)
