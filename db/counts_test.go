@@ -2,6 +2,7 @@ package db_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -157,5 +158,50 @@ func TestAuditCountersRecountedAtOpen(t *testing.T) {
 	}
 	if got := auditCount(t, d, db.AuditFilter{Action: model.ActionLogin}); got != 2 {
 		t.Errorf("%s: count %d after reopening, want 2", model.ActionLogin, got)
+	}
+}
+
+// Opening a database whose counters are right must not take the write
+// lock: createsuperuser or migrate may open the database a server is
+// writing to, and a recount under the lock would stall that server's
+// writes for as long as counting the audit trail takes.
+func TestOpenWithRightCountsLeavesWritersAlone(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "busy.db")
+	d := open(t, db.Options{Path: path})
+	newUser(t, d, "busy@example.org")
+	insertAudit(t, d, model.ActionRecordRead, false)
+	// d keeps serving; another connection holds the write lock, as a
+	// write in progress would.
+	lock := holdWriteLock(t, path)
+	defer lock()
+	second, err := db.Open(context.Background(), db.Options{Path: path, BusyTimeout: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatalf("open beside a writer: %v", err)
+	}
+	second.Close()
+}
+
+// holdWriteLock takes the database's write lock on a connection of its
+// own and returns the function that releases it.
+func holdWriteLock(t *testing.T, path string) func() {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := sql.Open("sqlite3", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := conn.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		t.Fatal(err)
+	}
+	return func() {
+		if _, err := c.ExecContext(ctx, "ROLLBACK"); err != nil {
+			t.Error(err)
+		}
+		c.Close()
+		conn.Close()
 	}
 }
