@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -382,6 +383,48 @@ func TestShutdownIssuesAnsweredResetCodes(t *testing.T) {
 		if !ok || sixDigits.FindString(msg.Body) == "" {
 			t.Errorf("no reset code mailed to %s before Shutdown returned", email)
 		}
+	}
+}
+
+// When Shutdown runs out of time it abandons the reset codes it could not
+// issue, and stops the worker before returning: the caller closes the
+// database next, and nothing may use it after that.
+func TestShutdownOutOfTimeStopsResetWorker(t *testing.T) {
+	h := newHarness(t)
+	a := h.signup("stuck@example.org")
+	ctx := context.Background()
+	other, err := sql.Open("sqlite3", "file:"+h.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	lock, err := other.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Close()
+	if _, err := lock.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		t.Fatal(err)
+	}
+	h.post("/api/auth/forgot-password", map[string]any{"email": a.Email}, "").expect(http.StatusOK)
+	short, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+	defer cancel()
+	if err := h.srv.Shutdown(short); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Shutdown = %v, want the deadline", err)
+	}
+	// The worker has exited: releasing the lock lets nothing through, even
+	// given time (a worker still waiting for the lock would write and mail
+	// within its busy handler's next 100 ms poll).
+	if _, err := lock.ExecContext(ctx, "ROLLBACK"); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	events, _, err := h.store.Read().ListAudit(ctx, db.AuditFilter{EntityID: a.ID, Action: model.ActionResetRequested, Limit: 10})
+	if err != nil || len(events) != 0 {
+		t.Fatalf("reset requested events %v, %v after Shutdown gave up; want none", events, err)
+	}
+	if n := len(h.mail.Messages()); n != 0 {
+		t.Fatalf("%d emails after Shutdown gave up", n)
 	}
 }
 

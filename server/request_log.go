@@ -71,10 +71,10 @@ func newRouteLabels(app *fiber.App) routeLabels {
 
 // label names the route a request was answered by, as its registered
 // pattern (/api/medical-records/:id), never the raw path, so that metrics
-// keep a bounded number of series. A request answered by middleware
-// mounted on a prefix (the /docs assets) is labelled with the prefix and
-// "/*"; one that matched nothing but the global middleware is
-// UnmatchedRoute.
+// keep a bounded number of series. A request that matched nothing but the
+// global middleware is UnmatchedRoute. Should middleware ever be mounted
+// on a path prefix (none is: authentication is per endpoint), a request
+// it answers is labelled with the prefix and "/*".
 func (l routeLabels) label(r *fiber.Route) string {
 	if r == nil || len(r.Handlers) == 0 {
 		return UnmatchedRoute

@@ -36,11 +36,18 @@ type resetRequest struct {
 // code always voids an older one.
 type resetCodeQueue struct {
 	requests chan resetRequest
-	// stop closes when the server shuts down; the worker then finishes
-	// what is queued and exits.
-	stop     chan struct{}
-	stopOnce sync.Once
 	logger   *slog.Logger
+
+	// mu guards closed, so that nothing is sent once close has run and
+	// the worker can drain the queue knowing it is final.
+	mu     sync.Mutex
+	closed bool
+	// stop closes with the queue; the worker then drains it and exits.
+	stop chan struct{}
+	// cancel aborts the worker's database work when Shutdown runs out of
+	// time; done closes when the worker has exited.
+	cancel context.CancelFunc
+	done   chan struct{}
 }
 
 // resetQueueLength bounds the requests waiting for the worker; the
@@ -58,65 +65,114 @@ const resetEnqueueTimeout = 5 * time.Second
 const resetWorkerDelay = 20 * time.Millisecond
 
 // startResetCodes starts the worker, which issues each queued request's
-// code in turn. Server.Shutdown stops it with resetCodes.close, after which
-// it drains the queue and exits.
+// code in turn until Shutdown stops it (stopResetCodes).
 func (s *Server) startResetCodes() {
-	s.resetCodes = &resetCodeQueue{
+	ctx, cancel := context.WithCancel(context.Background())
+	q := &resetCodeQueue{
 		requests: make(chan resetRequest, resetQueueLength),
-		stop:     make(chan struct{}),
 		logger:   s.cfg.Logger,
+		stop:     make(chan struct{}),
+		cancel:   cancel,
+		done:     make(chan struct{}),
 	}
-	s.background.Go(func() {
-		q := s.resetCodes
+	s.resetCodes = q
+	go func() {
+		defer close(q.done)
 		for {
 			select {
 			case r := <-q.requests:
-				s.issueResetCode(r)
+				s.issueResetCode(ctx, r)
 			case <-q.stop:
+				// Closed: nothing more can be queued, so this drain is
+				// final.
 				for {
 					select {
 					case r := <-q.requests:
-						s.issueResetCode(r)
+						s.issueResetCode(ctx, r)
 					default:
 						return
 					}
 				}
 			}
 		}
-	})
+	}()
 }
 
-// enqueue queues r for the worker. Strings are copied: Fiber's request
-// strings point into buffers it reuses after the handler returns.
+// stopResetCodes closes the queue and waits until the worker has issued
+// every queued code, or until ctx ends; then it aborts the worker's
+// database work and waits for it to exit, so that the caller may close the
+// database once it returns.
+func (s *Server) stopResetCodes(ctx context.Context) error {
+	q := s.resetCodes
+	q.mu.Lock()
+	if !q.closed {
+		q.closed = true
+		close(q.stop)
+	}
+	q.mu.Unlock()
+	select {
+	case <-q.done:
+		return nil
+	case <-ctx.Done():
+		q.cancel()
+		<-q.done
+		return ctx.Err()
+	}
+}
+
+// enqueue queues r for the worker, waiting up to resetEnqueueTimeout for
+// room. Strings are copied: Fiber's request strings point into buffers it
+// reuses after the handler returns.
 func (q *resetCodeQueue) enqueue(r resetRequest) {
 	r.email, r.ip, r.requestID = strings.Clone(r.email), strings.Clone(r.ip), strings.Clone(r.requestID)
 	r.queued = time.Now()
-	timer := time.NewTimer(resetEnqueueTimeout)
-	defer timer.Stop()
-	select {
-	case q.requests <- r:
-	case <-q.stop:
-		q.logger.Warn("password reset request dropped: server shutting down", "request_id", r.requestID)
-	case <-timer.C:
-		q.logger.Error("password reset request dropped: queue full", "request_id", r.requestID)
+	deadline := r.queued.Add(resetEnqueueTimeout)
+	for {
+		q.mu.Lock()
+		if q.closed {
+			q.mu.Unlock()
+			q.logger.Warn("password reset request dropped: server shutting down", "request_id", r.requestID)
+			return
+		}
+		select {
+		case q.requests <- r:
+			q.mu.Unlock()
+			return
+		default:
+		}
+		q.mu.Unlock()
+		if time.Now().After(deadline) {
+			q.logger.Error("password reset request dropped: queue full", "request_id", r.requestID)
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 
-// close stops the worker after what is queued; it may be called again.
-func (q *resetCodeQueue) close() { q.stopOnce.Do(func() { close(q.stop) }) }
-
 // issueResetCode stores a new code for r's account, if it exists and is
 // active, voiding older ones, audits the request and mails the code.
-// Failures are logged: the client has had its answer.
-func (s *Server) issueResetCode(r resetRequest) {
-	if wait := resetWorkerDelay - time.Since(r.queued); wait > 0 {
-		time.Sleep(wait)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
+// Failures, panics included, are logged: the client has had its answer.
+func (s *Server) issueResetCode(ctx context.Context, r resetRequest) {
 	fail := func(err error) {
 		s.cfg.Logger.Error("issuing password reset code failed", "request_id", r.requestID, "error", err)
 	}
+	defer func() {
+		if p := recover(); p != nil {
+			fail(fmt.Errorf("panic: %v", p))
+		}
+	}()
+	if wait := resetWorkerDelay - time.Since(r.queued); wait > 0 {
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		fail(err)
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
 	u, err := s.db.Read().UserByEmail(ctx, r.email)
 	if errors.Is(err, db.ErrNotFound) || (err == nil && !u.IsActive) {
 		return

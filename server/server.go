@@ -54,8 +54,8 @@ type Server struct {
 	// answered.
 	resetCodes *resetCodeQueue
 
-	// background tracks work that outlives a request (the reset-code
-	// worker, sending email), so Shutdown can wait for it.
+	// background tracks email being sent after its request, so Shutdown
+	// can wait for it.
 	background sync.WaitGroup
 }
 
@@ -113,10 +113,16 @@ func (s *Server) App() *fiber.App { return s.app }
 func (s *Server) Serve(ln net.Listener) error { return s.app.Listener(ln) }
 
 // Shutdown stops accepting connections, waits for in-flight requests and
-// background work until ctx ends.
+// background work until ctx ends. When it returns, nothing of the server
+// uses the database any more (email may still be on its way when ctx
+// ended first). A reset code being stored while another process holds the
+// database's write lock cannot be interrupted, so Shutdown may then return
+// up to the database's busy timeout after ctx ends.
 func (s *Server) Shutdown(ctx context.Context) error {
 	err := s.app.ShutdownWithContext(ctx)
-	s.resetCodes.close()
+	if rerr := s.stopResetCodes(ctx); err == nil {
+		err = rerr
+	}
 	done := make(chan struct{})
 	go func() { s.background.Wait(); close(done) }()
 	select {
