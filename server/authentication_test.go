@@ -2,7 +2,6 @@ package server_test
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"net/http"
@@ -320,19 +319,7 @@ func TestForgotPasswordAnswersBeforeStoringTheCode(t *testing.T) {
 	h := newHarness(t)
 	a := h.signup("held@example.org")
 	ctx := context.Background()
-	other, err := sql.Open("sqlite3", "file:"+h.path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer other.Close()
-	lock, err := other.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer lock.Close()
-	if _, err := lock.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
-		t.Fatal(err)
-	}
+	release := h.holdWriteLock()
 
 	res := h.post("/api/auth/forgot-password", map[string]any{"email": a.Email}, "").expect(http.StatusOK)
 	if e := res.errorBody(); e.Message != "If an account exists for that email, a reset code has been sent." {
@@ -341,9 +328,7 @@ func TestForgotPasswordAnswersBeforeStoringTheCode(t *testing.T) {
 	if n := len(h.mail.Messages()); n != 0 {
 		t.Fatalf("%d emails before the code could be stored", n)
 	}
-	if _, err := lock.ExecContext(ctx, "ROLLBACK"); err != nil {
-		t.Fatal(err)
-	}
+	release()
 
 	wait, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
@@ -393,19 +378,7 @@ func TestShutdownOutOfTimeStopsResetWorker(t *testing.T) {
 	h := newHarness(t)
 	a := h.signup("stuck@example.org")
 	ctx := context.Background()
-	other, err := sql.Open("sqlite3", "file:"+h.path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer other.Close()
-	lock, err := other.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer lock.Close()
-	if _, err := lock.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
-		t.Fatal(err)
-	}
+	release := h.holdWriteLock()
 	h.post("/api/auth/forgot-password", map[string]any{"email": a.Email}, "").expect(http.StatusOK)
 	short, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
 	defer cancel()
@@ -415,9 +388,7 @@ func TestShutdownOutOfTimeStopsResetWorker(t *testing.T) {
 	// The worker has exited: releasing the lock lets nothing through, even
 	// given time (a worker still waiting for the lock would write and mail
 	// within its busy handler's next 100 ms poll).
-	if _, err := lock.ExecContext(ctx, "ROLLBACK"); err != nil {
-		t.Fatal(err)
-	}
+	release()
 	time.Sleep(300 * time.Millisecond)
 	events, _, err := h.store.Read().ListAudit(ctx, db.AuditFilter{EntityID: a.ID, Action: model.ActionResetRequested, Limit: 10})
 	if err != nil || len(events) != 0 {

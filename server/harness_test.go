@@ -3,6 +3,7 @@ package server_test
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -309,4 +311,35 @@ func listPage[T any](h *harness, path, token string) model.Page[T] {
 	var p model.Page[T]
 	h.get(path, token).expect(http.StatusOK).decode(&p)
 	return p
+}
+
+// holdWriteLock takes the database's write lock on a connection of its
+// own, as another process's write in progress would, and returns the
+// function that releases it (also run when the test ends).
+func (h *harness) holdWriteLock() (release func()) {
+	h.t.Helper()
+	ctx := context.Background()
+	conn, err := sql.Open("sqlite3", "file:"+h.path)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	c, err := conn.Conn(ctx)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if _, err := c.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		h.t.Fatal(err)
+	}
+	var once sync.Once
+	release = func() {
+		once.Do(func() {
+			if _, err := c.ExecContext(ctx, "ROLLBACK"); err != nil {
+				h.t.Error(err)
+			}
+			c.Close()
+			conn.Close()
+		})
+	}
+	h.t.Cleanup(release)
+	return release
 }
