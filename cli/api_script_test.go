@@ -3,6 +3,7 @@ package cli_test
 import (
 	"bufio"
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -25,6 +26,7 @@ import (
 func apiScriptCmds() map[string]func(ts *testscript.TestScript, neg bool, args []string) {
 	return map[string]func(ts *testscript.TestScript, neg bool, args []string){
 		"serve":     cmdServe,
+		"stopserve": cmdStopServe,
 		"api":       cmdAPI,
 		"jsonget":   cmdJSONGet,
 		"resetcode": cmdResetCode,
@@ -35,10 +37,41 @@ func apiScriptCmds() map[string]func(ts *testscript.TestScript, neg bool, args [
 // lastBody is where api leaves the last response body for jsonget.
 const lastBody = "last-response.json"
 
+// serveStartTimeout bounds how long serve waits for the server to listen,
+// and serveStopTimeout how long stopserve waits for it to exit after
+// SIGTERM before killing it.
+const (
+	serveStartTimeout = 30 * time.Second
+	serveStopTimeout  = 30 * time.Second
+)
+
+// scriptServer is the `anavara serve` a script started.
+type scriptServer struct {
+	cmd *exec.Cmd
+	// drained closes when the server's stdout has been read to its end,
+	// which os/exec requires before Wait.
+	drained chan struct{}
+	log     *os.File
+	stopped bool
+}
+
+// serverKey names the script's serverSlot in its testscript values.
+type serverKey struct{}
+
+// serverSlot holds the server serve started, for stopserve.
+type serverSlot struct{ srv *scriptServer }
+
+// apiScriptSetup gives each script a slot for its server.
+func apiScriptSetup(env *testscript.Env) error {
+	env.Values[serverKey{}] = &serverSlot{}
+	return nil
+}
+
 // cmdServe starts `anavara serve` on free loopback ports over $WORK/data,
-// waits until it answers, sets $API to its base URL and stops it with
-// SIGTERM when the script ends. Its log, which holds the emails the log
-// mailer prints, goes to $WORK/serve.log. Extra arguments are passed on.
+// waits until it listens, and sets $API to its base URL. Its log, which
+// holds the emails the log mailer prints, goes to $WORK/serve.log. Extra
+// arguments are passed on. End the script with stopserve, which checks the
+// server's exit; a server still running when the script ends is killed.
 //
 //	serve [flags...]
 func cmdServe(ts *testscript.TestScript, neg bool, args []string) {
@@ -64,30 +97,86 @@ func cmdServe(ts *testscript.TestScript, neg bool, args []string) {
 	cmd.Dir = ts.MkAbs(".")
 	cmd.Env = scriptEnv(ts)
 	cmd.Stderr = logFile
+	dieWithParent(cmd)
 	out, err := cmd.StdoutPipe()
 	ts.Check(err)
 	ts.Check(cmd.Start())
+	srv := &scriptServer{cmd: cmd, drained: make(chan struct{}), log: logFile}
 	ts.Defer(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		cmd.Wait()
-		logFile.Close()
-	})
-	lines := bufio.NewScanner(out)
-	for lines.Scan() {
-		if url, ok := strings.CutPrefix(lines.Text(), "API listening on "); ok {
-			ts.Setenv("API", url)
-			go io.Copy(io.Discard, out)
-			return
+		if !srv.stopped {
+			cmd.Process.Kill()
+			<-srv.drained
+			cmd.Wait()
+			logFile.Close()
 		}
+	})
+	// Read stdout until the API's address, then discard the rest; give up
+	// (and kill the server) if it does not come in time.
+	addr := make(chan string, 1)
+	go func() {
+		defer close(srv.drained)
+		lines := bufio.NewScanner(out)
+		for lines.Scan() {
+			if url, ok := strings.CutPrefix(lines.Text(), "API listening on "); ok {
+				addr <- url
+				break
+			}
+		}
+		io.Copy(io.Discard, out)
+	}()
+	select {
+	case url := <-addr:
+		ts.Setenv("API", url)
+		ts.Value(serverKey{}).(*serverSlot).srv = srv
+	case <-srv.drained:
+		ts.Fatalf("serve exited before listening; log:\n%s", ts.ReadFile("serve.log"))
+	case <-time.After(serveStartTimeout):
+		ts.Fatalf("serve did not listen within %v; log:\n%s", serveStartTimeout, ts.ReadFile("serve.log"))
 	}
-	ts.Fatalf("serve exited before listening; log:\n%s", ts.ReadFile("serve.log"))
 }
 
-// scriptEnv is the script's environment, for processes a command starts.
+// cmdStopServe stops the server serve started with SIGTERM, as an operator
+// would, and fails unless it exits 0 within serveStopTimeout with nothing
+// logged at ERROR level and no data race reported.
+//
+//	stopserve
+func cmdStopServe(ts *testscript.TestScript, neg bool, args []string) {
+	srv := ts.Value(serverKey{}).(*serverSlot).srv
+	if neg || len(args) != 0 || srv == nil {
+		ts.Fatalf("usage: stopserve, after serve")
+	}
+	srv.stopped = true
+	ts.Check(srv.cmd.Process.Signal(syscall.SIGTERM))
+	select {
+	case <-srv.drained:
+	case <-time.After(serveStopTimeout):
+		srv.cmd.Process.Kill()
+		<-srv.drained
+		srv.cmd.Wait()
+		srv.log.Close()
+		ts.Fatalf("serve still running %v after SIGTERM; killed", serveStopTimeout)
+	}
+	err := srv.cmd.Wait()
+	srv.log.Close()
+	log := ts.ReadFile("serve.log")
+	if err != nil {
+		ts.Fatalf("serve exited with %v; log:\n%s", err, log)
+	}
+	for _, bad := range []string{"level=ERROR", "DATA RACE", "panic:"} {
+		if strings.Contains(log, bad) {
+			ts.Fatalf("serve logged %q; log:\n%s", bad, log)
+		}
+	}
+}
+
+// scriptEnv is the script's environment for the server it starts: what
+// testscript gives every command it runs.
 func scriptEnv(ts *testscript.TestScript) []string {
 	var env []string
-	for _, k := range []string{"PATH", "HOME", "TMPDIR", "WORK"} {
-		env = append(env, k+"="+ts.Getenv(k))
+	for _, k := range []string{"PATH", "HOME", "TMPDIR", "WORK", "GORACE", "GOCOVERDIR", "GOTRACEBACK"} {
+		if v := ts.Getenv(k); v != "" {
+			env = append(env, k+"="+v)
+		}
 	}
 	return env
 }
@@ -192,7 +281,7 @@ func cmdResetCode(ts *testscript.TestScript, neg bool, args []string) {
 		// The log mailer writes each email as one log record naming its
 		// recipient; only codes in records for EMAIL count.
 		for _, line := range bytes.Split(log, []byte("\n")) {
-			if bytes.Contains(line, []byte(args[0])) {
+			if bytes.Contains(line, []byte("to="+args[0]+" ")) {
 				if m := resetCodeLine.FindSubmatch(line); m != nil {
 					codes = append(codes, string(m[1]))
 				}
@@ -209,19 +298,26 @@ func cmdResetCode(ts *testscript.TestScript, neg bool, args []string) {
 	}
 }
 
-// cmdForgeJWT sets VAR to an access token for USER_ID that the server must
-// refuse: unsigned (alg none) or signed with a key that is not the server's.
+// cmdForgeJWT sets VAR to an access token for USER_ID with every claim a
+// real one has: signed with the server's own key ($WORK/data/jwt.key), the
+// control that must work; unsigned (alg none); or signed with another key.
+// The last two must be refused for their signature alone.
 //
-//	forgejwt none|wrongkey USER_ID VAR
+//	forgejwt rightkey|none|wrongkey USER_ID VAR
 func cmdForgeJWT(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 3 {
-		ts.Fatalf("usage: forgejwt none|wrongkey USER_ID VAR")
+		ts.Fatalf("usage: forgejwt rightkey|none|wrongkey USER_ID VAR")
 	}
 	now := time.Now()
-	claims := jwt.MapClaims{"sub": args[1], "iat": now.Unix(), "exp": now.Add(time.Hour).Unix(), "ver": 0}
+	claims := jwt.MapClaims{"iss": "anavara", "sub": args[1], "iat": now.Unix(), "exp": now.Add(time.Hour).Unix(),
+		"jti": "forged-" + args[0], "ver": 0}
 	var signed string
 	var err error
 	switch args[0] {
+	case "rightkey":
+		key, derr := base64.StdEncoding.DecodeString(strings.TrimSpace(ts.ReadFile("data/jwt.key")))
+		ts.Check(derr)
+		signed, err = jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(key)
 	case "none":
 		signed, err = jwt.NewWithClaims(jwt.SigningMethodNone, claims).SignedString(jwt.UnsafeAllowNoneSignatureType)
 	case "wrongkey":
