@@ -316,7 +316,9 @@ func TestForgotAndResetPassword(t *testing.T) {
 // database's write lock: the answer for an existing account still comes
 // back, and the code is stored and mailed once the lock is released.
 func TestForgotPasswordAnswersBeforeStoringTheCode(t *testing.T) {
-	h := newHarness(t)
+	// The worker's write waits for the lock for as long as the test may
+	// take to release it, even on a loaded machine.
+	h := newHarness(t, withBusyTimeout(time.Minute))
 	a := h.signup("held@example.org")
 	ctx := context.Background()
 	release := h.holdWriteLock()
@@ -375,7 +377,10 @@ func TestShutdownIssuesAnsweredResetCodes(t *testing.T) {
 // issue, and stops the worker before returning: the caller closes the
 // database next, and nothing may use it after that.
 func TestShutdownOutOfTimeStopsResetWorker(t *testing.T) {
-	h := newHarness(t)
+	// The worker's write cannot be interrupted while it waits for the
+	// lock, so Shutdown takes up to this long past its deadline.
+	const busy = 300 * time.Millisecond
+	h := newHarness(t, withBusyTimeout(busy))
 	a := h.signup("stuck@example.org")
 	ctx := context.Background()
 	release := h.holdWriteLock()
@@ -386,10 +391,10 @@ func TestShutdownOutOfTimeStopsResetWorker(t *testing.T) {
 		t.Fatalf("Shutdown = %v, want the deadline", err)
 	}
 	// The worker has exited: releasing the lock lets nothing through, even
-	// given time (a worker still waiting for the lock would write and mail
-	// within its busy handler's next 100 ms poll).
+	// given longer than a worker still waiting for the lock would need to
+	// take it, write and mail.
 	release()
-	time.Sleep(300 * time.Millisecond)
+	time.Sleep(busy + time.Second)
 	events, _, err := h.store.Read().ListAudit(ctx, db.AuditFilter{EntityID: a.ID, Action: model.ActionResetRequested, Limit: 10})
 	if err != nil || len(events) != 0 {
 		t.Fatalf("reset requested events %v, %v after Shutdown gave up; want none", events, err)

@@ -36,11 +36,37 @@ type harness struct {
 	clock *testenv.Clock
 }
 
-// harnessOption adjusts the server config before it is built.
-type harnessOption func(*server.Config)
+// harnessSetup is what a harness is built from: the server's config and
+// the store's options (its Path is set by the harness).
+type harnessSetup struct {
+	cfg   server.Config
+	store db.Options
+}
+
+// harnessOption adjusts the setup before the harness is built.
+type harnessOption func(*harnessSetup)
 
 // withLimits replaces the rate limits.
-func withLimits(l server.Limits) harnessOption { return func(c *server.Config) { c.Limits = l } }
+func withLimits(l server.Limits) harnessOption { return func(h *harnessSetup) { h.cfg.Limits = l } }
+
+// withBusyTimeout sets how long the store's writes wait for a lock another
+// connection holds.
+func withBusyTimeout(d time.Duration) harnessOption {
+	return func(h *harnessSetup) { h.store.BusyTimeout = d }
+}
+
+// newHarnessSetup is the default setup with opts applied.
+func newHarnessSetup(clock *testenv.Clock, opts []harnessOption) harnessSetup {
+	h := harnessSetup{cfg: server.Config{
+		JWTSecret: bytes.Repeat([]byte("k"), 32),
+		Now:       clock.Now,
+		Limits:    testLimits(),
+	}}
+	for _, o := range opts {
+		o(&h)
+	}
+	return h
+}
 
 // testLimits are the production limits, except signups, which tests make
 // many of from one address.
@@ -55,21 +81,15 @@ func newHarness(t *testing.T, opts ...harnessOption) *harness {
 	t.Helper()
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "anavara.db")
-	store, err := db.Open(ctx, db.Options{Path: path})
+	clock := testenv.NewClock(time.Date(2026, 3, 10, 9, 30, 0, 0, time.UTC))
+	setup := newHarnessSetup(clock, opts)
+	setup.store.Path = path
+	store, err := db.Open(ctx, setup.store)
 	if err != nil {
 		t.Fatal(err)
 	}
-	clock := testenv.NewClock(time.Date(2026, 3, 10, 9, 30, 0, 0, time.UTC))
 	capture := mail.NewCapture()
-	cfg := server.Config{
-		JWTSecret: bytes.Repeat([]byte("k"), 32),
-		Now:       clock.Now,
-		Limits:    testLimits(),
-	}
-	for _, o := range opts {
-		o(&cfg)
-	}
-	srv, err := server.New(cfg, store, capture)
+	srv, err := server.New(setup.cfg, store, capture)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -32,21 +32,15 @@ import (
 // closes it too if the test did not).
 func htHarnessAt(t *testing.T, path string, opts ...harnessOption) (*harness, func()) {
 	t.Helper()
-	store, err := db.Open(context.Background(), db.Options{Path: path})
+	clock := testenv.NewClock(time.Date(2026, 3, 10, 9, 30, 0, 0, time.UTC))
+	setup := newHarnessSetup(clock, opts)
+	setup.store.Path = path
+	store, err := db.Open(context.Background(), setup.store)
 	if err != nil {
 		t.Fatal(err)
 	}
-	clock := testenv.NewClock(time.Date(2026, 3, 10, 9, 30, 0, 0, time.UTC))
 	capture := mail.NewCapture()
-	cfg := server.Config{
-		JWTSecret: bytes.Repeat([]byte("k"), 32),
-		Now:       clock.Now,
-		Limits:    testLimits(),
-	}
-	for _, o := range opts {
-		o(&cfg)
-	}
-	srv, err := server.New(cfg, store, capture)
+	srv, err := server.New(setup.cfg, store, capture)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -536,7 +530,7 @@ func TestHTTPInternalErrorHidesDetails(t *testing.T) {
 	logs := &htLog{}
 	logger := slog.New(slog.NewTextHandler(logs, nil))
 	h, closeStore := htHarnessAt(t, filepath.Join(t.TempDir(), "anavara.db"),
-		func(c *server.Config) { c.Logger = logger })
+		func(h *harnessSetup) { h.cfg.Logger = logger })
 	a := h.signup("ann@example.org")
 	s := h.staff("sam@example.org")
 	r := mrCreate(h, a.Access, nil)
@@ -609,5 +603,52 @@ func TestHTTPFormEncodedAuth(t *testing.T) {
 		expectError(http.StatusBadRequest, "", "first_name", "last_name", "password")
 	if _, err := h.store.Read().UserByEmail(context.Background(), "other@example.org"); !errors.Is(err, db.ErrNotFound) {
 		t.Fatalf("a rejected signup stored a user (err %v)", err)
+	}
+}
+
+// A request still in its handler when Shutdown's deadline passes is waited
+// for: when Shutdown returns its write has landed, so the caller can close
+// the database. Requests that come after are refused with 503.
+func TestShutdownWaitsForRunningHandlers(t *testing.T) {
+	h := newHarness(t, withBusyTimeout(time.Minute))
+	release := h.holdWriteLock()
+	answered := make(chan int, 1)
+	go func() {
+		body := `{"first_name":"Late","last_name":"Comer","email":"late@example.org","password":"Quiet-Lantern-2099"}`
+		req := httptest.NewRequest(http.MethodPost, "/api/auth/signup", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		res, err := h.srv.App().Test(req, -1)
+		if err != nil {
+			answered <- 0
+			return
+		}
+		res.Body.Close()
+		answered <- res.StatusCode
+	}()
+	// Wait until the signup is inside its handler (it then hashes the
+	// password and waits for the write lock).
+	for deadline := time.Now().Add(10 * time.Second); h.srv.InFlight() == 0; {
+		if time.Now().After(deadline) {
+			t.Fatal("the signup never reached its handler")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	time.AfterFunc(300*time.Millisecond, release)
+	short, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	h.srv.Shutdown(short)
+	if _, err := h.store.Read().UserByEmail(context.Background(), "late@example.org"); err != nil {
+		t.Fatalf("Shutdown returned before the running signup wrote its account: %v", err)
+	}
+	if status := <-answered; status != http.StatusCreated {
+		t.Fatalf("signup answered %d, want 201", status)
+	}
+	res, err := h.srv.App().Test(httptest.NewRequest(http.MethodGet, "/healthz", nil), -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("request after Shutdown answered %d, want 503", res.StatusCode)
 	}
 }

@@ -51,7 +51,7 @@ func (o *recordingObserver) last(t *testing.T) observation {
 // about every request with the matched route pattern, never the raw path.
 func TestRequestObserverSeesRoutePatterns(t *testing.T) {
 	obs := &recordingObserver{}
-	h := newHarness(t, func(c *server.Config) { c.Metrics = obs })
+	h := newHarness(t, func(h *harnessSetup) { h.cfg.Metrics = obs })
 	ann := h.signup("ann@example.org")
 	rec := mrCreate(h, ann.Access, nil)
 	missing := uuid.NewString()
@@ -138,7 +138,7 @@ func TestRequestObserverSeesRoutePatterns(t *testing.T) {
 // route pattern next to the path, and still never the query string.
 func TestRequestLogCarriesRoute(t *testing.T) {
 	var logs safeBuffer
-	h := newHarness(t, func(c *server.Config) { c.Logger = slog.New(slog.NewJSONHandler(&logs, nil)) })
+	h := newHarness(t, func(h *harnessSetup) { h.cfg.Logger = slog.New(slog.NewJSONHandler(&logs, nil)) })
 	ann := h.signup("ann@example.org")
 	id := uuid.NewString()
 	h.get(mrPath+"/"+id+"?search=Secret+Name", ann.Access).expect(http.StatusNotFound)

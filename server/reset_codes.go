@@ -38,11 +38,15 @@ type resetCodeQueue struct {
 	requests chan resetRequest
 	logger   *slog.Logger
 
-	// mu guards closed, so that nothing is sent once close has run and
-	// the worker can drain the queue knowing it is final.
-	mu     sync.Mutex
-	closed bool
-	// stop closes with the queue; the worker then drains it and exits.
+	// mu guards closed. A request is queued only while the queue is open,
+	// and senders counts those still waiting for room, so that once the
+	// queue is closed and senders is zero nothing more can arrive and the
+	// worker's drain is final.
+	mu      sync.Mutex
+	closed  bool
+	senders sync.WaitGroup
+	// stop closes when the queue is closed and its last sender done; the
+	// worker then drains it and exits.
 	stop chan struct{}
 	// cancel aborts the worker's database work when Shutdown runs out of
 	// time; done closes when the worker has exited.
@@ -107,7 +111,12 @@ func (s *Server) stopResetCodes(ctx context.Context) error {
 	q.mu.Lock()
 	if !q.closed {
 		q.closed = true
-		close(q.stop)
+		// Senders already waiting finish (the worker keeps taking
+		// requests meanwhile); no new one can start.
+		go func() {
+			q.senders.Wait()
+			close(q.stop)
+		}()
 	}
 	q.mu.Unlock()
 	select {
@@ -121,31 +130,26 @@ func (s *Server) stopResetCodes(ctx context.Context) error {
 }
 
 // enqueue queues r for the worker, waiting up to resetEnqueueTimeout for
-// room. Strings are copied: Fiber's request strings point into buffers it
-// reuses after the handler returns.
+// room; waiting senders are served in order. Strings are copied: Fiber's
+// request strings point into buffers it reuses after the handler returns.
 func (q *resetCodeQueue) enqueue(r resetRequest) {
 	r.email, r.ip, r.requestID = strings.Clone(r.email), strings.Clone(r.ip), strings.Clone(r.requestID)
 	r.queued = time.Now()
-	deadline := r.queued.Add(resetEnqueueTimeout)
-	for {
-		q.mu.Lock()
-		if q.closed {
-			q.mu.Unlock()
-			q.logger.Warn("password reset request dropped: server shutting down", "request_id", r.requestID)
-			return
-		}
-		select {
-		case q.requests <- r:
-			q.mu.Unlock()
-			return
-		default:
-		}
+	q.mu.Lock()
+	if q.closed {
 		q.mu.Unlock()
-		if time.Now().After(deadline) {
-			q.logger.Error("password reset request dropped: queue full", "request_id", r.requestID)
-			return
-		}
-		time.Sleep(10 * time.Millisecond)
+		q.logger.Warn("password reset request dropped: server shutting down", "request_id", r.requestID)
+		return
+	}
+	q.senders.Add(1)
+	q.mu.Unlock()
+	defer q.senders.Done()
+	timer := time.NewTimer(resetEnqueueTimeout)
+	defer timer.Stop()
+	select {
+	case q.requests <- r:
+	case <-timer.C:
+		q.logger.Error("password reset request dropped: queue full", "request_id", r.requestID)
 	}
 }
 

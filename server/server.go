@@ -50,6 +50,9 @@ type Server struct {
 	// routeLabels names matched routes for logs and metrics.
 	routeLabels routeLabels
 
+	// requests counts the requests running in handlers, for Shutdown.
+	requests *inflight
+
 	// resetCodes issues password-reset codes after forgot-password has
 	// answered.
 	resetCodes *resetCodeQueue
@@ -76,6 +79,7 @@ func New(cfg Config, store *db.DB, mailer mail.Mailer) (*Server, error) {
 		tokens:    &tokenIssuer{secret: cfg.JWTSecret, accessTTL: cfg.AccessTTL, refreshTTL: cfg.RefreshTTL, now: cfg.Now},
 		otp:       newOTPHasher(cfg.JWTSecret),
 		users:     newUserCache(store, cfg.Now),
+		requests:  newInflight(),
 		dummyHash: dummy,
 
 		loginLimiter:       ratelimit.New(cfg.Limits.LoginPerIPAndEmail, cfg.Now),
@@ -115,11 +119,13 @@ func (s *Server) Serve(ln net.Listener) error { return s.app.Listener(ln) }
 // Shutdown stops accepting connections, waits for in-flight requests and
 // background work until ctx ends. When it returns, nothing of the server
 // uses the database any more (email may still be on its way when ctx
-// ended first). A reset code being stored while another process holds the
-// database's write lock cannot be interrupted, so Shutdown may then return
-// up to the database's busy timeout after ctx ends.
+// ended first): requests still in handlers when ctx ends are waited for,
+// and later ones refused with 503. A write waiting for another process's
+// lock cannot be interrupted, so Shutdown may then return up to the
+// database's busy timeout after ctx ends.
 func (s *Server) Shutdown(ctx context.Context) error {
 	err := s.app.ShutdownWithContext(ctx)
+	<-s.requests.close()
 	if rerr := s.stopResetCodes(ctx); err == nil {
 		err = rerr
 	}
@@ -138,6 +144,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 func (s *Server) routes() {
 	app := s.app
 	app.Use(recover.New())
+	app.Use(s.requests.middleware)
 	app.Use(requestIDMiddleware)
 	app.Use(s.requestLogger)
 	app.Use(securityHeaders)

@@ -16,7 +16,7 @@ import (
 const testServiceToken = "service-token-for-tests-0123456789abcdef"
 
 func withServiceToken(tok string) harnessOption {
-	return func(c *server.Config) { c.ServiceToken = tok }
+	return func(h *harnessSetup) { h.cfg.ServiceToken = tok }
 }
 
 // newPublicKey returns a fresh ed25519 key as an authorized_keys line and

@@ -1,0 +1,8 @@
+package server
+
+// InFlight is the number of requests running in handlers, for tests.
+func (s *Server) InFlight() int {
+	s.requests.mu.Lock()
+	defer s.requests.mu.Unlock()
+	return s.requests.n
+}
