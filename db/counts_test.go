@@ -2,7 +2,6 @@ package db_test
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -12,6 +11,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/anavara/anavara/db"
+	"github.com/anavara/anavara/internal/testenv"
 	"github.com/anavara/anavara/model"
 )
 
@@ -172,36 +172,10 @@ func TestOpenWithRightCountsLeavesWritersAlone(t *testing.T) {
 	insertAudit(t, d, model.ActionRecordRead, false)
 	// d keeps serving; another connection holds the write lock, as a
 	// write in progress would.
-	lock := holdWriteLock(t, path)
-	defer lock()
+	testenv.HoldWriteLock(t, path)
 	second, err := db.Open(context.Background(), db.Options{Path: path, BusyTimeout: 200 * time.Millisecond})
 	if err != nil {
 		t.Fatalf("open beside a writer: %v", err)
 	}
 	second.Close()
-}
-
-// holdWriteLock takes the database's write lock on a connection of its
-// own and returns the function that releases it.
-func holdWriteLock(t *testing.T, path string) func() {
-	t.Helper()
-	ctx := context.Background()
-	conn, err := sql.Open("sqlite3", "file:"+path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := conn.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
-		t.Fatal(err)
-	}
-	return func() {
-		if _, err := c.ExecContext(ctx, "ROLLBACK"); err != nil {
-			t.Error(err)
-		}
-		c.Close()
-		conn.Close()
-	}
 }

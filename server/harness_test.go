@@ -3,7 +3,6 @@ package server_test
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -12,7 +11,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -333,33 +331,9 @@ func listPage[T any](h *harness, path, token string) model.Page[T] {
 	return p
 }
 
-// holdWriteLock takes the database's write lock on a connection of its
-// own, as another process's write in progress would, and returns the
-// function that releases it (also run when the test ends).
+// holdWriteLock takes the database's write lock from another connection
+// (testenv.HoldWriteLock) and returns the function that releases it.
 func (h *harness) holdWriteLock() (release func()) {
 	h.t.Helper()
-	ctx := context.Background()
-	conn, err := sql.Open("sqlite3", "file:"+h.path)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	c, err := conn.Conn(ctx)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	if _, err := c.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
-		h.t.Fatal(err)
-	}
-	var once sync.Once
-	release = func() {
-		once.Do(func() {
-			if _, err := c.ExecContext(ctx, "ROLLBACK"); err != nil {
-				h.t.Error(err)
-			}
-			c.Close()
-			conn.Close()
-		})
-	}
-	h.t.Cleanup(release)
-	return release
+	return testenv.HoldWriteLock(h.t, h.path)
 }
