@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -31,6 +32,8 @@ func apiScriptCmds() map[string]func(ts *testscript.TestScript, neg bool, args [
 		"jsonget":   cmdJSONGet,
 		"resetcode": cmdResetCode,
 		"forgejwt":  cmdForgeJWT,
+		"flood":     cmdFlood,
+		"unflood":   cmdUnflood,
 	}
 }
 
@@ -64,6 +67,7 @@ type serverSlot struct{ srv *scriptServer }
 // apiScriptSetup gives each script a slot for its server.
 func apiScriptSetup(env *testscript.Env) error {
 	env.Values[serverKey{}] = &serverSlot{}
+	env.Values[floodKey{}] = &floodSlot{}
 	return nil
 }
 
@@ -72,11 +76,16 @@ func apiScriptSetup(env *testscript.Env) error {
 // holds the emails the log mailer prints, goes to $WORK/serve.log. Extra
 // arguments are passed on. End the script with stopserve, which checks the
 // server's exit; a server still running when the script ends is killed.
+// -nofile N starts it with N as its soft and hard limit of open files.
 //
-//	serve [flags...]
+//	serve [-nofile N] [flags...]
 func cmdServe(ts *testscript.TestScript, neg bool, args []string) {
 	if neg {
 		ts.Fatalf("unsupported: ! serve")
+	}
+	nofile := ""
+	if len(args) >= 2 && args[0] == "-nofile" {
+		nofile, args = args[1], args[2:]
 	}
 	// testscript puts its commands on the script's PATH, not this
 	// process's, which might hold an installed anavara of another version.
@@ -92,8 +101,14 @@ func cmdServe(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	logFile, err := os.Create(ts.MkAbs("serve.log"))
 	ts.Check(err)
-	cmd := exec.Command(bin, append([]string{"serve", "--data-dir", ts.MkAbs("data"),
-		"--http", "127.0.0.1:0", "--ssh", "127.0.0.1:0"}, args...)...)
+	argv := append([]string{bin, "serve", "--data-dir", ts.MkAbs("data"),
+		"--http", "127.0.0.1:0", "--ssh", "127.0.0.1:0"}, args...)
+	if nofile != "" {
+		prlimit, err := exec.LookPath("prlimit")
+		ts.Check(err)
+		argv = append([]string{prlimit, "--nofile=" + nofile + ":" + nofile, "--"}, argv...)
+	}
+	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Dir = ts.MkAbs(".")
 	cmd.Env = scriptEnv(ts)
 	cmd.Stderr = logFile
@@ -127,6 +142,7 @@ func cmdServe(ts *testscript.TestScript, neg bool, args []string) {
 	select {
 	case url := <-addr:
 		ts.Setenv("API", url)
+		ts.Setenv("API_ADDR", strings.TrimPrefix(url, "http://"))
 		ts.Value(serverKey{}).(*serverSlot).srv = srv
 	case <-srv.drained:
 		ts.Fatalf("serve exited before listening; log:\n%s", ts.ReadFile("serve.log"))
@@ -188,12 +204,17 @@ func fileExists(path string) bool {
 
 // cmdAPI sends one request to $API and prints "HTTP <status>" and the
 // body, which it also keeps for jsonget. A token is sent as a bearer
-// token; a body starting with { is JSON, any other is form-encoded.
+// token; a body starting with { is JSON, any other is form-encoded. -from
+// sends it from another loopback address, as another client would.
 //
-//	api [-token TOKEN] METHOD PATH [BODY]
+//	api [-from IP] [-token TOKEN] METHOD PATH [BODY]
 func cmdAPI(ts *testscript.TestScript, neg bool, args []string) {
 	if neg {
 		ts.Fatalf("unsupported: ! api (check the status with stdout)")
+	}
+	from := ""
+	if len(args) >= 2 && args[0] == "-from" {
+		from, args = args[1], args[2:]
 	}
 	token := ""
 	if len(args) >= 2 && args[0] == "-token" {
@@ -219,6 +240,10 @@ func cmdAPI(ts *testscript.TestScript, neg bool, args []string) {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	client := &http.Client{Timeout: 30 * time.Second}
+	if from != "" {
+		dialer := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(from)}, Timeout: 5 * time.Second}
+		client.Transport = &http.Transport{DialContext: dialer.DialContext}
+	}
 	res, err := client.Do(req)
 	ts.Check(err)
 	defer res.Body.Close()

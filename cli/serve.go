@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"os/signal"
@@ -17,6 +18,7 @@ import (
 	"github.com/anavara/anavara/db"
 	"github.com/anavara/anavara/mail"
 	"github.com/anavara/anavara/metrics"
+	"github.com/anavara/anavara/netguard"
 	"github.com/anavara/anavara/server"
 	"github.com/anavara/anavara/sshapp"
 )
@@ -35,6 +37,10 @@ type serveFlags struct {
 	logFormat  string
 	shutdown   time.Duration
 	metrics    string
+	// httpMaxConns and httpMaxConnsPerAddr cap open API connections in
+	// total and per client address.
+	httpMaxConns        int
+	httpMaxConnsPerAddr int
 }
 
 func newServeCommand(streams Streams) *cobra.Command {
@@ -59,6 +65,8 @@ func newServeCommand(streams Streams) *cobra.Command {
 	fs.StringVar(&f.mailer, "mailer", "log", `how email is sent: "log" (print to the server log) or smtp://user:pass@host:port?from=addr (smtps:// for implicit TLS)`)
 	fs.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
 	fs.DurationVar(&f.shutdown, "shutdown-timeout", 15*time.Second, "how long shutdown waits for in-flight requests")
+	fs.IntVar(&f.httpMaxConns, "http-max-connections", 4096, "most open API connections; more are closed at once (0: no cap)")
+	fs.IntVar(&f.httpMaxConnsPerAddr, "http-max-connections-per-address", 256, "most open API connections from one client address (0: no cap)")
 	fs.StringVar(&f.metrics, "metrics", "", `address of a separate listener serving Prometheus metrics at /metrics, e.g. 127.0.0.1:9090 ("" disables it)`)
 	return cmd
 }
@@ -72,6 +80,7 @@ func runServe(ctx context.Context, f serveFlags, streams Streams) error {
 	if err != nil {
 		return err
 	}
+	logFileLimit(logger, f.httpMaxConns)
 	var secret []byte
 	if f.jwtSecret != "" {
 		secret = []byte(f.jwtSecret)
@@ -100,10 +109,13 @@ func runServe(ctx context.Context, f serveFlags, streams Streams) error {
 			return err
 		}
 	}
-	ln, err := net.Listen("tcp", f.httpAddr)
+	rawLn, err := net.Listen("tcp", f.httpAddr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", f.httpAddr, err)
 	}
+	ln := netguard.Wrap(rawLn, netguard.Options{
+		Name: "http", MaxConns: f.httpMaxConns, MaxConnsPerAddr: f.httpMaxConnsPerAddr, Logger: logger,
+	})
 	// Everything listening is closed on the way out; closing a listener a
 	// server already shut down is harmless.
 	var listeners []net.Listener
@@ -133,9 +145,13 @@ func runServe(ctx context.Context, f serveFlags, streams Streams) error {
 			return err
 		}
 		observer = m
-		if metricsLn, err = net.Listen("tcp", f.metrics); err != nil {
+		rawMetricsLn, err := net.Listen("tcp", f.metrics)
+		if err != nil {
 			return fmt.Errorf("listen on %s: %w", f.metrics, err)
 		}
+		// Prometheus keeps one connection or two; the cap only stops a
+		// flood on a port someone exposed by mistake.
+		metricsLn = netguard.Wrap(rawMetricsLn, netguard.Options{Name: "metrics", MaxConns: 64, Logger: logger})
 		listeners = append(listeners, metricsLn)
 	}
 	srv, err := server.New(server.Config{
@@ -201,6 +217,37 @@ func runServe(ctx context.Context, f serveFlags, streams Streams) error {
 	}
 	logger.Info("stopped")
 	return nil
+}
+
+// fileDescriptorHeadroom is what serve keeps for itself beside its
+// connection caps: database files, the log, the listeners.
+const fileDescriptorHeadroom = 128
+
+// logFileLimit raises the descriptor limit as far as allowed, logs it, and
+// warns when the connection caps could use more descriptors than that:
+// the listeners then survive running out (they retry), but the database
+// may fail to open a file while they do.
+func logFileLimit(logger *slog.Logger, connCaps ...int) {
+	soft, hard, err := raiseFileLimit()
+	if err != nil {
+		logger.Warn("file-descriptor limit", "error", err)
+	}
+	if soft == 0 {
+		return
+	}
+	logger.Info("file-descriptor limit", "limit", soft, "hard_limit", hard)
+	total := 0
+	for _, c := range connCaps {
+		if c <= 0 {
+			logger.Warn("a connection cap is off: a flood of connections can use every file descriptor", "limit", soft)
+			return
+		}
+		total += c
+	}
+	if uint64(total+fileDescriptorHeadroom) > soft {
+		logger.Warn("the connection caps exceed the file-descriptor limit; raise the limit (ulimit -n, LimitNOFILE=, docker --ulimit nofile=) or lower the caps",
+			"limit", soft, "connection_caps", total, "headroom", fileDescriptorHeadroom)
+	}
 }
 
 // newMetricsServer builds the metrics of this process on a registry of its
