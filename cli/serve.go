@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os/signal"
+	"runtime"
 	"syscall"
 	"time"
 
@@ -41,6 +42,10 @@ type serveFlags struct {
 	// total and per client address.
 	httpMaxConns        int
 	httpMaxConnsPerAddr int
+	// hashConcurrency, hashQueue and hashWait bound password hashing.
+	hashConcurrency int
+	hashQueue       int
+	hashWait        time.Duration
 }
 
 func newServeCommand(streams Streams) *cobra.Command {
@@ -67,6 +72,9 @@ func newServeCommand(streams Streams) *cobra.Command {
 	fs.DurationVar(&f.shutdown, "shutdown-timeout", 15*time.Second, "how long shutdown waits for in-flight requests")
 	fs.IntVar(&f.httpMaxConns, "http-max-connections", 4096, "most open API connections; more are closed at once (0: no cap)")
 	fs.IntVar(&f.httpMaxConnsPerAddr, "http-max-connections-per-address", 256, "most open API connections from one client address (0: no cap)")
+	fs.IntVar(&f.hashConcurrency, "hash-concurrency", runtime.NumCPU(), "most password hashes computed at once (each takes 19 MiB while it runs)")
+	fs.IntVar(&f.hashQueue, "hash-queue", 0, "most requests waiting for a password-hashing slot; more answer 503 at once (default 64 per slot)")
+	fs.DurationVar(&f.hashWait, "hash-wait", 5*time.Second, "how long a request waits for a password-hashing slot before answering 503")
 	fs.StringVar(&f.metrics, "metrics", "", `address of a separate listener serving Prometheus metrics at /metrics, e.g. 127.0.0.1:9090 ("" disables it)`)
 	return cmd
 }
@@ -157,6 +165,7 @@ func runServe(ctx context.Context, f serveFlags, streams Streams) error {
 	srv, err := server.New(server.Config{
 		JWTSecret: secret, AccessTTL: f.accessTTL, RefreshTTL: f.refreshTTL, OTPTTL: f.otpTTL, Logger: logger,
 		ServiceToken: serviceToken, Metrics: observer,
+		HashConcurrency: f.hashConcurrency, HashQueue: f.hashQueue, HashWait: f.hashWait,
 	}, store, mailer)
 	if err != nil {
 		return err

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"crypto/subtle"
 	"errors"
 	"fmt"
@@ -35,7 +36,7 @@ func (s *Server) signup(c *fiber.Ctx) error {
 	if ok, retry := s.signupLimiter.Allow(c.IP()); !ok {
 		return tooManyRequests(retry)
 	}
-	u, err := s.newUser(a.email, a.first, a.last, a.password, false)
+	u, err := s.newUser(c.UserContext(), a.email, a.first, a.last, a.password, false)
 	if err != nil {
 		return err
 	}
@@ -97,8 +98,8 @@ func emailTaken() *apiError {
 }
 
 // newUser builds an active user row with a hashed password.
-func (s *Server) newUser(email, first, last, pw string, staff bool) (db.UserRow, error) {
-	hash, err := password.Hash(pw, s.cfg.PasswordParams)
+func (s *Server) newUser(ctx context.Context, email, first, last, pw string, staff bool) (db.UserRow, error) {
+	hash, err := s.hasher.Hash(ctx, pw)
 	if err != nil {
 		return db.UserRow{}, err
 	}
@@ -131,21 +132,33 @@ func (s *Server) login(c *fiber.Ctx) error {
 	if ok, retry := s.loginLimiter.Allow(c.IP() + "|" + email); !ok {
 		return tooManyRequests(retry)
 	}
+	// Checked before the password, so a blocked account answers the same
+	// whether or not the guess is right, and costs no hash.
+	if blocked, retry := s.accountBackoff.Blocked(email); blocked {
+		return tooManyRequests(retry)
+	}
 	ctx := c.UserContext()
 	u, err := s.db.Read().UserByEmail(ctx, email)
 	if errors.Is(err, db.ErrNotFound) {
-		_, _ = password.Verify(pw, s.dummyHash)
-		return s.failedLogin(c, "")
+		// The dummy hash takes a slot like a real one, so unknown emails
+		// wait and cost the same.
+		if _, err := s.hasher.Verify(ctx, pw, s.dummyHash); errors.Is(err, password.ErrBusy) {
+			return err
+		}
+		return s.failedLogin(c, email, "")
 	}
 	if err != nil {
 		return err
 	}
-	ok, err := password.Verify(pw, u.PasswordHash)
+	ok, err := s.hasher.Verify(ctx, pw, u.PasswordHash)
+	if errors.Is(err, password.ErrBusy) {
+		return err
+	}
 	if err != nil {
 		return fmt.Errorf("verify password of user %s: %w", u.ID, err)
 	}
 	if !ok || !u.IsActive {
-		return s.failedLogin(c, u.ID)
+		return s.failedLogin(c, email, u.ID)
 	}
 	var pair model.TokenPair
 	err = s.db.Write(ctx, func(q *db.Queries) error {
@@ -158,12 +171,14 @@ func (s *Server) login(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	s.accountBackoff.Clear(email)
 	return c.JSON(model.AuthResponse{AccessToken: pair.AccessToken, RefreshToken: pair.RefreshToken, User: u.User, Message: msgLogin})
 }
 
-// failedLogin audits the failure (naming the account when there is one) and
-// answers 401.
-func (s *Server) failedLogin(c *fiber.Ctx, userID string) error {
+// failedLogin counts the failure against email, audits it (naming the
+// account when there is one) and answers 401.
+func (s *Server) failedLogin(c *fiber.Ctx, email, userID string) error {
+	s.accountBackoff.Fail(email)
 	err := s.db.Write(c.UserContext(), func(q *db.Queries) error {
 		return q.InsertAudit(c.UserContext(), s.auditEvent(c, "", model.ActionLoginFailed, model.EntityUser, userID))
 	})
@@ -320,13 +335,15 @@ func (s *Server) resetPassword(c *fiber.Ctx) error {
 	u, err := s.db.Read().UserByEmail(ctx, email)
 	if errors.Is(err, db.ErrNotFound) || (err == nil && !u.IsActive) {
 		// Cost what a real attempt costs, so timing reveals no accounts.
-		_, _ = password.Hash(pw, s.cfg.PasswordParams)
+		if _, err := s.hasher.Hash(ctx, pw); errors.Is(err, password.ErrBusy) {
+			return err
+		}
 		return errBadCode
 	}
 	if err != nil {
 		return err
 	}
-	hash, err := password.Hash(pw, s.cfg.PasswordParams)
+	hash, err := s.hasher.Hash(ctx, pw)
 	if err != nil {
 		return err
 	}
@@ -365,6 +382,9 @@ func (s *Server) resetPassword(c *fiber.Ctx) error {
 	case err != nil:
 		return err
 	}
+	// The owner proved control of the mailbox: guesses by others no longer
+	// stand between them and their account.
+	s.accountBackoff.Clear(email)
 	return c.JSON(fiber.Map{"message": msgPasswordChanged})
 }
 
@@ -393,7 +413,10 @@ func (s *Server) changePassword(c *fiber.Ctx) error {
 		if err != nil {
 			return fmt.Errorf("read user %s: %w", me.ID, err)
 		}
-		ok, err := password.Verify(current, stored.PasswordHash)
+		ok, err := s.hasher.Verify(c.UserContext(), current, stored.PasswordHash)
+		if errors.Is(err, password.ErrBusy) {
+			return err
+		}
 		if err != nil {
 			return fmt.Errorf("verify password of user %s: %w", me.ID, err)
 		}
@@ -401,7 +424,7 @@ func (s *Server) changePassword(c *fiber.Ctx) error {
 			return fieldError("current_password", msgWrongPassword)
 		}
 	}
-	hash, err := password.Hash(next, s.cfg.PasswordParams)
+	hash, err := s.hasher.Hash(c.UserContext(), next)
 	if err != nil {
 		return err
 	}

@@ -20,6 +20,13 @@ type Config struct {
 	OTPTTL     time.Duration
 	// PasswordParams are the argon2id costs for new hashes.
 	PasswordParams password.Params
+	// HashConcurrency is how many password hashes run at once (default the
+	// number of CPUs); HashQueue how many requests may wait for one
+	// (default 64 per slot) and HashWait for how long (default 5 s) before
+	// the server answers 503. See password.Hasher.
+	HashConcurrency int
+	HashQueue       int
+	HashWait        time.Duration
 	// Limits rate-limit the authentication endpoints.
 	Limits Limits
 	// ServiceToken authorises trusted internal callers (the SSH front end)
@@ -55,6 +62,12 @@ type Limits struct {
 	// ChangePasswordPerUser bounds guesses of current_password by someone
 	// holding a stolen access token.
 	ChangePasswordPerUser ratelimit.Rule
+	// LoginFailuresPerAccount blocks logins to one email, from every
+	// address, after repeated failures: guessing spread over many
+	// addresses escapes LoginPerIPAndEmail but not this. It is keyed by
+	// the email whether or not an account has it, so its answers reveal
+	// nothing; a successful login or password reset clears it.
+	LoginFailuresPerAccount ratelimit.BackoffRule
 }
 
 // DefaultLimits are the production rate limits.
@@ -66,6 +79,10 @@ var DefaultLimits = Limits{
 	ResetPerEmail:         ratelimit.Rule{Limit: 10, Window: 15 * time.Minute},
 	RefreshPerIP:          ratelimit.Rule{Limit: 120, Window: time.Minute},
 	ChangePasswordPerUser: ratelimit.Rule{Limit: 10, Window: 15 * time.Minute},
+	// Short and growing blocks (1, 2, 4, 8, then 15 minutes): an attacker
+	// can delay the owner's next login, not lock them out for long, and is
+	// held to about 20 guesses per 15 minutes per account.
+	LoginFailuresPerAccount: ratelimit.BackoffRule{Threshold: 20, Window: 15 * time.Minute, Base: time.Minute, Max: 15 * time.Minute},
 }
 
 // maxOTPAttempts is how many wrong guesses void a reset code.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/anavara/anavara/db"
 	"github.com/anavara/anavara/model"
+	"github.com/anavara/anavara/password"
 )
 
 // apiError is an error with the status and client-safe message to answer.
@@ -47,6 +48,13 @@ var (
 	errBadServiceToken = newError(fiber.StatusUnauthorized, "Invalid service credential.")
 )
 
+// msgBusy answers a request that could not get a password-hashing slot in
+// time; busyRetryAfterSeconds is the Retry-After that goes with it.
+const (
+	msgBusy               = "The server is busy. Please try again in a few seconds."
+	busyRetryAfterSeconds = 2
+)
+
 func tooManyRequests(retry time.Duration) *apiError {
 	return &apiError{status: fiber.StatusTooManyRequests, message: "Too many requests. Try again later.", retryAfter: retry}
 }
@@ -73,6 +81,9 @@ func (s *Server) handleError(c *fiber.Ctx, err error) error {
 		}
 	case errors.As(err, &fe):
 		status, body.Message, body.Errors = fiber.StatusBadRequest, fe.First(), fe.Map()
+	case errors.Is(err, password.ErrBusy):
+		status, body.Message = fiber.StatusServiceUnavailable, msgBusy
+		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(busyRetryAfterSeconds))
 	case errors.Is(err, db.ErrNotFound):
 		status, body.Message = fiber.StatusNotFound, errNotFound.message
 	case errors.As(err, &fiberErr):

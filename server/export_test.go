@@ -6,3 +6,6 @@ func (s *Server) InFlight() int {
 	defer s.requests.mu.Unlock()
 	return s.requests.n
 }
+
+// HashesInUse is how many password hashes run now, for tests.
+func (s *Server) HashesInUse() int { return s.hasher.InUse() }

@@ -47,6 +47,11 @@ type harnessOption func(*harnessSetup)
 // withLimits replaces the rate limits.
 func withLimits(l server.Limits) harnessOption { return func(h *harnessSetup) { h.cfg.Limits = l } }
 
+// withConfig adjusts the server's config.
+func withConfig(f func(*server.Config)) harnessOption {
+	return func(h *harnessSetup) { f(&h.cfg) }
+}
+
 // withBusyTimeout sets how long the store's writes wait for a lock another
 // connection holds.
 func withBusyTimeout(d time.Duration) harnessOption {

@@ -35,6 +35,10 @@ type Server struct {
 	// users serves the account behind each access token.
 	users *userCache
 
+	// hasher runs every password hash and verification, a bounded number
+	// at once.
+	hasher *password.Hasher
+
 	// dummyHash is verified against for unknown emails, so a failed login
 	// costs the same whether or not the account exists.
 	dummyHash string
@@ -46,6 +50,7 @@ type Server struct {
 	resetLimiter       *ratelimit.Limiter
 	refreshLimiter     *ratelimit.Limiter
 	changeLimiter      *ratelimit.Limiter
+	accountBackoff     *ratelimit.Backoff
 
 	// routeLabels names matched routes for logs and metrics.
 	routeLabels routeLabels
@@ -81,6 +86,9 @@ func New(cfg Config, store *db.DB, mailer mail.Mailer) (*Server, error) {
 		users:     newUserCache(store, cfg.Now),
 		requests:  newInflight(),
 		dummyHash: dummy,
+		hasher: password.NewHasher(password.HasherOptions{
+			Params: cfg.PasswordParams, Concurrency: cfg.HashConcurrency, Queue: cfg.HashQueue, Wait: cfg.HashWait,
+		}),
 
 		loginLimiter:       ratelimit.New(cfg.Limits.LoginPerIPAndEmail, cfg.Now),
 		signupLimiter:      ratelimit.New(cfg.Limits.SignupPerIP, cfg.Now),
@@ -89,6 +97,7 @@ func New(cfg Config, store *db.DB, mailer mail.Mailer) (*Server, error) {
 		resetLimiter:       ratelimit.New(cfg.Limits.ResetPerEmail, cfg.Now),
 		refreshLimiter:     ratelimit.New(cfg.Limits.RefreshPerIP, cfg.Now),
 		changeLimiter:      ratelimit.New(cfg.Limits.ChangePasswordPerUser, cfg.Now),
+		accountBackoff:     ratelimit.NewBackoff(cfg.Limits.LoginFailuresPerAccount, cfg.Now),
 	}
 	s.app = fiber.New(fiber.Config{
 		AppName:               "anavara",

@@ -110,7 +110,7 @@ func (s *Server) createUser(c *fiber.Ctx) error {
 	if err := in.err(); err != nil {
 		return err
 	}
-	u, err := s.newUser(a.email, a.first, a.last, a.password, staff)
+	u, err := s.newUser(c.UserContext(), a.email, a.first, a.last, a.password, staff)
 	if err != nil {
 		return err
 	}
