@@ -3,6 +3,7 @@ package server
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"strconv"
 	"time"
 
@@ -99,7 +100,10 @@ func (s *Server) handleError(c *fiber.Ctx, err error) error {
 			s.cfg.Logger.Error("request failed", "request_id", requestID(c), "method", c.Method(), "path", c.Path(), "error", err)
 			body.Message = "Internal server error"
 		default:
-			body.Message = fiberErr.Message
+			// fasthttp's parse errors (a bad Content-Length, a malformed
+			// header line) quote the raw request, Authorization and
+			// Cookie headers included: answer with the status alone.
+			body.Message = fixedMessage(status)
 		}
 	default:
 		s.cfg.Logger.Error("request failed", "request_id", requestID(c), "method", c.Method(), "path", c.Path(), "error", err)
@@ -109,4 +113,21 @@ func (s *Server) handleError(c *fiber.Ctx, err error) error {
 		c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="anavara"`)
 	}
 	return c.Status(status).JSON(body)
+}
+
+// fixedMessage is the answer for an error raised before routing, which
+// must say nothing of the request it is about.
+func fixedMessage(status int) string {
+	switch status {
+	case fiber.StatusBadRequest:
+		return "Malformed request."
+	case fiber.StatusRequestHeaderFieldsTooLarge:
+		return "Request headers too large."
+	case fiber.StatusRequestTimeout:
+		return "Request timeout."
+	}
+	if text := http.StatusText(status); text != "" {
+		return text + "."
+	}
+	return "Request failed."
 }

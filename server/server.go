@@ -114,6 +114,7 @@ func New(cfg Config, store *db.DB, mailer mail.Mailer) (*Server, error) {
 		DisablePreParseMultipartForm: true,
 	})
 	s.routes()
+	s.guardUnknownMethods()
 	s.routeLabels = newRouteLabels(s.app)
 	s.startResetCodes()
 	return s, nil
