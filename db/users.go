@@ -89,6 +89,18 @@ func (q *Queries) SetPassword(ctx context.Context, id, hash string, at time.Time
 	return requireOneRow(res)
 }
 
+// InvalidateAccessTokens bumps the user's token version, so every access
+// token issued to them before now stops working for good: unlike the
+// active flag, the version never comes back.
+func (q *Queries) InvalidateAccessTokens(ctx context.Context, id string) error {
+	q.markUsersWritten()
+	res, err := q.q.ExecContext(ctx, `UPDATE users SET token_version = token_version + 1 WHERE id = ?`, id)
+	if err != nil {
+		return fmt.Errorf("invalidate access tokens: %w", err)
+	}
+	return requireOneRow(res)
+}
+
 // UserFilter narrows ListUsers.
 type UserFilter struct {
 	// OnlyID, when set, limits the list to that one user.

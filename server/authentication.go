@@ -219,6 +219,13 @@ func (s *Server) refreshToken(c *fiber.Ctx) error {
 			if err := q.RevokeRefreshFamily(ctx, t.FamilyID, now); err != nil {
 				return err
 			}
+			// Whoever holds the stolen token may also hold an access token
+			// minted from the family. Access tokens carry no family, so all
+			// of the user's are invalidated: the user's other sign-ins
+			// refresh theirs silently, the revoked family cannot.
+			if err := q.InvalidateAccessTokens(ctx, t.UserID); err != nil {
+				return err
+			}
 			return q.InsertAudit(ctx, s.auditEvent(c, t.UserID, model.ActionTokenReuse, model.EntityUser, t.UserID))
 		}
 		u, err := q.UserByID(ctx, t.UserID)

@@ -48,7 +48,11 @@ func (s *Server) saveUser(c *fiber.Ctx, u model.User) error {
 			return err
 		}
 		if !u.IsActive {
+			// Re-activation must not bring any old token back to life.
 			if err := q.RevokeUserRefreshTokens(ctx, u.ID, u.Updated); err != nil {
+				return err
+			}
+			if err := q.InvalidateAccessTokens(ctx, u.ID); err != nil {
 				return err
 			}
 		}
