@@ -186,10 +186,12 @@ func cmdStopServe(ts *testscript.TestScript, neg bool, args []string) {
 }
 
 // scriptEnv is the script's environment for the server it starts: what
-// testscript gives every command it runs.
+// testscript gives every command it runs, and the ANAVARA_* secrets a
+// script may set with env to pass them the way production should.
 func scriptEnv(ts *testscript.TestScript) []string {
 	var env []string
-	for _, k := range []string{"PATH", "HOME", "TMPDIR", "WORK", "GORACE", "GOCOVERDIR", "GOTRACEBACK"} {
+	for _, k := range []string{"PATH", "HOME", "TMPDIR", "WORK", "GORACE", "GOCOVERDIR", "GOTRACEBACK",
+		"ANAVARA_JWT_SECRET", "ANAVARA_SERVICE_TOKEN", "ANAVARA_MAILER"} {
 		if v := ts.Getenv(k); v != "" {
 			env = append(env, k+"="+v)
 		}

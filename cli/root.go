@@ -66,6 +66,11 @@ func EnvName(flag string) string {
 	return "ANAVARA_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
 }
 
+// fromEnvAnnotation marks a flag applyEnv set from its environment
+// variable: pflag counts such a flag as Changed too, and start-up warnings
+// about secrets on the command line must tell the two apart.
+const fromEnvAnnotation = "anavara/from-env"
+
 // applyEnv sets every flag not given on the command line from its
 // environment variable, when that is set.
 func applyEnv(flags *pflag.FlagSet) error {
@@ -77,8 +82,19 @@ func applyEnv(flags *pflag.FlagSet) error {
 		if v, ok := os.LookupEnv(EnvName(f.Name)); ok {
 			if serr := flags.Set(f.Name, v); serr != nil {
 				err = fmt.Errorf("%s: %w", EnvName(f.Name), serr)
+				return
+			}
+			if serr := flags.SetAnnotation(f.Name, fromEnvAnnotation, []string{"true"}); serr != nil {
+				err = fmt.Errorf("%s: %w", EnvName(f.Name), serr)
 			}
 		}
 	})
 	return err
+}
+
+// givenOnCommandLine reports whether the flag name was set on the command
+// line itself, not from its environment variable.
+func givenOnCommandLine(flags *pflag.FlagSet, name string) bool {
+	f := flags.Lookup(name)
+	return f != nil && f.Changed && f.Annotations[fromEnvAnnotation] == nil
 }

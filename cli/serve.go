@@ -46,6 +46,9 @@ type serveFlags struct {
 	hashConcurrency int
 	hashQueue       int
 	hashWait        time.Duration
+	// secretFlags are the secret-carrying flags given on the command line,
+	// which start-up warns about.
+	secretFlags []string
 }
 
 func newServeCommand(streams Streams) *cobra.Command {
@@ -55,6 +58,7 @@ func newServeCommand(streams Streams) *cobra.Command {
 		Short: "Run the API server (migrating the database first)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			f.secretFlags = commandLineSecrets(cmd.Flags(), f.mailer)
 			return runServe(cmd.Context(), f, streams)
 		},
 	}
@@ -102,6 +106,7 @@ func runServe(ctx context.Context, f serveFlags, streams Streams) error {
 	if err != nil {
 		return fmt.Errorf("--mailer: %w", err)
 	}
+	logStartupWarnings(logger, f.secretFlags, mailer)
 	store, err := db.Open(ctx, db.Options{Path: path, Synchronous: f.store.synchronous})
 	if err != nil {
 		return err
