@@ -8,7 +8,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
+	"os"
 	"runtime"
 	"strings"
 	"sync/atomic"
@@ -107,6 +109,9 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 		}
 		writerDSN += "&vfs=" + walbuffer.Name
 	}
+	if err := createPrivate(opts.Path); err != nil {
+		return nil, err
+	}
 	writer, err := sql.Open("sqlite3", writerDSN)
 	if err != nil {
 		return nil, fmt.Errorf("open database writer: %w", err)
@@ -151,6 +156,25 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 		return nil, err
 	}
 	return d, nil
+}
+
+// createPrivate creates the database file at path, empty and readable by
+// its owner only, unless it exists. SQLite would create it 0644 (less the
+// umask), and it gives the -wal and -shm files it creates the main file's
+// permissions, so this one mode keeps all three private: they hold medical
+// records.
+func createPrivate(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("create database: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("create database: %w", err)
+	}
+	return nil
 }
 
 // Close closes every connection, checkpointing the WAL into the main file.
