@@ -34,6 +34,7 @@ func apiScriptCmds() map[string]func(ts *testscript.TestScript, neg bool, args [
 		"forgejwt":  cmdForgeJWT,
 		"flood":     cmdFlood,
 		"unflood":   cmdUnflood,
+		"perm":      cmdPerm,
 	}
 }
 
@@ -197,6 +198,26 @@ func scriptEnv(ts *testscript.TestScript) []string {
 		}
 	}
 	return env
+}
+
+// cmdPerm fails unless each FILE's permission bits are MODE (octal).
+//
+//	perm MODE FILE...
+func cmdPerm(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: perm MODE FILE...")
+	}
+	var want os.FileMode
+	if _, err := fmt.Sscanf(args[0], "%o", &want); err != nil {
+		ts.Fatalf("perm: bad mode %q", args[0])
+	}
+	for _, name := range args[1:] {
+		info, err := os.Stat(ts.MkAbs(name))
+		ts.Check(err)
+		if got := info.Mode().Perm(); got != want {
+			ts.Fatalf("%s: mode %04o, want %04o", name, got, want)
+		}
+	}
 }
 
 func fileExists(path string) bool {

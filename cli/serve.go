@@ -88,6 +88,9 @@ func runServe(ctx context.Context, f serveFlags, streams Streams) error {
 	if err != nil {
 		return err
 	}
+	if err := secureDataDir(logger, f.store.dataDir); err != nil {
+		return err
+	}
 	path, err := f.store.dbPath()
 	if err != nil {
 		return err
