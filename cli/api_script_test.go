@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -79,26 +80,22 @@ func apiScriptSetup(env *testscript.Env) error {
 // server's exit; a server still running when the script ends is killed.
 // -nofile N starts it with N as its soft and hard limit of open files.
 //
+// It also sets $SERVE_PID to the server's process id.
+//
+// "! serve" expects a serve that exits non-zero before it listens (within
+// serveStartTimeout), its log going to $WORK/refused.log; one that listens
+// instead is killed and the script fails.
+//
 //	serve [-nofile N] [flags...]
 func cmdServe(ts *testscript.TestScript, neg bool, args []string) {
+	bin := scriptBinary(ts)
 	if neg {
-		ts.Fatalf("unsupported: ! serve")
+		cmdServeRefused(ts, bin, args)
+		return
 	}
 	nofile := ""
 	if len(args) >= 2 && args[0] == "-nofile" {
 		nofile, args = args[1], args[2:]
-	}
-	// testscript puts its commands on the script's PATH, not this
-	// process's, which might hold an installed anavara of another version.
-	bin := ""
-	for _, dir := range filepath.SplitList(ts.Getenv("PATH")) {
-		if p := filepath.Join(dir, "anavara"); fileExists(p) {
-			bin = p
-			break
-		}
-	}
-	if bin == "" {
-		ts.Fatalf("anavara not found on the script's PATH")
 	}
 	logFile, err := os.Create(ts.MkAbs("serve.log"))
 	ts.Check(err)
@@ -144,6 +141,7 @@ func cmdServe(ts *testscript.TestScript, neg bool, args []string) {
 	case url := <-addr:
 		ts.Setenv("API", url)
 		ts.Setenv("API_ADDR", strings.TrimPrefix(url, "http://"))
+		ts.Setenv("SERVE_PID", strconv.Itoa(cmd.Process.Pid))
 		ts.Value(serverKey{}).(*serverSlot).srv = srv
 	case <-srv.drained:
 		ts.Fatalf("serve exited before listening; log:\n%s", ts.ReadFile("serve.log"))
@@ -152,17 +150,82 @@ func cmdServe(ts *testscript.TestScript, neg bool, args []string) {
 	}
 }
 
+// scriptBinary finds anavara on the script's PATH: testscript puts its
+// commands there, not on this process's, which might hold an installed
+// anavara of another version.
+func scriptBinary(ts *testscript.TestScript) string {
+	for _, dir := range filepath.SplitList(ts.Getenv("PATH")) {
+		if p := filepath.Join(dir, "anavara"); fileExists(p) {
+			return p
+		}
+	}
+	ts.Fatalf("anavara not found on the script's PATH")
+	return ""
+}
+
+// cmdServeRefused runs a serve that must exit non-zero without listening.
+func cmdServeRefused(ts *testscript.TestScript, bin string, args []string) {
+	logFile, err := os.Create(ts.MkAbs("refused.log"))
+	ts.Check(err)
+	defer logFile.Close()
+	cmd := exec.Command(bin, append([]string{"serve", "--data-dir", ts.MkAbs("data"),
+		"--http", "127.0.0.1:0", "--ssh", "127.0.0.1:0"}, args...)...)
+	cmd.Dir = ts.MkAbs(".")
+	cmd.Env = scriptEnv(ts)
+	cmd.Stderr = logFile
+	dieWithParent(cmd)
+	out, err := cmd.StdoutPipe()
+	ts.Check(err)
+	ts.Check(cmd.Start())
+	listened := make(chan bool, 1)
+	go func() {
+		lines := bufio.NewScanner(out)
+		for lines.Scan() {
+			if strings.HasPrefix(lines.Text(), "API listening on ") {
+				listened <- true
+				io.Copy(io.Discard, out)
+				return
+			}
+		}
+		listened <- false
+	}()
+	select {
+	case ok := <-listened:
+		if ok {
+			cmd.Process.Kill()
+			cmd.Wait()
+			ts.Fatalf("serve started listening; want it refused")
+		}
+	case <-time.After(serveStartTimeout):
+		cmd.Process.Kill()
+		cmd.Wait()
+		ts.Fatalf("serve neither listened nor exited within %v; want it refused at once", serveStartTimeout)
+	}
+	if err := cmd.Wait(); err == nil {
+		ts.Fatalf("serve exited 0 without listening; want a non-zero exit")
+	}
+}
+
 // cmdStopServe stops the server serve started with SIGTERM, as an operator
 // would, and fails unless it exits 0 within serveStopTimeout with nothing
-// logged at ERROR level and no data race reported.
+// logged at ERROR level and no data race reported. With -kill it sends
+// SIGKILL instead, a crash, and checks nothing of the exit.
 //
-//	stopserve
+//	stopserve [-kill]
 func cmdStopServe(ts *testscript.TestScript, neg bool, args []string) {
 	srv := ts.Value(serverKey{}).(*serverSlot).srv
-	if neg || len(args) != 0 || srv == nil {
-		ts.Fatalf("usage: stopserve, after serve")
+	kill := len(args) == 1 && args[0] == "-kill"
+	if neg || (len(args) != 0 && !kill) || srv == nil {
+		ts.Fatalf("usage: stopserve [-kill], after serve")
 	}
 	srv.stopped = true
+	if kill {
+		ts.Check(srv.cmd.Process.Kill())
+		<-srv.drained
+		srv.cmd.Wait()
+		srv.log.Close()
+		return
+	}
 	ts.Check(srv.cmd.Process.Signal(syscall.SIGTERM))
 	select {
 	case <-srv.drained:

@@ -91,6 +91,11 @@ func runServe(ctx context.Context, f serveFlags, streams Streams) error {
 	if err := secureDataDir(logger, f.store.dataDir); err != nil {
 		return err
 	}
+	unlock, err := lockDataDir(f.store.dataDir)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	path, err := f.store.dbPath()
 	if err != nil {
 		return err
