@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"net/url"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"sync/atomic"
@@ -44,6 +45,9 @@ type Options struct {
 	// migration: for backups, which must not change a database that a
 	// running server, perhaps of another version, owns.
 	SkipMigrations bool
+	// HealthInterval is how long Health reuses one check's answer;
+	// default 1 s.
+	HealthInterval time.Duration
 }
 
 // DB is the opened database.
@@ -58,6 +62,8 @@ type DB struct {
 	// usersVersion counts this process's write transactions that wrote the
 	// users table (see UsersVersion).
 	usersVersion atomic.Uint64
+	// health remembers what queries ran into and caches Health.
+	health *healthMonitor
 }
 
 // Open opens (creating if needed) the database at opts.Path and applies
@@ -109,6 +115,9 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 		}
 		writerDSN += "&vfs=" + walbuffer.Name
 	}
+	if err := checkWritable(opts.Path, filepath.Dir(opts.Path)); err != nil {
+		return nil, err
+	}
 	if err := createPrivate(opts.Path); err != nil {
 		return nil, err
 	}
@@ -122,22 +131,25 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 	writer.SetConnMaxIdleTime(0)
 	if err := writer.PingContext(ctx); err != nil {
 		writer.Close()
-		return nil, fmt.Errorf("open database %s: %w", opts.Path, err)
+		return nil, diagnoseOpen(ctx, nil, opts.Path, fmt.Errorf("open database %s: %w", opts.Path, err))
 	}
 	// Checkpoints run in the background (checkpoint.go); the writer only
 	// checkpoints itself if the WAL grows far beyond what that keeps up with.
 	if _, err := writer.ExecContext(ctx, fmt.Sprintf("PRAGMA wal_autocheckpoint=%d", fallbackCheckpointPages)); err != nil {
+		err = diagnoseOpen(ctx, writer, opts.Path, fmt.Errorf("open database %s: %w", opts.Path, err))
 		writer.Close()
-		return nil, fmt.Errorf("open database %s: %w", opts.Path, err)
+		return nil, err
 	}
 	if !opts.SkipMigrations {
 		if err := migrate(ctx, writer); err != nil {
+			err = diagnoseOpen(ctx, writer, opts.Path, err)
 			writer.Close()
 			return nil, err
 		}
 		if err := recountAtOpen(ctx, writer); err != nil {
+			err = diagnoseOpen(ctx, writer, opts.Path, fmt.Errorf("open database %s: %w", opts.Path, err))
 			writer.Close()
-			return nil, fmt.Errorf("open database %s: %w", opts.Path, err)
+			return nil, err
 		}
 	}
 	reader, err := sql.Open("sqlite3", dsn("&_query_only=true"))
@@ -149,13 +161,32 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 	reader.SetMaxIdleConns(readers)
 	reader.SetConnMaxIdleTime(0)
 	reader.SetConnMaxLifetime(0)
-	d := &DB{writer: writer, reader: reader, plainDSN: dsn("")}
+	d := &DB{writer: writer, reader: reader, plainDSN: dsn(""),
+		health: newHealthMonitor(opts.HealthInterval, filepath.Dir(opts.Path))}
 	if d.ckpt, err = startCheckpointer(dsn(""), &d.commits); err != nil {
 		reader.Close()
 		writer.Close()
 		return nil, err
 	}
 	return d, nil
+}
+
+// diagnoseOpen names corruption behind err, a failure to open the database
+// at path. A damaged page often surfaces as an unrelated error — goose
+// reads a damaged version table as missing, then fails to create it:
+// "table goose_db_version already exists" — so on failure, and only then,
+// SQLite checks the file (conn may be nil when it could not even connect).
+func diagnoseOpen(ctx context.Context, conn *sql.DB, path string, err error) error {
+	corrupt := Classify(err) == CauseCorrupt
+	if !corrupt && conn != nil {
+		var res string
+		qerr := conn.QueryRowContext(ctx, "PRAGMA quick_check(1)").Scan(&res)
+		corrupt = (qerr == nil && res != "ok") || Classify(qerr) == CauseCorrupt
+	}
+	if corrupt {
+		return fmt.Errorf("database %s is corrupt: restore it from a backup (anavara restore): %w", path, err)
+	}
+	return err
 }
 
 // createPrivate creates the database file at path, empty and readable by
@@ -179,6 +210,7 @@ func createPrivate(path string) error {
 
 // Close closes every connection, checkpointing the WAL into the main file.
 func (d *DB) Close() error {
+	d.health.closed.Store(true)
 	rerr := d.ckpt.close()
 	if err := d.reader.Close(); err != nil && rerr == nil {
 		rerr = err
@@ -215,6 +247,14 @@ func (d *DB) Read() *Queries { return &Queries{q: d.reader} }
 // every sql.Tx to watch its context, which cost a create about a tenth of
 // its CPU time in scheduler wake-ups.
 func (d *DB) Write(ctx context.Context, fn func(q *Queries) error) (err error) {
+	// What writes run into is what Health reports.
+	defer func() {
+		if err == nil {
+			d.health.committed()
+		} else {
+			d.health.observe(err)
+		}
+	}()
 	conn, err := d.writer.Conn(ctx)
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)

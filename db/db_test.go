@@ -28,10 +28,15 @@ func open(t *testing.T, opts db.Options) *db.DB {
 	return d
 }
 
+// newUserRow is an active patient account with email, not yet stored.
+func newUserRow(email string) db.UserRow {
+	now := time.Now().UTC()
+	return db.UserRow{User: model.User{ID: uuid.NewString(), Email: email, FirstName: "A", LastName: "B", IsActive: true, Created: now, Updated: now}, PasswordHash: "x"}
+}
+
 func newUser(t *testing.T, d *db.DB, email string) db.UserRow {
 	t.Helper()
-	now := time.Now().UTC()
-	u := db.UserRow{User: model.User{ID: uuid.NewString(), Email: email, FirstName: "A", LastName: "B", IsActive: true, Created: now, Updated: now}, PasswordHash: "x"}
+	u := newUserRow(email)
 	if err := d.Write(context.Background(), func(q *db.Queries) error { return q.CreateUser(context.Background(), u) }); err != nil {
 		t.Fatal(err)
 	}

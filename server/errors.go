@@ -108,6 +108,8 @@ func (s *Server) handleError(c *fiber.Ctx, err error) error {
 	default:
 		s.cfg.Logger.Error("request failed", "request_id", requestID(c), "method", c.Method(), "path", c.Path(), "error", err)
 		body.Message = "Internal server error"
+		// A read that met a corrupt page, say, makes /healthz say so.
+		s.db.Observe(err)
 	}
 	if status == fiber.StatusUnauthorized {
 		c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="anavara"`)

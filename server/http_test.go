@@ -499,6 +499,24 @@ func TestHealthUnavailableAfterDatabaseClosed(t *testing.T) {
 	}
 }
 
+// A full disk makes /healthz answer 503 with a fixed reason (checked
+// against the OpenAPI document by the harness), so a load balancer stops
+// sending writes that would fail; nothing of the system is revealed.
+func TestHealthUnavailableWhenDiskFull(t *testing.T) {
+	dir := testenv.Tmpfs(t, "2m")
+	h, _ := htHarnessAt(t, filepath.Join(dir, "anavara.db"))
+	h.get("/healthz", "").expect(http.StatusOK)
+	// Freed before the store closes, which checkpoints.
+	t.Cleanup(testenv.FillDisk(t, filepath.Join(dir, "filler")))
+	time.Sleep(1100 * time.Millisecond) // past the health answer's one-second reuse
+	res := h.get("/healthz", "").expect(http.StatusServiceUnavailable)
+	var body map[string]string
+	res.decode(&body)
+	if body["status"] != "unavailable" || body["reason"] != "disk is full" || body["message"] != "The disk is full." {
+		t.Fatalf("503 body %v, want status unavailable, reason disk is full", body)
+	}
+}
+
 // The contract: every non-2xx response is {"message": ...}, and the 503 of
 // /healthz is a non-2xx response.
 func TestHealthUnavailableErrorShape(t *testing.T) {

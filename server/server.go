@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	gojson "github.com/goccy/go-json"
@@ -61,6 +62,10 @@ type Server struct {
 	// resetCodes issues password-reset codes after forgot-password has
 	// answered.
 	resetCodes *resetCodeQueue
+
+	// lastHealth is the db.Cause /healthz last answered, so that a change
+	// is logged once rather than on every poll.
+	lastHealth atomic.Int32
 
 	// background tracks email being sent after its request, so Shutdown
 	// can wait for it.
