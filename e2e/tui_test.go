@@ -149,45 +149,60 @@ func (l *lockedBuffer) String() string {
 // loopback port and waits until it answers /healthz.
 func startServer(t testing.TB, bin, dataDir string, extra ...string) string {
 	t.Helper()
+	return startServerProcess(t, bin, dataDir, extra...).url
+}
+
+// serverProcess is a running `anavara serve`, stopped with SIGTERM at
+// cleanup if the test has not stopped it.
+type serverProcess struct {
+	url    string
+	cmd    *exec.Cmd
+	logs   *lockedBuffer
+	exited chan struct{} // closed once the process has ended
+}
+
+// startServerProcess is startServer for tests that signal the process
+// themselves or watch it end.
+func startServerProcess(t testing.TB, bin, dataDir string, extra ...string) *serverProcess {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	var logs lockedBuffer
+	logs := &lockedBuffer{}
 	cmd := exec.Command(bin, append([]string{"serve", "--data-dir", dataDir, "--http", addr}, extra...)...)
-	cmd.Stdout, cmd.Stderr = &logs, &logs
+	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	exited := make(chan struct{}) // closed once the process has ended
+	p := &serverProcess{url: "http://" + addr, cmd: cmd, logs: logs, exited: make(chan struct{})}
 	var waitErr error
-	go func() { waitErr = cmd.Wait(); close(exited) }()
+	go func() { waitErr = cmd.Wait(); close(p.exited) }()
 	t.Cleanup(func() {
 		_ = cmd.Process.Signal(syscall.SIGTERM)
 		select {
-		case <-exited:
+		case <-p.exited:
 		case <-time.After(10 * time.Second):
 			_ = cmd.Process.Kill()
-			<-exited
+			<-p.exited
 		}
 		if t.Failed() {
 			t.Logf("server log:\n%s", logs.String())
 		}
 	})
-	url := "http://" + addr
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		res, err := httpClient.Get(url + "/healthz")
+		res, err := httpClient.Get(p.url + "/healthz")
 		if err == nil {
 			res.Body.Close()
 			if res.StatusCode == http.StatusOK {
-				return url
+				return p
 			}
 		}
 		select {
-		case <-exited:
+		case <-p.exited:
 			t.Fatalf("anavara serve exited: %v\n%s", waitErr, logs.String())
 		default:
 		}
@@ -332,6 +347,27 @@ func (tm *tmux) waitFor(session, text string) string {
 	}
 	tm.t.Fatalf("screen of %s never showed %q; last screen:\n%s", session, text, screen)
 	return ""
+}
+
+// display returns tmux's expansion of format for the session's pane, e.g.
+// "#{alternate_on}".
+func (tm *tmux) display(session, format string) string {
+	tm.t.Helper()
+	out, err := tm.run("display-message", "-p", "-t", session, format)
+	if err != nil {
+		tm.t.Fatalf("tmux display-message %s: %v\n%s", format, err, out)
+	}
+	return strings.TrimSpace(out)
+}
+
+// history is the session's pane with all of its scrollback.
+func (tm *tmux) history(session string) string {
+	tm.t.Helper()
+	out, err := tm.run("capture-pane", "-p", "-S", "-", "-t", session)
+	if err != nil {
+		tm.t.Fatalf("tmux capture-pane: %v\n%s", err, out)
+	}
+	return out
 }
 
 // quote quotes s for sh.

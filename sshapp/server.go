@@ -229,13 +229,20 @@ func (r *sessionRegistry) untrack(p *tea.Program) {
 }
 
 // closeAll marks the registry closing and quits every program, so each
-// session's handler prints the goodbye and ends.
+// session's handler restores the client's terminal, prints the goodbye and
+// ends. Quit blocks until the program takes the message, so each is sent
+// from its own goroutine, outside the lock: one busy session must not hold
+// up the others' goodbyes, nor sessions that are starting or ending.
 func (r *sessionRegistry) closeAll() {
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	r.closing = true
+	programs := make([]*tea.Program, 0, len(r.programs))
 	for p := range r.programs {
-		p.Quit()
+		programs = append(programs, p)
+	}
+	r.mu.Unlock()
+	for _, p := range programs {
+		go p.Quit()
 	}
 }
 

@@ -110,6 +110,9 @@ func (s *Server) identify(next ssh.Handler) ssh.Handler {
 		next(sess)
 		if st.program != nil {
 			s.sessions.untrack(st.program)
+			// Ends a program that never ran (the session had no PTY), so a
+			// goodbye Shutdown sent it does not wait for it forever.
+			st.program.Kill()
 		}
 		if s.sessions.isClosing() {
 			wish.Println(sess, "\r\nThe Anavara server is shutting down. Please reconnect in a minute.")
@@ -134,7 +137,14 @@ func (s *Server) program(sess ssh.Session) *tea.Program {
 		// the idle timeout from ever firing.
 		ReduceMotion: true,
 	})
-	p := tea.NewProgram(m, append(bubbletea.MakeOptions(sess), tea.WithAltScreen())...)
+	// Without its signal handler: bubbletea would otherwise subscribe every
+	// session to the server process's SIGINT and SIGTERM. On shutdown its
+	// handler then blocks sending a quit message to a program that Shutdown
+	// has already quit, the program never finishes, and the client is left
+	// in the alternate screen until the drain wait ends and the connection
+	// is cut. Shutdown ends sessions itself, through the registry.
+	opts := append(bubbletea.MakeOptions(sess), tea.WithAltScreen(), tea.WithoutSignalHandler())
+	p := tea.NewProgram(m, opts...)
 	if !s.sessions.track(p, sess) {
 		return nil
 	}
