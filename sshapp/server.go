@@ -20,6 +20,7 @@ import (
 	"github.com/charmbracelet/wish/activeterm"
 	"github.com/charmbracelet/wish/bubbletea"
 	"github.com/muesli/termenv"
+	gossh "golang.org/x/crypto/ssh"
 
 	"github.com/anavara/anavara/ratelimit"
 )
@@ -128,6 +129,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("sshapp: %w", err)
 	}
 	srv.ConnCallback = s.limitConnections
+	srv.ServerConfigCallback = s.serverConfig
 	s.ssh = srv
 	return s, nil
 }
@@ -170,6 +172,23 @@ func (s *Server) limitConnections(ctx ssh.Context, conn net.Conn) net.Conn {
 		return nil
 	}
 	return conn
+}
+
+// serverConfig is the per-connection SSH configuration: only algorithms
+// that ssh-audit passes without failures or weakness warnings.
+func (s *Server) serverConfig(ctx ssh.Context) *gossh.ServerConfig {
+	return &gossh.ServerConfig{
+		Config: gossh.Config{
+			// curve25519-sha256 brings its @libssh.org alias with it.
+			KeyExchanges: []string{gossh.KeyExchangeMLKEM768X25519, gossh.KeyExchangeCurve25519},
+			Ciphers: []string{
+				gossh.CipherChaCha20Poly1305, gossh.CipherAES256GCM, gossh.CipherAES128GCM,
+				gossh.CipherAES256CTR, gossh.CipherAES192CTR, gossh.CipherAES128CTR,
+			},
+			// Encrypt-then-MAC only; the AEAD ciphers above need none.
+			MACs: []string{gossh.HMACSHA256ETM, gossh.HMACSHA512ETM},
+		},
+	}
 }
 
 // sessionRegistry counts sessions against the cap and remembers their

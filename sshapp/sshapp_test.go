@@ -8,7 +8,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -379,6 +381,99 @@ func TestMaxSessionTime(t *testing.T) {
 			io.WriteString(term.stdin, "a")
 		case <-stop:
 			t.Fatal("a busy session outlived the maximum session time")
+		}
+	}
+}
+
+// TestOnlyAuditedAlgorithms checks with the real OpenSSH client that the
+// server negotiates only algorithms ssh-audit passes: weaker ones the
+// client insists on are refused, and the default set connects.
+func TestOnlyAuditedAlgorithms(t *testing.T) {
+	sshBin, err := exec.LookPath("ssh")
+	if err != nil {
+		t.Skip("OpenSSH client not installed (apt-get install openssh-client); .ci/run installs it")
+	}
+	e := newEnv(t)
+	dir := t.TempDir()
+	keyPath := filepath.Join(dir, "id")
+	if err := os.WriteFile(keyPath, privatePEM(t, newKey(t)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	host, port, _ := net.SplitHostPort(e.sshAddr)
+	run := func(opts ...string) (string, error) {
+		args := append([]string{"-vv", "-p", port, "-F", "/dev/null", "-i", keyPath,
+			"-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+			"-o", "IdentitiesOnly=yes", "-o", "IdentityAgent=none", "-o", "BatchMode=yes", "-o", "ConnectTimeout=10"},
+			opts...)
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		out, err := exec.CommandContext(ctx, sshBin, append(args, host, "true")...).CombinedOutput()
+		return string(out), err
+	}
+
+	out, _ := run()
+	out = strings.ReplaceAll(out, "\r\n", "\n")
+	if !strings.Contains(out, "Authenticated to ") {
+		t.Fatalf("the default client did not authenticate:\n%s", out)
+	}
+	for _, want := range []*regexp.Regexp{
+		regexp.MustCompile(`kex: algorithm: (mlkem768x25519-sha256|curve25519-sha256|curve25519-sha256@libssh\.org)\n`),
+		regexp.MustCompile(`kex: host key algorithm: ssh-ed25519\n`),
+		regexp.MustCompile(`kex: server->client cipher: chacha20-poly1305@openssh\.com MAC: <implicit>`),
+	} {
+		if !want.MatchString(out) {
+			t.Errorf("the default negotiation does not match %s:\n%s", want, out)
+		}
+	}
+	// What the server offers, as the client's -vv log quotes it.
+	_, offer, _ := strings.Cut(out, "peer server KEXINIT proposal\n")
+	for _, want := range []string{
+		"KEX algorithms: mlkem768x25519-sha256,curve25519-sha256,curve25519-sha256@libssh.org,kex-strict-s-v00@openssh.com\n",
+		"host key algorithms: ssh-ed25519\n",
+		"ciphers stoc: chacha20-poly1305@openssh.com,aes256-gcm@openssh.com,aes128-gcm@openssh.com,aes256-ctr,aes192-ctr,aes128-ctr\n",
+		"ciphers ctos: chacha20-poly1305@openssh.com,aes256-gcm@openssh.com,aes128-gcm@openssh.com,aes256-ctr,aes192-ctr,aes128-ctr\n",
+		"MACs stoc: hmac-sha2-256-etm@openssh.com,hmac-sha2-512-etm@openssh.com\n",
+		"MACs ctos: hmac-sha2-256-etm@openssh.com,hmac-sha2-512-etm@openssh.com\n",
+	} {
+		if !strings.Contains(offer, want) {
+			t.Errorf("the server's proposal lacks %q:\n%s", want, offer)
+		}
+	}
+
+	supported := func(query, alg string) bool {
+		out, err := exec.Command(sshBin, "-Q", query).Output()
+		return err == nil && slices.Contains(strings.Fields(string(out)), alg)
+	}
+	for _, tc := range []struct {
+		query, alg string
+		opts       []string
+		refusal    string
+	}{
+		{"kex", "ecdh-sha2-nistp256", []string{"-o", "KexAlgorithms=ecdh-sha2-nistp256"}, "no matching key exchange method"},
+		{"kex", "ecdh-sha2-nistp521", []string{"-o", "KexAlgorithms=ecdh-sha2-nistp521"}, "no matching key exchange method"},
+		{"kex", "diffie-hellman-group14-sha1", []string{"-o", "KexAlgorithms=diffie-hellman-group14-sha1"}, "no matching key exchange method"},
+		{"kex", "diffie-hellman-group14-sha256", []string{"-o", "KexAlgorithms=diffie-hellman-group14-sha256"}, "no matching key exchange method"},
+		{"mac", "hmac-sha1", []string{"-o", "Ciphers=aes128-ctr", "-o", "MACs=hmac-sha1"}, "no matching MAC"},
+		{"mac", "hmac-sha1-96", []string{"-o", "Ciphers=aes128-ctr", "-o", "MACs=hmac-sha1-96"}, "no matching MAC"},
+		{"mac", "hmac-sha2-256", []string{"-o", "Ciphers=aes128-ctr", "-o", "MACs=hmac-sha2-256"}, "no matching MAC"},
+		{"mac", "hmac-sha2-512", []string{"-o", "Ciphers=aes256-ctr", "-o", "MACs=hmac-sha2-512"}, "no matching MAC"},
+		{"cipher", "aes128-cbc", []string{"-o", "Ciphers=aes128-cbc"}, "no matching cipher"},
+		{"key", "ecdsa-sha2-nistp256", []string{"-o", "HostKeyAlgorithms=ecdsa-sha2-nistp256"}, "no matching host key type"},
+	} {
+		t.Run(tc.alg, func(t *testing.T) {
+			if !supported(tc.query, tc.alg) {
+				t.Skipf("this OpenSSH client does not offer %s", tc.alg)
+			}
+			out, err := run(tc.opts...)
+			if err == nil || !strings.Contains(out, tc.refusal) {
+				t.Fatalf("a client insisting on %s was not refused with %q (%v):\n%s", tc.alg, tc.refusal, err, out)
+			}
+		})
+	}
+	// The EtM MACs the server keeps work with the CTR ciphers.
+	for _, mac := range []string{"hmac-sha2-256-etm@openssh.com", "hmac-sha2-512-etm@openssh.com"} {
+		if out, _ := run("-o", "Ciphers=aes256-ctr", "-o", "MACs="+mac); !strings.Contains(out, "Authenticated to ") {
+			t.Errorf("aes256-ctr with %s did not connect:\n%s", mac, out)
 		}
 	}
 }
