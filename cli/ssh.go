@@ -28,6 +28,8 @@ type sshFlags struct {
 	maxSessionTime   time.Duration
 	maxSessions      int
 	perIPPerMinute   int
+	handshakeTimeout time.Duration
+	maxUnauth        int
 }
 
 func (f *sshFlags) register(fs *pflag.FlagSet) {
@@ -37,6 +39,8 @@ func (f *sshFlags) register(fs *pflag.FlagSet) {
 	fs.DurationVar(&f.maxSessionTime, "ssh-max-session-time", 8*time.Hour, "close any SSH session after this long")
 	fs.IntVar(&f.maxSessions, "ssh-max-sessions", 256, "most concurrent SSH sessions")
 	fs.IntVar(&f.perIPPerMinute, "ssh-connections-per-minute", 30, "new SSH connections allowed per client address per minute")
+	fs.DurationVar(&f.handshakeTimeout, "ssh-handshake-timeout", 20*time.Second, "close SSH connections that have not authenticated within this long")
+	fs.IntVar(&f.maxUnauth, "ssh-max-unauthenticated", 64, "most SSH connections not yet authenticated; more are closed at once")
 }
 
 // newSSHServer builds the SSH front end against the API at apiURL.
@@ -46,15 +50,17 @@ func (f *sshFlags) newSSHServer(dataDir, apiURL, serviceToken string, logger *sl
 		return nil, err
 	}
 	return sshapp.New(sshapp.Config{
-		HostKeyPEM:       hostKey,
-		APIURL:           apiURL,
-		ServiceToken:     serviceToken,
-		AllowUnknownKeys: f.allowUnknownKeys,
-		IdleTimeout:      f.idleTimeout,
-		MaxSessionTime:   f.maxSessionTime,
-		MaxSessions:      f.maxSessions,
-		ConnectionsPerIP: ratelimit.Rule{Limit: f.perIPPerMinute, Window: time.Minute},
-		Logger:           logger,
+		HostKeyPEM:         hostKey,
+		APIURL:             apiURL,
+		ServiceToken:       serviceToken,
+		AllowUnknownKeys:   f.allowUnknownKeys,
+		IdleTimeout:        f.idleTimeout,
+		MaxSessionTime:     f.maxSessionTime,
+		MaxSessions:        f.maxSessions,
+		ConnectionsPerIP:   ratelimit.Rule{Limit: f.perIPPerMinute, Window: time.Minute},
+		HandshakeTimeout:   f.handshakeTimeout,
+		MaxUnauthenticated: f.maxUnauth,
+		Logger:             logger,
 	})
 }
 

@@ -8,6 +8,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -145,5 +146,41 @@ func TestSSHServeNeedsAPIAndToken(t *testing.T) {
 	code := cli.Execute(context.Background(), []string{"ssh-serve", "--ssh", "127.0.0.1:0"}, cli.Streams{In: strings.NewReader(""), Out: io.Discard, Err: &stderr})
 	if code == 0 || !strings.Contains(stderr.String(), "--api and --service-token are required") {
 		t.Fatalf("exit %d, %q", code, stderr.String())
+	}
+}
+
+// TestSSHFrontDoorFlags checks that the handshake limits reach the SSH
+// front end: the deadline from its environment variable, the
+// unauthenticated cap from its flag.
+func TestSSHFrontDoorFlags(t *testing.T) {
+	t.Setenv("ANAVARA_SSH_HANDSHAKE_TIMEOUT", "1s")
+	// No API is needed: nothing here gets past the handshake.
+	line := runCommand(t, "ssh-serve", "--api", "http://127.0.0.1:1", "--service-token", "front-door-token",
+		"--ssh", "127.0.0.1:0", "--data-dir", t.TempDir(), "--ssh-max-unauthenticated", "1")
+	addr := strings.TrimPrefix(line, "SSH listening on ")
+	// versionLine reads what the server sends first on a new connection.
+	versionLine := func(c net.Conn) (string, error) {
+		c.SetReadDeadline(time.Now().Add(10 * time.Second))
+		return bufio.NewReader(c).ReadString('\n')
+	}
+	held, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+	if v, err := versionLine(held); err != nil || !strings.HasPrefix(v, "SSH-2.0-") {
+		t.Fatalf("version line %q, %v", v, err)
+	}
+	extra, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer extra.Close()
+	if v, err := versionLine(extra); err == nil {
+		t.Fatalf("a connection past --ssh-max-unauthenticated 1 was served (%q)", v)
+	}
+	held.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.Copy(io.Discard, held); err != nil {
+		t.Fatalf("ANAVARA_SSH_HANDSHAKE_TIMEOUT=1s did not close an unauthenticated connection: %v", err)
 	}
 }

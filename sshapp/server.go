@@ -42,6 +42,13 @@ type Config struct {
 	MaxSessionTime time.Duration
 	// MaxSessions caps concurrent sessions; default 256.
 	MaxSessions int
+	// HandshakeTimeout is how long a connection may take from connecting to
+	// completing authentication before it is closed; default 20 s.
+	HandshakeTimeout time.Duration
+	// MaxUnauthenticated caps connections that have not completed
+	// authentication yet; past it new connections are closed at once.
+	// Default 64.
+	MaxUnauthenticated int
 	// ConnectionsPerIP limits new connections per client address; default
 	// 30 a minute.
 	ConnectionsPerIP ratelimit.Rule
@@ -66,6 +73,7 @@ type Server struct {
 	ssh      *ssh.Server
 	limiter  *ratelimit.Limiter
 	sessions *sessionRegistry
+	pending  *pendingCount
 }
 
 // New builds the SSH server from cfg.
@@ -84,6 +92,12 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.MaxSessions <= 0 {
 		cfg.MaxSessions = 256
+	}
+	if cfg.HandshakeTimeout <= 0 {
+		cfg.HandshakeTimeout = 20 * time.Second
+	}
+	if cfg.MaxUnauthenticated <= 0 {
+		cfg.MaxUnauthenticated = 64
 	}
 	if cfg.ConnectionsPerIP == (ratelimit.Rule{}) {
 		cfg.ConnectionsPerIP = ratelimit.Rule{Limit: 30, Window: time.Minute}
@@ -104,6 +118,7 @@ func New(cfg Config) (*Server, error) {
 		cfg:      cfg,
 		limiter:  ratelimit.New(cfg.ConnectionsPerIP, cfg.Now),
 		sessions: newSessionRegistry(cfg.MaxSessions),
+		pending:  &pendingCount{max: cfg.MaxUnauthenticated},
 	}
 	opts := []ssh.Option{
 		wish.WithHostKeyPEM(cfg.HostKeyPEM),
@@ -128,7 +143,7 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sshapp: %w", err)
 	}
-	srv.ConnCallback = s.limitConnections
+	srv.ConnCallback = s.admit
 	srv.ServerConfigCallback = s.serverConfig
 	s.ssh = srv
 	return s, nil
@@ -160,8 +175,10 @@ func (s *Server) Shutdown(ctx context.Context) error {
 // ActiveSessions is how many sessions are open now.
 func (s *Server) ActiveSessions() int { return s.sessions.count() }
 
-// limitConnections turns away addresses that connect too often.
-func (s *Server) limitConnections(ctx ssh.Context, conn net.Conn) net.Conn {
+// admit runs first for every connection. It turns away addresses that
+// connect too often and connections past the unauthenticated cap, and gives
+// the rest HandshakeTimeout to authenticate.
+func (s *Server) admit(ctx ssh.Context, conn net.Conn) net.Conn {
 	host, _, err := net.SplitHostPort(conn.RemoteAddr().String())
 	if err != nil {
 		host = conn.RemoteAddr().String()
@@ -171,12 +188,30 @@ func (s *Server) limitConnections(ctx ssh.Context, conn net.Conn) net.Conn {
 		conn.Close()
 		return nil
 	}
-	return conn
+	if !s.pending.acquire() {
+		s.cfg.Logger.Warn("ssh connection refused: too many unauthenticated connections", "remote", host)
+		conn.Close()
+		return nil
+	}
+	g := &handshakeGate{Conn: conn, release: s.pending.release}
+	// The deadline is a timer of its own, not a read deadline: the
+	// connection's idle timeout resets read deadlines on every packet, so a
+	// client trickling bytes would never meet one.
+	g.timer = time.AfterFunc(s.cfg.HandshakeTimeout, func() {
+		if g.expire() {
+			s.cfg.Logger.Warn("ssh connection closed: no authentication within the handshake timeout",
+				"remote", host, "timeout", s.cfg.HandshakeTimeout.String())
+		}
+	})
+	ctx.SetValue(handshakeKey{}, g)
+	return g
 }
 
 // serverConfig is the per-connection SSH configuration: only algorithms
-// that ssh-audit passes without failures or weakness warnings.
+// that ssh-audit passes without failures or warnings, and a hook that
+// marks the connection authenticated.
 func (s *Server) serverConfig(ctx ssh.Context) *gossh.ServerConfig {
+	g, _ := ctx.Value(handshakeKey{}).(*handshakeGate)
 	return &gossh.ServerConfig{
 		Config: gossh.Config{
 			// curve25519-sha256 brings its @libssh.org alias with it.
@@ -188,7 +223,102 @@ func (s *Server) serverConfig(ctx ssh.Context) *gossh.ServerConfig {
 			// Encrypt-then-MAC only; the AEAD ciphers above need none.
 			MACs: []string{gossh.HMACSHA256ETM, gossh.HMACSHA512ETM},
 		},
+		// Called once the client has proved it holds an accepted key, the
+		// only way in: the connection is then authenticated. A connection
+		// whose deadline has already closed it is refused here, so it
+		// cannot race the timer into a session.
+		VerifiedPublicKeyCallback: func(_ gossh.ConnMetadata, _ gossh.PublicKey, perms *gossh.Permissions, _ string) (*gossh.Permissions, error) {
+			if g != nil && !g.authenticated() {
+				return nil, errors.New("handshake timeout")
+			}
+			return perms, nil
+		},
 	}
+}
+
+// handshakeKey is the context key of a connection's handshakeGate.
+type handshakeKey struct{}
+
+// handshakeGate is a connection until it authenticates: it holds a slot of
+// the unauthenticated cap, and its timer closes it at the deadline.
+type handshakeGate struct {
+	net.Conn
+	release func()
+	timer   *time.Timer
+
+	// mu guards state; every way out of gatePending releases the slot.
+	mu    sync.Mutex
+	state int // gatePending, then gateAuthenticated or gateClosed
+}
+
+const (
+	gatePending = iota
+	gateAuthenticated
+	gateClosed
+)
+
+// authenticated ends the pending state unless the deadline came first,
+// and reports whether the connection may go on.
+func (g *handshakeGate) authenticated() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.state == gatePending {
+		g.state = gateAuthenticated
+		g.timer.Stop()
+		g.release()
+	}
+	return g.state == gateAuthenticated
+}
+
+// expire closes a connection still pending at the deadline; it reports
+// whether it did.
+func (g *handshakeGate) expire() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.state != gatePending {
+		return false
+	}
+	g.state = gateClosed
+	g.release()
+	g.Conn.Close()
+	return true
+}
+
+// Close also gives up the slot of a connection that ends before it
+// authenticates.
+func (g *handshakeGate) Close() error {
+	g.mu.Lock()
+	if g.state == gatePending {
+		g.state = gateClosed
+		g.timer.Stop()
+		g.release()
+	}
+	g.mu.Unlock()
+	return g.Conn.Close()
+}
+
+// pendingCount counts connections that have not authenticated yet.
+type pendingCount struct {
+	max int
+
+	mu sync.Mutex
+	n  int
+}
+
+func (c *pendingCount) acquire() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.n >= c.max {
+		return false
+	}
+	c.n++
+	return true
+}
+
+func (c *pendingCount) release() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.n--
 }
 
 // sessionRegistry counts sessions against the cap and remembers their

@@ -1,6 +1,7 @@
 package sshapp_test
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"io"
@@ -383,6 +384,68 @@ func TestMaxSessionTime(t *testing.T) {
 			t.Fatal("a busy session outlived the maximum session time")
 		}
 	}
+}
+
+// holdRaw opens a TCP connection that never starts the SSH handshake; it
+// returns once the server has sent its version line, so the server has
+// taken the connection in.
+func (e *env) holdRaw(t *testing.T) net.Conn {
+	t.Helper()
+	c, err := net.Dial("tcp", e.sshAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	line, err := bufio.NewReader(c).ReadString('\n')
+	if err != nil || !strings.HasPrefix(line, "SSH-2.0-") {
+		t.Fatalf("server version line %q, %v", line, err)
+	}
+	return c
+}
+
+func TestHandshakeDeadline(t *testing.T) {
+	e := newEnv(t, func(c *sshapp.Config) { c.HandshakeTimeout = time.Second })
+	// A connection that never authenticates is closed at the deadline, long
+	// before the idle timeout (15 minutes) would close it.
+	raw := e.holdRaw(t)
+	raw.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.Copy(io.Discard, raw); err != nil {
+		t.Fatalf("an unauthenticated connection was still open after 10 s: %v", err)
+	}
+	// One that authenticates keeps going past it.
+	conn, err := e.dial(gossh.PublicKeys(newKey(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(1500 * time.Millisecond)
+	e.open(conn, 80, 24).waitFor("Sign in")
+}
+
+func TestUnauthenticatedConnectionCap(t *testing.T) {
+	e := newEnv(t, func(c *sshapp.Config) { c.MaxUnauthenticated = 2 })
+	first := e.holdRaw(t)
+	e.holdRaw(t)
+	if conn, err := e.dial(gossh.PublicKeys(newKey(t))); err == nil {
+		conn.Close()
+		t.Fatal("a connection past the unauthenticated cap was accepted")
+	}
+	// A connection that goes away gives its place back...
+	first.Close()
+	var conn *gossh.Client
+	waitUntil(t, func() bool {
+		c, err := e.dial(gossh.PublicKeys(newKey(t)))
+		conn = c
+		return err == nil
+	})
+	defer conn.Close()
+	// ...and so does one that authenticates: with one raw connection still
+	// held, another client gets in beside the authenticated one.
+	second, err := e.dial(gossh.PublicKeys(newKey(t)))
+	if err != nil {
+		t.Fatalf("an authenticated connection still counts as unauthenticated: %v", err)
+	}
+	second.Close()
 }
 
 // TestOnlyAuditedAlgorithms checks with the real OpenSSH client that the
