@@ -27,6 +27,7 @@ type sshFlags struct {
 	idleTimeout      time.Duration
 	maxSessionTime   time.Duration
 	maxSessions      int
+	maxAnonymous     int
 	perIPPerMinute   int
 	handshakeTimeout time.Duration
 	maxUnauth        int
@@ -38,6 +39,7 @@ func (f *sshFlags) register(fs *pflag.FlagSet) {
 	fs.DurationVar(&f.idleTimeout, "ssh-idle-timeout", 15*time.Minute, "close SSH sessions idle this long")
 	fs.DurationVar(&f.maxSessionTime, "ssh-max-session-time", 8*time.Hour, "close any SSH session after this long")
 	fs.IntVar(&f.maxSessions, "ssh-max-sessions", 256, "most concurrent SSH sessions")
+	fs.IntVar(&f.maxAnonymous, "ssh-max-anonymous-sessions", 0, "most concurrent SSH sessions of keys no account has, the sign-in screen (0: a quarter of --ssh-max-sessions)")
 	fs.IntVar(&f.perIPPerMinute, "ssh-connections-per-minute", 30, "new SSH connections allowed per client address per minute")
 	fs.DurationVar(&f.handshakeTimeout, "ssh-handshake-timeout", 20*time.Second, "close SSH connections that have not authenticated within this long")
 	fs.IntVar(&f.maxUnauth, "ssh-max-unauthenticated", 64, "most SSH connections not yet authenticated; more are closed at once")
@@ -50,17 +52,18 @@ func (f *sshFlags) newSSHServer(dataDir, apiURL, serviceToken string, logger *sl
 		return nil, err
 	}
 	return sshapp.New(sshapp.Config{
-		HostKeyPEM:         hostKey,
-		APIURL:             apiURL,
-		ServiceToken:       serviceToken,
-		AllowUnknownKeys:   f.allowUnknownKeys,
-		IdleTimeout:        f.idleTimeout,
-		MaxSessionTime:     f.maxSessionTime,
-		MaxSessions:        f.maxSessions,
-		ConnectionsPerIP:   ratelimit.Rule{Limit: f.perIPPerMinute, Window: time.Minute},
-		HandshakeTimeout:   f.handshakeTimeout,
-		MaxUnauthenticated: f.maxUnauth,
-		Logger:             logger,
+		HostKeyPEM:           hostKey,
+		APIURL:               apiURL,
+		ServiceToken:         serviceToken,
+		AllowUnknownKeys:     f.allowUnknownKeys,
+		IdleTimeout:          f.idleTimeout,
+		MaxSessionTime:       f.maxSessionTime,
+		MaxSessions:          f.maxSessions,
+		MaxAnonymousSessions: f.maxAnonymous,
+		ConnectionsPerIP:     ratelimit.Rule{Limit: f.perIPPerMinute, Window: time.Minute},
+		HandshakeTimeout:     f.handshakeTimeout,
+		MaxUnauthenticated:   f.maxUnauth,
+		Logger:               logger,
 	})
 }
 

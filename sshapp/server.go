@@ -42,6 +42,11 @@ type Config struct {
 	MaxSessionTime time.Duration
 	// MaxSessions caps concurrent sessions; default 256.
 	MaxSessions int
+	// MaxAnonymousSessions caps the sessions of keys no account has (the
+	// sign-in screen), so registered users always find one of the other
+	// MaxSessions-MaxAnonymousSessions slots; default a quarter of
+	// MaxSessions (at least 1), never more than MaxSessions.
+	MaxAnonymousSessions int
 	// HandshakeTimeout is how long a connection may take from connecting to
 	// completing authentication before it is closed; default 20 s.
 	HandshakeTimeout time.Duration
@@ -93,6 +98,10 @@ func New(cfg Config) (*Server, error) {
 	if cfg.MaxSessions <= 0 {
 		cfg.MaxSessions = 256
 	}
+	if cfg.MaxAnonymousSessions <= 0 {
+		cfg.MaxAnonymousSessions = max(cfg.MaxSessions/4, 1)
+	}
+	cfg.MaxAnonymousSessions = min(cfg.MaxAnonymousSessions, cfg.MaxSessions)
 	if cfg.HandshakeTimeout <= 0 {
 		cfg.HandshakeTimeout = 20 * time.Second
 	}
@@ -117,7 +126,7 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{
 		cfg:      cfg,
 		limiter:  ratelimit.New(cfg.ConnectionsPerIP, cfg.Now),
-		sessions: newSessionRegistry(cfg.MaxSessions),
+		sessions: newSessionRegistry(cfg.MaxSessions, cfg.MaxAnonymousSessions),
 		pending:  &pendingCount{max: cfg.MaxUnauthenticated},
 	}
 	opts := []ssh.Option{
@@ -130,9 +139,11 @@ func New(cfg Config) (*Server, error) {
 		wish.WithMiddleware(
 			// Listed innermost first: the last runs first.
 			bubbletea.MiddlewareWithProgramHandler(s.program, termenv.Ascii),
+			// After identify: whether the key belongs to an account decides
+			// which share of the slots the session may take.
+			s.capSessions,
 			s.identify,
 			activeterm.Middleware(),
-			s.capSessions,
 			s.logSession,
 		),
 	}
@@ -321,36 +332,59 @@ func (c *pendingCount) release() {
 	c.n--
 }
 
-// sessionRegistry counts sessions against the cap and remembers their
+// sessionRegistry counts sessions against the caps and remembers their
 // programs so Shutdown can end them.
 type sessionRegistry struct {
-	max int
+	max, maxAnonymous int
 
-	mu       sync.Mutex
-	open     int
-	programs map[*tea.Program]ssh.Session
-	closing  bool
+	mu        sync.Mutex
+	open      int
+	anonymous int
+	programs  map[*tea.Program]ssh.Session
+	closing   bool
 }
 
-func newSessionRegistry(max int) *sessionRegistry {
-	return &sessionRegistry{max: max, programs: make(map[*tea.Program]ssh.Session)}
+func newSessionRegistry(max, maxAnonymous int) *sessionRegistry {
+	return &sessionRegistry{max: max, maxAnonymous: maxAnonymous, programs: make(map[*tea.Program]ssh.Session)}
 }
 
-// acquire takes a session slot; false means the server is full or closing.
-func (r *sessionRegistry) acquire() bool {
+// slotRefusal says why a session got no slot.
+type slotRefusal int
+
+const (
+	slotGranted slotRefusal = iota
+	slotFull
+	slotAnonymousFull
+	slotClosing
+)
+
+// acquire takes a session slot, from the anonymous share for a key no
+// account has.
+func (r *sessionRegistry) acquire(anonymous bool) slotRefusal {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.closing || r.open >= r.max {
-		return false
+	switch {
+	case r.closing:
+		return slotClosing
+	case r.open >= r.max:
+		return slotFull
+	case anonymous && r.anonymous >= r.maxAnonymous:
+		return slotAnonymousFull
 	}
 	r.open++
-	return true
+	if anonymous {
+		r.anonymous++
+	}
+	return slotGranted
 }
 
-func (r *sessionRegistry) release() {
+func (r *sessionRegistry) release(anonymous bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.open--
+	if anonymous {
+		r.anonymous--
+	}
 }
 
 func (r *sessionRegistry) count() int {

@@ -152,15 +152,27 @@ func (s *Server) program(sess ssh.Session) *tea.Program {
 	return p
 }
 
-// capSessions turns clients away once MaxSessions are open.
+// capSessions turns clients away once MaxSessions are open, and sessions
+// of keys no account has once they hold MaxAnonymousSessions. It runs after
+// identify, which has resolved the key.
 func (s *Server) capSessions(next ssh.Handler) ssh.Handler {
 	return func(sess ssh.Session) {
-		if !s.sessions.acquire() {
+		st, ok := sess.Context().Value(stateKey{}).(*sessionState)
+		anonymous := !ok || !st.signedIn
+		switch s.sessions.acquire(anonymous) {
+		case slotGranted:
+		case slotAnonymousFull:
+			s.cfg.Logger.Warn("ssh session refused: unregistered keys at capacity", "remote", sess.RemoteAddr().String())
+			s.fail(sess, "Anavara has too many sign-in sessions open right now. Please try again in a minute; once your SSH key is registered it always finds a place.")
+			return
+		case slotClosing:
+			return // identify says goodbye
+		default:
 			s.cfg.Logger.Warn("ssh session refused: at capacity", "remote", sess.RemoteAddr().String())
 			s.fail(sess, "Anavara has too many open sessions right now. Please try again in a minute.")
 			return
 		}
-		defer s.sessions.release()
+		defer s.sessions.release(anonymous)
 		next(sess)
 	}
 }

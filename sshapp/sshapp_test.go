@@ -155,7 +155,7 @@ func TestHostKeyStableAcrossRestarts(t *testing.T) {
 }
 
 func TestSessionCap(t *testing.T) {
-	e := newEnv(t, func(c *sshapp.Config) { c.MaxSessions = 2 })
+	e := newEnv(t, func(c *sshapp.Config) { c.MaxSessions = 2; c.MaxAnonymousSessions = 2 })
 	var terms []*terminal
 	for i := 0; i < 2; i++ {
 		conn, err := e.dial(gossh.PublicKeys(newKey(t)))
@@ -446,6 +446,40 @@ func TestUnauthenticatedConnectionCap(t *testing.T) {
 		t.Fatalf("an authenticated connection still counts as unauthenticated: %v", err)
 	}
 	second.Close()
+}
+
+func TestAnonymousSessionsLeaveRoomForRegistered(t *testing.T) {
+	e := newEnv(t, func(c *sshapp.Config) { c.MaxSessions = 3; c.MaxAnonymousSessions = 1 })
+	key := newKey(t)
+	e.patient("reg@example.org", "Rhea Registered", key.PublicKey())
+	openWith := func(signer gossh.Signer, want string) *terminal {
+		t.Helper()
+		conn, err := e.dial(gossh.PublicKeys(signer))
+		if err != nil {
+			t.Fatal(err)
+		}
+		term := e.open(conn, 100, 30)
+		term.waitFor(want)
+		return term
+	}
+	endsWithStatus1 := func(term *terminal) {
+		t.Helper()
+		select {
+		case err := <-term.exited:
+			var exit *gossh.ExitError
+			if !errors.As(err, &exit) || exit.ExitStatus() != 1 {
+				t.Fatalf("turned-away session ended with %v, want status 1", err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("turned-away session did not end")
+		}
+	}
+	openWith(newKey(t), "Sign in")
+	endsWithStatus1(openWith(newKey(t), "too many sign-in sessions"))
+	// The slots unregistered keys may not take are there for registered ones.
+	openWith(key, "Rhea Registered")
+	openWith(key, "Rhea Registered")
+	endsWithStatus1(openWith(key, "too many open sessions"))
 }
 
 // TestOnlyAuditedAlgorithms checks with the real OpenSSH client that the
