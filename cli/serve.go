@@ -100,7 +100,11 @@ func runServe(ctx context.Context, f serveFlags, streams Streams) error {
 	if err != nil {
 		return err
 	}
-	logFileLimit(logger, f.httpMaxConns)
+	connCaps := []int{f.httpMaxConns}
+	if f.ssh.addr != "" {
+		connCaps = append(connCaps, f.ssh.maxConns)
+	}
+	logFileLimit(logger, connCaps...)
 	var secret []byte
 	if f.jwtSecret != "" {
 		secret = []byte(f.jwtSecret)
@@ -152,8 +156,8 @@ func runServe(ctx context.Context, f serveFlags, streams Streams) error {
 		if sshSrv, err = f.ssh.newSSHServer(f.store.dataDir, loopbackURL(ln.Addr()), serviceToken, logger); err != nil {
 			return err
 		}
-		if sshLn, err = net.Listen("tcp", f.ssh.addr); err != nil {
-			return fmt.Errorf("listen on %s: %w", f.ssh.addr, err)
+		if sshLn, err = f.ssh.listen(logger); err != nil {
+			return err
 		}
 		listeners = append(listeners, sshLn)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/anavara/anavara/netguard"
 	"github.com/anavara/anavara/ratelimit"
 	"github.com/anavara/anavara/sshapp"
 )
@@ -31,6 +32,8 @@ type sshFlags struct {
 	perIPPerMinute   int
 	handshakeTimeout time.Duration
 	maxUnauth        int
+	maxConns         int
+	maxConnsPerAddr  int
 }
 
 func (f *sshFlags) register(fs *pflag.FlagSet) {
@@ -43,6 +46,21 @@ func (f *sshFlags) register(fs *pflag.FlagSet) {
 	fs.IntVar(&f.perIPPerMinute, "ssh-connections-per-minute", 30, "new SSH connections allowed per client address per minute")
 	fs.DurationVar(&f.handshakeTimeout, "ssh-handshake-timeout", 20*time.Second, "close SSH connections that have not authenticated within this long")
 	fs.IntVar(&f.maxUnauth, "ssh-max-unauthenticated", 64, "most SSH connections not yet authenticated; more are closed at once")
+	fs.IntVar(&f.maxConns, "ssh-max-connections", 1024, "most open SSH connections; more are closed at once (0: no cap)")
+	fs.IntVar(&f.maxConnsPerAddr, "ssh-max-connections-per-address", 16, "most open SSH connections from one client address (0: no cap)")
+}
+
+// listen opens the SSH listener, guarded: failed accepts (out of file
+// descriptors) are retried instead of ending serving, and connections past
+// the total and per-address caps are closed at once.
+func (f *sshFlags) listen(logger *slog.Logger) (net.Listener, error) {
+	ln, err := net.Listen("tcp", f.addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", f.addr, err)
+	}
+	return netguard.Wrap(ln, netguard.Options{
+		Name: "ssh", MaxConns: f.maxConns, MaxConnsPerAddr: f.maxConnsPerAddr, Logger: logger,
+	}), nil
 }
 
 // newSSHServer builds the SSH front end against the API at apiURL.
@@ -135,9 +153,10 @@ func runSSHServe(ctx context.Context, f sshServeFlags, streams Streams) error {
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", f.ssh.addr)
+	logFileLimit(logger, f.ssh.maxConns)
+	ln, err := f.ssh.listen(logger)
 	if err != nil {
-		return fmt.Errorf("listen on %s: %w", f.ssh.addr, err)
+		return err
 	}
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()

@@ -25,6 +25,13 @@ import (
 // returns the first line it printed.
 func runCommand(t *testing.T, args ...string) string {
 	t.Helper()
+	return runCommandUntil(t, "", args...)
+}
+
+// runCommandUntil is runCommand returning the first line that starts with
+// prefix.
+func runCommandUntil(t *testing.T, prefix string, args ...string) string {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	outR, outW := io.Pipe()
 	done := make(chan int, 1)
@@ -32,12 +39,20 @@ func runCommand(t *testing.T, args ...string) string {
 		done <- cli.Execute(ctx, args, cli.Streams{In: strings.NewReader(""), Out: outW, Err: io.Discard})
 		outW.Close()
 	}()
-	line, err := bufio.NewReader(outR).ReadString('\n')
-	if err != nil {
-		cancel()
-		t.Fatalf("%v printed nothing (exit %d)", args, <-done)
+	lines := bufio.NewReader(outR)
+	var line string
+	for {
+		l, err := lines.ReadString('\n')
+		if err != nil {
+			cancel()
+			t.Fatalf("%v printed no line starting %q (exit %d)", args, prefix, <-done)
+		}
+		if strings.HasPrefix(l, prefix) {
+			line = l
+			break
+		}
 	}
-	go io.Copy(io.Discard, outR)
+	go io.Copy(io.Discard, lines)
 	t.Cleanup(func() {
 		cancel()
 		select {
@@ -182,5 +197,43 @@ func TestSSHFrontDoorFlags(t *testing.T) {
 	held.SetReadDeadline(time.Now().Add(10 * time.Second))
 	if _, err := io.Copy(io.Discard, held); err != nil {
 		t.Fatalf("ANAVARA_SSH_HANDSHAKE_TIMEOUT=1s did not close an unauthenticated connection: %v", err)
+	}
+}
+
+// TestSSHListenerCaps checks that the SSH listener of serve and of
+// ssh-serve closes connections past the total and per-address caps at
+// once, before the SSH server sees them.
+func TestSSHListenerCaps(t *testing.T) {
+	// holdRaw opens a connection and reports whether the SSH server
+	// answered it with its version line; a served one is kept open.
+	holdRaw := func(t *testing.T, addr string) bool {
+		t.Helper()
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		c.SetReadDeadline(time.Now().Add(10 * time.Second))
+		v, err := bufio.NewReader(c).ReadString('\n')
+		return err == nil && strings.HasPrefix(v, "SSH-2.0-")
+	}
+	dir := t.TempDir()
+	for name, args := range map[string][]string{
+		"serve per address": {"serve", "--data-dir", filepath.Join(dir, "serve"), "--http", "127.0.0.1:0", "--ssh", "127.0.0.1:0",
+			"--ssh-max-connections-per-address", "2"},
+		"ssh-serve total": {"ssh-serve", "--api", "http://127.0.0.1:1", "--service-token", "caps-token", "--ssh", "127.0.0.1:0",
+			"--data-dir", filepath.Join(dir, "front"), "--ssh-max-connections", "2"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			addr := strings.TrimSpace(strings.TrimPrefix(runCommandUntil(t, "SSH listening on ", args...), "SSH listening on "))
+			for i := 0; i < 2; i++ {
+				if !holdRaw(t, addr) {
+					t.Fatalf("connection %d under the cap was not served", i+1)
+				}
+			}
+			if holdRaw(t, addr) {
+				t.Fatal("a third connection past a cap of 2 was served")
+			}
+		})
 	}
 }
