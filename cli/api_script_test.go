@@ -58,6 +58,8 @@ type scriptServer struct {
 	drained chan struct{}
 	log     *os.File
 	stopped bool
+	// sshAddr is where its SSH front end listens, if it runs one.
+	sshAddr string
 }
 
 // serverKey names the script's serverSlot in its testscript values.
@@ -74,7 +76,8 @@ func apiScriptSetup(env *testscript.Env) error {
 }
 
 // cmdServe starts `anavara serve` on free loopback ports over $WORK/data,
-// waits until it listens, and sets $API to its base URL. Its log, which
+// waits until it listens, and sets $API to its base URL ($API_ADDR: host:port;
+// $SSH_ADDR: its SSH front end's, empty with --ssh ""). Its log, which
 // holds the emails the log mailer prints, goes to $WORK/serve.log. Extra
 // arguments are passed on. End the script with stopserve, which checks the
 // server's exit; a server still running when the script ends is killed.
@@ -130,6 +133,10 @@ func cmdServe(ts *testscript.TestScript, neg bool, args []string) {
 		defer close(srv.drained)
 		lines := bufio.NewScanner(out)
 		for lines.Scan() {
+			// serve prints the API's line after every other listener's.
+			if a, ok := strings.CutPrefix(lines.Text(), "SSH listening on "); ok {
+				srv.sshAddr = a
+			}
 			if url, ok := strings.CutPrefix(lines.Text(), "API listening on "); ok {
 				addr <- url
 				break
@@ -141,6 +148,7 @@ func cmdServe(ts *testscript.TestScript, neg bool, args []string) {
 	case url := <-addr:
 		ts.Setenv("API", url)
 		ts.Setenv("API_ADDR", strings.TrimPrefix(url, "http://"))
+		ts.Setenv("SSH_ADDR", srv.sshAddr)
 		ts.Setenv("SERVE_PID", strconv.Itoa(cmd.Process.Pid))
 		ts.Value(serverKey{}).(*serverSlot).srv = srv
 	case <-srv.drained:

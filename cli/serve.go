@@ -191,8 +191,6 @@ func runServe(ctx context.Context, f serveFlags, streams Streams) error {
 	defer stop()
 	serveErr := make(chan error, 3)
 	go func() { serveErr <- fmt.Errorf("http server: %w", srv.Serve(ln)) }()
-	logger.Info("anavara is serving", "http", "http://"+ln.Addr().String(), "database", path)
-	fmt.Fprintf(streams.Out, "API listening on http://%s\n", ln.Addr())
 	if sshSrv != nil {
 		go func() {
 			if err := sshSrv.Serve(sshLn); err != nil {
@@ -211,6 +209,10 @@ func runServe(ctx context.Context, f serveFlags, streams Streams) error {
 		logger.Info("metrics are served", "metrics", "http://"+metricsLn.Addr().String()+"/metrics")
 		fmt.Fprintf(streams.Out, "Metrics listening on http://%s/metrics\n", metricsLn.Addr())
 	}
+	// The API's line comes last, so whoever waits for it knows every
+	// listener is up.
+	logger.Info("anavara is serving", "http", "http://"+ln.Addr().String(), "database", path)
+	fmt.Fprintf(streams.Out, "API listening on http://%s\n", ln.Addr())
 
 	// A listener that fails stops the others too, the same orderly way.
 	var runErr error
@@ -222,9 +224,14 @@ func runServe(ctx context.Context, f serveFlags, streams Streams) error {
 	logger.Info("shutting down")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), f.shutdown)
 	defer cancel()
-	// SSH sessions talk to the API, so they end first.
+	// SSH sessions talk to the API, so they end first, within half the
+	// budget: connections that linger (a client holding a connection with
+	// no session) must not leave the API none of its own.
 	if sshSrv != nil {
-		if err := sshSrv.Shutdown(shutdownCtx); err != nil {
+		sshCtx, cancelSSH := context.WithTimeout(shutdownCtx, f.shutdown/2)
+		err := sshSrv.Shutdown(sshCtx)
+		cancelSSH()
+		if err != nil {
 			logger.Error("ssh shutdown", "error", err)
 		}
 	}

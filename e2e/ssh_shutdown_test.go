@@ -89,6 +89,11 @@ func TestSSHShutdownRestoresTerminal(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("the server did not exit after SIGTERM")
 	}
+	// The lingering connection took the SSH half of the budget; the API
+	// still had its own, so the shutdown was clean.
+	if srv.waitErr != nil {
+		t.Fatalf("serve exited with %v after SIGTERM, want status 0:\n%s", srv.waitErr, srv.logs.String())
+	}
 }
 
 // waitForText waits until a process's output contains text.

@@ -159,6 +159,9 @@ type serverProcess struct {
 	cmd    *exec.Cmd
 	logs   *lockedBuffer
 	exited chan struct{} // closed once the process has ended
+	// waitErr is how it ended (nil: exit status 0), set before exited
+	// closes.
+	waitErr error
 }
 
 // startServerProcess is startServer for tests that signal the process
@@ -179,7 +182,7 @@ func startServerProcess(t testing.TB, bin, dataDir string, extra ...string) *ser
 	}
 	p := &serverProcess{url: "http://" + addr, cmd: cmd, logs: logs, exited: make(chan struct{})}
 	var waitErr error
-	go func() { waitErr = cmd.Wait(); close(p.exited) }()
+	go func() { waitErr = cmd.Wait(); p.waitErr = waitErr; close(p.exited) }()
 	t.Cleanup(func() {
 		_ = cmd.Process.Signal(syscall.SIGTERM)
 		select {
