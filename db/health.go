@@ -181,6 +181,10 @@ func (d *DB) Observe(err error) { d.health.observe(err) }
 // followed; a failing read of the schema; a full file system; and, unless
 // a write committed within the interval (which proves writes work), the
 // outcome of a one-row heartbeat write.
+//
+// It takes no context on purpose: its one check serves every caller
+// waiting for it, so no single caller's cancellation may fail it; the
+// check bounds itself to 2 s instead.
 func (d *DB) Health() Health {
 	h := d.health
 	if h.closed.Load() {
