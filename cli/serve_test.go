@@ -27,12 +27,17 @@ func startServe(t *testing.T, dataDir string) (string, func() int) {
 			cli.Streams{In: strings.NewReader(""), Out: outW, Err: io.Discard})
 		outW.Close()
 	}()
-	line, err := bufio.NewReader(outR).ReadString('\n')
-	if err != nil {
-		cancel()
-		t.Fatalf("serve printed no address: %v (exit %d)", err, <-code)
+	// serve prints the API's line after every other listener's.
+	lines := bufio.NewReader(outR)
+	var line string
+	for !strings.HasPrefix(line, "API listening on ") {
+		var err error
+		if line, err = lines.ReadString('\n'); err != nil {
+			cancel()
+			t.Fatalf("serve printed no API address: %v (exit %d)", err, <-code)
+		}
 	}
-	go io.Copy(io.Discard, outR)
+	go io.Copy(io.Discard, lines)
 	base := strings.TrimSpace(strings.TrimPrefix(line, "API listening on "))
 	stopped := false
 	stop := func() int {
