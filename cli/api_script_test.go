@@ -35,6 +35,7 @@ func apiScriptCmds() map[string]func(ts *testscript.TestScript, neg bool, args [
 		"forgejwt":  cmdForgeJWT,
 		"flood":     cmdFlood,
 		"unflood":   cmdUnflood,
+		"waitlog":   cmdWaitLog,
 		"perm":      cmdPerm,
 	}
 }

@@ -3,6 +3,8 @@ package cli_test
 import (
 	"fmt"
 	"net"
+	"os"
+	"regexp"
 	"strconv"
 	"time"
 
@@ -65,4 +67,29 @@ func closeFlood(slot *floodSlot) {
 		c.Close()
 	}
 	slot.conns = nil
+}
+
+// cmdWaitLog waits up to 10 s for a line of $WORK/serve.log to match the
+// regular expression PATTERN, for what the server does in its own time
+// (accepting a flood it is still working through, say).
+//
+//	waitlog PATTERN
+func cmdWaitLog(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: waitlog PATTERN")
+	}
+	re, err := regexp.Compile("(?m)" + args[0])
+	ts.Check(err)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		log, err := os.ReadFile(ts.MkAbs("serve.log"))
+		ts.Check(err)
+		if re.Match(log) {
+			return
+		}
+		if time.Now().After(deadline) {
+			ts.Fatalf("waitlog: no line matches %q in serve.log after 10 s:\n%s", args[0], log)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
