@@ -20,6 +20,7 @@ import (
 	"github.com/anavara/anavara/mail"
 	"github.com/anavara/anavara/metrics"
 	"github.com/anavara/anavara/netguard"
+	"github.com/anavara/anavara/password"
 	"github.com/anavara/anavara/server"
 	"github.com/anavara/anavara/sshapp"
 )
@@ -151,7 +152,7 @@ func runServe(ctx context.Context, f serveFlags, streams Streams) error {
 	}()
 	listeners = append(listeners, ln)
 	var sshSrv *sshapp.Server
-	var sshLn net.Listener
+	var sshLn *netguard.Listener
 	if f.ssh.addr != "" {
 		if sshSrv, err = f.ssh.newSSHServer(f.store.dataDir, loopbackURL(ln.Addr()), serviceToken, logger); err != nil {
 			return err
@@ -161,12 +162,15 @@ func runServe(ctx context.Context, f serveFlags, streams Streams) error {
 		}
 		listeners = append(listeners, sshLn)
 	}
+	hasher := password.NewHasher(password.HasherOptions{
+		Concurrency: f.hashConcurrency, Queue: f.hashQueue, Wait: f.hashWait,
+	})
 	var observer server.RequestObserver
 	var metricsSrv *http.Server
 	var metricsLn net.Listener
 	if f.metrics != "" {
 		var m *metrics.Metrics
-		if m, metricsSrv, err = newMetricsServer(store, sshSrv); err != nil {
+		if m, metricsSrv, err = newMetricsServer(store, sshSrv, hasher, ln, sshLn); err != nil {
 			return err
 		}
 		observer = m
@@ -182,7 +186,7 @@ func runServe(ctx context.Context, f serveFlags, streams Streams) error {
 	srv, err := server.New(server.Config{
 		JWTSecret: secret, AccessTTL: f.accessTTL, RefreshTTL: f.refreshTTL, OTPTTL: f.otpTTL, Logger: logger,
 		ServiceToken: serviceToken, Metrics: observer,
-		HashConcurrency: f.hashConcurrency, HashQueue: f.hashQueue, HashWait: f.hashWait,
+		Hasher: hasher,
 	}, store, mailer)
 	if err != nil {
 		return err
@@ -285,11 +289,15 @@ func logFileLimit(logger *slog.Logger, connCaps ...int) {
 
 // newMetricsServer builds the metrics of this process on a registry of its
 // own and the HTTP server that exposes them at /metrics, apart from the API.
-func newMetricsServer(store *db.DB, sshSrv *sshapp.Server) (*metrics.Metrics, *http.Server, error) {
+// sshSrv and sshLn are nil when the SSH front end is off.
+func newMetricsServer(store *db.DB, sshSrv *sshapp.Server, hasher *password.Hasher, httpLn, sshLn *netguard.Listener) (*metrics.Metrics, *http.Server, error) {
 	reg := prometheus.NewRegistry()
-	opts := metrics.Options{DB: store}
+	opts := metrics.Options{DB: store, Hashing: hasher, Listeners: map[string]metrics.ListenerStats{"http": httpLn}}
 	if sshSrv != nil {
 		opts.SSH = sshSrv
+	}
+	if sshLn != nil {
+		opts.Listeners["ssh"] = sshLn
 	}
 	m, err := metrics.New(reg, opts)
 	if err != nil {

@@ -53,7 +53,7 @@ func (f *sshFlags) register(fs *pflag.FlagSet) {
 // listen opens the SSH listener, guarded: failed accepts (out of file
 // descriptors) are retried instead of ending serving, and connections past
 // the total and per-address caps are closed at once.
-func (f *sshFlags) listen(logger *slog.Logger) (net.Listener, error) {
+func (f *sshFlags) listen(logger *slog.Logger) (*netguard.Listener, error) {
 	ln, err := net.Listen("tcp", f.addr)
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", f.addr, err)

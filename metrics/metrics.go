@@ -1,6 +1,7 @@
 // Package metrics exports Anavara's operational metrics in the Prometheus
 // format: HTTP request counts and latencies by route and status, active SSH
-// sessions, and the database connection pools. Everything is registered on
+// sessions, the database connection pools, password hashing and each
+// listener's connections. Everything is registered on
 // a registry the caller owns; nothing touches Prometheus' global default
 // registry.
 package metrics
@@ -13,6 +14,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/anavara/anavara/netguard"
 )
 
 // Namespace prefixes every metric name.
@@ -30,13 +33,32 @@ type PoolStats interface {
 	Stats() (writer, reader sql.DBStats)
 }
 
-// Options are the sources the metrics read at scrape time. Either may be
-// nil: the SSH gauge then reads 0 and the pool metrics are not exported.
+// HashingStats reports the password hashes running and waiting;
+// *password.Hasher is one.
+type HashingStats interface {
+	InUse() int
+	Waiting() int
+}
+
+// ListenerStats reports a listener's open connections and what it refused;
+// *netguard.Listener is one.
+type ListenerStats interface {
+	Open() int
+	Stats() netguard.Stats
+}
+
+// Options are the sources the metrics read at scrape time. Any may be
+// nil: the SSH gauge then reads 0 and the other metrics are not exported.
 type Options struct {
 	// SSH counts the active SSH sessions.
 	SSH SessionCounter
 	// DB reports the connection pools.
 	DB PoolStats
+	// Hashing reports password hashing.
+	Hashing HashingStats
+	// Listeners report each listening port's connections, by name
+	// ("http", "ssh").
+	Listeners map[string]ListenerStats
 	// DurationBuckets are the request-latency histogram buckets in
 	// seconds; nil uses prometheus.DefBuckets (5 ms to 10 s).
 	DurationBuckets []float64
@@ -81,6 +103,21 @@ func New(reg *prometheus.Registry, opts Options) (*Metrics, error) {
 	}
 	if opts.DB != nil {
 		collectors = append(collectors, newPoolCollector(opts.DB))
+	}
+	if h := opts.Hashing; h != nil {
+		collectors = append(collectors,
+			prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+				Namespace: Namespace, Subsystem: "password", Name: "hashes_running",
+				Help: "Password hashes (argon2id) computing now; at most --hash-concurrency.",
+			}, func() float64 { return float64(h.InUse()) }),
+			prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+				Namespace: Namespace, Subsystem: "password", Name: "hashes_waiting",
+				Help: "Requests waiting for a password-hashing slot now.",
+			}, func() float64 { return float64(h.Waiting()) }),
+		)
+	}
+	if len(opts.Listeners) > 0 {
+		collectors = append(collectors, newListenerCollector(opts.Listeners))
 	}
 	for _, c := range collectors {
 		if err := reg.Register(c); err != nil {
@@ -150,5 +187,45 @@ func (p *poolCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(p.maxOpen, prometheus.GaugeValue, float64(pool.s.MaxOpenConnections), pool.name)
 		ch <- prometheus.MustNewConstMetric(p.waitCount, prometheus.CounterValue, float64(pool.s.WaitCount), pool.name)
 		ch <- prometheus.MustNewConstMetric(p.waitTime, prometheus.CounterValue, pool.s.WaitDuration.Seconds(), pool.name)
+	}
+}
+
+// listenerCollector exports each listener's open connections and the
+// connections it refused or failed to accept, read once per scrape.
+type listenerCollector struct {
+	listeners    map[string]ListenerStats
+	open         *prometheus.Desc
+	refused      *prometheus.Desc
+	acceptErrors *prometheus.Desc
+}
+
+func newListenerCollector(listeners map[string]ListenerStats) *listenerCollector {
+	name := func(n string) string { return prometheus.BuildFQName(Namespace, "connections", n) }
+	return &listenerCollector{
+		listeners: listeners,
+		open:      prometheus.NewDesc(name("open"), "Connections open now, per listener.", []string{"listener"}, nil),
+		refused: prometheus.NewDesc(name("refused_total"),
+			"Connections closed at once because a cap was reached, per listener and cap: total or per_address.",
+			[]string{"listener", "cap"}, nil),
+		acceptErrors: prometheus.NewDesc(name("accept_errors_total"),
+			"Failed accepts that were retried (out of file descriptors, say), per listener.", []string{"listener"}, nil),
+	}
+}
+
+// Describe implements prometheus.Collector.
+func (l *listenerCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- l.open
+	ch <- l.refused
+	ch <- l.acceptErrors
+}
+
+// Collect implements prometheus.Collector.
+func (l *listenerCollector) Collect(ch chan<- prometheus.Metric) {
+	for name, ln := range l.listeners {
+		st := ln.Stats()
+		ch <- prometheus.MustNewConstMetric(l.open, prometheus.GaugeValue, float64(ln.Open()), name)
+		ch <- prometheus.MustNewConstMetric(l.refused, prometheus.CounterValue, float64(st.RefusedTotal), name, "total")
+		ch <- prometheus.MustNewConstMetric(l.refused, prometheus.CounterValue, float64(st.RefusedPerAddr), name, "per_address")
+		ch <- prometheus.MustNewConstMetric(l.acceptErrors, prometheus.CounterValue, float64(st.AcceptErrors), name)
 	}
 }

@@ -18,15 +18,13 @@ type Config struct {
 	AccessTTL  time.Duration
 	RefreshTTL time.Duration
 	OTPTTL     time.Duration
-	// PasswordParams are the argon2id costs for new hashes.
+	// PasswordParams are the argon2id costs for new hashes when Hasher is
+	// nil.
 	PasswordParams password.Params
-	// HashConcurrency is how many password hashes run at once (default the
-	// number of CPUs); HashQueue how many requests may wait for one
-	// (default 64 per slot) and HashWait for how long (default 5 s) before
-	// the server answers 503. See password.Hasher.
-	HashConcurrency int
-	HashQueue       int
-	HashWait        time.Duration
+	// Hasher runs every password hash and verification, a bounded number
+	// at once (requests that cannot get a slot in time answer 503); nil
+	// means one with PasswordParams and password.HasherOptions' defaults.
+	Hasher *password.Hasher
 	// Limits rate-limit the authentication endpoints.
 	Limits Limits
 	// ServiceToken authorises trusted internal callers (the SSH front end)
@@ -104,6 +102,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.PasswordParams == (password.Params{}) {
 		c.PasswordParams = password.DefaultParams
+	}
+	if c.Hasher == nil {
+		c.Hasher = password.NewHasher(password.HasherOptions{Params: c.PasswordParams})
 	}
 	if c.Limits == (Limits{}) {
 		c.Limits = DefaultLimits

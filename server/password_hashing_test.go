@@ -22,8 +22,7 @@ var slowParams = password.Params{Memory: 64 * 1024, Iterations: 4, Parallelism: 
 // logins work again.
 func TestPasswordHashingAtCapacityAnswers503(t *testing.T) {
 	h := newHarness(t, withConfig(func(c *server.Config) {
-		c.PasswordParams = slowParams
-		c.HashConcurrency, c.HashQueue, c.HashWait = 1, 1, time.Millisecond
+		c.Hasher = password.NewHasher(password.HasherOptions{Params: slowParams, Concurrency: 1, Queue: 1, Wait: time.Millisecond})
 	}))
 	known := h.signup("known@example.org")
 

@@ -78,7 +78,9 @@ func New(cfg Config, store *db.DB, mailer mail.Mailer) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	dummy, err := password.Hash("anavara-dummy-password", cfg.PasswordParams)
+	// With the hasher's own costs, so a failed login for an unknown email
+	// costs what one for a known email does.
+	dummy, err := cfg.Hasher.Hash(context.Background(), "anavara-dummy-password")
 	if err != nil {
 		return nil, fmt.Errorf("dummy hash: %w", err)
 	}
@@ -91,9 +93,7 @@ func New(cfg Config, store *db.DB, mailer mail.Mailer) (*Server, error) {
 		users:     newUserCache(store, cfg.Now),
 		requests:  newInflight(),
 		dummyHash: dummy,
-		hasher: password.NewHasher(password.HasherOptions{
-			Params: cfg.PasswordParams, Concurrency: cfg.HashConcurrency, Queue: cfg.HashQueue, Wait: cfg.HashWait,
-		}),
+		hasher:    cfg.Hasher,
 
 		loginLimiter:       ratelimit.New(cfg.Limits.LoginPerIPAndEmail, cfg.Now),
 		signupLimiter:      ratelimit.New(cfg.Limits.SignupPerIP, cfg.Now),
