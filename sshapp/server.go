@@ -79,6 +79,8 @@ type Server struct {
 	limiter  *ratelimit.Limiter
 	sessions *sessionRegistry
 	pending  *pendingCount
+	// refusals logs turned-away connections, a line a second at most.
+	refusals *refusalLog
 }
 
 // New builds the SSH server from cfg.
@@ -128,6 +130,7 @@ func New(cfg Config) (*Server, error) {
 		limiter:  ratelimit.New(cfg.ConnectionsPerIP, cfg.Now),
 		sessions: newSessionRegistry(cfg.MaxSessions, cfg.MaxAnonymousSessions),
 		pending:  &pendingCount{max: cfg.MaxUnauthenticated},
+		refusals: newRefusalLog(cfg.Logger, cfg.Now),
 	}
 	opts := []ssh.Option{
 		wish.WithHostKeyPEM(cfg.HostKeyPEM),
@@ -195,12 +198,12 @@ func (s *Server) admit(ctx ssh.Context, conn net.Conn) net.Conn {
 		host = conn.RemoteAddr().String()
 	}
 	if ok, _ := s.limiter.Allow(host); !ok {
-		s.cfg.Logger.Warn("ssh connection rate-limited", "remote", host)
+		s.refusals.warn("ssh connection rate-limited", "remote", host)
 		conn.Close()
 		return nil
 	}
 	if !s.pending.acquire() {
-		s.cfg.Logger.Warn("ssh connection refused: too many unauthenticated connections", "remote", host)
+		s.refusals.warn("ssh connection refused: too many unauthenticated connections", "remote", host)
 		conn.Close()
 		return nil
 	}
@@ -210,7 +213,7 @@ func (s *Server) admit(ctx ssh.Context, conn net.Conn) net.Conn {
 	// client trickling bytes would never meet one.
 	g.timer = time.AfterFunc(s.cfg.HandshakeTimeout, func() {
 		if g.expire() {
-			s.cfg.Logger.Warn("ssh connection closed: no authentication within the handshake timeout",
+			s.refusals.warn("ssh connection closed: no authentication within the handshake timeout",
 				"remote", host, "timeout", s.cfg.HandshakeTimeout.String())
 		}
 	})
