@@ -97,24 +97,9 @@ func cmdServe(ts *testscript.TestScript, neg bool, args []string) {
 		cmdServeRefused(ts, bin, args)
 		return
 	}
-	nofile := ""
-	if len(args) >= 2 && args[0] == "-nofile" {
-		nofile, args = args[1], args[2:]
-	}
 	logFile, err := os.Create(ts.MkAbs("serve.log"))
 	ts.Check(err)
-	argv := append([]string{bin, "serve", "--data-dir", ts.MkAbs("data"),
-		"--http", "127.0.0.1:0", "--ssh", "127.0.0.1:0"}, args...)
-	if nofile != "" {
-		prlimit, err := exec.LookPath("prlimit")
-		ts.Check(err)
-		argv = append([]string{prlimit, "--nofile=" + nofile + ":" + nofile, "--"}, argv...)
-	}
-	cmd := exec.Command(argv[0], argv[1:]...)
-	cmd.Dir = ts.MkAbs(".")
-	cmd.Env = scriptEnv(ts)
-	cmd.Stderr = logFile
-	dieWithParent(cmd)
+	cmd := serveCommand(ts, bin, args, logFile)
 	out, err := cmd.StdoutPipe()
 	ts.Check(err)
 	ts.Check(cmd.Start())
@@ -172,17 +157,35 @@ func scriptBinary(ts *testscript.TestScript) string {
 	return ""
 }
 
+// serveCommand is `anavara serve` on free loopback ports over $WORK/data
+// with args (after an optional -nofile N, run under that limit of open
+// files), logging to logFile, killed if the test process dies.
+func serveCommand(ts *testscript.TestScript, bin string, args []string, logFile *os.File) *exec.Cmd {
+	nofile := ""
+	if len(args) >= 2 && args[0] == "-nofile" {
+		nofile, args = args[1], args[2:]
+	}
+	argv := append([]string{bin, "serve", "--data-dir", ts.MkAbs("data"),
+		"--http", "127.0.0.1:0", "--ssh", "127.0.0.1:0"}, args...)
+	if nofile != "" {
+		prlimit, err := exec.LookPath("prlimit")
+		ts.Check(err)
+		argv = append([]string{prlimit, "--nofile=" + nofile + ":" + nofile, "--"}, argv...)
+	}
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Dir = ts.MkAbs(".")
+	cmd.Env = scriptEnv(ts)
+	cmd.Stderr = logFile
+	dieWithParent(cmd)
+	return cmd
+}
+
 // cmdServeRefused runs a serve that must exit non-zero without listening.
 func cmdServeRefused(ts *testscript.TestScript, bin string, args []string) {
 	logFile, err := os.Create(ts.MkAbs("refused.log"))
 	ts.Check(err)
 	defer logFile.Close()
-	cmd := exec.Command(bin, append([]string{"serve", "--data-dir", ts.MkAbs("data"),
-		"--http", "127.0.0.1:0", "--ssh", "127.0.0.1:0"}, args...)...)
-	cmd.Dir = ts.MkAbs(".")
-	cmd.Env = scriptEnv(ts)
-	cmd.Stderr = logFile
-	dieWithParent(cmd)
+	cmd := serveCommand(ts, bin, args, logFile)
 	out, err := cmd.StdoutPipe()
 	ts.Check(err)
 	ts.Check(cmd.Start())

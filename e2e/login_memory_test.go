@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bytes"
 	"fmt"
 	"net/http"
 	"os"
@@ -28,21 +27,6 @@ func peakRSS(t testing.TB, pid int) int64 {
 	return kb * 1024
 }
 
-// pidListeningOn finds the `anavara serve` process started with addr.
-func pidListeningOn(t testing.TB, addr string) int {
-	t.Helper()
-	entries, _ := filepath.Glob("/proc/[0-9]*/cmdline")
-	for _, e := range entries {
-		data, err := os.ReadFile(e)
-		if err == nil && bytes.Contains(data, []byte("serve")) && bytes.Contains(data, []byte(addr)) {
-			pid, _ := strconv.Atoi(strings.Split(e, "/")[2])
-			return pid
-		}
-	}
-	t.Skip("cannot find the server process in /proc")
-	return 0
-}
-
 // concurrentUnknownLogins sends n logins at once, each for a different
 // unknown email (so no per-address-and-email limit applies), and returns
 // how many got each status, and the server's peak RSS afterwards.
@@ -50,7 +34,7 @@ func concurrentUnknownLogins(t testing.TB, bin string, n int, extra ...string) (
 	t.Helper()
 	dir := t.TempDir()
 	url := startServer(t, bin, filepath.Join(dir, "data"), append([]string{"--ssh", ""}, extra...)...)
-	pid := pidListeningOn(t, strings.TrimPrefix(url, "http://"))
+	pid := serverPID(t, strings.TrimPrefix(url, "http://"))
 	statuses := make(map[int]int)
 	var mu sync.Mutex
 	var wg sync.WaitGroup

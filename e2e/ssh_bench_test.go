@@ -62,7 +62,7 @@ func newSSHBench(b *testing.B) *sshBench {
 }
 
 // serverPID finds the process listening on addr through /proc/net/tcp.
-func serverPID(b *testing.B, addr string) int {
+func serverPID(b testing.TB, addr string) int {
 	b.Helper()
 	entries, _ := filepath.Glob("/proc/[0-9]*/cmdline")
 	for _, e := range entries {

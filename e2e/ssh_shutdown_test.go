@@ -18,17 +18,7 @@ import (
 // open, and the client's terminal must be left usable: out of the alternate
 // screen, cursor visible.
 func TestSSHShutdownRestoresTerminal(t *testing.T) {
-	tmuxPath, err := exec.LookPath("tmux")
-	if err != nil {
-		t.Skip("tmux is not installed (apt-get install -y tmux)")
-	}
-	sshPath, err := exec.LookPath("ssh")
-	if err != nil {
-		t.Skip("the OpenSSH client is not installed (apt-get install -y openssh-client)")
-	}
-	if testing.Short() {
-		t.Skip("builds the binary and runs a server: skipped with -short")
-	}
+	tmuxPath, sshPath := sshTools(t)
 	dir := t.TempDir()
 	bin := buildBinary(t, dir)
 	sshAddr := freeAddr(t)

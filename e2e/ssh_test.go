@@ -50,21 +50,30 @@ func writeKeyPair(t testing.TB, path string) string {
 	return line
 }
 
-// TestSSHEndToEnd connects the real OpenSSH client, inside tmux, to the SSH
-// front end of a real `anavara serve`: a registered key lands signed in on
-// its owner's records.
-func TestSSHEndToEnd(t *testing.T) {
+// sshTools finds tmux and the OpenSSH client, skipping the test when either
+// is missing or with -short, since the tests that use them also build the
+// binary and run a server.
+func sshTools(t *testing.T) (tmuxPath, sshPath string) {
+	t.Helper()
 	tmuxPath, err := exec.LookPath("tmux")
 	if err != nil {
 		t.Skip("tmux is not installed (apt-get install -y tmux)")
 	}
-	sshPath, err := exec.LookPath("ssh")
+	sshPath, err = exec.LookPath("ssh")
 	if err != nil {
 		t.Skip("the OpenSSH client is not installed (apt-get install -y openssh-client)")
 	}
 	if testing.Short() {
 		t.Skip("builds the binary and runs a server: skipped with -short")
 	}
+	return tmuxPath, sshPath
+}
+
+// TestSSHEndToEnd connects the real OpenSSH client, inside tmux, to the SSH
+// front end of a real `anavara serve`: a registered key lands signed in on
+// its owner's records.
+func TestSSHEndToEnd(t *testing.T) {
+	tmuxPath, sshPath := sshTools(t)
 	dir := t.TempDir()
 	bin := buildBinary(t, dir)
 	sshAddr := freeAddr(t)

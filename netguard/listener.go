@@ -7,13 +7,14 @@
 package netguard
 
 import (
-	"context"
 	"errors"
 	"log/slog"
 	"net"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/anavara/anavara/internal/logthrottle"
 )
 
 // Options configure a guarded listener.
@@ -53,7 +54,7 @@ type Listener struct {
 	open   atomic.Int64
 	mu     sync.Mutex
 	perIP  map[string]int
-	logs   map[string]*logThrottle
+	logs   *logthrottle.Logger
 	stats  Stats
 	statsM sync.Mutex
 }
@@ -85,7 +86,7 @@ func Wrap(ln net.Listener, opts Options) *Listener {
 		opts:   opts,
 		closed: make(chan struct{}),
 		perIP:  make(map[string]int),
-		logs:   make(map[string]*logThrottle),
+		logs:   logthrottle.New(opts.Logger, opts.LogEvery, opts.Now),
 	}
 }
 
@@ -108,7 +109,7 @@ func (l *Listener) Accept() (net.Conn, error) {
 			} else {
 				backoff = min(2*backoff, maxBackoff)
 			}
-			l.logf("accept", slog.LevelWarn, "accept failed; retrying",
+			l.logf(slog.LevelWarn, "accept failed; retrying",
 				"error", err, "retry_in", backoff.String())
 			select {
 			case <-time.After(backoff):
@@ -134,7 +135,7 @@ func (l *Listener) admit(c net.Conn) (net.Conn, bool) {
 		l.mu.Unlock()
 		l.count(func(s *Stats) { s.RefusedTotal++ })
 		c.Close()
-		l.logf("total", slog.LevelWarn, "connection refused: too many open connections",
+		l.logf(slog.LevelWarn, "connection refused: too many open connections",
 			"max", l.opts.MaxConns)
 		return nil, false
 	}
@@ -142,7 +143,7 @@ func (l *Listener) admit(c net.Conn) (net.Conn, bool) {
 		l.mu.Unlock()
 		l.count(func(s *Stats) { s.RefusedPerAddr++ })
 		c.Close()
-		l.logf("per-address", slog.LevelWarn, "connection refused: too many open connections from one address",
+		l.logf(slog.LevelWarn, "connection refused: too many open connections from one address",
 			"remote", addr, "max", l.opts.MaxConnsPerAddr)
 		return nil, false
 	}
@@ -202,36 +203,10 @@ func (l *Listener) isClosed() bool {
 	}
 }
 
-// logThrottle lets one line of a kind through per period and counts the
-// ones it held back.
-type logThrottle struct {
-	last       time.Time
-	suppressed int
-}
-
-// logf logs msg unless a line of the same kind was logged within LogEvery;
-// the next line that gets through says how many were held back.
-func (l *Listener) logf(kind string, level slog.Level, msg string, args ...any) {
-	now := l.opts.Now()
-	l.mu.Lock()
-	t := l.logs[kind]
-	if t == nil {
-		t = &logThrottle{}
-		l.logs[kind] = t
-	}
-	if !t.last.IsZero() && now.Sub(t.last) < l.opts.LogEvery {
-		t.suppressed++
-		l.mu.Unlock()
-		return
-	}
-	suppressed := t.suppressed
-	t.last, t.suppressed = now, 0
-	l.mu.Unlock()
-	args = append([]any{"listener", l.opts.Name}, args...)
-	if suppressed > 0 {
-		args = append(args, "repeated", suppressed)
-	}
-	l.opts.Logger.Log(context.Background(), level, msg, args...)
+// logf logs msg with the listener's name, at most one line of each msg
+// per LogEvery (see logthrottle).
+func (l *Listener) logf(level slog.Level, msg string, args ...any) {
+	l.logs.Log(level, msg, append([]any{"listener", l.opts.Name}, args...)...)
 }
 
 // hostOf is the IP of a remote address, the unit of the per-address cap.

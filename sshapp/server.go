@@ -22,6 +22,7 @@ import (
 	"github.com/muesli/termenv"
 	gossh "golang.org/x/crypto/ssh"
 
+	"github.com/anavara/anavara/internal/logthrottle"
 	"github.com/anavara/anavara/ratelimit"
 )
 
@@ -79,8 +80,9 @@ type Server struct {
 	limiter  *ratelimit.Limiter
 	sessions *sessionRegistry
 	pending  *pendingCount
-	// refusals logs turned-away connections, a line a second at most.
-	refusals *refusalLog
+	// refusals logs turned-away connections, a line a second at most per
+	// kind: a flood must not become a flood of log lines.
+	refusals *logthrottle.Logger
 }
 
 // New builds the SSH server from cfg.
@@ -130,7 +132,7 @@ func New(cfg Config) (*Server, error) {
 		limiter:  ratelimit.New(cfg.ConnectionsPerIP, cfg.Now),
 		sessions: newSessionRegistry(cfg.MaxSessions, cfg.MaxAnonymousSessions),
 		pending:  &pendingCount{max: cfg.MaxUnauthenticated},
-		refusals: newRefusalLog(cfg.Logger, cfg.Now),
+		refusals: logthrottle.New(cfg.Logger, time.Second, cfg.Now),
 	}
 	opts := []ssh.Option{
 		wish.WithHostKeyPEM(cfg.HostKeyPEM),
@@ -198,12 +200,12 @@ func (s *Server) admit(ctx ssh.Context, conn net.Conn) net.Conn {
 		host = conn.RemoteAddr().String()
 	}
 	if ok, _ := s.limiter.Allow(host); !ok {
-		s.refusals.warn("ssh connection rate-limited", "remote", host)
+		s.refusals.Warn("ssh connection rate-limited", "remote", host)
 		conn.Close()
 		return nil
 	}
 	if !s.pending.acquire() {
-		s.refusals.warn("ssh connection refused: too many unauthenticated connections", "remote", host)
+		s.refusals.Warn("ssh connection refused: too many unauthenticated connections", "remote", host)
 		conn.Close()
 		return nil
 	}
@@ -213,7 +215,7 @@ func (s *Server) admit(ctx ssh.Context, conn net.Conn) net.Conn {
 	// client trickling bytes would never meet one.
 	g.timer = time.AfterFunc(s.cfg.HandshakeTimeout, func() {
 		if g.expire() {
-			s.refusals.warn("ssh connection closed: no authentication within the handshake timeout",
+			s.refusals.Warn("ssh connection closed: no authentication within the handshake timeout",
 				"remote", host, "timeout", s.cfg.HandshakeTimeout.String())
 		}
 	})

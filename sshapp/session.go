@@ -162,13 +162,13 @@ func (s *Server) capSessions(next ssh.Handler) ssh.Handler {
 		switch s.sessions.acquire(anonymous) {
 		case slotGranted:
 		case slotAnonymousFull:
-			s.refusals.warn("ssh session refused: unregistered keys at capacity", "remote", sess.RemoteAddr().String())
+			s.refusals.Warn("ssh session refused: unregistered keys at capacity", "remote", sess.RemoteAddr().String())
 			s.fail(sess, "Anavara has too many sign-in sessions open right now. Please try again in a minute; once your SSH key is registered it always finds a place.")
 			return
 		case slotClosing:
 			return // identify says goodbye
 		default:
-			s.refusals.warn("ssh session refused: at capacity", "remote", sess.RemoteAddr().String())
+			s.refusals.Warn("ssh session refused: at capacity", "remote", sess.RemoteAddr().String())
 			s.fail(sess, "Anavara has too many open sessions right now. Please try again in a minute.")
 			return
 		}
