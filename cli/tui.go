@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
@@ -21,6 +22,7 @@ const DefaultServer = "http://localhost:8080"
 
 func newTUICommand(streams Streams) *cobra.Command {
 	var server string
+	var idleLock time.Duration
 	cmd := &cobra.Command{
 		Use:   "tui",
 		Short: "Open the terminal UI against an Anavara server",
@@ -29,14 +31,16 @@ func newTUICommand(streams Streams) *cobra.Command {
 			" (mode 0600), so the next start opens straight on the records; signing out deletes it.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runTUI(server, streams)
+			return runTUI(server, idleLock, streams)
 		},
 	}
 	cmd.Flags().StringVar(&server, "server", DefaultServer, "base URL of the Anavara API (env "+EnvName("server")+")")
+	cmd.Flags().DurationVar(&idleLock, "idle-lock", 15*time.Minute,
+		"lock the screen after this long without a key press; unlocking asks for the password (0 never locks)")
 	return cmd
 }
 
-func runTUI(server string, streams Streams) error {
+func runTUI(server string, idleLock time.Duration, streams Streams) error {
 	var creds tui.CredentialStore
 	if dir, err := os.UserConfigDir(); err == nil {
 		creds = tui.FileCredentials(filepath.Join(dir, "anavara"))
@@ -80,8 +84,24 @@ func runTUI(server string, streams Streams) error {
 	if f, ok := out.(*os.File); ok && f != os.Stdout {
 		renderer = lipgloss.NewRenderer(f)
 	}
-	m := tui.New(tui.Options{Client: c, Renderer: renderer, Credentials: creds})
+	m := tui.New(tui.Options{Client: c, Renderer: renderer, Credentials: creds, IdleLock: idleLock})
 	p := tea.NewProgram(m, tea.WithAltScreen(), tea.WithInput(in), tea.WithOutput(out))
+	if idleLock > 0 {
+		stop := make(chan struct{})
+		defer close(stop)
+		go func() {
+			tick := time.NewTicker(tui.IdleCheckEvery(idleLock))
+			defer tick.Stop()
+			for {
+				select {
+				case <-tick.C:
+					p.Send(tui.IdleCheck{})
+				case <-stop:
+					return
+				}
+			}
+		}()
+	}
 	if _, err := p.Run(); err != nil && !errors.Is(err, tea.ErrProgramKilled) {
 		return fmt.Errorf("terminal UI: %w", err)
 	}

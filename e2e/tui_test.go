@@ -107,6 +107,21 @@ func TestTUIEndToEnd(t *testing.T) {
 	}
 	tm.keys("second", "C-c")
 	tm.waitFor("second", "[exited 0]")
+
+	// Third run with a short idle lock: the screen locks by itself, shows
+	// no record, and the password opens it again.
+	tm.start("third", env, bin, "tui", "--server", url, "--idle-lock", "2s")
+	tm.waitFor("third", "Dr. Tmux")
+	screen = tm.waitFor("third", "Press enter to unlock as ann@example.org")
+	if strings.Contains(screen, "Dr. Tmux") || strings.Contains(screen, "Checked end to end") {
+		t.Fatalf("the lock screen shows record data:\n%s", screen)
+	}
+	tm.keys("third", "Enter")
+	tm.keys("third", "-l", password)
+	tm.keys("third", "Enter")
+	tm.waitFor("third", "Dr. Tmux")
+	tm.keys("third", "C-c")
+	tm.waitFor("third", "[exited 0]")
 }
 
 // buildBinary compiles the module's main package into dir.

@@ -36,6 +36,8 @@ type app struct {
 	bodyW    int
 	bodyH    int
 	now      func() time.Time
+	// idleLock is Options.IdleLock.
+	idleLock time.Duration
 	// linkKey is the SSH key (an authorized_keys line) to offer for linking
 	// after the next sign-in or sign-up; "" once offered, or when there is
 	// none.

@@ -47,6 +47,13 @@ type Options struct {
 	// Timeout bounds each API call, including a token refresh it may need;
 	// zero means 20 seconds.
 	Timeout time.Duration
+	// IdleLock locks the UI of a signed-in user after this long without a
+	// key press: the screen is replaced by one that shows no patient data
+	// and asks for the account's password. Zero never locks. The program
+	// must send IdleCheck for the lock to come (see IdleCheckEvery).
+	IdleLock time.Duration
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
 }
 
 // Size limits below which the UI shows "window too small".
@@ -63,6 +70,10 @@ type Model struct {
 	showHelp bool
 	help     help.Model
 	quitting bool
+	// lastInput is when the user last pressed a key, for the idle lock.
+	lastInput time.Time
+	// lock covers the UI while it is locked; nil when it is not.
+	lock *lockScreen
 }
 
 // New builds the UI. Call its Init through tea.NewProgram as usual.
@@ -77,14 +88,18 @@ func New(opts Options) *Model {
 	}
 	st := newStyles(r)
 	a := &app{
-		client:  opts.Client,
-		creds:   opts.Credentials,
-		st:      st,
-		keys:    newKeyMap(),
-		motion:  !opts.ReduceMotion,
-		timeout: timeout,
-		spin:    spinner.New(spinner.WithSpinner(spinner.MiniDot), spinner.WithStyle(st.Spinner)),
-		now:     time.Now,
+		client:   opts.Client,
+		creds:    opts.Credentials,
+		st:       st,
+		keys:     newKeyMap(),
+		motion:   !opts.ReduceMotion,
+		timeout:  timeout,
+		spin:     spinner.New(spinner.WithSpinner(spinner.MiniDot), spinner.WithStyle(st.Spinner)),
+		now:      time.Now,
+		idleLock: opts.IdleLock,
+	}
+	if opts.Now != nil {
+		a.now = opts.Now
 	}
 	if opts.SSHKey != "" && !opts.SignedIn {
 		a.linkKey = opts.SSHKey
@@ -94,7 +109,7 @@ func New(opts Options) *Model {
 	}
 	h := help.New()
 	h.Styles = st.Help
-	m := &Model{a: a, help: h}
+	m := &Model{a: a, help: h, lastInput: a.now()}
 	switch {
 	case opts.Client == nil:
 		a.stack = []screen{newMessageScreen(a, "The terminal UI was started without an API client.")}
@@ -130,11 +145,27 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		a.spin, cmd = a.spin.Update(msg)
 		return m, cmd
 
+	case IdleCheck:
+		if a.idleLock > 0 && a.user != nil && m.lock == nil && a.now().Sub(m.lastInput) >= a.idleLock {
+			m.lock = newLockScreen(a)
+			m.showHelp = false
+			a.clearBanner()
+		}
+		return m, nil
+
 	case done:
 		if a.inflight > 0 {
 			a.inflight--
 		}
+		if m.lock != nil && msg.to == m.lock.id {
+			cmd, unlocked, _ := m.lock.update(msg)
+			if unlocked {
+				m.lock, m.lastInput = nil, a.now()
+			}
+			return m, cmd
+		}
 		if msg.auth && a.sessionEnded(msg.err) {
+			m.lock = nil // the sign-in screen shows no patient data either
 			return m, a.after(a.expire())
 		}
 		if s := a.find(msg.to); s != nil {
@@ -143,6 +174,15 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 
 	case tea.KeyMsg:
+		m.lastInput = a.now()
+		if m.lock != nil {
+			cmd, _, quit := m.lock.update(msg)
+			if quit {
+				m.quitting = true
+				return m, tea.Quit
+			}
+			return m, a.after(cmd)
+		}
 		// Fast typing arrives as one message with several runes, whose
 		// String() can look like a key name ("end", "up"): take it one
 		// rune at a time, as if typed slowly. A bracketed paste stays whole.
@@ -215,6 +255,9 @@ func (m *Model) View() string {
 		return tooSmall(w)
 	}
 	a := m.a
+	if m.lock != nil {
+		return m.lockedView(w, h)
+	}
 	top := a.top()
 	helpView := m.helpView(top, w)
 	helpH := strings.Count(helpView, "\n") + 1
@@ -238,6 +281,21 @@ func (m *Model) View() string {
 			b.WriteByte('\n')
 		}
 	}
+	return b.String()
+}
+
+// lockedView is the whole view while the UI is locked: the brand, the
+// lock screen and its keys, and nothing of the screens under it (not even
+// their titles, which may name a patient).
+func (m *Model) lockedView(w, h int) string {
+	st := m.a.st
+	bodyW, bodyH := bodySize(w, h)
+	var b strings.Builder
+	b.WriteString(fitLine(" "+st.Brand.Render("Anavara")+" "+st.Crumb.Render("Locked"), w))
+	b.WriteString("\n\n")
+	fit(&b, m.lock.view(bodyW, bodyH), w, bodyH)
+	b.WriteByte('\n')
+	b.WriteString(fitLine(" "+m.help.ShortHelpView(m.lock.help()), w))
 	return b.String()
 }
 
