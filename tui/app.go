@@ -251,6 +251,7 @@ func (a *app) signedIn(u model.User) tea.Cmd {
 	// Staff-only keys vanish from the help of everyone else.
 	a.keys.Users.SetEnabled(u.IsStaff)
 	a.keys.Audit.SetEnabled(u.IsStaff)
+	a.keys.AuditLog.SetEnabled(u.IsStaff)
 	return a.reset(newRecordsScreen(a))
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
@@ -20,22 +21,41 @@ type auditPage struct {
 	actors map[string]string // actor id → email
 }
 
-// auditScreen shows a record's audit history, newest first (staff only).
+// auditScreen shows audit events newest first (staff only): one record's
+// history, or the whole trail with filters (the audit log).
 type auditScreen struct {
 	screenBase
 	pagedList[model.AuditEvent]
+	// log is the whole trail, filtered by filters; otherwise the history
+	// of entityID only.
+	log      bool
+	filters  auditFilters
 	entityID string
 	about    string
 	actors   map[string]string
 }
 
+// newAuditScreen is the history of one record or account.
 func newAuditScreen(a *app, entityID, about string) *auditScreen {
-	s := &auditScreen{screenBase: a.newBase(), entityID: entityID, about: about,
+	s := newAuditList(a)
+	s.entityID, s.about = entityID, about
+	return s
+}
+
+// newAuditLogScreen is the whole audit trail, with filters.
+func newAuditLogScreen(a *app) *auditScreen {
+	s := newAuditList(a)
+	s.log = true
+	return s
+}
+
+func newAuditList(a *app) *auditScreen {
+	s := &auditScreen{screenBase: a.newBase(),
 		pagedList: pagedList[model.AuditEvent]{pageNo: 1},
 		actors:    map[string]string{}}
 	s.list = newList(a,
 		column{title: "When (UTC)", width: 19},
-		column{title: "Action", width: 14},
+		column{title: "Action", width: 29}, // auth.password_reset_requested
 		column{title: "By", weight: 70},
 		column{title: "From", weight: 30},
 	)
@@ -43,19 +63,39 @@ func newAuditScreen(a *app, entityID, about string) *auditScreen {
 }
 
 func (s *auditScreen) init() tea.Cmd { return s.load() }
-func (s *auditScreen) title() string { return "Audit" }
 func (s *auditScreen) typing() bool  { return false }
+
+func (s *auditScreen) title() string {
+	if s.log {
+		return "Audit log"
+	}
+	return "Audit"
+}
+
+// query is what the screen lists.
+func (s *auditScreen) query() client.AuditQuery {
+	q := client.AuditQuery{Page: s.pageNo, PageSize: model.DefaultPageSize, EntityID: s.entityID}
+	if s.log {
+		q.Action, q.ActorID, q.EntityID = s.filters.action, s.filters.actorID, s.filters.entityID
+		if s.filters.since != nil {
+			d := *s.filters.since
+			t := time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, time.UTC)
+			q.Since = &t
+		}
+	}
+	return q
+}
 
 // load fetches a page of events, then the accounts of actors not yet known.
 func (s *auditScreen) load() tea.Cmd {
 	s.seq++
-	seq, id, pageNo := s.seq, s.entityID, s.pageNo
+	seq, q := s.seq, s.query()
 	known := make(map[string]bool, len(s.actors))
 	for k := range s.actors {
 		known[k] = true
 	}
 	return s.a.do(&s.screenBase, "list", true, func(ctx context.Context, c *client.Client) (any, error) {
-		p, err := c.ListAuditEvents(ctx, client.AuditQuery{Page: pageNo, PageSize: model.DefaultPageSize, EntityID: id})
+		p, err := c.ListAuditEvents(ctx, q)
 		res := auditPage{seq: seq, page: p, actors: map[string]string{}}
 		if err != nil {
 			return res, err
@@ -102,6 +142,15 @@ func (s *auditScreen) update(msg tea.Msg) tea.Cmd {
 			}
 		case key.Matches(msg, k.Refresh):
 			return s.load()
+		case key.Matches(msg, k.Open):
+			if e := s.selected(); e != nil {
+				return a.push(newAuditEventScreen(a, *e))
+			}
+		case key.Matches(msg, k.Filter) && s.log:
+			return a.push(newAuditFiltersScreen(a, s.filters, func(f auditFilters) tea.Cmd {
+				s.filters, s.pageNo = f, 1
+				return s.load()
+			}))
 		default:
 			s.list.update(msg)
 		}
@@ -137,15 +186,28 @@ func (s *auditScreen) view(w, h int) string {
 			sub += fmt.Sprintf(" · page %d of %d", s.pageNo, s.pages)
 		}
 	}
-	b.WriteString(st.Title.Render("Audit history of "+s.about) + st.Faint.Render("  ·  ") + st.Subtitle.Render(sub) + "\n\n")
+	heading := "Audit history of " + s.about
+	if s.log {
+		heading = "Audit log"
+		if f := s.filters.describe(); f != "" {
+			sub += " · " + f
+		}
+	}
+	b.WriteString(st.Title.Render(heading) + st.Faint.Render("  ·  ") + st.Subtitle.Render(sub) + "\n\n")
 	b.WriteString(s.body(a, "Loading history…", st.Muted.Render("No events recorded.")))
 	return indent(b.String(), 2)
 }
 
 func (s *auditScreen) help() bindings {
 	k := s.a.keys
+	if s.log {
+		return bindings{
+			short: []key.Binding{k.Open, k.Filter, k.NextPage, k.PrevPage, k.Back},
+			full:  [][]key.Binding{{k.Up, k.Down, k.Top, k.Bottom}, {k.Open, k.Filter, k.NextPage, k.PrevPage, k.Refresh}, {k.Back}},
+		}
+	}
 	return bindings{
-		short: []key.Binding{k.NextPage, k.PrevPage, k.Refresh, k.Back},
-		full:  [][]key.Binding{{k.Up, k.Down, k.Top, k.Bottom}, {k.NextPage, k.PrevPage, k.Refresh}, {k.Back}},
+		short: []key.Binding{k.Open, k.NextPage, k.PrevPage, k.Refresh, k.Back},
+		full:  [][]key.Binding{{k.Up, k.Down, k.Top, k.Bottom}, {k.Open, k.NextPage, k.PrevPage, k.Refresh}, {k.Back}},
 	}
 }

@@ -34,6 +34,8 @@ type keyMap struct {
 	Refresh  key.Binding
 	Users    key.Binding
 	Audit    key.Binding
+	// AuditLog opens the whole audit trail (staff), from the records list.
+	AuditLog key.Binding
 	Profile  key.Binding
 	Pick     key.Binding
 
@@ -101,6 +103,7 @@ func newKeyMap() *keyMap {
 		Refresh:  b([]string{"r", "ctrl+r"}, "r", "refresh"),
 		Users:    b([]string{"u"}, "u", "users"),
 		Audit:    b([]string{"a"}, "a", "audit history"),
+		AuditLog: b([]string{"a"}, "a", "audit log"),
 		Profile:  b([]string{"p"}, "p", "profile"),
 		Pick:     b([]string{"enter"}, "enter", "choose"),
 

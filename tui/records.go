@@ -234,10 +234,9 @@ func (s *recordsScreen) update(msg tea.Msg) tea.Cmd {
 			return a.push(newProfileScreen(a))
 		case key.Matches(msg, k.Users) && a.isStaff():
 			return a.push(newUsersScreen(a, nil))
-		case key.Matches(msg, k.Audit) && a.isStaff():
-			if r := s.selected(); r != nil {
-				return a.push(newAuditScreen(a, r.ID, clean(r.PatientName)))
-			}
+		case key.Matches(msg, k.AuditLog) && a.isStaff():
+			// The whole trail; one record's history is `a` in its view.
+			return a.push(newAuditLogScreen(a))
 		default:
 			s.list.update(msg)
 		}
@@ -389,7 +388,7 @@ func (s *recordsScreen) help() bindings {
 	full := [][]key.Binding{
 		{k.Up, k.Down, k.Top, k.Bottom, k.Open},
 		{k.New, k.Edit, k.Delete, k.Refresh, k.Profile},
-		{k.Search, k.Filter, k.Sort, k.Reverse, k.Users, k.Audit},
+		{k.Search, k.Filter, k.Sort, k.Reverse, k.Users, k.AuditLog},
 		{k.NextPage, k.PrevPage, k.Bigger, k.Smaller},
 	}
 	return bindings{short: short, full: full}

@@ -53,9 +53,9 @@ func TestStaffManagesUsersAndSeesAudit(t *testing.T) {
 	d := signedIn(t, sam, 110, 32)
 	d.sees("Sam Staff · staff", "1 record", "Ann Smith")
 
-	// Audit history of the selected record.
+	// a opens the whole audit log (TestStaffAuditLog has the rest).
 	d.typ("a")
-	d.sees("Audit history of Ann Smith", "record.create", "ann@example.org")
+	d.sees("Audit log", "record.create", "auth.signup", "ann@example.org")
 	d.press(tea.KeyEsc)
 
 	// The detail view shows the patient account; a opens the history too.
@@ -210,4 +210,60 @@ func findUser(t *testing.T, c *client.Client, email string) model.User {
 	}
 	t.Fatalf("no user %s", email)
 	return model.User{}
+}
+
+// TestStaffAuditLog: a on the records list opens every event newest first;
+// f filters by action and by a first day; enter opens an event's detail
+// (who, what, when, from where), and from a record event the record.
+func TestStaffAuditLog(t *testing.T) {
+	e := newEnv(t)
+	sam := e.staff("sam@example.org")
+	ann := e.patient("ann@example.org", "Ann", "Smith")
+	ann.record(t, client.RecordInput{PatientName: "Ann Smith", Diagnosis: "Influenza"})
+	if _, err := e.client().Login(context.Background(), "ann@example.org", "Wrong-guess-123"); err == nil {
+		t.Fatal("a wrong password signed in")
+	}
+
+	d := signedIn(t, sam, 110, 32)
+	d.typ("a")
+	d.sees("Audit log", "auth.login_failed", "record.create", "auth.signup")
+
+	// Filter by action through the picker (auth.login_failed is its 2nd row).
+	d.typ("f")
+	d.sees("Filter the audit log", "every action")
+	d.press(tea.KeyEnter)
+	d.sees("Filter by action", "a sign-in failed")
+	d.press(tea.KeyDown, tea.KeyEnter)
+	d.sees("Filter the audit log", "auth.login_failed")
+	d.press(tea.KeyCtrlS)
+	d.sees("Audit log", "1 event", "auth.login_failed")
+	d.misses("record.create")
+
+	// The event's detail.
+	d.press(tea.KeyEnter)
+	d.sees("Audit event", "a sign-in failed", "nobody signed in", "account ann@example.org (Ann Smith, patient)", "127.0.0.1", "(UTC)")
+	d.press(tea.KeyEsc)
+
+	// A first day after today leaves nothing.
+	d.typ("f")
+	d.tabs(3)
+	d.typ(future(2).String())
+	d.press(tea.KeyCtrlS)
+	d.sees("No events recorded.", "since "+future(2).String())
+
+	// From a record event, enter opens the record (itself audited as a read).
+	d.typ("f")
+	d.press(tea.KeyEnter)
+	for range 11 { // record.create is the 12th action
+		d.press(tea.KeyDown)
+	}
+	d.press(tea.KeyEnter)
+	d.tabs(3)
+	d.clear()
+	d.press(tea.KeyCtrlS)
+	d.sees("1 event", "record.create")
+	d.press(tea.KeyEnter)
+	d.sees("Audit event", "a record was created", "ann@example.org (Ann Smith, patient)", "enter open the record")
+	d.press(tea.KeyEnter)
+	d.sees("Influenza")
 }
