@@ -80,8 +80,9 @@ func TestStaffManagesUsersAndSeesAudit(t *testing.T) {
 	d.sees("1 account", "bob@example.org")
 	d.misses("ann@example.org")
 
-	// Edit Bob: new last name, deactivate.
-	d.press(tea.KeyEnter)
+	// Edit Bob (e; enter opens the person, see TestStaffPersonRecords):
+	// new last name, deactivate.
+	d.typ("e")
 	d.sees("Edit user", "bob@example.org", "Staff", "Active")
 	d.press(tea.KeyTab) // last name
 	d.clear()
@@ -132,7 +133,7 @@ func TestStaffManagesUsersAndSeesAudit(t *testing.T) {
 	d.clear()
 	d.typ("sam@")
 	d.press(tea.KeyEnter)
-	d.press(tea.KeyEnter)
+	d.typ("e")
 	d.press(tea.KeyTab, tea.KeyTab)
 	d.typ(" ")
 	d.press(tea.KeyCtrlS)
@@ -266,4 +267,53 @@ func TestStaffAuditLog(t *testing.T) {
 	d.sees("Audit event", "a record was created", "ann@example.org (Ann Smith, patient)", "enter open the record")
 	d.press(tea.KeyEnter)
 	d.sees("Influenza")
+}
+
+// TestStaffPersonRecords: enter on a user opens that person with their
+// records; n there creates a record for them with the account chosen and
+// the patient name taken from it.
+func TestStaffPersonRecords(t *testing.T) {
+	e := newEnv(t)
+	sam := e.staff("sam@example.org")
+	ann := e.patient("ann@example.org", "Ann", "Smith")
+	e.patient("bob@example.org", "Bob", "Bone")
+	ann.record(t, client.RecordInput{PatientName: "Ann Smith", Diagnosis: "Influenza"})
+
+	d := signedIn(t, sam, 110, 32)
+	d.typ("u")
+	d.typ("/")
+	d.typ("ann")
+	d.press(tea.KeyEnter) // apply the search
+	d.press(tea.KeyEnter) // open Ann
+	d.sees("Ann Smith", "ann@example.org · patient · active", "1 record", "Influenza")
+
+	// Enter opens her record.
+	d.press(tea.KeyEnter)
+	d.sees("Influenza", "Patient account", "ann@example.org")
+	d.press(tea.KeyEsc)
+
+	// n: a new record for her, name pre-filled and editable.
+	d.typ("n")
+	d.sees("New medical record", "ann@example.org  Ann Smith")
+	d.lineWith("Patient name")
+	if l := d.lineWith("Patient name"); !strings.Contains(l, "Ann Smith") {
+		t.Fatalf("patient name not pre-filled: %q", l)
+	}
+	d.press(tea.KeyTab, tea.KeyTab) // patient name → date of birth
+	d.typ("1990-04-01")
+	d.press(tea.KeyTab)
+	d.typ(future(10).String())
+	d.press(tea.KeyTab)
+	d.typ("Dr. Person")
+	d.press(tea.KeyCtrlS)
+	d.sees("2 records", "Dr. Person")
+	var mine int
+	for _, r := range ann.records(t) {
+		if r.Doctor == "Dr. Person" && r.PatientName == "Ann Smith" && r.UserID == ann.ID {
+			mine++
+		}
+	}
+	if mine != 1 {
+		t.Fatalf("records of Ann by Dr. Person: %d, want 1", mine)
+	}
 }

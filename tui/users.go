@@ -129,7 +129,7 @@ func (s *usersScreen) update(msg tea.Msg) tea.Cmd {
 				cmd := s.pick(*u)
 				return tea.Batch(cmd, a.pop())
 			}
-			return a.push(newUserFormScreen(a, u))
+			return a.push(newPersonScreen(a, *u))
 		case key.Matches(msg, k.Edit) && s.pick == nil:
 			if u := s.selected(); u != nil {
 				return a.push(newUserFormScreen(a, u))

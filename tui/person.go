@@ -1,0 +1,145 @@
+package tui
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/anavara/anavara/model"
+	"github.com/anavara/anavara/tui/client"
+)
+
+// personScreen is one account as staff see it, from the Users screen: who
+// it is, and the records filed under it, newest treatment first, with n to
+// create one for them.
+type personScreen struct {
+	screenBase
+	pagedList[model.MedicalRecord]
+	u model.User
+}
+
+// personPage is a loaded page of the person's records.
+type personPage struct {
+	seq  int
+	page model.Page[model.MedicalRecord]
+}
+
+func newPersonScreen(a *app, u model.User) *personScreen {
+	s := &personScreen{screenBase: a.newBase(), u: u, pagedList: pagedList[model.MedicalRecord]{pageNo: 1}}
+	s.list = newList(a,
+		column{title: "Treatment", width: 10},
+		column{title: "Patient name", weight: 30},
+		column{title: "Doctor", weight: 24},
+		column{title: "Diagnosis", weight: 46},
+	)
+	return s
+}
+
+func (s *personScreen) init() tea.Cmd   { return s.load() }
+func (s *personScreen) resume() tea.Cmd { return s.load() }
+func (s *personScreen) title() string   { return clean(s.u.Email) }
+func (s *personScreen) typing() bool    { return false }
+
+func (s *personScreen) load() tea.Cmd {
+	s.seq++
+	seq := s.seq
+	q := client.RecordQuery{Page: s.pageNo, PageSize: model.DefaultPageSize, UserID: s.u.ID, Ordering: "-date_of_treatment"}
+	return s.a.do(&s.screenBase, "list", true, func(ctx context.Context, c *client.Client) (any, error) {
+		p, err := c.ListRecords(ctx, q)
+		return personPage{seq: seq, page: p}, err
+	})
+}
+
+func (s *personScreen) update(msg tea.Msg) tea.Cmd {
+	a, k := s.a, s.a.keys
+	switch msg := msg.(type) {
+	case done:
+		res, _ := msg.val.(personPage)
+		if show, cmd := a.pageLoaded(msg.err, res.seq != s.seq, &s.pageNo, 1, s.load); !show {
+			return cmd
+		}
+		s.take(res.page)
+		rows := make([][]string, len(res.page.Results))
+		for i, r := range res.page.Results {
+			rows[i] = []string{r.DateOfTreatment.String(), clean(r.PatientName), clean(r.Doctor), excerpt(r.Diagnosis, 200)}
+		}
+		s.list.setRows(rows)
+		return nil
+	case tea.KeyMsg:
+		switch {
+		case key.Matches(msg, k.Back):
+			return a.pop()
+		case key.Matches(msg, k.Open):
+			if r := s.selected(); r != nil {
+				return a.push(newRecordDetailScreen(a, *r))
+			}
+		case key.Matches(msg, k.New):
+			return a.push(newRecordFormFor(a, s.u))
+		case key.Matches(msg, k.Edit):
+			u := s.u
+			return a.push(newUserFormScreen(a, &u))
+		case key.Matches(msg, k.NextPage):
+			if s.pageNo < s.pages {
+				s.pageNo++
+				return s.load()
+			}
+		case key.Matches(msg, k.PrevPage):
+			if s.pageNo > 1 {
+				s.pageNo--
+				return s.load()
+			}
+		case key.Matches(msg, k.Refresh):
+			return s.load()
+		default:
+			s.list.update(msg)
+		}
+	}
+	return nil
+}
+
+// newRecordFormFor is the new-record form with the patient account chosen
+// and the patient name taken from it, still editable.
+func newRecordFormFor(a *app, u model.User) *recordFormScreen {
+	f := newRecordFormScreen(a, nil)
+	if f.patient != nil {
+		f.patient.value = u.ID
+		f.patient.text = clean(u.Email) + "  " + clean(u.FullName())
+	}
+	f.name.set(u.FullName())
+	return f
+}
+
+func (s *personScreen) layout(w, h int) { s.list.setSize(w-2, max(h-6, 3)) }
+
+func (s *personScreen) view(w, h int) string {
+	a, st := s.a, s.a.st
+	u := s.u
+	status := "active"
+	if !u.IsActive {
+		status = "deactivated"
+	}
+	var b strings.Builder
+	b.WriteString(st.Title.Render(clean(u.FullName())) + st.Faint.Render("  ·  ") +
+		st.Subtitle.Render(clean(u.Email)+" · "+u.Role()+" · "+status+" · joined "+u.Created.UTC().Format("2006-01-02")) + "\n\n")
+	sub := "loading…"
+	if s.loaded {
+		sub = plural(s.count, "record", "records")
+		if s.pages > 1 {
+			sub += fmt.Sprintf(" · page %d of %d", s.pageNo, s.pages)
+		}
+	}
+	b.WriteString(st.Label.Render("Records") + st.Faint.Render("  ·  ") + st.Muted.Render(sub) + "\n\n")
+	b.WriteString(s.body(a, "Loading records…", st.Muted.Render("No records yet: n creates one.")))
+	return indent(b.String(), 2)
+}
+
+func (s *personScreen) help() bindings {
+	k := s.a.keys
+	return bindings{
+		short: []key.Binding{k.Open, k.New, k.Edit, k.NextPage, k.Back},
+		full:  [][]key.Binding{{k.Up, k.Down, k.Top, k.Bottom, k.Open}, {k.New, k.Edit, k.Refresh}, {k.NextPage, k.PrevPage, k.Back}},
+	}
+}
