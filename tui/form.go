@@ -47,6 +47,15 @@ type field struct {
 	empty string // what a pick shows before anything is chosen
 	pick  func() tea.Cmd
 	err   string
+	// orig is the stored value the field was loaded with, byte for byte as
+	// the server sent it (a pick's id). shown is what the input held right
+	// after loading: orig made inert for display, which differs from orig
+	// when it holds control characters. An input that still holds shown is
+	// untouched and stands for orig, so looking at a field never rewrites
+	// what is stored; origOn is a toggle's loaded state.
+	orig   string
+	shown  string
+	origOn bool
 }
 
 // button is an action at the bottom of a form.
@@ -120,7 +129,7 @@ func (f *form) textArea(name, label, placeholder string) *field {
 }
 
 func (f *form) toggle(key, label string, on bool) *field {
-	return f.add(&field{key: key, label: label, kind: kindToggle, on: on})
+	return f.add(&field{key: key, label: label, kind: kindToggle, on: on, origOn: on})
 }
 
 func (f *form) picker(key, label, empty string, pick func() tea.Cmd) *field {
@@ -145,9 +154,13 @@ func (f *form) get(key string) *field {
 	return nil
 }
 
-// val is a field's value: trimmed for text and dates, exact for passwords
-// and text areas.
+// val is a field's value: the stored value it was loaded with while the
+// input is untouched; otherwise what was typed, trimmed for text and dates,
+// exact for passwords and text areas.
 func (fl *field) val() string {
+	if !fl.edited() && fl.kind != kindPick {
+		return fl.orig
+	}
 	switch fl.kind {
 	case kindPassword:
 		return fl.input.Value()
@@ -161,7 +174,70 @@ func (fl *field) val() string {
 	return ""
 }
 
-// set fills a field with a value (for edit forms).
+// buffer is what the input holds, as typed (or loaded).
+func (fl *field) buffer() string {
+	switch fl.kind {
+	case kindArea:
+		return fl.area.Value()
+	case kindText, kindDate, kindPassword:
+		return fl.input.Value()
+	}
+	return ""
+}
+
+// edited reports whether the user changed what the field shows since it
+// was loaded (or since the form opened).
+func (fl *field) edited() bool {
+	switch fl.kind {
+	case kindToggle:
+		return fl.on != fl.origOn
+	case kindPick:
+		return fl.value != fl.orig
+	case kindStatic:
+		return false
+	}
+	return fl.buffer() != fl.shown
+}
+
+// changed reports whether saving would change the field's stored value:
+// the user edited it into something other than what is stored.
+func (fl *field) changed() bool {
+	if fl.kind == kindToggle || fl.kind == kindPick {
+		return fl.edited()
+	}
+	return fl.edited() && fl.val() != fl.orig
+}
+
+// load fills a field with a stored value (for edit forms, or a value taken
+// from the server such as the account's name). The input shows it inert,
+// as the detail view does; while it is left alone val returns v itself,
+// not the display text.
+func (fl *field) load(v string) {
+	fl.orig = v
+	switch fl.kind {
+	case kindArea:
+		fl.set(editable(cleanBlock(v)))
+	case kindText, kindDate:
+		fl.set(editable(clean(v)))
+	}
+	// What the input made of it (it may cut or normalise), not what was
+	// asked: that is what "untouched" compares with.
+	fl.shown = fl.buffer()
+}
+
+// editable is display text (from clean or cleanBlock) as an input can hold
+// it: the bubbles inputs silently drop U+FFFD, which would hide that a C1
+// or bidi control was there, so it becomes ␦ (the control picture for a
+// substituted character) instead.
+func editable(shown string) string { return strings.ReplaceAll(shown, "\uFFFD", "␦") }
+
+// loadPick sets a pick's stored choice: id, shown as label.
+func (fl *field) loadPick(id, label string) {
+	fl.value, fl.orig, fl.text = id, id, label
+}
+
+// set fills a field's input with text as though the user had typed it
+// (a suggestion or a remembered entry); load is for stored values.
 func (fl *field) set(v string) {
 	switch fl.kind {
 	case kindArea:

@@ -108,7 +108,8 @@ func newRecordFormFor(a *app, u model.User) *recordFormScreen {
 		f.patient.value = u.ID
 		f.patient.text = clean(u.Email) + "  " + clean(u.FullName())
 	}
-	f.name.set(u.FullName())
+	// Loaded as a stored value: shown inert, saved byte for byte unless edited.
+	f.name.load(u.FullName())
 	return f
 }
 

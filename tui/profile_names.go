@@ -23,8 +23,8 @@ func newProfileNamesScreen(a *app) *profileNamesScreen {
 	s.first = f.text("first_name", "First name", "", model.MaxNameLength)
 	s.last = f.text("last_name", "Last name", "", model.MaxNameLength)
 	if a.user != nil {
-		s.first.set(clean(a.user.FirstName))
-		s.last.set(clean(a.user.LastName))
+		s.first.load(a.user.FirstName)
+		s.last.load(a.user.LastName)
 	}
 	f.button("Save", s.submit)
 	f.button("Cancel", a.pop)
@@ -51,8 +51,21 @@ func (s *profileNamesScreen) submit() tea.Cmd {
 	if f.hasErrors() {
 		return f.focusFirstError()
 	}
+	// Only a name the user edited is sent: one left alone keeps its stored
+	// bytes, even when it is shown differently.
+	var p client.UserPatch
+	if s.first.changed() {
+		p.FirstName = &first
+	}
+	if s.last.changed() {
+		p.LastName = &last
+	}
+	if p.FirstName == nil && p.LastName == nil {
+		s.a.notify("Nothing changed.")
+		return s.a.pop()
+	}
 	return s.send(s.a, &s.screenBase, "save", true, func(ctx context.Context, c *client.Client) (any, error) {
-		return c.UpdateMe(ctx, client.UserPatch{FirstName: &first, LastName: &last})
+		return c.UpdateMe(ctx, p)
 	})
 }
 

@@ -23,7 +23,6 @@ type recordFormScreen struct {
 	doctor    *field
 	diagnosis *field
 	treatment *field
-	orig      map[string]string // edit: sanitised original values
 }
 
 func newRecordFormScreen(a *app, rec *model.MedicalRecord) *recordFormScreen {
@@ -54,27 +53,21 @@ func newRecordFormScreen(a *app, rec *model.MedicalRecord) *recordFormScreen {
 	f.submit = s.submit
 	switch {
 	case rec != nil:
-		s.orig = map[string]string{
-			"user_id":           rec.UserID,
-			"patient_name":      clean(rec.PatientName),
-			"date_of_birth":     rec.DateOfBirth.String(),
-			"date_of_treatment": rec.DateOfTreatment.String(),
-			"doctor":            clean(rec.Doctor),
-			"diagnosis":         cleanBlock(rec.Diagnosis),
-			"treatment":         cleanBlock(rec.Treatment),
-		}
-		for k, v := range s.orig {
-			if fl := f.get(k); fl != nil {
-				fl.set(v)
-			}
-		}
+		// Each field starts from the stored value, shown inert; only the
+		// fields the user edits are sent (see submit).
+		s.name.load(rec.PatientName)
+		s.dob.load(rec.DateOfBirth.String())
+		s.treatedOn.load(rec.DateOfTreatment.String())
+		s.doctor.load(rec.Doctor)
+		s.diagnosis.load(rec.Diagnosis)
+		s.treatment.load(rec.Treatment)
 		if s.patient != nil {
-			s.patient.value = rec.UserID
-			s.patient.text = clean(rec.UserID)
+			s.patient.loadPick(rec.UserID, clean(rec.UserID))
 		}
 	case !a.isStaff() && a.user != nil:
-		// A patient's new record is about themselves: suggest their name.
-		s.name.set(clean(a.user.FullName()))
+		// A patient's new record is about themselves: suggest their name
+		// (saved as stored in the account unless edited).
+		s.name.load(a.user.FullName())
 	}
 	return s
 }
@@ -121,7 +114,7 @@ func (s *recordFormScreen) submit() tea.Cmd {
 		}
 	}
 	treated, ok := f.checkDate(s.treatedOn, true)
-	if ok && (s.rec == nil || s.treatedOn.val() != s.orig["date_of_treatment"]) {
+	if ok && (s.rec == nil || s.treatedOn.changed()) {
 		if msg := model.ValidateTreatmentDate(treated, today); msg != "" {
 			s.treatedOn.err = msg
 		}
@@ -155,24 +148,26 @@ func (s *recordFormScreen) submit() tea.Cmd {
 			return c.CreateRecord(ctx, in)
 		})
 	}
+	// Only what the user edited is sent: a field left alone keeps its
+	// stored bytes, even when they are shown differently.
 	var p client.RecordPatch
 	changed := false
-	str := func(key string, fl *field, dst **string) {
-		if fl != nil && fl.val() != s.orig[key] {
+	str := func(fl *field, dst **string) {
+		if fl != nil && fl.changed() {
 			v := fl.val()
 			*dst = &v
 			changed = true
 		}
 	}
-	str("user_id", s.patient, &p.UserID)
-	str("patient_name", s.name, &p.PatientName)
-	str("doctor", s.doctor, &p.Doctor)
-	str("diagnosis", s.diagnosis, &p.Diagnosis)
-	str("treatment", s.treatment, &p.Treatment)
-	if s.dob.val() != s.orig["date_of_birth"] {
+	str(s.patient, &p.UserID)
+	str(s.name, &p.PatientName)
+	str(s.doctor, &p.Doctor)
+	str(s.diagnosis, &p.Diagnosis)
+	str(s.treatment, &p.Treatment)
+	if s.dob.changed() {
 		p.DateOfBirth, changed = &dob, true
 	}
-	if s.treatedOn.val() != s.orig["date_of_treatment"] {
+	if s.treatedOn.changed() {
 		p.DateOfTreatment, changed = &treated, true
 	}
 	if !changed {

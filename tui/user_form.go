@@ -39,8 +39,8 @@ func newUserFormScreen(a *app, u *model.User) *userFormScreen {
 		s.pass.hint = "8+ characters"
 		s.staff = f.toggle("is_staff", "Staff", false)
 	} else {
-		s.first.set(clean(u.FirstName))
-		s.last.set(clean(u.LastName))
+		s.first.load(u.FirstName)
+		s.last.load(u.LastName)
 		s.staff = f.toggle("is_staff", "Staff", u.IsStaff)
 		s.active = f.toggle("is_active", "Active", u.IsActive)
 	}
@@ -99,18 +99,20 @@ func (s *userFormScreen) submit() tea.Cmd {
 	if f.hasErrors() {
 		return f.focusFirstError()
 	}
+	// Only what the user edited is sent: a name left alone keeps its
+	// stored bytes, even when they are shown differently.
 	var p client.UserPatch
 	changed := false
-	if first != clean(s.user.FirstName) {
+	if s.first.changed() {
 		p.FirstName, changed = &first, true
 	}
-	if last != clean(s.user.LastName) {
+	if s.last.changed() {
 		p.LastName, changed = &last, true
 	}
-	if staff := s.staff.on; staff != s.user.IsStaff {
+	if staff := s.staff.on; s.staff.changed() {
 		p.IsStaff, changed = &staff, true
 	}
-	if active := s.active.on; active != s.user.IsActive {
+	if active := s.active.on; s.active.changed() {
 		p.IsActive, changed = &active, true
 	}
 	if !changed {

@@ -1,0 +1,208 @@
+package tui_test
+
+import (
+	"context"
+	"testing"
+
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/anavara/anavara/model"
+	"github.com/anavara/anavara/tui/client"
+)
+
+// Stored text that the terminal must only ever see inert: ESC sequences, C1
+// controls (U+0080–U+009F, including the single-byte CSI U+009B), bidi
+// overrides and isolates, and text next to a NUL. The API accepts all of
+// these (it checks only lengths), so a form must give them back unchanged.
+const (
+	hostileName      = "\x1b[31mRED\x1b[0m\u202eLTR"
+	hostileDoctor    = "Dr.\u0085 \u009b2J Evil \u2066iso\u2069 \u200fmark"
+	hostileDiagnosis = "\x1b[2J\x1b]0;pwned\x07 and\r\nmore\ttabbed\u202e\x00after nul"
+	hostileTreatment = "line one\nline two\x1b[H \u0090dcs\u009c \ufeffbom"
+)
+
+// sameRecord fails unless got holds exactly want's stored values.
+func sameRecord(t *testing.T, where string, got, want model.MedicalRecord) {
+	t.Helper()
+	if got.PatientName != want.PatientName || got.Doctor != want.Doctor || got.Diagnosis != want.Diagnosis ||
+		got.Treatment != want.Treatment || got.DateOfBirth != want.DateOfBirth ||
+		got.DateOfTreatment != want.DateOfTreatment || got.UserID != want.UserID {
+		t.Fatalf("%s: stored record changed:\n got  %#v\n want %#v", where, got, want)
+	}
+}
+
+func TestRecordFormKeepsStoredBytes(t *testing.T) {
+	for _, size := range [][2]int{{80, 24}, {120, 40}} {
+		e := newEnv(t)
+		ann := e.patient("ann@example.org", "Ann", "Smith")
+		orig := ann.record(t, client.RecordInput{PatientName: hostileName, Doctor: hostileDoctor,
+			Diagnosis: hostileDiagnosis, Treatment: hostileTreatment})
+		if orig.Diagnosis != hostileDiagnosis || orig.Doctor != hostileDoctor {
+			t.Fatalf("the API did not store the text as sent: %#v", orig)
+		}
+		get := func() model.MedicalRecord {
+			t.Helper()
+			r, err := ann.c.GetRecord(context.Background(), orig.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return r
+		}
+		d := signedIn(t, ann, size[0], size[1])
+		d.press(tea.KeyEnter)
+		d.typ("e")
+		d.sees("Edit record", "␛[31mRED␛[0m")
+
+		// Looking is not changing: save untouched, nothing is sent.
+		d.press(tea.KeyCtrlS)
+		d.sees("Nothing changed.")
+		got := get()
+		sameRecord(t, "saved untouched", got, orig)
+		if !got.Updated.Equal(orig.Updated) {
+			t.Fatalf("an untouched save updated the record: %v → %v", orig.Updated, got.Updated)
+		}
+
+		// Tabbing through every field and back is not changing either.
+		d.typ("e")
+		d.tabs(6)
+		d.press(tea.KeyShiftTab, tea.KeyShiftTab)
+		d.press(tea.KeyCtrlS)
+		d.sees("Nothing changed.")
+		sameRecord(t, "tabbed through", get(), orig)
+
+		// Edit the doctor only: the other fields keep their bytes.
+		d.typ("e")
+		d.tabs(3)
+		d.clear()
+		d.typ("Dr. House")
+		d.press(tea.KeyCtrlS)
+		d.sees("Record saved.")
+		want := orig
+		want.Doctor = "Dr. House"
+		sameRecord(t, "doctor edited", get(), want)
+
+		// Editing a field that holds control characters saves what the
+		// field showed, symbols and all, plus what was typed.
+		d.typ("e")
+		d.press(tea.KeyCtrlE)
+		d.typ(" Jr")
+		d.press(tea.KeyCtrlS)
+		d.sees("Record saved.")
+		want.PatientName = "␛[31mRED␛[0m␦LTR Jr"
+		sameRecord(t, "name edited", get(), want)
+	}
+}
+
+func TestNewRecordKeepsAccountNameBytes(t *testing.T) {
+	e := newEnv(t)
+	ann := e.patient("ann@example.org", hostileName, "Smith\u0085")
+	d := signedIn(t, ann, 80, 24)
+	d.typ("n")
+	d.sees("New medical record", "␛[31mRED")
+	d.press(tea.KeyTab)
+	d.typ("1990-04-23")
+	d.press(tea.KeyTab)
+	d.typ(future(10).String())
+	d.press(tea.KeyTab)
+	d.typ("Dr. Grey")
+	d.press(tea.KeyCtrlS)
+	d.sees("Record created")
+	recs := ann.records(t)
+	if len(recs) != 1 || recs[0].PatientName != ann.FullName() {
+		t.Fatalf("the suggested name was not stored as in the account: %#v, want %#v", recs, ann.FullName())
+	}
+}
+
+func TestUserFormKeepsStoredBytes(t *testing.T) {
+	for _, size := range [][2]int{{80, 24}, {120, 40}} {
+		e := newEnv(t)
+		sam := e.staff("sam@example.org")
+		bob := e.patient("bob@example.org", "Bob\u009b1m\u2066", hostileName)
+		get := func() model.User {
+			t.Helper()
+			u, err := sam.c.GetUser(context.Background(), bob.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return u
+		}
+		orig := get()
+		if orig.LastName != hostileName {
+			t.Fatalf("the API did not store the name as sent: %#v", orig.LastName)
+		}
+		d := signedIn(t, sam, size[0], size[1])
+		open := func() {
+			t.Helper()
+			d.typ("u")
+			d.typ("/")
+			d.typ("bob@")
+			d.press(tea.KeyEnter) // apply the search
+			d.typ("e")            // edit (enter opens the person)
+			d.sees("Edit user", "␛[31mRED")
+		}
+		open()
+		d.press(tea.KeyCtrlS)
+		d.sees("Nothing changed.")
+		got := get()
+		if got.FirstName != orig.FirstName || got.LastName != orig.LastName || !got.Updated.Equal(orig.Updated) {
+			t.Fatalf("an untouched save changed the user: %#v → %#v", orig, got)
+		}
+
+		// Edit the first name only: the last name keeps its bytes.
+		d.typ("e")
+		d.sees("Edit user")
+		d.clear()
+		d.typ("Robert")
+		d.press(tea.KeyCtrlS)
+		d.sees("Saved bob@example.org.")
+		got = get()
+		if got.FirstName != "Robert" || got.LastName != hostileName || got.IsStaff || !got.IsActive {
+			t.Fatalf("after editing the first name: %#v", got)
+		}
+
+		// Toggling a flag sends the flag alone.
+		d.typ("e")
+		d.tabs(3) // last name, staff, active
+		d.typ(" ")
+		d.press(tea.KeyCtrlS)
+		d.sees("Saved bob@example.org.")
+		got = get()
+		if got.FirstName != "Robert" || got.LastName != hostileName || got.IsActive {
+			t.Fatalf("after deactivating: %#v", got)
+		}
+	}
+}
+
+func TestProfileNamesKeepStoredBytes(t *testing.T) {
+	for _, size := range [][2]int{{80, 24}, {120, 40}} {
+		e := newEnv(t)
+		ann := e.patient("ann@example.org", "Ann\u202e\u0090", hostileName)
+		d := signedIn(t, ann, size[0], size[1])
+		d.typ("p")
+		d.typ("e")
+		d.sees("Edit your name", "␛[31mRED")
+		d.press(tea.KeyCtrlS)
+		d.sees("Nothing changed.")
+		me, err := ann.c.Me(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if me.FirstName != ann.FirstName || me.LastName != hostileName || !me.Updated.Equal(ann.Updated) {
+			t.Fatalf("an untouched save changed the names: %#v", me)
+		}
+
+		d.typ("e")
+		d.press(tea.KeyTab)
+		d.clear()
+		d.typ("Smith")
+		d.press(tea.KeyCtrlS)
+		d.sees("Name saved.")
+		me, err = ann.c.Me(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if me.FirstName != ann.FirstName || me.LastName != "Smith" {
+			t.Fatalf("after editing the last name: %#v", me)
+		}
+	}
+}
