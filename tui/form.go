@@ -379,7 +379,11 @@ func (f *form) update(msg tea.Msg) tea.Cmd {
 	switch fl.kind {
 	case kindToggle:
 		switch km.String() {
-		case " ", "x", "enter", "left", "right", "y", "n":
+		case "enter":
+			// Enter saves from a checkbox as from any field, as the help
+			// line says; flipping staff rights takes a deliberate space.
+			return f.doSubmit()
+		case " ", "x", "left", "right", "y", "n":
 			switch km.String() {
 			case "y":
 				fl.on = true

@@ -206,3 +206,57 @@ func TestProfileNamesKeepStoredBytes(t *testing.T) {
 		}
 	}
 }
+
+func TestEnterOnCheckboxSaves(t *testing.T) {
+	e := newEnv(t)
+	sam := e.staff("sam@example.org")
+	d := signedIn(t, sam, 80, 24)
+	d.typ("u")
+	d.typ("n")
+	d.sees("New user")
+	d.typ("Cleo")
+	d.press(tea.KeyTab)
+	d.typ("Clinic")
+	d.press(tea.KeyTab)
+	d.typ("cleo@example.org")
+	d.press(tea.KeyTab)
+	d.typ(testPassword)
+	d.press(tea.KeyTab) // the Staff checkbox
+	d.sees("[ ] no  space to toggle", "enter save")
+	d.press(tea.KeyEnter)
+	d.sees("Account created for cleo@example.org.")
+	if cleo := findUser(t, sam.c, "cleo@example.org"); cleo.IsStaff {
+		t.Fatal("enter on the Staff checkbox gave staff rights")
+	}
+
+	// Space toggles; enter on the checkbox then saves what it shows.
+	d.typ("n")
+	d.typ("Dan")
+	d.press(tea.KeyTab)
+	d.typ("Desk")
+	d.press(tea.KeyTab)
+	d.typ("dan@example.org")
+	d.press(tea.KeyTab)
+	d.typ(testPassword)
+	d.press(tea.KeyTab)
+	d.typ(" ")
+	d.sees("[x] yes")
+	d.press(tea.KeyEnter)
+	d.sees("Account created for dan@example.org.")
+	if dan := findUser(t, sam.c, "dan@example.org"); !dan.IsStaff {
+		t.Fatal("space on the Staff checkbox did not give staff rights")
+	}
+
+	// Editing: enter on the Active checkbox saves, it does not deactivate.
+	d.typ("/")
+	d.typ("cleo@")
+	d.press(tea.KeyEnter)
+	d.typ("e")
+	d.sees("Edit user")
+	d.tabs(3) // last name, staff, active
+	d.press(tea.KeyEnter)
+	d.sees("Nothing changed.")
+	if cleo := findUser(t, sam.c, "cleo@example.org"); !cleo.IsActive || cleo.IsStaff {
+		t.Fatalf("enter on a checkbox changed the account: %#v", cleo)
+	}
+}
