@@ -17,6 +17,9 @@ import (
 // form component: labelled fields in a column, each with its validation
 // message right under it, and a row of buttons.
 
+// msgCorrect is the status line while fields show errors.
+const msgCorrect = "Please correct the highlighted fields."
+
 // dateHint is how date fields say which format they take.
 const dateHint = "YYYY-MM-DD"
 
@@ -71,6 +74,9 @@ type form struct {
 	buttons []button
 	focus   int // index over fields, then buttons
 	submit  func() tea.Cmd
+	// flagged is set while the status line asks to correct the
+	// highlighted fields, so the request goes once they are all fixed.
+	flagged bool
 	width   int
 	areaH   int
 	labelW  int
@@ -268,7 +274,10 @@ func (f *form) init() tea.Cmd {
 }
 
 // resume focuses the current field again (restarting its cursor).
-func (f *form) resume() tea.Cmd { return f.setFocus(f.focus) }
+func (f *form) resume() tea.Cmd {
+	f.settle() // a pick chosen in the screen above may have fixed the last error
+	return f.setFocus(f.focus)
+}
 
 // move focuses the next (+1) or previous (-1) focusable item, wrapping.
 func (f *form) move(dir int) tea.Cmd {
@@ -342,6 +351,7 @@ func (f *form) lastInput() int {
 
 // update handles keys for the form; other messages go to the focused input.
 func (f *form) update(msg tea.Msg) tea.Cmd {
+	defer f.settle()
 	k := f.a.keys
 	fl := f.focused()
 	km, isKey := msg.(tea.KeyMsg)
@@ -463,6 +473,25 @@ func (f *form) setError(key, msg string) bool {
 	return false
 }
 
+// flag asks, in the status line, to correct the fields that show errors.
+func (f *form) flag() {
+	f.a.failText(msgCorrect)
+	f.flagged = true
+}
+
+// settle takes back the request to correct the fields once none shows an
+// error any more (each edit of a field clears its own), rather than
+// leaving it up until esc.
+func (f *form) settle() {
+	if !f.flagged || f.hasErrors() {
+		return
+	}
+	f.flagged = false
+	if b := f.a.banner; b.err && b.text == msgCorrect {
+		f.a.clearBanner()
+	}
+}
+
 // hasErrors reports whether any field shows an error.
 func (f *form) hasErrors() bool {
 	for _, fl := range f.fields {
@@ -503,7 +532,7 @@ func (f *form) apiError(err error) tea.Cmd {
 	if len(stray) > 0 || !f.hasErrors() {
 		f.a.fail(err)
 	} else {
-		f.a.failText("Please correct the highlighted fields.")
+		f.flag()
 	}
 	return f.focusFirstError()
 }

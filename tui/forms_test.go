@@ -3,6 +3,7 @@ package tui_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
 
@@ -259,4 +260,41 @@ func TestEnterOnCheckboxSaves(t *testing.T) {
 	if cleo := findUser(t, sam.c, "cleo@example.org"); !cleo.IsActive || cleo.IsStaff {
 		t.Fatalf("enter on a checkbox changed the account: %#v", cleo)
 	}
+}
+
+func TestCorrectFieldsBannerGoesWhenFixed(t *testing.T) {
+	e := newEnv(t)
+	ann := e.patient("ann@example.org", "Ann", "Smith")
+	d := signedIn(t, ann, 80, 24)
+	d.typ("n")
+	d.clear() // the suggested name
+	d.press(tea.KeyCtrlS)
+	d.sees("Please correct the highlighted fields.", model.MsgBlank, model.MsgRequired)
+
+	// It stays while any field still shows an error ...
+	d.typ("Ann Smith")
+	d.sees("Please correct the highlighted fields.")
+	d.press(tea.KeyTab)
+	d.typ("1990-04-23")
+	d.sees("Please correct the highlighted fields.")
+	d.press(tea.KeyTab)
+	d.typ(future(3).String())
+	d.sees("Please correct the highlighted fields.")
+	// ... and goes with the last one.
+	d.press(tea.KeyTab)
+	d.typ("Dr. Grey")
+	d.misses("Please correct the highlighted fields.", "✗")
+	d.sees("New medical record")
+
+	// A second round goes the same way.
+	d.press(tea.KeyShiftTab)
+	d.clear()
+	d.typ(model.DateOf(time.Now()).String()) // not after today
+	d.press(tea.KeyCtrlS)
+	d.sees("Please correct the highlighted fields.", model.MsgTreatmentFuture)
+	d.clear()
+	d.typ(future(3).String())
+	d.misses("Please correct the highlighted fields.", "✗")
+	d.press(tea.KeyCtrlS)
+	d.sees("Record created for Ann Smith.")
 }

@@ -129,7 +129,7 @@ func (s *recordFormScreen) submit() tea.Cmd {
 		s.treatment.err = msg
 	}
 	if f.hasErrors() {
-		a.failText("Please correct the highlighted fields.")
+		f.flag()
 		return f.focusFirstError()
 	}
 	if s.rec == nil {
