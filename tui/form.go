@@ -473,6 +473,17 @@ func (f *form) setError(key, msg string) bool {
 	return false
 }
 
+// dirty reports whether the user changed anything, so closing the form
+// would lose work.
+func (f *form) dirty() bool {
+	for _, fl := range f.fields {
+		if fl.changed() {
+			return true
+		}
+	}
+	return false
+}
+
 // flag asks, in the status line, to correct the fields that show errors.
 func (f *form) flag() {
 	f.a.failText(msgCorrect)

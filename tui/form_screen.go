@@ -50,3 +50,25 @@ func (s *formScreen) input(msg tea.Msg, back func() tea.Cmd) tea.Cmd {
 	}
 	return s.form.update(msg)
 }
+
+// inputAsking is input for a form that holds data the user typed: esc
+// leaves it as leave does.
+func (s *formScreen) inputAsking(a *app, msg tea.Msg, back func() tea.Cmd) tea.Cmd {
+	if k, ok := msg.(tea.KeyMsg); ok && k.String() == "esc" {
+		return s.leave(a, back)
+	}
+	return s.form.update(msg)
+}
+
+// leave runs back at once when the form is untouched; when the user changed
+// it, it asks "Discard changes?" first (No is the default, so enter keeps
+// editing) instead of throwing the changes away.
+func (s *formScreen) leave(a *app, back func() tea.Cmd) tea.Cmd {
+	// While a save is in flight its answer closes the form: no dialog then.
+	if s.busy || !s.form.dirty() {
+		return back()
+	}
+	c := newConfirmScreen(a, "Discard changes?", "What you changed in this form will be lost.", "Discard", back)
+	c.keep = "Keep editing"
+	return a.push(c)
+}

@@ -298,3 +298,64 @@ func TestCorrectFieldsBannerGoesWhenFixed(t *testing.T) {
 	d.press(tea.KeyCtrlS)
 	d.sees("Record created for Ann Smith.")
 }
+
+func TestEscOnChangedFormAsks(t *testing.T) {
+	e := newEnv(t)
+	ann := e.patient("ann@example.org", "Ann", "Smith")
+	rec := ann.record(t, client.RecordInput{PatientName: "Ann Smith", Doctor: "Dr. Grey"})
+	d := signedIn(t, ann, 80, 24)
+	d.press(tea.KeyEnter)
+	d.sees("Patient account")
+
+	// An untouched form closes at once.
+	d.typ("e")
+	d.press(tea.KeyEsc)
+	d.misses("Discard changes?", "Edit record")
+	d.sees("Patient account")
+
+	// A changed one asks; No is the default.
+	d.typ("e")
+	d.tabs(3)
+	d.typ(" and Dr. House")
+	d.press(tea.KeyEsc)
+	d.sees("Discard changes?", "Keep editing", "Discard", "n/esc keep editing")
+	d.press(tea.KeyEnter)
+	d.sees("Edit record", "Dr. Grey and Dr. House")
+	d.misses("Discard changes?")
+	d.press(tea.KeyEsc)
+	d.typ("n")
+	d.sees("Edit record", "Dr. Grey and Dr. House")
+	d.press(tea.KeyEsc, tea.KeyEsc)
+	d.sees("Edit record", "Dr. Grey and Dr. House")
+	// Typing goes on where it was.
+	d.typ("!")
+	d.sees("Dr. House!")
+	// The Cancel button asks too.
+	d.tabs(4) // diagnosis, treatment, Save, Cancel
+	d.press(tea.KeyEnter)
+	d.sees("Discard changes?")
+	d.typ("y")
+	d.misses("Discard changes?", "Edit record")
+	d.sees("Patient account", "Dr. Grey")
+	if got, _ := ann.c.GetRecord(context.Background(), rec.ID); got.Doctor != "Dr. Grey" {
+		t.Fatalf("discarded changes were saved: %q", got.Doctor)
+	}
+
+	// Undoing the change by hand leaves nothing to discard.
+	d.typ("e")
+	d.tabs(3)
+	d.typ("x")
+	d.press(tea.KeyBackspace)
+	d.press(tea.KeyEsc)
+	d.misses("Discard changes?", "Edit record")
+
+	// The name form asks as well.
+	d.press(tea.KeyEsc)
+	d.typ("p")
+	d.typ("e")
+	d.typ("ie")
+	d.press(tea.KeyEsc)
+	d.sees("Discard changes?")
+	d.typ("y")
+	d.sees("Your profile", "Ann Smith")
+}

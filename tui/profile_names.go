@@ -27,7 +27,7 @@ func newProfileNamesScreen(a *app) *profileNamesScreen {
 		s.last.load(a.user.LastName)
 	}
 	f.button("Save", s.submit)
-	f.button("Cancel", a.pop)
+	f.button("Cancel", func() tea.Cmd { return s.leave(a, a.pop) })
 	f.submit = s.submit
 	return s
 }
@@ -82,7 +82,7 @@ func (s *profileNamesScreen) update(msg tea.Msg) tea.Cmd {
 		a.notify("Name saved.")
 		return cmd
 	}
-	return s.input(msg, a.pop)
+	return s.inputAsking(a, msg, a.pop)
 }
 
 func (s *profileNamesScreen) layout(w, _ int) { s.form.setWidth(w - 4) }

@@ -49,7 +49,7 @@ func newRecordFormScreen(a *app, rec *model.MedicalRecord) *recordFormScreen {
 	s.diagnosis = f.textArea("diagnosis", "Diagnosis", "optional; enter for a new line")
 	s.treatment = f.textArea("treatment", "Treatment", "optional")
 	f.button("Save", s.submit)
-	f.button("Cancel", a.pop)
+	f.button("Cancel", func() tea.Cmd { return s.leave(a, a.pop) })
 	f.submit = s.submit
 	switch {
 	case rec != nil:
@@ -207,7 +207,7 @@ func (s *recordFormScreen) update(msg tea.Msg) tea.Cmd {
 		}
 		return nil
 	}
-	return s.input(msg, a.pop)
+	return s.inputAsking(a, msg, a.pop)
 }
 
 func (s *recordFormScreen) layout(w, h int) {

@@ -132,11 +132,14 @@ func TestRecordFormValidationInline(t *testing.T) {
 	if n := len(ann.records(t)); n != 0 {
 		t.Fatalf("an invalid form created %d records", n)
 	}
-	// esc dismisses the error message, then cancels the form.
+	// esc dismisses the error message, then cancels the changed form
+	// after asking.
 	d.press(tea.KeyEsc)
 	d.misses("Please correct the highlighted fields.")
 	d.sees("New medical record")
 	d.press(tea.KeyEsc)
+	d.sees("Discard changes?")
+	d.typ("y")
 	d.sees("Medical records", "No records yet")
 }
 

@@ -45,7 +45,7 @@ func newUserFormScreen(a *app, u *model.User) *userFormScreen {
 		s.active = f.toggle("is_active", "Active", u.IsActive)
 	}
 	f.button("Save", s.submit)
-	f.button("Cancel", a.pop)
+	f.button("Cancel", func() tea.Cmd { return s.leave(a, a.pop) })
 	f.submit = s.submit
 	return s
 }
@@ -144,7 +144,7 @@ func (s *userFormScreen) update(msg tea.Msg) tea.Cmd {
 		}
 		return cmd
 	}
-	return s.input(msg, a.pop)
+	return s.inputAsking(a, msg, a.pop)
 }
 
 func (s *userFormScreen) layout(w, _ int) { s.form.setWidth(w - 4) }
