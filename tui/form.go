@@ -595,6 +595,39 @@ func (f *form) setWidth(width int) {
 	}
 }
 
+// errLines is a field's error message as the lines view shows under it,
+// wrapped to the room beside the labels; none when it has no error.
+func (f *form) errLines(fl *field) []string {
+	if fl.err == "" {
+		return nil
+	}
+	msg := "✗ " + fl.err
+	if room := f.width - f.labelW - 2; room >= 20 && lipgloss.Width(msg) > room {
+		msg = f.a.st.r.NewStyle().Width(room).Render(msg)
+	}
+	lines := strings.Split(msg, "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimRight(l, " ")
+	}
+	return lines
+}
+
+// rowsBesideAreas is how many lines view takes besides the text areas'
+// own: one per other field, the error lines, and the buttons.
+func (f *form) rowsBesideAreas() int {
+	n := 0
+	for _, fl := range f.fields {
+		if fl.kind != kindArea {
+			n++
+		}
+		n += len(f.errLines(fl))
+	}
+	if len(f.buttons) > 0 {
+		n += 2 // a blank line, then the buttons
+	}
+	return n
+}
+
 // setAreaHeight sets how many lines text areas show.
 func (f *form) setAreaHeight(h int) {
 	f.areaH = max(h, 1)
@@ -662,14 +695,8 @@ func (f *form) view() string {
 			b.WriteString(st.Value.Render(fl.text))
 		}
 		b.WriteByte('\n')
-		if fl.err != "" {
-			msg := "✗ " + fl.err
-			if room := f.width - f.labelW - 2; room >= 20 && lipgloss.Width(msg) > room {
-				msg = st.r.NewStyle().Width(room).Render(msg)
-			}
-			for _, l := range strings.Split(msg, "\n") {
-				b.WriteString(pad + st.Error.Render(strings.TrimRight(l, " ")) + "\n")
-			}
+		for _, l := range f.errLines(fl) {
+			b.WriteString(pad + st.Error.Render(l) + "\n")
 		}
 	}
 	if len(f.buttons) > 0 {

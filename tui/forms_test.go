@@ -2,6 +2,7 @@ package tui_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -358,4 +359,61 @@ func TestEscOnChangedFormAsks(t *testing.T) {
 	d.sees("Discard changes?")
 	d.typ("y")
 	d.sees("Your profile", "Ann Smith")
+}
+
+// areaLines counts the lines the Diagnosis and Treatment areas show.
+func areaLines(t *testing.T, d *driver) (diagnosis, treatment int) {
+	t.Helper()
+	var in *int
+	for _, l := range strings.Split(d.view(), "\n") {
+		switch {
+		case strings.Contains(l, "Diagnosis"):
+			in = &diagnosis
+		case strings.Contains(l, "Treatment "):
+			in = &treatment
+		case !strings.Contains(l, "┃"):
+			in = nil
+		}
+		if in != nil && strings.Contains(l, "┃") {
+			*in++
+		}
+	}
+	return diagnosis, treatment
+}
+
+func TestRecordFormAreasUseTheHeight(t *testing.T) {
+	e := newEnv(t)
+	sam := e.staff("sam@example.org")
+	ann := e.patient("ann@example.org", "Ann", "Smith")
+	for _, tc := range []struct {
+		who  account
+		w, h int
+		min  int
+	}{{ann, 80, 24, 6}, {sam, 80, 24, 5}, {ann, 120, 40, 13}, {sam, 120, 40, 12}} {
+		d := signedIn(t, tc.who, tc.w, tc.h)
+		d.typ("n")
+		diag, treat := areaLines(t, d)
+		if diag < tc.min || treat < tc.min {
+			t.Fatalf("%s at %dx%d: %d lines of diagnosis and %d of treatment, want %d+:\n%s",
+				tc.who.Email, tc.w, tc.h, diag, treat, tc.min, d.view())
+		}
+		d.sees("Save", "Cancel")
+		fits(t, d, tc.w, tc.h, "new record")
+
+		// Errors take lines: the areas give them up, the buttons stay.
+		d.clear()
+		d.press(tea.KeyCtrlS)
+		d.sees("Please correct the highlighted fields.", "Save", "Cancel")
+		fits(t, d, tc.w, tc.h, "new record with errors")
+		if diag2, treat2 := areaLines(t, d); diag2 < 1 || treat2 < 1 || diag2 >= diag {
+			t.Fatalf("%dx%d with errors: %d and %d lines:\n%s", tc.w, tc.h, diag2, treat2, d.view())
+		}
+
+		// A resize lays it out again.
+		d.send(tea.WindowSizeMsg{Width: tc.w + 20, Height: tc.h + 10})
+		if diag3, _ := areaLines(t, d); diag3 <= diag-1 {
+			t.Fatalf("%dx%d after growing: %d lines:\n%s", tc.w+20, tc.h+10, diag3, d.view())
+		}
+		fits(t, d, tc.w+20, tc.h+10, "new record after resize")
+	}
 }

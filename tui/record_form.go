@@ -23,6 +23,7 @@ type recordFormScreen struct {
 	doctor    *field
 	diagnosis *field
 	treatment *field
+	height    int // of the body, for fitAreas
 }
 
 func newRecordFormScreen(a *app, rec *model.MedicalRecord) *recordFormScreen {
@@ -81,6 +82,14 @@ func (s *recordFormScreen) init() tea.Cmd {
 			return c.GetUser(ctx, id)
 		}))
 	}
+	return cmd
+}
+
+// resume refits the text areas: a patient picked in the screen above may
+// have cleared an error line.
+func (s *recordFormScreen) resume() tea.Cmd {
+	cmd := s.form.resume()
+	s.fitAreas()
 	return cmd
 }
 
@@ -181,6 +190,7 @@ func (s *recordFormScreen) submit() tea.Cmd {
 }
 
 func (s *recordFormScreen) update(msg tea.Msg) tea.Cmd {
+	defer s.fitAreas() // errors shown or fixed change the room left
 	a := s.a
 	switch msg := msg.(type) {
 	case done:
@@ -212,12 +222,17 @@ func (s *recordFormScreen) update(msg tea.Msg) tea.Cmd {
 
 func (s *recordFormScreen) layout(w, h int) {
 	s.form.setWidth(w - 4)
-	// Give the two text areas what is left of the height.
-	fixed := 4 + 6 + 2 // title, fields, buttons
-	if s.patient != nil {
-		fixed++
-	}
-	s.form.setAreaHeight(min(max((h-fixed-3)/2, 1), 6))
+	s.height = h
+	s.fitAreas()
+}
+
+// fitAreas shares the height left by the page title, the other fields,
+// their error lines and the buttons between the two text areas, so they
+// show as much as the window allows and the buttons stay in sight as
+// errors come and go.
+func (s *recordFormScreen) fitAreas() {
+	const title = 2 // the title line and a blank line
+	s.form.setAreaHeight((s.height - title - s.form.rowsBesideAreas()) / 2)
 }
 
 func (s *recordFormScreen) view(w, h int) string {
