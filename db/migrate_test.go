@@ -197,3 +197,37 @@ func TestCountsMigration(t *testing.T) {
 		t.Fatalf("back at version 6: counter %d, %v; want the true count 3", n, err)
 	}
 }
+
+// Migration 9 adds the refresh grace columns to existing tokens (empty: no
+// grace for tokens rotated before it), and going back keeps the tokens.
+func TestRefreshGraceMigrationKeepsTokens(t *testing.T) {
+	ctx := context.Background()
+	conn, _ := openAt(t, 8)
+	exec := func(q string, args ...any) {
+		t.Helper()
+		if _, err := conn.ExecContext(ctx, q, args...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	exec(`INSERT INTO users (id, email, first_name, last_name, password_hash, is_staff, is_active, created, updated)
+		VALUES ('u', 'u@example.org', 'U', 'Ser', 'x', 0, 1, 0, 0)`)
+	exec(`INSERT INTO refresh_tokens (id, user_id, family_id, token_hash, created, expires_at, used_at) VALUES ('t', 'u', 'f', x'01', 0, 9999999999999, 5)`)
+	p := migrations(t, conn)
+	if _, err := p.UpTo(ctx, 9); err != nil {
+		t.Fatal(err)
+	}
+	tok, err := (&Queries{q: conn}).RefreshTokenByHash(ctx, []byte{1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tok.UsedAt == nil || tok.RotatedBy != nil || tok.ChildID != "" || tok.GraceUsedAt != nil {
+		t.Fatalf("migrated token %+v, want used and without grace data", tok)
+	}
+	if _, err := p.DownTo(ctx, 8); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM refresh_tokens").Scan(&n); err != nil || n != 1 {
+		t.Fatalf("back at version 8: %d tokens, %v", n, err)
+	}
+}

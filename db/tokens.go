@@ -19,6 +19,14 @@ type RefreshToken struct {
 	ExpiresAt time.Time
 	UsedAt    *time.Time
 	RevokedAt *time.Time
+	// RotatedBy is the fingerprint of the client that rotated the token
+	// (set with UsedAt), ChildID the token that rotation issued, and
+	// GraceUsedAt when a replay was answered within the grace window:
+	// what the server needs to tell a racing or retrying owner from a
+	// thief (server/authentication.go, refreshToken).
+	RotatedBy   []byte
+	ChildID     string
+	GraceUsedAt *time.Time
 }
 
 // CreateRefreshToken inserts t.
@@ -32,30 +40,58 @@ func (q *Queries) CreateRefreshToken(ctx context.Context, t RefreshToken) error 
 	return nil
 }
 
+// refreshTokenColumns are the columns scanRefreshToken reads, in order.
+const refreshTokenColumns = `id, user_id, family_id, token_hash, created, expires_at, used_at, revoked_at, rotated_by, coalesce(child_id, ''), grace_used_at`
+
 // RefreshTokenByHash returns the token whose hash is hash, or ErrNotFound.
 func (q *Queries) RefreshTokenByHash(ctx context.Context, hash []byte) (RefreshToken, error) {
+	return scanRefreshToken(q.q.QueryRowContext(ctx, `SELECT `+refreshTokenColumns+` FROM refresh_tokens WHERE token_hash = ?`, hash))
+}
+
+// RefreshTokenByID returns the token with id, or ErrNotFound.
+func (q *Queries) RefreshTokenByID(ctx context.Context, id string) (RefreshToken, error) {
+	return scanRefreshToken(q.q.QueryRowContext(ctx, `SELECT `+refreshTokenColumns+` FROM refresh_tokens WHERE id = ?`, id))
+}
+
+func scanRefreshToken(row *sql.Row) (RefreshToken, error) {
 	var t RefreshToken
 	var created, expires int64
-	var used, revoked sql.NullInt64
-	err := q.q.QueryRowContext(ctx,
-		`SELECT id, user_id, family_id, token_hash, created, expires_at, used_at, revoked_at FROM refresh_tokens WHERE token_hash = ?`,
-		hash).Scan(&t.ID, &t.UserID, &t.FamilyID, &t.Hash, &created, &expires, &used, &revoked)
+	var used, revoked, grace sql.NullInt64
+	err := row.Scan(&t.ID, &t.UserID, &t.FamilyID, &t.Hash, &created, &expires, &used, &revoked, &t.RotatedBy, &t.ChildID, &grace)
 	if err != nil {
 		return t, notFound(err, "select refresh token")
 	}
 	t.Created, t.ExpiresAt = fromMicros(created), fromMicros(expires)
-	t.UsedAt, t.RevokedAt = optionalTime(used), optionalTime(revoked)
+	t.UsedAt, t.RevokedAt, t.GraceUsedAt = optionalTime(used), optionalTime(revoked), optionalTime(grace)
 	return t, nil
 }
 
-// MarkRefreshTokenUsed records that the token was rotated. It returns
+// MarkRefreshTokenUsed records that the token was rotated, by the client
+// with fingerprint rotatedBy, into the token childID. It returns
 // ErrConflict when the token was already used or revoked, so two concurrent
 // refreshes of one token cannot both succeed.
-func (q *Queries) MarkRefreshTokenUsed(ctx context.Context, id string, at time.Time) error {
+func (q *Queries) MarkRefreshTokenUsed(ctx context.Context, id string, at time.Time, rotatedBy []byte, childID string) error {
 	res, err := q.q.ExecContext(ctx,
-		`UPDATE refresh_tokens SET used_at = ? WHERE id = ? AND used_at IS NULL AND revoked_at IS NULL`, micros(at), id)
+		`UPDATE refresh_tokens SET used_at = ?, rotated_by = ?, child_id = ? WHERE id = ? AND used_at IS NULL AND revoked_at IS NULL`,
+		micros(at), rotatedBy, childID, id)
 	if err != nil {
 		return fmt.Errorf("use refresh token: %w", err)
+	}
+	if err := requireOneRow(res); err != nil {
+		return ErrConflict
+	}
+	return nil
+}
+
+// UseRefreshGrace records that a replay of the rotated token was answered
+// within the grace window. It returns ErrConflict when the grace was
+// already used (or the token revoked meanwhile): it is granted once.
+func (q *Queries) UseRefreshGrace(ctx context.Context, id string, at time.Time) error {
+	res, err := q.q.ExecContext(ctx,
+		`UPDATE refresh_tokens SET grace_used_at = ? WHERE id = ? AND grace_used_at IS NULL AND used_at IS NOT NULL AND revoked_at IS NULL`,
+		micros(at), id)
+	if err != nil {
+		return fmt.Errorf("use refresh grace: %w", err)
 	}
 	if err := requireOneRow(res); err != nil {
 		return ErrConflict

@@ -23,15 +23,19 @@ const (
 	ActionPasswordReset  = "auth.password_reset"
 	ActionPasswordChange = "auth.password_change"
 	ActionTokenReuse     = "auth.refresh_token_reuse"
-	ActionUserCreate     = "user.create"
-	ActionUserUpdate     = "user.update"
-	ActionRecordCreate   = "record.create"
-	ActionRecordRead     = "record.read"
-	ActionRecordUpdate   = "record.update"
-	ActionRecordDelete   = "record.delete"
-	ActionSSHKeyAdd      = "ssh_key.add"
-	ActionSSHKeyRemove   = "ssh_key.remove"
-	ActionSSHLogin       = "auth.ssh_login"
+	// ActionTokenGrace is a rotated refresh token presented again within
+	// the grace window by the client that rotated it, answered with a new
+	// pair instead of revoking the family.
+	ActionTokenGrace   = "auth.refresh_token_grace"
+	ActionUserCreate   = "user.create"
+	ActionUserUpdate   = "user.update"
+	ActionRecordCreate = "record.create"
+	ActionRecordRead   = "record.read"
+	ActionRecordUpdate = "record.update"
+	ActionRecordDelete = "record.delete"
+	ActionSSHKeyAdd    = "ssh_key.add"
+	ActionSSHKeyRemove = "ssh_key.remove"
+	ActionSSHLogin     = "auth.ssh_login"
 )
 
 // Audit entities.

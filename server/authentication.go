@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/google/uuid"
@@ -188,8 +189,33 @@ func (s *Server) failedLogin(c *fiber.Ctx, email, userID string) error {
 	return errBadLogin
 }
 
+// refreshGrace is how long after its rotation a refresh token may be
+// presented once more by the client that rotated it (see refreshToken).
+const refreshGrace = 10 * time.Second
+
 // refreshToken rotates a refresh token. A token that was already rotated is
-// evidence of theft: its whole family is revoked.
+// evidence of theft: its whole family is revoked, and every access token of
+// the user invalidated.
+//
+// With one exception, the grace window: a rotated token presented again
+// less than refreshGrace after its rotation, from the same client
+// fingerprint (address and User-Agent, see clientFingerprint), while the
+// token that rotation issued (its child) is still unused and unrevoked, and
+// only once per token, is answered with a new pair instead: a fresh access
+// token and a new refresh token in the same family, a sibling of the child.
+// The child itself cannot be sent again (only its hash is stored) and is not
+// revoked, because its holder is usually the owner's other window or the
+// owner's own lost answer; both siblings then live on and rotate on their
+// own, and reuse of either still revokes the family. This covers two
+// processes sharing one stored sign-in that refresh at once, and a client
+// whose answer to a refresh was lost. It is audited (ActionTokenGrace).
+//
+// What it gives a thief: someone who stole the token before its rotation
+// and replays it within 10 s, from the owner's address with the owner's
+// User-Agent, gets a live sibling without the family being revoked, where
+// before the replay would have been detected. Such a thief could equally
+// have presented the token first. Outside those conditions a replay is
+// reuse, as before.
 func (s *Server) refreshToken(c *fiber.Ctx) error {
 	in, err := parseInput(c)
 	if err != nil {
@@ -204,6 +230,7 @@ func (s *Server) refreshToken(c *fiber.Ctx) error {
 	}
 	ctx := c.UserContext()
 	now := s.now()
+	fingerprint := clientFingerprint(c.IP(), c.Get(fiber.HeaderUserAgent))
 	var pair model.TokenPair
 	var reused bool
 	err = s.db.Write(ctx, func(q *db.Queries) error {
@@ -215,6 +242,14 @@ func (s *Server) refreshToken(c *fiber.Ctx) error {
 			return errBadRefresh
 		}
 		if t.UsedAt != nil {
+			graced, err := graceApplies(ctx, q, t, fingerprint, now)
+			if err != nil {
+				return err
+			}
+			if graced {
+				pair, err = s.refreshWithinGrace(c, q, t, now)
+				return err
+			}
 			reused = true
 			if err := q.RevokeRefreshFamily(ctx, t.FamilyID, now); err != nil {
 				return err
@@ -235,11 +270,12 @@ func (s *Server) refreshToken(c *fiber.Ctx) error {
 		if !u.IsActive {
 			return errBadRefresh
 		}
-		if err := q.MarkRefreshTokenUsed(ctx, t.ID, now); err != nil {
+		var child string
+		pair, child, err = s.tokens.issue(ctx, q, u, t.FamilyID)
+		if err != nil {
 			return err
 		}
-		pair, err = s.tokens.pair(ctx, q, u, t.FamilyID)
-		return err
+		return q.MarkRefreshTokenUsed(ctx, t.ID, now, fingerprint, child)
 	})
 	switch {
 	case reused:
@@ -250,6 +286,52 @@ func (s *Server) refreshToken(c *fiber.Ctx) error {
 		return err
 	}
 	return c.JSON(pair)
+}
+
+// graceApplies reports whether the rotated token t, presented again now by
+// a client with fingerprint, falls in the grace window (see refreshToken).
+func graceApplies(ctx context.Context, q *db.Queries, t db.RefreshToken, fingerprint []byte, now time.Time) (bool, error) {
+	if t.UsedAt == nil || t.GraceUsedAt != nil || t.RotatedBy == nil || t.ChildID == "" {
+		return false, nil
+	}
+	// A clock that went back is no reason to be lenient.
+	if age := now.Sub(*t.UsedAt); age < 0 || age >= refreshGrace {
+		return false, nil
+	}
+	if subtle.ConstantTimeCompare(t.RotatedBy, fingerprint) != 1 {
+		return false, nil
+	}
+	// Once the child was used the sign-in has moved on: a replay of its
+	// parent is no longer a race or a lost answer.
+	child, err := q.RefreshTokenByID(ctx, t.ChildID)
+	if errors.Is(err, db.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return child.UsedAt == nil && child.RevokedAt == nil && now.Before(child.ExpiresAt), nil
+}
+
+// refreshWithinGrace answers a replay in the grace window: it spends the
+// token's one grace, mints a sibling pair in its family and audits it.
+func (s *Server) refreshWithinGrace(c *fiber.Ctx, q *db.Queries, t db.RefreshToken, now time.Time) (model.TokenPair, error) {
+	ctx := c.UserContext()
+	u, err := q.UserByID(ctx, t.UserID)
+	if err != nil {
+		return model.TokenPair{}, err
+	}
+	if !u.IsActive {
+		return model.TokenPair{}, errBadRefresh
+	}
+	if err := q.UseRefreshGrace(ctx, t.ID, now); err != nil {
+		return model.TokenPair{}, err
+	}
+	pair, err := s.tokens.pair(ctx, q, u, t.FamilyID)
+	if err != nil {
+		return model.TokenPair{}, err
+	}
+	return pair, q.InsertAudit(ctx, s.auditEvent(c, t.UserID, model.ActionTokenGrace, model.EntityUser, t.UserID))
 }
 
 // logout revokes the refresh token and every token rotated from the same

@@ -188,8 +188,10 @@ func TestRefreshRotationAndReuse(t *testing.T) {
 	var second model.TokenPair
 	h.post("/api/auth/token/refresh", map[string]any{"refresh_token": first.RefreshToken}, "").expect(http.StatusOK).decode(&second)
 
-	// Presenting the already-rotated first token is reuse: 401, and the
-	// whole family, including the newest token, is revoked.
+	// Presenting the already-rotated first token after the grace window is
+	// reuse: 401, and the whole family, including the newest token, is
+	// revoked.
+	h.clock.Advance(11 * time.Second)
 	h.post("/api/auth/token/refresh", map[string]any{"refresh_token": first.RefreshToken}, "").expect(http.StatusUnauthorized)
 	h.post("/api/auth/token/refresh", map[string]any{"refresh_token": second.RefreshToken}, "").expect(http.StatusUnauthorized)
 	if got := h.auditActions(a.ID); got[len(got)-1] != model.ActionTokenReuse {

@@ -3,6 +3,7 @@ package server_test
 import (
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/anavara/anavara/model"
 )
@@ -40,7 +41,8 @@ func TestRefreshReuseInvalidatesTheFamilysAccessTokens(t *testing.T) {
 	h.post("/api/auth/token/refresh", map[string]any{"refresh_token": a.Refresh}, "").expect(http.StatusOK).decode(&rotated)
 	h.get("/api/users/me", rotated.AccessToken).expect(http.StatusOK)
 
-	// Replaying the spent token: reuse.
+	// Replaying the spent token after the grace window: reuse.
+	h.clock.Advance(11 * time.Second)
 	h.post("/api/auth/token/refresh", map[string]any{"refresh_token": a.Refresh}, "").expect(http.StatusUnauthorized)
 	h.get("/api/users/me", rotated.AccessToken).expectError(http.StatusUnauthorized, "Invalid or expired access token.")
 	h.post("/api/auth/token/refresh", map[string]any{"refresh_token": rotated.RefreshToken}, "").expect(http.StatusUnauthorized)

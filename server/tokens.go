@@ -75,38 +75,62 @@ func (t *tokenIssuer) parseAccess(token string) (*accessClaims, error) {
 }
 
 // refresh stores a new refresh token for userID in family (a new family when
-// empty) and returns the opaque token.
-func (t *tokenIssuer) refresh(ctx context.Context, q *db.Queries, userID, family string) (string, error) {
+// empty) and returns the opaque token and the id of its row.
+func (t *tokenIssuer) refresh(ctx context.Context, q *db.Queries, userID, family string) (token, id string, err error) {
 	raw := make([]byte, 32)
 	if _, err := rand.Read(raw); err != nil {
-		return "", fmt.Errorf("refresh token: %w", err)
+		return "", "", fmt.Errorf("refresh token: %w", err)
 	}
-	token := base64.RawURLEncoding.EncodeToString(raw)
+	token = base64.RawURLEncoding.EncodeToString(raw)
 	if family == "" {
 		family = uuid.NewString()
 	}
 	now := t.now()
-	err := q.CreateRefreshToken(ctx, db.RefreshToken{
-		ID: uuid.NewString(), UserID: userID, FamilyID: family, Hash: hashRefreshToken(token),
+	id = uuid.NewString()
+	err = q.CreateRefreshToken(ctx, db.RefreshToken{
+		ID: id, UserID: userID, FamilyID: family, Hash: hashRefreshToken(token),
 		Created: now, ExpiresAt: now.Add(t.refreshTTL),
 	})
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
-	return token, nil
+	return token, id, nil
 }
 
 // pair mints an access token and a refresh token in family.
 func (t *tokenIssuer) pair(ctx context.Context, q *db.Queries, u db.UserRow, family string) (model.TokenPair, error) {
+	pair, _, err := t.issue(ctx, q, u, family)
+	return pair, err
+}
+
+// issue is pair that also returns the id of the refresh token's row, which a
+// rotation records on the token it replaced.
+func (t *tokenIssuer) issue(ctx context.Context, q *db.Queries, u db.UserRow, family string) (model.TokenPair, string, error) {
 	access, err := t.access(u)
 	if err != nil {
-		return model.TokenPair{}, err
+		return model.TokenPair{}, "", err
 	}
-	refresh, err := t.refresh(ctx, q, u.ID, family)
+	refresh, id, err := t.refresh(ctx, q, u.ID, family)
 	if err != nil {
-		return model.TokenPair{}, err
+		return model.TokenPair{}, "", err
 	}
-	return model.TokenPair{AccessToken: access, RefreshToken: refresh}, nil
+	return model.TokenPair{AccessToken: access, RefreshToken: refresh}, id, nil
+}
+
+// clientFingerprint is what a replay within the refresh grace window must
+// share with the rotation it repeats: the SHA-256 of the client's address as
+// the server sees it (the TCP peer; no forwarding header is trusted) and its
+// User-Agent header, domain-separated. It is hashed so the token table keeps
+// no addresses or agents in the clear, not to make it secret: anyone who
+// knows both can compute it, which is why it is only one of the grace
+// window's conditions (see refreshToken).
+func clientFingerprint(ip, userAgent string) []byte {
+	h := sha256.New()
+	h.Write([]byte("anavara refresh fingerprint v1\x00"))
+	h.Write([]byte(ip))
+	h.Write([]byte{0})
+	h.Write([]byte(userAgent))
+	return h.Sum(nil)
 }
 
 // hashRefreshToken is how refresh tokens are stored. They carry 256 random

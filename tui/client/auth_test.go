@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/anavara/anavara/model"
 	"github.com/anavara/anavara/tui/client"
@@ -144,8 +145,10 @@ func TestRefresh(t *testing.T) {
 		t.Fatalf("Me with refreshed token: %v", err)
 	}
 
-	// Presenting the rotated token again is reuse: the server revokes the
-	// whole family, and the client that presented it forgets its tokens.
+	// Presenting the rotated token again after the grace window is reuse:
+	// the server revokes the whole family, and the client that presented it
+	// forgets its tokens.
+	e.clock.Advance(11 * time.Second)
 	thief, thiefLog := e.newClient()
 	thief.SetTokens(before)
 	_, err = thief.Refresh(ctx)
