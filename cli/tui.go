@@ -11,7 +11,6 @@ import (
 	"github.com/charmbracelet/lipgloss"
 	"github.com/spf13/cobra"
 
-	"github.com/anavara/anavara/model"
 	"github.com/anavara/anavara/tui"
 	"github.com/anavara/anavara/tui/client"
 )
@@ -28,7 +27,9 @@ func newTUICommand(streams Streams) *cobra.Command {
 		Short: "Open the terminal UI against an Anavara server",
 		Long: "Open the terminal UI. It talks to the server only over its HTTP API.\n" +
 			"After sign-in the refresh token is kept in " + filepath.Join("<config dir>", "anavara", "credentials.json") +
-			" (mode 0600), so the next start opens straight on the records; signing out deletes it.",
+			" (mode 0600), so the next start opens straight on the records; signing out deletes it.\n" +
+			"Several windows can share it: a token refresh takes a lock on it, and a window uses a\n" +
+			"newer sign-in another window stored instead of refreshing the spent one.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runTUI(server, idleLock, streams)
@@ -41,37 +42,24 @@ func newTUICommand(streams Streams) *cobra.Command {
 }
 
 func runTUI(server string, idleLock time.Duration, streams Streams) error {
-	var creds tui.CredentialStore
+	var creds *tui.FileStore
 	if dir, err := os.UserConfigDir(); err == nil {
 		creds = tui.FileCredentials(filepath.Join(dir, "anavara"))
 	} else {
 		fmt.Fprintln(streams.Err, "anavara: no config directory, sign-in will not be remembered:", err)
 	}
-	// The key is the URL as the client normalises it, so that
-	// "http://host:8080/" and "http://host:8080" share one entry.
 	var c *client.Client
-	c, err := client.New(client.Options{
-		BaseURL: server,
-		OnTokens: func(p model.TokenPair) {
-			if creds == nil {
-				return
-			}
-			// Keep the newest refresh token; forget it when the server
-			// refused it (an empty pair), so the next start asks to sign in.
-			if p.RefreshToken != "" {
-				_ = creds.Save(c.BaseURL(), p.RefreshToken)
-			} else {
-				_ = creds.Delete(c.BaseURL())
-			}
-		},
-	})
+	var err error
+	if creds != nil {
+		// The client keeps the stored pair current itself, under the
+		// store's lock, so that several windows share one sign-in; the UI
+		// is given no CredentialStore, which would write it after the fact.
+		c, err = tui.NewSharedClient(client.Options{BaseURL: server}, creds)
+	} else {
+		c, err = client.New(client.Options{BaseURL: server})
+	}
 	if err != nil {
 		return fmt.Errorf("--server: %w", err)
-	}
-	if creds != nil {
-		if rt, err := creds.Load(c.BaseURL()); err == nil && rt != "" {
-			c.SetTokens(model.TokenPair{RefreshToken: rt})
-		}
 	}
 	in, out := streams.In, streams.Out
 	if in == nil {
@@ -84,7 +72,7 @@ func runTUI(server string, idleLock time.Duration, streams Streams) error {
 	if f, ok := out.(*os.File); ok && f != os.Stdout {
 		renderer = lipgloss.NewRenderer(f)
 	}
-	m := tui.New(tui.Options{Client: c, Renderer: renderer, Credentials: creds, IdleLock: idleLock})
+	m := tui.New(tui.Options{Client: c, Renderer: renderer, IdleLock: idleLock})
 	p := tea.NewProgram(m, tea.WithAltScreen(), tea.WithInput(in), tea.WithOutput(out))
 	if idleLock > 0 {
 		stop := make(chan struct{})

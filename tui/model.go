@@ -31,7 +31,10 @@ type Options struct {
 	// SSH session passes the renderer of its own pty.
 	Renderer *lipgloss.Renderer
 	// Credentials persists the refresh token across runs; nil persists
-	// nothing.
+	// nothing here. It is written after the fact, outside any lock, so it
+	// must not be shared with other processes: the local TUI leaves it nil
+	// and gives the client a client.TokenStore instead (NewSharedClient),
+	// which keeps the stored pair current under a lock.
 	Credentials CredentialStore
 	// SignedIn says the client already holds valid tokens (e.g. after an
 	// SSH key login): the UI opens on the records instead of sign-in.

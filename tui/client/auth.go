@@ -31,7 +31,7 @@ func (c *Client) Signup(ctx context.Context, r SignupRequest) (model.AuthRespons
 	if err := c.do(ctx, http.MethodPost, "/api/auth/signup", nil, body, &res); err != nil {
 		return model.AuthResponse{}, fmt.Errorf("sign up %s: %w", r.Email, err)
 	}
-	c.adopt(model.TokenPair{AccessToken: res.AccessToken, RefreshToken: res.RefreshToken})
+	c.adopt(ctx, model.TokenPair{AccessToken: res.AccessToken, RefreshToken: res.RefreshToken})
 	return res, nil
 }
 
@@ -42,7 +42,7 @@ func (c *Client) Login(ctx context.Context, email, password string) (model.AuthR
 	if err := c.do(ctx, http.MethodPost, "/api/auth/login", nil, body, &res); err != nil {
 		return model.AuthResponse{}, fmt.Errorf("log in %s: %w", email, err)
 	}
-	c.adopt(model.TokenPair{AccessToken: res.AccessToken, RefreshToken: res.RefreshToken})
+	c.adopt(ctx, model.TokenPair{AccessToken: res.AccessToken, RefreshToken: res.RefreshToken})
 	return res, nil
 }
 
@@ -65,7 +65,7 @@ func (c *Client) Logout(ctx context.Context) error {
 	if token != "" {
 		err = c.do(ctx, http.MethodPost, "/api/auth/logout", nil, map[string]string{"refresh_token": token}, nil)
 	}
-	c.adopt(model.TokenPair{})
+	c.adopt(ctx, model.TokenPair{})
 	if err != nil {
 		return fmt.Errorf("log out: %w", err)
 	}
@@ -108,6 +108,6 @@ func (c *Client) ChangePassword(ctx context.Context, current, next string) error
 	if res.AccessToken == "" || res.RefreshToken == "" {
 		return errors.New("change password: the server answered without a token pair")
 	}
-	c.adopt(model.TokenPair{AccessToken: res.AccessToken, RefreshToken: res.RefreshToken})
+	c.adopt(ctx, model.TokenPair{AccessToken: res.AccessToken, RefreshToken: res.RefreshToken})
 	return nil
 }

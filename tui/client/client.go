@@ -9,6 +9,7 @@
 package client
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -40,6 +41,12 @@ type Options struct {
 	// stored. It must not call methods that obtain tokens (Login, Signup,
 	// Refresh, ChangePassword, Logout); Tokens and SetTokens are fine.
 	OnTokens func(model.TokenPair)
+	// Store, when set, is where the pair is kept for other processes signed
+	// in through the same store: every pair the client obtains is written
+	// there, and a refresh first looks there, under the store's lock, for a
+	// newer pair another process already obtained (see TokenStore). Nil (an
+	// SSH session) keeps the pair in this client only.
+	Store TokenStore
 }
 
 // Client talks to one Anavara server on behalf of one user. It is safe for
@@ -49,6 +56,7 @@ type Client struct {
 	http     *http.Client
 	timeout  time.Duration
 	onTokens func(model.TokenPair)
+	store    TokenStore
 
 	// notifyMu serialises storing a pair together with its OnTokens call, so
 	// the callback sees pairs in the order they were stored.
@@ -75,7 +83,7 @@ func New(opts Options) (*Client, error) {
 	if hc == nil {
 		hc = &http.Client{Timeout: timeout}
 	}
-	return &Client{base: base, http: hc, timeout: timeout, onTokens: opts.OnTokens}, nil
+	return &Client{base: base, http: hc, timeout: timeout, onTokens: opts.OnTokens, store: opts.Store}, nil
 }
 
 // parseBaseURL checks raw is an absolute http(s) URL and returns it without
@@ -104,7 +112,8 @@ func (c *Client) BaseURL() string { return c.base }
 
 // SetTokens replaces the stored token pair, e.g. with a refresh token saved
 // by an earlier session and an empty access token (the next authenticated
-// call then refreshes first). It does not call OnTokens.
+// call then refreshes first). It does not call OnTokens nor write the
+// TokenStore.
 func (c *Client) SetTokens(p model.TokenPair) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -118,13 +127,16 @@ func (c *Client) Tokens() model.TokenPair {
 	return c.tokens
 }
 
-// adopt stores p as the client's tokens and reports it to OnTokens.
-func (c *Client) adopt(p model.TokenPair) {
+// adopt stores p as the client's tokens, writes it to the TokenStore, if
+// any, and reports it to OnTokens.
+func (c *Client) adopt(ctx context.Context, p model.TokenPair) {
 	c.notifyMu.Lock()
 	defer c.notifyMu.Unlock()
 	c.mu.Lock()
+	held := c.tokens
 	c.tokens = p
 	c.mu.Unlock()
+	c.save(ctx, p, held)
 	c.notify(p)
 }
 

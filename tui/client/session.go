@@ -70,7 +70,7 @@ func (c *Client) refresh(ctx context.Context, stale string, force bool) error {
 		}
 		call = &refreshCall{done: make(chan struct{})}
 		c.inflight = call
-		go c.runRefresh(context.WithoutCancel(ctx), call, c.tokens.RefreshToken)
+		go c.runRefresh(context.WithoutCancel(ctx), call, c.tokens)
 	}
 	c.mu.Unlock()
 
@@ -82,18 +82,25 @@ func (c *Client) refresh(ctx context.Context, stale string, force bool) error {
 	}
 }
 
-// runRefresh presents token to the server and stores the answer: the new
-// pair, or no tokens at all when the server rejected it. Either is stored
-// only if the client still holds token, so a login or logout that happened
-// meanwhile wins.
-func (c *Client) runRefresh(ctx context.Context, call *refreshCall, token string) {
+// runRefresh presents the refresh token of held to the server (with a
+// TokenStore: the newest one of the account stored there) and stores the
+// answer: the new pair, or no tokens at all when the server rejected it.
+// Either is stored only if the client still holds that token, so a login or
+// logout that happened meanwhile wins.
+func (c *Client) runRefresh(ctx context.Context, call *refreshCall, held model.TokenPair) {
+	token := held.RefreshToken
 	var pair model.TokenPair
-	err := c.do(ctx, http.MethodPost, "/api/auth/token/refresh", nil, map[string]string{"refresh_token": token}, &pair)
-	if err == nil && (pair.AccessToken == "" || pair.RefreshToken == "") {
-		err = errors.New("the server answered without a token pair")
+	var err error
+	if c.store != nil {
+		// Held across the shared refresh so that a sign-in made meanwhile
+		// in this process writes the store after it, not before.
+		c.notifyMu.Lock()
+		pair, err = c.refreshShared(ctx, held)
+	} else {
+		pair, err = c.exchange(ctx, token)
+		c.notifyMu.Lock()
 	}
 
-	c.notifyMu.Lock()
 	c.mu.Lock()
 	c.inflight = nil
 	current := c.tokens.RefreshToken == token
@@ -115,4 +122,14 @@ func (c *Client) runRefresh(ctx context.Context, call *refreshCall, token string
 	}
 	call.err = err
 	close(call.done)
+}
+
+// exchange presents token to the server and returns the pair it answers.
+func (c *Client) exchange(ctx context.Context, token string) (model.TokenPair, error) {
+	var pair model.TokenPair
+	err := c.do(ctx, http.MethodPost, "/api/auth/token/refresh", nil, map[string]string{"refresh_token": token}, &pair)
+	if err == nil && (pair.AccessToken == "" || pair.RefreshToken == "") {
+		err = errors.New("the server answered without a token pair")
+	}
+	return pair, err
 }

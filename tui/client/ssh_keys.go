@@ -54,7 +54,7 @@ func (c *Client) LoginWithSSHKey(ctx context.Context, serviceToken, fingerprint 
 	if err := c.send(ctx, r, "", &res); err != nil {
 		return model.AuthResponse{}, fmt.Errorf("ssh login: %w", err)
 	}
-	c.adopt(model.TokenPair{AccessToken: res.AccessToken, RefreshToken: res.RefreshToken})
+	c.adopt(ctx, model.TokenPair{AccessToken: res.AccessToken, RefreshToken: res.RefreshToken})
 	return res, nil
 }
 
