@@ -19,6 +19,7 @@ var auditActions = [...]struct{ action, meaning string }{
 	{model.ActionPasswordReset, "reset the password with a code"},
 	{model.ActionPasswordChange, "changed the password"},
 	{model.ActionTokenReuse, "a spent refresh token came back (possible theft)"},
+	{model.ActionTokenGrace, "a refresh token was replayed by its own client within seconds (two windows)"},
 	{model.ActionUserCreate, "staff created an account"},
 	{model.ActionUserUpdate, "an account was changed"},
 	{model.ActionRecordCreate, "a record was created"},

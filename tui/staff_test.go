@@ -255,7 +255,7 @@ func TestStaffAuditLog(t *testing.T) {
 	// From a record event, enter opens the record (itself audited as a read).
 	d.typ("f")
 	d.press(tea.KeyEnter)
-	for range 11 { // record.create is the 12th action
+	for range 12 { // record.create is the 13th action
 		d.press(tea.KeyDown)
 	}
 	d.press(tea.KeyEnter)
