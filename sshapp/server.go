@@ -80,6 +80,11 @@ type Server struct {
 	limiter  *ratelimit.Limiter
 	sessions *sessionRegistry
 	pending  *pendingCount
+	// conns are the connections admitted and not yet closed.
+	conns *connections
+	// listeners are those Serve accepts on, for Shutdown to close.
+	lnMu      sync.Mutex
+	listeners []net.Listener
 	// refusals logs turned-away connections, a line a second at most per
 	// kind: a flood must not become a flood of log lines.
 	refusals *logthrottle.Logger
@@ -132,6 +137,7 @@ func New(cfg Config) (*Server, error) {
 		limiter:  ratelimit.New(cfg.ConnectionsPerIP, cfg.Now),
 		sessions: newSessionRegistry(cfg.MaxSessions, cfg.MaxAnonymousSessions),
 		pending:  &pendingCount{max: cfg.MaxUnauthenticated},
+		conns:    newConnections(),
 		refusals: logthrottle.New(cfg.Logger, time.Second, cfg.Now),
 	}
 	opts := []ssh.Option{
@@ -167,23 +173,43 @@ func New(cfg Config) (*Server, error) {
 
 // Serve accepts connections on ln until Shutdown.
 func (s *Server) Serve(ln net.Listener) error {
+	s.lnMu.Lock()
+	s.listeners = append(s.listeners, ln)
+	s.lnMu.Unlock()
 	err := s.ssh.Serve(ln)
-	if errors.Is(err, ssh.ErrServerClosed) {
+	if errors.Is(err, ssh.ErrServerClosed) || s.conns.isClosing() {
 		return nil
 	}
 	return err
 }
 
 // Shutdown stops accepting connections, tells every open session that the
-// server is going down, waits up to the grace period for them to end, then
-// closes whatever is left. It returns when every connection is closed.
+// server is going down, waits up to the grace period (or until ctx ends)
+// for the connections to end, then closes whatever is left, connections
+// still in their handshake included. It returns when every connection has
+// ended, or when ctx ends.
 func (s *Server) Shutdown(ctx context.Context) error {
+	drained := s.conns.beginClose()
+	s.lnMu.Lock()
+	for _, ln := range s.listeners {
+		ln.Close()
+	}
+	s.lnMu.Unlock()
 	s.sessions.closeAll()
 	graceCtx, cancel := context.WithTimeout(ctx, s.cfg.ShutdownGrace)
 	defer cancel()
-	err := s.ssh.Shutdown(graceCtx)
-	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
-		return s.ssh.Close()
+	select {
+	case <-drained:
+	case <-graceCtx.Done():
+	}
+	s.conns.closeAll()
+	err := s.ssh.Close() // ends Serve with ErrServerClosed
+	select {
+	case <-drained:
+	case <-ctx.Done():
+		if err == nil {
+			err = ctx.Err()
+		}
 	}
 	return err
 }
@@ -209,7 +235,11 @@ func (s *Server) admit(ctx ssh.Context, conn net.Conn) net.Conn {
 		conn.Close()
 		return nil
 	}
-	g := &handshakeGate{Conn: conn, release: s.pending.release}
+	g := &handshakeGate{Conn: conn, release: s.pending.release, untrack: s.conns.remove}
+	if !s.conns.add(g) { // shutting down
+		g.Close()
+		return nil
+	}
 	// The deadline is a timer of its own, not a read deadline: the
 	// connection's idle timeout resets read deadlines on every packet, so a
 	// client trickling bytes would never meet one.
@@ -260,6 +290,9 @@ type handshakeKey struct{}
 type handshakeGate struct {
 	net.Conn
 	release func()
+	// untrack forgets the connection in the server's registry once it
+	// closes.
+	untrack func(net.Conn)
 	timer   *time.Timer
 
 	// mu guards state; every way out of gatePending releases the slot.
@@ -306,11 +339,15 @@ func (g *handshakeGate) Close() error {
 	g.mu.Lock()
 	if g.state == gatePending {
 		g.state = gateClosed
-		g.timer.Stop()
+		if g.timer != nil {
+			g.timer.Stop()
+		}
 		g.release()
 	}
 	g.mu.Unlock()
-	return g.Conn.Close()
+	err := g.Conn.Close()
+	g.untrack(g)
+	return err
 }
 
 // pendingCount counts connections that have not authenticated yet.

@@ -574,3 +574,29 @@ func TestOnlyAuditedAlgorithms(t *testing.T) {
 		}
 	}
 }
+
+// TestShutdownClosesConnectionsInHandshake: a connection that never
+// finishes its handshake is closed by Shutdown (after the grace period),
+// not left to its handshake deadline (an hour here).
+// charmbracelet/ssh's own Shutdown neither waited for nor closed these.
+func TestShutdownClosesConnectionsInHandshake(t *testing.T) {
+	e := newEnv(t, func(c *sshapp.Config) {
+		c.HandshakeTimeout = time.Hour
+		c.ShutdownGrace = 200 * time.Millisecond
+	})
+	raw := e.holdRaw(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := e.ssh.Shutdown(ctx); err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+	raw.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := io.Copy(io.Discard, raw); err != nil {
+		t.Fatalf("a connection in its handshake was still open after Shutdown returned: %v", err)
+	}
+	// And no new connection is served once it has begun.
+	if conn, err := e.dial(gossh.PublicKeys(newKey(t))); err == nil {
+		conn.Close()
+		t.Fatal("a connection was served after Shutdown")
+	}
+}
