@@ -23,18 +23,26 @@ type list struct {
 	t      table.Model
 	cols   []column
 	rows   [][]string
+	width  int    // the size of the last setSize
+	height int    //
 	cached string // the table's rendering, "" after any change
 }
 
 func newList(a *app, cols ...column) *list {
-	t := table.New(table.WithFocused(true), table.WithKeyMap(tableKeys()), table.WithStyles(a.st.Table))
-	l := &list{a: a, t: t, cols: cols}
+	l := &list{a: a, cols: cols}
+	l.t = l.newTable()
 	l.setSize(80, 10)
 	return l
 }
 
+// newTable is an empty bubbles table with this UI's keys and styles.
+func (l *list) newTable() table.Model {
+	return table.New(table.WithFocused(true), table.WithKeyMap(tableKeys()), table.WithStyles(l.a.st.Table))
+}
+
 // setSize lays the table out in w×h cells (h includes the header).
 func (l *list) setSize(w, h int) {
+	l.width, l.height = w, h
 	n := len(l.cols) + 1
 	room := w - 2*n - 1 // cell padding and the marker
 	fixed, weights := 0, 0
@@ -114,9 +122,19 @@ func (l *list) cursor() int {
 	return l.t.Cursor()
 }
 
+// setCursor selects row i and scrolls it into view. The bubbles table
+// scrolls only in its own relative moves (MoveUp, MoveDown); its SetCursor
+// keeps the scroll offset of the old position, so after G and a page change
+// the new page opened scrolled by a row, its first row and the cursor out of
+// sight. A fresh table (no offset) moved down by i scrolls as the keys do.
 func (l *list) setCursor(i int) {
-	l.t.SetCursor(i)
+	l.t = l.newTable()
+	l.setSize(l.width, l.height)
 	l.render()
+	if i > 0 {
+		l.t.MoveDown(i)
+		l.render()
+	}
 }
 
 // update moves the selection for navigation keys.

@@ -304,3 +304,43 @@ func TestSanitizesServerText(t *testing.T) {
 		})
 	}
 }
+
+// TestPagingAfterScrollingShowsTheFirstRow is issue 11 defect 3: at 80×24
+// a page of 20 does not fit, G scrolls the table, and the next page used to
+// open scrolled by one row, its first row and the cursor out of sight.
+func TestPagingAfterScrollingShowsTheFirstRow(t *testing.T) {
+	e := newEnv(t)
+	ann := e.patient("ann@example.org", "Ann", "Smith")
+	for i := 1; i <= 45; i++ {
+		ann.record(t, client.RecordInput{PatientName: name(i)})
+	}
+	d := signedIn(t, ann, 80, 24)
+	d.sees("page 1 of 3", name(45))
+	d.typ("G")
+	if !strings.Contains(d.lineWith(name(26)), "▸") {
+		t.Fatalf("G did not select the last row:\n%s", d.view())
+	}
+	for _, next := range []struct {
+		key   string
+		first int
+		page  string
+	}{{"]", 25, "page 2 of 3"}, {"[", 45, "page 1 of 3"}} {
+		d.typ(next.key)
+		d.sees(next.page)
+		if !strings.Contains(d.lineWith(name(next.first)), "▸") {
+			t.Fatalf("after %s the first row %q is not shown with the cursor:\n%s", next.key, name(next.first), d.view())
+		}
+		d.typ("G")
+	}
+	// A cursor put far down a page (a kept record) is scrolled into view.
+	d.typ("++") // 100 a page: all 45 on one
+	d.typ("G")
+	d.typ("r")
+	if !strings.Contains(d.lineWith(name(1)), "▸") {
+		t.Fatalf("the kept record is out of sight:\n%s", d.view())
+	}
+	lines := strings.Split(d.view(), "\n")
+	if len(lines) != 24 {
+		t.Fatalf("%d lines, want 24:\n%s", len(lines), d.view())
+	}
+}
