@@ -29,20 +29,44 @@ func DateOf(t time.Time) Date {
 // month and day that exist in it. It accepts exactly what time.Parse accepts
 // with DateLayout and a ten-character input (TestParseDateAgreesWithTime),
 // in a tenth of its time: every listed record parses two.
+// Its error is a *DateError, which tells a malformed input from a
+// well-formed date that does not exist.
 func ParseDate(s string) (Date, error) {
 	if len(s) != len(DateLayout) || s[4] != '-' || s[7] != '-' {
-		return Date{}, invalidDate(s)
+		return Date{}, &DateError{Input: s}
 	}
 	year, ok1 := digits(s[0:4])
 	month, ok2 := digits(s[5:7])
 	day, ok3 := digits(s[8:10])
-	if !ok1 || !ok2 || !ok3 || month < 1 || month > 12 || day < 1 || day > daysIn(time.Month(month), year) {
-		return Date{}, invalidDate(s)
+	switch {
+	case !ok1 || !ok2 || !ok3:
+		return Date{}, &DateError{Input: s}
+	case month < 1 || month > 12:
+		return Date{}, &DateError{Input: s, Reason: "There is no month " + itoa(month) + "."}
+	case day < 1:
+		return Date{}, &DateError{Input: s, Reason: "There is no day 0."}
+	case day > daysIn(time.Month(month), year):
+		return Date{}, &DateError{Input: s, Reason: fmt.Sprintf("%s %04d has %d days.", time.Month(month), year, daysIn(time.Month(month), year))}
 	}
 	return NewDate(year, time.Month(month), day), nil
 }
 
-func invalidDate(s string) error { return fmt.Errorf("invalid date %q: want YYYY-MM-DD", s) }
+// DateError is why ParseDate rejected its input.
+type DateError struct {
+	// Input is the rejected text.
+	Input string
+	// Reason is empty when Input is not YYYY-MM-DD; otherwise the format
+	// is right and Reason says why no such day exists ("February 1990 has
+	// 28 days."), so a user is not told to fix a format that is correct.
+	Reason string
+}
+
+func (e *DateError) Error() string {
+	if e.Reason == "" {
+		return fmt.Sprintf("invalid date %q: want YYYY-MM-DD", e.Input)
+	}
+	return fmt.Sprintf("invalid date %q: %s", e.Input, e.Reason)
+}
 
 // digits parses s, which must be ASCII digits only.
 func digits(s string) (int, bool) {

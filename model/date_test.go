@@ -1,7 +1,10 @@
 package model_test
 
 import (
+	"errors"
 	"fmt"
+	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -9,18 +12,32 @@ import (
 )
 
 // parseDateWithTime is ParseDate's specification: time.Parse with
-// DateLayout, for ten-character inputs only.
-func parseDateWithTime(s string) (time.Time, bool) {
+// DateLayout, for ten-character inputs only. outOfRange says the input is
+// digits in the YYYY-MM-DD shape and time.Parse found its month or day out
+// of range: a date that does not exist rather than a wrong format.
+func parseDateWithTime(s string) (t time.Time, ok, outOfRange bool) {
 	t, err := time.Parse(model.DateLayout, s)
-	return t, err == nil && len(s) == len(model.DateLayout)
+	ok = err == nil && len(s) == len(model.DateLayout)
+	outOfRange = err != nil && dateShape.MatchString(s) && strings.HasSuffix(err.Error(), "out of range")
+	return t, ok, outOfRange
 }
+
+var dateShape = regexp.MustCompile(`^[0-9]{4}-[0-9]{2}-[0-9]{2}$`)
 
 func checkParseDate(t *testing.T, s string) {
 	t.Helper()
-	want, wantOK := parseDateWithTime(s)
+	want, wantOK, outOfRange := parseDateWithTime(s)
 	got, err := model.ParseDate(s)
 	if (err == nil) != wantOK {
 		t.Fatalf("ParseDate(%q) error %v, time.Parse accepts: %v", s, err, wantOK)
+	}
+	if err != nil {
+		// A date that is well formed but does not exist is told apart
+		// from a format error, exactly when time.Parse says "out of range".
+		var de *model.DateError
+		if !errors.As(err, &de) || (de.Reason != "") != outOfRange {
+			t.Fatalf("ParseDate(%q) error %#v, time.Parse says out of range: %v", s, err, outOfRange)
+		}
 	}
 	if wantOK && (got.Year() != want.Year() || got.Month() != want.Month() || got.Day() != want.Day() || got.String() != s) {
 		t.Fatalf("ParseDate(%q) = %v, time.Parse = %v", s, got, want)

@@ -1,6 +1,7 @@
 package model
 
 import (
+	"errors"
 	"regexp"
 	"strings"
 	"unicode/utf8"
@@ -13,6 +14,7 @@ const (
 	MsgInvalidEmail    = "Enter a valid email address."
 	MsgEmailTaken      = "user with this email already exists."
 	MsgDateFormat      = "Date has wrong format. Use one of these formats instead: YYYY-MM-DD."
+	MsgDateNotExist    = "This date does not exist."
 	MsgBirthInFuture   = "Date of birth cannot be in the future."
 	MsgTreatmentFuture = "Ensure treatment dates are in the future"
 	MsgUnknownUser     = "User with the given ID does not exist"
@@ -82,6 +84,17 @@ func validateLength(s string, min, max int) string {
 		return "Ensure this field has no more than " + itoa(max) + " characters."
 	}
 	return ""
+}
+
+// DateMessage is the field message for a ParseDate error: MsgDateFormat
+// when the text is not YYYY-MM-DD, MsgDateNotExist and the reason when it is
+// but names no real day (2026-13-01, 1990-02-30).
+func DateMessage(err error) string {
+	var de *DateError
+	if errors.As(err, &de) && de.Reason != "" {
+		return MsgDateNotExist + " " + de.Reason
+	}
+	return MsgDateFormat
 }
 
 // ValidateDateOfBirth returns a message when d lies after today.

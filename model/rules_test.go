@@ -89,6 +89,22 @@ func TestDate(t *testing.T) {
 			t.Errorf("ParseDate(%q) accepted", bad)
 		}
 	}
+	for in, want := range map[string]string{
+		"1990-02-30": "This date does not exist. February 1990 has 28 days.",
+		"2024-02-30": "This date does not exist. February 2024 has 29 days.",
+		"2026-04-31": "This date does not exist. April 2026 has 30 days.",
+		"2026-13-01": "This date does not exist. There is no month 13.",
+		"2026-00-10": "This date does not exist. There is no month 0.",
+		"2026-01-00": "This date does not exist. There is no day 0.",
+		"1990/02/30": model.MsgDateFormat,
+		"2026-3-1":   model.MsgDateFormat,
+		"2026-1a-01": model.MsgDateFormat,
+	} {
+		_, err := model.ParseDate(in)
+		if got := model.DateMessage(err); got != want {
+			t.Errorf("DateMessage(ParseDate(%q)) = %q, want %q", in, got, want)
+		}
+	}
 	d, err := model.ParseDate("2024-02-29")
 	if err != nil || d.String() != "2024-02-29" {
 		t.Fatalf("leap day: %v %v", d, err)

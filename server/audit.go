@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -24,7 +25,11 @@ func (s *Server) listAuditEvents(c *fiber.Ctx) error {
 		t, err := time.Parse(time.RFC3339, since)
 		if err != nil {
 			d, derr := model.ParseDate(since)
-			if derr != nil {
+			var de *model.DateError
+			switch {
+			case errors.As(derr, &de) && de.Reason != "":
+				errs.Add("since", model.DateMessage(derr)) // the format is right, the day is not
+			case derr != nil:
 				errs.Add("since", "Enter an RFC 3339 date-time or a YYYY-MM-DD date.")
 			}
 			t = time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, time.UTC)

@@ -342,6 +342,8 @@ func TestAuditEventsInvalidParameters(t *testing.T) {
 		{"page=abc", []string{"page"}},
 		{"actor_id=x&entity_id=y&since=z", []string{"actor_id", "entity_id", "since"}},
 	}
+	h.get(auPath+"?since=2026-02-30", s.Access).
+		expectError(http.StatusBadRequest, "This date does not exist. February 2026 has 28 days.", "since")
 	for _, tc := range cases {
 		t.Run(tc.query, func(t *testing.T) {
 			h := mrSub(h, t)

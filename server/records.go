@@ -71,7 +71,7 @@ func queryDate(c *fiber.Ctx, name string, errs *model.FieldErrors) *model.Date {
 	}
 	d, err := model.ParseDate(v)
 	if err != nil {
-		errs.Add(name, model.MsgDateFormat)
+		errs.Add(name, model.DateMessage(err))
 		return nil
 	}
 	return &d

@@ -198,6 +198,13 @@ func TestRecordCreateValidation(t *testing.T) {
 		{"patient_name not a string", mrBody(map[string]any{"patient_name": 42}), map[string][]string{"patient_name": nil}},
 		{"diagnosis not a string", mrBody(map[string]any{"diagnosis": []string{"a"}}), map[string][]string{"diagnosis": nil}},
 		{"date_of_birth tomorrow", mrBody(map[string]any{"date_of_birth": "2026-03-11"}), map[string][]string{"date_of_birth": {model.MsgBirthInFuture}}},
+		// A well-formed date that does not exist is not a format error.
+		{"date_of_birth 30 February", mrBody(map[string]any{"date_of_birth": "1990-02-30"}), map[string][]string{
+			"date_of_birth": {"This date does not exist. February 1990 has 28 days."}}},
+		{"date_of_treatment month 13", mrBody(map[string]any{"date_of_treatment": "2026-13-01"}), map[string][]string{
+			"date_of_treatment": {"This date does not exist. There is no month 13."}}},
+		{"date_of_birth wrong format", mrBody(map[string]any{"date_of_birth": "30/02/1990"}), map[string][]string{
+			"date_of_birth": {model.MsgDateFormat}}},
 		{"date_of_birth next year", mrBody(map[string]any{"date_of_birth": "2027-01-01"}), map[string][]string{"date_of_birth": {model.MsgBirthInFuture}}},
 		{"date_of_treatment today", mrBody(map[string]any{"date_of_treatment": "2026-03-10"}), map[string][]string{"date_of_treatment": {"Ensure treatment dates are in the future"}}},
 		{"date_of_treatment yesterday", mrBody(map[string]any{"date_of_treatment": "2026-03-09"}), map[string][]string{"date_of_treatment": {"Ensure treatment dates are in the future"}}},
@@ -983,6 +990,13 @@ func TestRecordListInvalidParameters(t *testing.T) {
 				t.Fatalf("message %q is not the field error %q", e.Message, e.Errors[tc.fields[0]])
 			}
 		})
+	}
+	for q, want := range map[string]string{
+		"date_of_treatment_after=2026-02-30": "This date does not exist. February 2026 has 28 days.",
+		"date_of_treatment_before=2026-3-1":  model.MsgDateFormat,
+	} {
+		field, _, _ := strings.Cut(q, "=")
+		h.get(mrPath+"?"+q, a.Access).expectError(http.StatusBadRequest, want, field)
 	}
 	for _, ok := range []string{"page_size=1", "page_size=100", "page=1", "ordering=-patient_name", "date_of_treatment_after=2026-03-10"} {
 		t.Run("valid "+ok, func(t *testing.T) {

@@ -128,7 +128,7 @@ func (in *input) date(field string, required bool) (model.Date, bool) {
 	}
 	d, err := model.ParseDate(strings.TrimSpace(s))
 	if err != nil {
-		in.errs.Add(field, model.MsgDateFormat)
+		in.errs.Add(field, model.DateMessage(err))
 		return model.Date{}, false
 	}
 	return d, true

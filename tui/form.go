@@ -560,7 +560,7 @@ func (f *form) checkDate(fl *field, required bool) (model.Date, bool) {
 	}
 	d, err := model.ParseDate(v)
 	if err != nil {
-		fl.err = model.MsgDateFormat
+		fl.err = model.DateMessage(err) // a wrong format, or a day that does not exist
 		return model.Date{}, false
 	}
 	return d, true

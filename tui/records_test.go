@@ -344,3 +344,29 @@ func TestPagingAfterScrollingShowsTheFirstRow(t *testing.T) {
 		t.Fatalf("%d lines, want 24:\n%s", len(lines), d.view())
 	}
 }
+
+// TestRecordFormNonexistentDates is issue 11 defect 5: a date in the right
+// format that does not exist is not called a format error.
+func TestRecordFormNonexistentDates(t *testing.T) {
+	e := newEnv(t)
+	ann := e.patient("ann@example.org", "Ann", "Smith")
+	d := signedIn(t, ann, 80, 24)
+	d.typ("n")
+	d.press(tea.KeyTab)
+	d.typ("1990-02-30")
+	d.press(tea.KeyTab)
+	d.typ("2026-13-01")
+	d.press(tea.KeyTab)
+	d.typ("Dr. Grey")
+	d.press(tea.KeyCtrlS)
+	d.misses(model.MsgDateFormat)
+	if got := d.below("Date of birth"); !strings.Contains(got, "This date does not exist. February 1990 has 28") {
+		t.Fatalf("30 February not explained under the birth date (%q):\n%s", got, d.view())
+	}
+	if got := d.below("Treatment date"); !strings.Contains(got, "This date does not exist. There is no month 13.") {
+		t.Fatalf("month 13 not explained under the treatment date (%q):\n%s", got, d.view())
+	}
+	if n := len(ann.records(t)); n != 0 {
+		t.Fatalf("an invalid form created %d records", n)
+	}
+}
