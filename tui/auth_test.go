@@ -320,3 +320,19 @@ func TestQuitKeys(t *testing.T) {
 		t.Fatal("q did not quit the records list")
 	}
 }
+
+// TestSignInHelpNamesTheFocusedButton is issue 11 defect 6: with the focus
+// on "Create account" the help line said "enter sign in".
+func TestSignInHelpNamesTheFocusedButton(t *testing.T) {
+	e := newEnv(t)
+	d := start(t, tui.Options{Client: e.client()}, 80, 24)
+	for i, want := range []string{"enter sign in", "enter sign in", "enter create account", "enter forgot password", "enter sign in"} {
+		if l := d.lineWith("quit"); !strings.Contains(l, want) {
+			t.Fatalf("focus %d: help line %q lacks %q", i+1, l, want)
+		}
+		d.press(tea.KeyTab)
+		if i == 0 {
+			d.press(tea.KeyTab) // the password field
+		}
+	}
+}

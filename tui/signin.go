@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 	"net/http"
+	"strings"
 
 	tea "github.com/charmbracelet/bubbletea"
 
@@ -39,8 +40,17 @@ func (s *signInScreen) init() tea.Cmd {
 	return cmd
 }
 
-func (s *signInScreen) title() string  { return "Sign in" }
-func (s *signInScreen) help() bindings { return s.form.help("sign in", "") }
+func (s *signInScreen) title() string { return "Sign in" }
+
+// help names what enter does: on the fields and the first button it signs
+// in, on "Create account" or "Forgot password" it opens that screen.
+func (s *signInScreen) help() bindings {
+	desc := "sign in"
+	if i := s.form.focus - len(s.form.fields); i > 0 && i < len(s.form.buttons) {
+		desc = strings.ToLower(s.form.buttons[i].label)
+	}
+	return s.form.help(desc, "")
+}
 
 func (s *signInScreen) submit() tea.Cmd {
 	if s.busy {
