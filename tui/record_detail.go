@@ -79,7 +79,7 @@ func (s *recordDetailScreen) typing() bool  { return false }
 func (s *recordDetailScreen) help() bindings {
 	k := s.a.keys
 	short := []key.Binding{k.Edit, k.Delete, k.ScrollDown, k.Back}
-	full := [][]key.Binding{{k.Edit, k.Delete, k.Refresh}, {k.ScrollUp, k.ScrollDown}, {k.Back}}
+	full := [][]key.Binding{{k.Edit, k.Delete, k.Refresh}, {k.ScrollUp, k.ScrollDown, k.Top, k.Bottom}, {k.Back}}
 	if s.a.isStaff() {
 		short = append([]key.Binding{k.Audit}, short...)
 		full[0] = append(full[0], k.Audit)
@@ -139,6 +139,13 @@ func (s *recordDetailScreen) update(msg tea.Msg) tea.Cmd {
 			}))
 		case key.Matches(msg, k.Audit) && a.isStaff():
 			return a.push(newAuditScreen(a, s.rec.ID, clean(s.rec.PatientName)))
+		case key.Matches(msg, k.Top):
+			// The viewport has no bindings of its own for the ends.
+			s.vp.GotoTop()
+			return nil
+		case key.Matches(msg, k.Bottom):
+			s.vp.GotoBottom()
+			return nil
 		}
 		var cmd tea.Cmd
 		s.vp, cmd = s.vp.Update(msg)

@@ -370,3 +370,30 @@ func TestRecordFormNonexistentDates(t *testing.T) {
 		t.Fatalf("an invalid form created %d records", n)
 	}
 }
+
+// TestRecordViewTopAndBottom is issue 11 defect 6: G/end and g/home jump
+// to the ends of a record too long for the screen.
+func TestRecordViewTopAndBottom(t *testing.T) {
+	e := newEnv(t)
+	ann := e.patient("ann@example.org", "Ann", "Smith")
+	var lines []string
+	for i := 1; i <= 40; i++ {
+		lines = append(lines, fmt.Sprintf("Step %02d of the treatment", i))
+	}
+	ann.record(t, client.RecordInput{PatientName: "Long Story", Treatment: strings.Join(lines, "\n")})
+	d := signedIn(t, ann, 80, 24)
+	d.press(tea.KeyEnter)
+	d.sees("Date of birth", "0%")
+	d.misses("Step 40")
+	for _, bottom := range []tea.KeyMsg{{Type: tea.KeyRunes, Runes: []rune{'G'}}, {Type: tea.KeyEnd}} {
+		d.send(bottom)
+		d.sees("Step 40 of the treatment", "100%")
+		d.misses("Date of birth")
+		d.typ("g")
+		d.sees("Date of birth", "0%")
+		d.misses("Step 40")
+		d.send(bottom)
+		d.press(tea.KeyHome)
+		d.sees("Date of birth", "0%")
+	}
+}
