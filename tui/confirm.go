@@ -73,7 +73,7 @@ func (s *confirmScreen) view(w, h int) string {
 	}
 	question := s.question
 	if limit := max(min(w-12, 60), 10); lipgloss.Width(question) > limit {
-		question = st.r.NewStyle().Width(limit).Render(question)
+		question = wrapWords(question, limit)
 	}
 	body := st.Error.Bold(true).Render(s.heading) + "\n\n" + st.Text.Render(question) + "\n\n" +
 		no + "  " + yes + "\n\n" + st.Faint.Render("y "+strings.ToLower(s.verb)+" · n/esc "+strings.ToLower(s.keep))

@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
 )
 
 // card renders an auth screen: a title, a line under it and the content in
@@ -45,3 +46,36 @@ func indent(s string, n int) string {
 
 // formWidth is the width a form gets inside a card on a window this wide.
 func cardFormWidth(width int) int { return min(max(width-16, 30), 58) }
+
+// wrapWords wraps plain text (no escape sequences) to limit columns,
+// breaking lines only at spaces; a word longer than a line is cut. It is for
+// dialog sentences: lipgloss wraps after hyphens too, which split a date in
+// two ("2027-01-" / "14").
+func wrapWords(s string, limit int) string {
+	limit = max(limit, 1)
+	var b strings.Builder
+	for i, para := range strings.Split(s, "\n") {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		col := 0
+		for _, w := range strings.FieldsFunc(para, func(r rune) bool { return r == ' ' }) {
+			ww := lipgloss.Width(w)
+			switch {
+			case col > 0 && col+1+ww > limit:
+				b.WriteByte('\n')
+				col = 0
+			case col > 0:
+				b.WriteByte(' ')
+				col++
+			}
+			if ww > limit {
+				w = ansi.Hardwrap(w, limit, false)
+				ww = lipgloss.Width(w[strings.LastIndexByte(w, '\n')+1:])
+			}
+			b.WriteString(w)
+			col += ww
+		}
+	}
+	return b.String()
+}

@@ -397,3 +397,25 @@ func TestRecordViewTopAndBottom(t *testing.T) {
 		d.sees("Date of birth", "0%")
 	}
 }
+
+// TestDeleteDialogKeepsDatesWhole is issue 11 defect 6: the delete dialog
+// wrapped a date after a hyphen ("2027-01-" / "14"). Names of every length
+// around the wrap column put the date across it.
+func TestDeleteDialogKeepsDatesWhole(t *testing.T) {
+	e := newEnv(t)
+	ann := e.patient("ann@example.org", "Ann", "Smith")
+	treated := future(40)
+	for n := 22; n >= 10; n-- {
+		ann.record(t, client.RecordInput{PatientName: "P" + strings.Repeat("a", n-1), DateOfTreatment: treated})
+	}
+	d := signedIn(t, ann, 80, 24)
+	for n := 10; n <= 22; n++ {
+		d.typ("d")
+		d.sees("Delete the record of", "This cannot be undone.")
+		if !strings.Contains(d.view(), treated.String()) {
+			t.Fatalf("name of %d characters: the date %s is split:\n%s", n, treated, d.view())
+		}
+		d.typ("n")
+		d.press(tea.KeyDown)
+	}
+}
