@@ -66,7 +66,7 @@ func newServeCommand(streams Streams) *cobra.Command {
 	fs := cmd.Flags()
 	f.store.register(fs)
 	f.ssh.register(fs)
-	fs.StringVar(&f.serviceTok, "service-token", "", "credential that separate `anavara ssh-serve` front ends present (default: random, in-process only)")
+	fs.StringVar(&f.serviceTok, "service-token", "", "credential that separate front ends (anavara ssh-serve) present (default: random, in-process only)")
 	fs.StringVar(&f.httpAddr, "http", ":8080", "address the HTTP API listens on")
 	fs.StringVar(&f.jwtSecret, "jwt-secret", "", "secret signing access tokens, at least 32 bytes (default: generated once into the data dir)")
 	fs.DurationVar(&f.accessTTL, "access-ttl", 15*time.Minute, "access token lifetime")

@@ -31,7 +31,7 @@ func TestUnknownKeyLinksAfterSignIn(t *testing.T) {
 	term.waitFor("Link this SSH key to your account? (y/n)")
 	term.waitFor(gossh.FingerprintSHA256(key.PublicKey()))
 	term.send("y")
-	term.waitFor("SSH key linked: next time `ssh` signs you in by key alone.")
+	term.waitFor("SSH key linked: from now on, ssh signs you in by this key alone.")
 	term.waitFor("Lina Linker")
 
 	keys, err := owner.ListSSHKeys(context.Background())

@@ -64,7 +64,7 @@ func (s *linkKeyScreen) update(msg tea.Msg) tea.Cmd {
 		switch {
 		case msg.err == nil:
 			cmd := s.close()
-			a.notify("SSH key linked: next time `ssh` signs you in by key alone.")
+			a.notify("SSH key linked: from now on, ssh signs you in by this key alone.")
 			return cmd
 		case client.IsStatus(msg.err, http.StatusConflict):
 			cmd := s.close()
@@ -114,9 +114,9 @@ func (s *linkKeyScreen) view(w, h int) string {
 		}
 		b.WriteString(st.Value.Render(desc) + "\n" + st.Muted.Render(fp) + "\n\n")
 	}
-	text := "Then the next `ssh` to Anavara with this key signs you in by the key alone, without a password."
+	text := "Then your next ssh connection to Anavara with this key signs you in by the key alone, without a password."
 	if limit := max(min(w-10, 60), 10); lipgloss.Width(text) > limit {
-		text = st.r.NewStyle().Width(limit).Render(text)
+		text = wrapWords(text, limit)
 	}
 	b.WriteString(st.Text.Render(text) + "\n\n")
 	if s.busy {

@@ -178,13 +178,14 @@ func TestLinkOfferAfterSignIn(t *testing.T) {
 	d.press(tea.KeyTab)
 	d.typ(testPassword)
 	d.press(tea.KeyEnter)
-	d.sees("Link this SSH key to your account? (y/n)", "ssh-ed25519", fp, "y link key")
+	d.sees("Link this SSH key to your account? (y/n)", "ssh-ed25519", fp, "y link key", "your next ssh connection")
+	d.misses("`") // plain text, not Markdown
 	fits(t, d, 80, 24, "link offer")
 	if n := len(serverKeys(t, ann.c)); n != 0 {
 		t.Fatal("key linked before the user said yes")
 	}
 	d.typ("y")
-	d.sees("✓ SSH key linked: next time `ssh` signs you in by key alone.", "Medical records")
+	d.sees("✓ SSH key linked: from now on, ssh signs you in by this key alone.", "Medical records")
 	d.misses("Link this SSH key")
 	keys := serverKeys(t, ann.c)
 	if len(keys) != 1 || keys[0].Fingerprint != fp {
