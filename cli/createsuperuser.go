@@ -63,12 +63,10 @@ func runCreateSuperuser(cmd *cobra.Command, f superuserFlags, streams Streams) e
 	if len(problems) > 0 {
 		return errors.New(strings.Join(problems, "\n"))
 	}
-	pw, err := readNewPassword(f.passwordStdin, streams)
+	owner := model.PasswordOwner{Email: email, FirstName: first, LastName: last}
+	pw, err := readNewPassword(f.passwordStdin, owner, streams)
 	if err != nil {
 		return err
-	}
-	if msgs := model.ValidatePassword(pw, model.PasswordOwner{Email: email, FirstName: first, LastName: last}); len(msgs) > 0 {
-		return errors.New("password: " + strings.Join(msgs, " "))
 	}
 	hash, err := password.Hash(pw, password.DefaultParams)
 	if err != nil {
@@ -108,9 +106,14 @@ func runCreateSuperuser(cmd *cobra.Command, f superuserFlags, streams Streams) e
 	return nil
 }
 
-// readNewPassword reads the password from stdin, or prompts twice on the
-// terminal without echo.
-func readNewPassword(fromStdin bool, streams Streams) (string, error) {
+// passwordTries bounds how often the terminal prompt asks again.
+const passwordTries = 3
+
+// readNewPassword reads the password from stdin, failing at once if the
+// policy refuses it (a script cannot answer again), or prompts on the
+// terminal without echo, twice, and asks again after a refused or
+// mistyped password instead of making the operator retype every flag.
+func readNewPassword(fromStdin bool, owner model.PasswordOwner, streams Streams) (string, error) {
 	if fromStdin {
 		line, err := bufio.NewReader(streams.In).ReadString('\n')
 		if err != nil && !errors.Is(err, io.EOF) {
@@ -120,26 +123,45 @@ func readNewPassword(fromStdin bool, streams Streams) (string, error) {
 		if pw == "" {
 			return "", errors.New("no password on standard input")
 		}
+		if msgs := model.ValidatePassword(pw, owner); len(msgs) > 0 {
+			return "", errors.New("password: " + strings.Join(msgs, " "))
+		}
 		return pw, nil
 	}
 	in, ok := streams.In.(*os.File)
 	if !ok || !term.IsTerminal(int(in.Fd())) {
 		return "", errors.New("standard input is not a terminal: pass --password-stdin and pipe the password in")
 	}
-	fmt.Fprint(streams.Err, "Password: ")
-	first, err := term.ReadPassword(int(in.Fd()))
-	fmt.Fprintln(streams.Err)
-	if err != nil {
-		return "", fmt.Errorf("read password: %w", err)
+	ask := func(prompt string) (string, error) {
+		fmt.Fprint(streams.Err, prompt)
+		b, err := term.ReadPassword(int(in.Fd()))
+		fmt.Fprintln(streams.Err)
+		if err != nil {
+			return "", fmt.Errorf("read password: %w", err)
+		}
+		return string(b), nil
 	}
-	fmt.Fprint(streams.Err, "Password (again): ")
-	second, err := term.ReadPassword(int(in.Fd()))
-	fmt.Fprintln(streams.Err)
-	if err != nil {
-		return "", fmt.Errorf("read password: %w", err)
+	var problem string
+	for range passwordTries {
+		first, err := ask("Password: ")
+		if err != nil {
+			return "", err
+		}
+		if msgs := model.ValidatePassword(first, owner); len(msgs) > 0 {
+			problem = "password: " + strings.Join(msgs, " ")
+			fmt.Fprintln(streams.Err, problem+" Try another.")
+			continue
+		}
+		second, err := ask("Password (again): ")
+		if err != nil {
+			return "", err
+		}
+		if first != second {
+			problem = "the passwords do not match"
+			fmt.Fprintln(streams.Err, "The passwords do not match. Try again.")
+			continue
+		}
+		return first, nil
 	}
-	if string(first) != string(second) {
-		return "", errors.New("the passwords do not match")
-	}
-	return string(first), nil
+	return "", errors.New(problem)
 }
