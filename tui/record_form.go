@@ -24,6 +24,9 @@ type recordFormScreen struct {
 	diagnosis *field
 	treatment *field
 	height    int // of the body, for fitAreas
+
+	// created, if set, is told the record a new-record form stored.
+	created func(model.MedicalRecord)
 }
 
 func newRecordFormScreen(a *app, rec *model.MedicalRecord) *recordFormScreen {
@@ -207,6 +210,9 @@ func (s *recordFormScreen) update(msg tea.Msg) tea.Cmd {
 				return cmd
 			}
 			rec := msg.val.(model.MedicalRecord)
+			if s.rec == nil && s.created != nil {
+				s.created(rec) // before pop, whose resume reloads the list
+			}
 			cmd := a.pop()
 			if s.rec == nil {
 				a.notify("Record created for " + clean(rec.PatientName) + ".")

@@ -178,7 +178,16 @@ func (s *recordsScreen) update(msg tea.Msg) tea.Cmd {
 				return a.push(newRecordDetailScreen(a, *r))
 			}
 		case key.Matches(msg, k.New):
-			return a.push(newRecordFormScreen(a, nil))
+			f := newRecordFormScreen(a, nil)
+			f.created = func(r model.MedicalRecord) {
+				// Select the new record, not the one selected before. In the
+				// default order (newest first) it heads page 1.
+				s.keepID = r.ID
+				if f := sortFields()[s.sort]; f.field == "created" && s.desc {
+					s.pageNo = 1
+				}
+			}
+			return a.push(f)
 		case key.Matches(msg, k.Edit):
 			if r := s.selected(); r != nil {
 				return a.push(newRecordFormScreen(a, r))

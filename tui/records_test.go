@@ -419,3 +419,32 @@ func TestDeleteDialogKeepsDatesWhole(t *testing.T) {
 		d.press(tea.KeyDown)
 	}
 }
+
+// TestNewRecordIsSelected is issue 11 defect 6: after creating a record the
+// cursor stayed on the record selected before, now a row further down.
+func TestNewRecordIsSelected(t *testing.T) {
+	e := newEnv(t)
+	ann := e.patient("ann@example.org", "Ann", "Smith")
+	for i := 1; i <= 25; i++ {
+		ann.record(t, client.RecordInput{PatientName: name(i)})
+	}
+	d := signedIn(t, ann, 80, 24)
+	d.typ("]") // page 2: the new record will head page 1
+	d.sees("page 2 of 2")
+	d.typ("n")
+	d.clear()
+	d.typ("Newest Patient")
+	d.press(tea.KeyTab)
+	d.typ("1990-04-23")
+	d.press(tea.KeyTab)
+	d.typ(future(10).String())
+	d.press(tea.KeyTab)
+	d.typ("Dr. Grey")
+	d.press(tea.KeyCtrlS)
+	d.sees("Record created for Newest Patient.", "page 1 of 2")
+	if l := d.lineWith("Newest Patient  "); !strings.HasPrefix(strings.TrimSpace(l), "▸") {
+		t.Fatalf("the new record is not selected:\n%s", d.view())
+	}
+	d.press(tea.KeyEnter)
+	d.sees("Newest Patient", "1990-04-23")
+}
