@@ -203,6 +203,9 @@ func (a *app) errText(err error) string {
 		}
 		return "Cannot reach the Anavara server at " + clean(url)
 	case errors.As(err, &ae):
+		if ae.NoAPI() {
+			return "No Anavara API at " + clean(a.server) + ": check --server (e.g. http://host:8080)."
+		}
 		if ae.Status == http.StatusTooManyRequests {
 			if ae.RetryAfter > 0 {
 				return fmt.Sprintf("Too many attempts. Try again in %s.", roundUp(ae.RetryAfter))

@@ -104,6 +104,11 @@ func parseBaseURL(raw string) (string, error) {
 	}
 	u.Path = strings.TrimRight(u.Path, "/")
 	u.RawPath = ""
+	if u.Path == "/api" || strings.HasSuffix(u.Path, "/api") {
+		// Every path the client asks for starts with /api already.
+		return "", fmt.Errorf("base URL %q: give the server's address without /api (the client adds it), e.g. %s://%s%s",
+			raw, u.Scheme, u.Host, strings.TrimSuffix(u.Path, "/api"))
+	}
 	return u.String(), nil
 }
 

@@ -21,6 +21,16 @@ type APIError struct {
 	Fields map[string][]string
 	// RetryAfter is how long to wait, from Retry-After on 429; zero otherwise.
 	RetryAfter time.Duration
+	// Path is the request's URL path, e.g. /api/auth/login (with the base
+	// URL's own path in front, if it has one).
+	Path string
+}
+
+// NoAPI reports whether the answer means no Anavara API is at the base URL:
+// a 404 for an authentication endpoint, which Anavara always has (the
+// usual cause is a base URL with the API's own /api or another path).
+func (e *APIError) NoAPI() bool {
+	return e.Status == http.StatusNotFound && strings.Contains(e.Path, "/api/auth/")
 }
 
 // Error returns the server's message and the status, e.g.

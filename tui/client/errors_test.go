@@ -36,6 +36,18 @@ func TestNewValidatesBaseURL(t *testing.T) {
 			t.Errorf("BaseURL of %q = %q, want %q", in, got, want)
 		}
 	}
+	// The API's own /api in the base URL would make every path /api/api/…:
+	// refused with the address to use instead.
+	for in, suggest := range map[string]string{
+		"http://host:8080/api":            "http://host:8080",
+		"http://host:8080/api/":           "http://host:8080",
+		"https://example.org/anavara/api": "https://example.org/anavara",
+	} {
+		_, err := client.New(client.Options{BaseURL: in})
+		if err == nil || !strings.Contains(err.Error(), "without /api") || !strings.Contains(err.Error(), suggest) {
+			t.Errorf("New(%q) = %v, want an error suggesting %s", in, err, suggest)
+		}
+	}
 }
 
 func TestAPIError(t *testing.T) {

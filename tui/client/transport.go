@@ -121,6 +121,9 @@ func readCapped(r io.Reader) ([]byte, error) {
 // standard {message, errors} body when there is one.
 func newAPIError(res *http.Response, data []byte) *APIError {
 	e := &APIError{Status: res.StatusCode}
+	if res.Request != nil && res.Request.URL != nil {
+		e.Path = res.Request.URL.Path
+	}
 	var body model.ErrorBody
 	if json.Unmarshal(data, &body) == nil {
 		e.Message, e.Fields = body.Message, body.Errors
