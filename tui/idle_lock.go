@@ -53,9 +53,6 @@ func newLockScreen(a *app) *lockScreen {
 	return &lockScreen{screenBase: a.newBase(), pass: ti}
 }
 
-// typing reports whether keys go to the password field, so q is typed.
-func (s *lockScreen) typing() bool { return s.typed }
-
 func (s *lockScreen) help() []key.Binding {
 	k := s.a.keys
 	if s.typed {

@@ -24,6 +24,6 @@ func TestSignInAtAWrongBaseURLSaysSo(t *testing.T) {
 	d.press(tea.KeyTab)
 	d.typ(testPassword)
 	d.press(tea.KeyEnter)
-	d.sees("No Anavara API at "+e.url+"/anavara: check --server")
+	d.sees("No Anavara API at " + e.url + "/anavara: check --server")
 	d.misses("Not found.")
 }
