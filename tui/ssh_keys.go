@@ -82,9 +82,9 @@ func (s *linkKeyScreen) update(msg tea.Msg) tea.Cmd {
 		case key.Matches(msg, k.LinkKey):
 			a.clearBanner()
 			s.busy = true
-			line := s.line
+			line, name := s.line, linkedKeyName(s.line, a.today())
 			return a.do(&s.screenBase, "link", true, func(ctx context.Context, c *client.Client) (any, error) {
-				return c.AddSSHKey(ctx, "", line)
+				return c.AddSSHKey(ctx, name, line)
 			})
 		case key.Matches(msg, k.SkipKey):
 			return s.close()
@@ -336,4 +336,13 @@ func (s *sshKeyFormScreen) layout(w, _ int) { s.form.setWidth(w - 4) }
 
 func (s *sshKeyFormScreen) view(w, h int) string {
 	return s.a.page("Add an SSH key", "paste one line of ~/.ssh/id_ed25519.pub or authorized_keys", s.form.view())
+}
+
+// linkedKeyName names a key linked from an SSH session. The SSH protocol
+// does not carry a key's comment, which is what names a key added with its
+// authorized_keys line, so without this every linked key would be called
+// by its type alone ("ssh-ed25519"); this says what and when instead.
+func linkedKeyName(line string, on model.Date) string {
+	kind, _, _ := strings.Cut(strings.TrimSpace(line), " ")
+	return kind + " key linked over SSH on " + on.String()
 }

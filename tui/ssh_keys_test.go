@@ -188,8 +188,10 @@ func TestLinkOfferAfterSignIn(t *testing.T) {
 	d.sees("✓ SSH key linked: from now on, ssh signs you in by this key alone.", "Medical records")
 	d.misses("Link this SSH key")
 	keys := serverKeys(t, ann.c)
-	if len(keys) != 1 || keys[0].Fingerprint != fp {
-		t.Fatalf("server keys after linking: %+v", keys)
+	// Named for what and when: the SSH protocol carries no key comment, and
+	// the type alone ("ssh-ed25519") told keys apart by nothing.
+	if want := "ssh-ed25519 key linked over SSH on " + future(0).String(); len(keys) != 1 || keys[0].Fingerprint != fp || keys[0].Name != want {
+		t.Fatalf("server keys after linking: %+v, want one named %q", keys, want)
 	}
 	// The offer is made once per session: signing out and in again does
 	// not repeat it.
