@@ -88,26 +88,44 @@ func (a *app) newBase() screenBase {
 	return screenBase{id: a.nextID, a: a}
 }
 
-// done carries the result of an API call back to the screen that made it.
-type done struct {
+// resultMeta is what the answer of every API call carries besides its
+// value: the screen it goes to, which call it was, and how it ended.
+type resultMeta struct {
 	to   int    // screen id
 	op   string // which call
 	auth bool   // the call needed a signed-in user
-	val  any
 	err  error
 }
 
-// do runs fn as a command with the per-call timeout and delivers its result
-// to screen s as a done message with op. auth marks calls that need a
-// session, so that a session that ended elsewhere sends the user to sign-in.
-func (a *app) do(s *screenBase, op string, auth bool, fn func(ctx context.Context, c *client.Client) (any, error)) tea.Cmd {
+func (m resultMeta) meta() resultMeta { return m }
+
+// answer is any result, whatever its value's type: the Model routes it by
+// its meta.
+type answer interface{ meta() resultMeta }
+
+// result carries the answer of an API call whose value is a T back to the
+// screen that made it. Screens take it with `case result[T]:`, so reading
+// a value as another type than the call returns does not compile.
+type result[T any] struct {
+	resultMeta
+	val T
+}
+
+// none is the value of calls that answer nothing but success or failure.
+type none struct{}
+
+// do runs fn as a command with the per-call timeout and delivers its
+// result to screen s as a result[T] with op. auth marks calls that need a
+// session, so that a session that ended elsewhere sends the user to
+// sign-in.
+func do[T any](a *app, s *screenBase, op string, auth bool, fn func(ctx context.Context, c *client.Client) (T, error)) tea.Cmd {
 	a.inflight++
 	c, timeout, id := a.client, a.timeout, s.id
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), timeout)
 		defer cancel()
 		v, err := fn(ctx, c)
-		return done{to: id, op: op, auth: auth, val: v, err: err}
+		return result[T]{resultMeta: resultMeta{to: id, op: op, auth: auth, err: err}, val: v}
 	}
 }
 

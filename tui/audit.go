@@ -94,7 +94,7 @@ func (s *auditScreen) load() tea.Cmd {
 	for k := range s.actors {
 		known[k] = true
 	}
-	return s.a.do(&s.screenBase, "list", true, func(ctx context.Context, c *client.Client) (any, error) {
+	return do(s.a, &s.screenBase, "list", true, func(ctx context.Context, c *client.Client) (auditPage, error) {
 		p, err := c.ListAuditEvents(ctx, q)
 		res := auditPage{seq: seq, page: p, actors: map[string]string{}}
 		if err != nil {
@@ -116,8 +116,8 @@ func (s *auditScreen) load() tea.Cmd {
 func (s *auditScreen) update(msg tea.Msg) tea.Cmd {
 	a, k := s.a, s.a.keys
 	switch msg := msg.(type) {
-	case done:
-		res := msg.val.(auditPage)
+	case result[auditPage]:
+		res := msg.val
 		if show, cmd := a.pageLoaded(msg.err, res.seq != s.seq, &s.pageNo, 1, s.load); !show {
 			return cmd
 		}

@@ -34,7 +34,7 @@ type auditPeople struct{ actor, about *model.User }
 // data, which the user asks for with o.
 func (s *auditEventScreen) init() tea.Cmd {
 	e := s.e
-	return s.a.do(&s.screenBase, "people", true, func(ctx context.Context, c *client.Client) (any, error) {
+	return do(s.a, &s.screenBase, "people", true, func(ctx context.Context, c *client.Client) (auditPeople, error) {
 		var p auditPeople
 		if e.ActorID != nil {
 			if u, err := c.GetUser(ctx, *e.ActorID); err == nil {
@@ -56,17 +56,14 @@ func (s *auditEventScreen) typing() bool  { return false }
 func (s *auditEventScreen) update(msg tea.Msg) tea.Cmd {
 	a, k := s.a, s.a.keys
 	switch msg := msg.(type) {
-	case done:
-		if msg.op == "record" {
-			if msg.err != nil {
-				a.fail(msg.err)
-				return nil
-			}
-			return a.push(newRecordDetailScreen(a, msg.val.(model.MedicalRecord)))
+	case result[model.MedicalRecord]:
+		if msg.err != nil {
+			a.fail(msg.err)
+			return nil
 		}
-		if p, ok := msg.val.(auditPeople); ok {
-			s.actor, s.about = p.actor, p.about
-		}
+		return a.push(newRecordDetailScreen(a, msg.val))
+	case result[auditPeople]:
+		s.actor, s.about = msg.val.actor, msg.val.about
 		return nil
 	case tea.KeyMsg:
 		switch {
@@ -74,7 +71,7 @@ func (s *auditEventScreen) update(msg tea.Msg) tea.Cmd {
 			return a.pop()
 		case key.Matches(msg, k.Open) && s.isRecord():
 			id := *s.e.EntityID
-			return a.do(&s.screenBase, "record", true, func(ctx context.Context, c *client.Client) (any, error) {
+			return do(a, &s.screenBase, "record", true, func(ctx context.Context, c *client.Client) (model.MedicalRecord, error) {
 				return c.GetRecord(ctx, id)
 			})
 		}

@@ -58,19 +58,19 @@ func (s *changePasswordScreen) submit() tea.Cmd {
 	if f.hasErrors() {
 		return f.focusFirstError()
 	}
-	return s.send(a, &s.screenBase, "change", true, func(ctx context.Context, c *client.Client) (any, error) {
+	return send(&s.formScreen, a, &s.screenBase, "change", true, func(ctx context.Context, c *client.Client) (none, error) {
 		err := c.ChangePassword(ctx, cur, next)
 		if err == nil {
 			a.remember(c)
 		}
-		return nil, err
+		return none{}, err
 	})
 }
 
 func (s *changePasswordScreen) update(msg tea.Msg) tea.Cmd {
 	a := s.a
 	switch msg := msg.(type) {
-	case done:
+	case result[none]:
 		if cmd, ok := s.answered(msg.err); !ok {
 			return cmd
 		}

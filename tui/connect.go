@@ -19,7 +19,7 @@ func newConnectScreen(a *app) *connectScreen { return &connectScreen{screenBase:
 
 func (s *connectScreen) init() tea.Cmd {
 	a := s.a
-	return a.do(&s.screenBase, "me", true, func(ctx context.Context, c *client.Client) (any, error) {
+	return do(a, &s.screenBase, "me", true, func(ctx context.Context, c *client.Client) (model.User, error) {
 		u, err := c.Me(ctx)
 		if err == nil {
 			a.remember(c) // the first call may have rotated the refresh token
@@ -30,13 +30,13 @@ func (s *connectScreen) init() tea.Cmd {
 
 func (s *connectScreen) update(msg tea.Msg) tea.Cmd {
 	a := s.a
-	if msg, ok := msg.(done); ok {
+	if msg, ok := msg.(result[model.User]); ok {
 		if msg.err != nil {
 			cmd := a.reset(newSignInScreen(a, ""))
 			a.fail(msg.err)
 			return cmd
 		}
-		return a.signedIn(msg.val.(model.User))
+		return a.signedIn(msg.val)
 	}
 	return nil
 }

@@ -42,7 +42,7 @@ func (s *forgotScreen) submit() tea.Cmd {
 		s.email.err = msg
 		return s.form.focusFirstError()
 	}
-	return s.send(s.a, &s.screenBase, "forgot", false, func(ctx context.Context, c *client.Client) (any, error) {
+	return send(&s.formScreen, s.a, &s.screenBase, "forgot", false, func(ctx context.Context, c *client.Client) ([2]string, error) {
 		msg, err := c.ForgotPassword(ctx, email)
 		return [2]string{email, msg}, err
 	})
@@ -51,11 +51,11 @@ func (s *forgotScreen) submit() tea.Cmd {
 func (s *forgotScreen) update(msg tea.Msg) tea.Cmd {
 	a := s.a
 	switch msg := msg.(type) {
-	case done:
+	case result[[2]string]:
 		if cmd, ok := s.answered(msg.err); !ok {
 			return cmd
 		}
-		v := msg.val.([2]string)
+		v := msg.val
 		// Replace this screen with the code entry.
 		a.stack = a.stack[:len(a.stack)-1]
 		cmd := a.push(newResetScreen(a, v[0]))

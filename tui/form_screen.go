@@ -26,10 +26,10 @@ func (s *formScreen) typing() bool    { return true }
 
 // send starts the form's request as op on the screen's behalf: it clears
 // the banner and marks the form busy until answered is called.
-func (s *formScreen) send(a *app, base *screenBase, op string, auth bool, fn func(context.Context, *client.Client) (any, error)) tea.Cmd {
+func send[T any](s *formScreen, a *app, base *screenBase, op string, auth bool, fn func(context.Context, *client.Client) (T, error)) tea.Cmd {
 	a.clearBanner()
 	s.busy = true
-	return a.do(base, op, auth, fn)
+	return do(a, base, op, auth, fn)
 }
 
 // answered ends the request send started. When it failed, it reports false

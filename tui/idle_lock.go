@@ -73,7 +73,7 @@ func (s *lockScreen) help() []key.Binding {
 func (s *lockScreen) update(msg tea.Msg) (cmd tea.Cmd, unlocked, quit bool) {
 	a := s.a
 	switch msg := msg.(type) {
-	case done:
+	case result[model.AuthResponse]:
 		s.busy = false
 		if msg.err == nil {
 			return nil, true, false
@@ -132,7 +132,7 @@ func (s *lockScreen) submit() tea.Cmd {
 	}
 	s.busy, s.err = true, ""
 	email := a.user.Email
-	return a.do(&s.screenBase, "unlock", false, func(ctx context.Context, c *client.Client) (any, error) {
+	return do(a, &s.screenBase, "unlock", false, func(ctx context.Context, c *client.Client) (model.AuthResponse, error) {
 		res, err := c.Login(ctx, email, pw)
 		if err == nil {
 			a.remember(c)

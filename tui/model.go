@@ -156,22 +156,23 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		return m, nil
 
-	case done:
+	case answer:
+		r := msg.meta()
 		if a.inflight > 0 {
 			a.inflight--
 		}
-		if m.lock != nil && msg.to == m.lock.id {
+		if m.lock != nil && r.to == m.lock.id {
 			cmd, unlocked, _ := m.lock.update(msg)
 			if unlocked {
 				m.lock, m.lastInput = nil, a.now()
 			}
 			return m, cmd
 		}
-		if msg.auth && a.sessionEnded(msg.err) {
+		if r.auth && a.sessionEnded(r.err) {
 			m.lock = nil // the sign-in screen shows no patient data either
 			return m, a.after(a.expire())
 		}
-		if s := a.find(msg.to); s != nil {
+		if s := a.find(r.to); s != nil {
 			return m, a.after(s.update(msg))
 		}
 		return m, nil

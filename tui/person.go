@@ -47,7 +47,7 @@ func (s *personScreen) load() tea.Cmd {
 	s.seq++
 	seq := s.seq
 	q := client.RecordQuery{Page: s.pageNo, PageSize: model.DefaultPageSize, UserID: s.u.ID, Ordering: "-date_of_treatment"}
-	return s.a.do(&s.screenBase, "list", true, func(ctx context.Context, c *client.Client) (any, error) {
+	return do(s.a, &s.screenBase, "list", true, func(ctx context.Context, c *client.Client) (personPage, error) {
 		p, err := c.ListRecords(ctx, q)
 		return personPage{seq: seq, page: p}, err
 	})
@@ -56,8 +56,8 @@ func (s *personScreen) load() tea.Cmd {
 func (s *personScreen) update(msg tea.Msg) tea.Cmd {
 	a, k := s.a, s.a.keys
 	switch msg := msg.(type) {
-	case done:
-		res, _ := msg.val.(personPage)
+	case result[personPage]:
+		res := msg.val
 		if show, cmd := a.pageLoaded(msg.err, res.seq != s.seq, &s.pageNo, 1, s.load); !show {
 			return cmd
 		}

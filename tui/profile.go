@@ -28,7 +28,7 @@ func (s *profileScreen) title() string   { return "Profile" }
 func (s *profileScreen) typing() bool    { return false }
 
 func (s *profileScreen) fetch() tea.Cmd {
-	return s.a.do(&s.screenBase, "me", true, func(ctx context.Context, c *client.Client) (any, error) {
+	return do(s.a, &s.screenBase, "me", true, func(ctx context.Context, c *client.Client) (model.User, error) {
 		return c.Me(ctx)
 	})
 }
@@ -44,29 +44,26 @@ func (s *profileScreen) help() bindings {
 func (s *profileScreen) update(msg tea.Msg) tea.Cmd {
 	a, k := s.a, s.a.keys
 	switch msg := msg.(type) {
-	case done:
-		switch msg.op {
-		case "me":
-			s.loading = false
-			if msg.err != nil {
-				a.fail(msg.err)
-				return nil
-			}
-			u := msg.val.(model.User)
-			a.user = &u
-		case "logout":
-			// Signed out locally whatever the server said: the tokens are
-			// gone from the client and the credential store.
-			a.user = nil
-			cmd := a.reset(newSignInScreen(a, ""))
-			if msg.err != nil {
-				a.notify("Signed out on this device (the server could not be told: " + a.errText(msg.err) + ").")
-			} else {
-				a.notify("Signed out.")
-			}
-			return cmd
+	case result[model.User]: // me
+		s.loading = false
+		if msg.err != nil {
+			a.fail(msg.err)
+			return nil
 		}
+		u := msg.val
+		a.user = &u
 		return nil
+	case result[none]: // logout
+		// Signed out locally whatever the server said: the tokens are
+		// gone from the client and the credential store.
+		a.user = nil
+		cmd := a.reset(newSignInScreen(a, ""))
+		if msg.err != nil {
+			a.notify("Signed out on this device (the server could not be told: " + a.errText(msg.err) + ").")
+		} else {
+			a.notify("Signed out.")
+		}
+		return cmd
 	case tea.KeyMsg:
 		switch {
 		case key.Matches(msg, k.Back):
@@ -89,12 +86,12 @@ func (s *profileScreen) update(msg tea.Msg) tea.Cmd {
 // signOut revokes the refresh token on the server and forgets it here.
 func (s *profileScreen) signOut() tea.Cmd {
 	creds, server := s.a.creds, s.a.server
-	return s.a.do(&s.screenBase, "logout", false, func(ctx context.Context, c *client.Client) (any, error) {
+	return do(s.a, &s.screenBase, "logout", false, func(ctx context.Context, c *client.Client) (none, error) {
 		err := c.Logout(ctx)
 		if creds != nil {
 			_ = creds.Delete(server)
 		}
-		return nil, err
+		return none{}, err
 	})
 }
 

@@ -64,7 +64,7 @@ func (s *profileNamesScreen) submit() tea.Cmd {
 		s.a.notify("Nothing changed.")
 		return s.a.pop()
 	}
-	return s.send(s.a, &s.screenBase, "save", true, func(ctx context.Context, c *client.Client) (any, error) {
+	return send(&s.formScreen, s.a, &s.screenBase, "save", true, func(ctx context.Context, c *client.Client) (model.User, error) {
 		return c.UpdateMe(ctx, p)
 	})
 }
@@ -72,11 +72,11 @@ func (s *profileNamesScreen) submit() tea.Cmd {
 func (s *profileNamesScreen) update(msg tea.Msg) tea.Cmd {
 	a := s.a
 	switch msg := msg.(type) {
-	case done:
+	case result[model.User]:
 		if cmd, ok := s.answered(msg.err); !ok {
 			return cmd
 		}
-		u := msg.val.(model.User)
+		u := msg.val
 		a.user = &u
 		cmd := a.pop()
 		a.notify("Name saved.")

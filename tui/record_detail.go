@@ -57,7 +57,7 @@ func (s *recordDetailScreen) resume() tea.Cmd { return s.fetch() }
 
 func (s *recordDetailScreen) fetch() tea.Cmd {
 	id := s.rec.ID
-	return s.a.do(&s.screenBase, "get", true, func(ctx context.Context, c *client.Client) (any, error) {
+	return do(s.a, &s.screenBase, "get", true, func(ctx context.Context, c *client.Client) (model.MedicalRecord, error) {
 		return c.GetRecord(ctx, id)
 	})
 }
@@ -68,7 +68,7 @@ func (s *recordDetailScreen) fetchOwner() tea.Cmd {
 	}
 	s.ownerAsked = true
 	id := s.rec.UserID
-	return s.a.do(&s.screenBase, "owner", true, func(ctx context.Context, c *client.Client) (any, error) {
+	return do(s.a, &s.screenBase, "owner", true, func(ctx context.Context, c *client.Client) (model.User, error) {
 		return c.GetUser(ctx, id)
 	})
 }
@@ -90,38 +90,35 @@ func (s *recordDetailScreen) help() bindings {
 func (s *recordDetailScreen) update(msg tea.Msg) tea.Cmd {
 	a, k := s.a, s.a.keys
 	switch msg := msg.(type) {
-	case done:
-		switch msg.op {
-		case "get":
-			s.loading = false
-			if msg.err != nil {
-				a.fail(msg.err)
-				return nil
-			}
-			prevOwner := s.rec.UserID
-			s.rec = msg.val.(model.MedicalRecord)
-			if s.rec.UserID != prevOwner {
-				s.owner = nil
-			}
+	case result[model.MedicalRecord]: // get
+		s.loading = false
+		if msg.err != nil {
+			a.fail(msg.err)
+			return nil
+		}
+		prevOwner := s.rec.UserID
+		s.rec = msg.val
+		if s.rec.UserID != prevOwner {
+			s.owner = nil
+		}
+		s.render()
+		return s.fetchOwner()
+	case result[model.User]: // owner
+		s.ownerAsked = false
+		if msg.err == nil {
+			u := msg.val
+			s.owner = &u
 			s.render()
-			return s.fetchOwner()
-		case "owner":
-			s.ownerAsked = false
-			if msg.err == nil {
-				u := msg.val.(model.User)
-				s.owner = &u
-				s.render()
-			}
-		case "delete":
-			if msg.err != nil {
-				a.fail(msg.err)
-				return nil
-			}
-			cmd := a.pop()
-			a.notify("Record deleted.")
-			return cmd
 		}
 		return nil
+	case result[none]: // delete
+		if msg.err != nil {
+			a.fail(msg.err)
+			return nil
+		}
+		cmd := a.pop()
+		a.notify("Record deleted.")
+		return cmd
 	case tea.KeyMsg:
 		switch {
 		case key.Matches(msg, k.Back):
@@ -133,8 +130,8 @@ func (s *recordDetailScreen) update(msg tea.Msg) tea.Cmd {
 		case key.Matches(msg, k.Delete):
 			rec := s.rec
 			return a.push(newConfirmScreen(a, "Delete record", deleteQuestion(rec), "Delete", func() tea.Cmd {
-				return a.do(&s.screenBase, "delete", true, func(ctx context.Context, c *client.Client) (any, error) {
-					return nil, c.DeleteRecord(ctx, rec.ID)
+				return do(a, &s.screenBase, "delete", true, func(ctx context.Context, c *client.Client) (none, error) {
+					return none{}, c.DeleteRecord(ctx, rec.ID)
 				})
 			}))
 		case key.Matches(msg, k.Audit) && a.isStaff():

@@ -81,7 +81,7 @@ func (s *recordFormScreen) init() tea.Cmd {
 	if s.rec != nil && s.patient != nil {
 		// Show who the record belongs to.
 		id := s.rec.UserID
-		cmd = tea.Batch(cmd, s.a.do(&s.screenBase, "owner", true, func(ctx context.Context, c *client.Client) (any, error) {
+		cmd = tea.Batch(cmd, do(s.a, &s.screenBase, "owner", true, func(ctx context.Context, c *client.Client) (model.User, error) {
 			return c.GetUser(ctx, id)
 		}))
 	}
@@ -156,7 +156,7 @@ func (s *recordFormScreen) submit() tea.Cmd {
 		if s.patient != nil {
 			in.UserID = s.patient.val()
 		}
-		return s.send(a, &s.screenBase, "save", true, func(ctx context.Context, c *client.Client) (any, error) {
+		return send(&s.formScreen, a, &s.screenBase, "save", true, func(ctx context.Context, c *client.Client) (model.MedicalRecord, error) {
 			return c.CreateRecord(ctx, in)
 		})
 	}
@@ -187,7 +187,7 @@ func (s *recordFormScreen) submit() tea.Cmd {
 		return a.pop()
 	}
 	id := s.rec.ID
-	return s.send(a, &s.screenBase, "save", true, func(ctx context.Context, c *client.Client) (any, error) {
+	return send(&s.formScreen, a, &s.screenBase, "save", true, func(ctx context.Context, c *client.Client) (model.MedicalRecord, error) {
 		return c.PatchRecord(ctx, id, p)
 	})
 }
@@ -196,32 +196,29 @@ func (s *recordFormScreen) update(msg tea.Msg) tea.Cmd {
 	defer s.fitAreas() // errors shown or fixed change the room left
 	a := s.a
 	switch msg := msg.(type) {
-	case done:
-		switch msg.op {
-		case "owner":
-			if msg.err == nil && s.patient != nil {
-				u := msg.val.(model.User)
-				if s.patient.value == u.ID {
-					s.patient.text = clean(u.Email) + "  " + clean(u.FullName())
-				}
+	case result[model.User]: // owner
+		if msg.err == nil && s.patient != nil {
+			u := msg.val
+			if s.patient.value == u.ID {
+				s.patient.text = clean(u.Email) + "  " + clean(u.FullName())
 			}
-		case "save":
-			if cmd, ok := s.answered(msg.err); !ok {
-				return cmd
-			}
-			rec := msg.val.(model.MedicalRecord)
-			if s.rec == nil && s.created != nil {
-				s.created(rec) // before pop, whose resume reloads the list
-			}
-			cmd := a.pop()
-			if s.rec == nil {
-				a.notify("Record created for " + clean(rec.PatientName) + ".")
-			} else {
-				a.notify("Record saved.")
-			}
-			return cmd
 		}
 		return nil
+	case result[model.MedicalRecord]: // save
+		if cmd, ok := s.answered(msg.err); !ok {
+			return cmd
+		}
+		rec := msg.val
+		if s.rec == nil && s.created != nil {
+			s.created(rec) // before pop, whose resume reloads the list
+		}
+		cmd := a.pop()
+		if s.rec == nil {
+			a.notify("Record created for " + clean(rec.PatientName) + ".")
+		} else {
+			a.notify("Record saved.")
+		}
+		return cmd
 	}
 	return s.inputAsking(a, msg, a.pop)
 }

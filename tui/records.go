@@ -125,7 +125,7 @@ func (s *recordsScreen) load() tea.Cmd {
 	}
 	s.seq++
 	q, seq := s.query(), s.seq
-	return s.a.do(&s.screenBase, "list", true, func(ctx context.Context, c *client.Client) (any, error) {
+	return do(s.a, &s.screenBase, "list", true, func(ctx context.Context, c *client.Client) (recordsPage, error) {
 		p, err := c.ListRecords(ctx, q)
 		return recordsPage{seq: seq, page: p}, err
 	})
@@ -142,24 +142,21 @@ func (s *recordsScreen) reload() tea.Cmd {
 func (s *recordsScreen) update(msg tea.Msg) tea.Cmd {
 	a, k := s.a, s.a.keys
 	switch msg := msg.(type) {
-	case done:
-		switch msg.op {
-		case "list":
-			res := msg.val.(recordsPage)
-			// A vanished page steps back one: its records were deleted.
-			if show, cmd := a.pageLoaded(msg.err, res.seq != s.seq, &s.pageNo, s.pageNo-1, s.load); !show {
-				return cmd
-			}
-			s.show(res.page)
-		case "delete":
-			if msg.err != nil {
-				a.fail(msg.err)
-				return nil
-			}
-			a.notify("Record deleted.")
-			return s.load()
+	case result[recordsPage]: // list
+		res := msg.val
+		// A vanished page steps back one: its records were deleted.
+		if show, cmd := a.pageLoaded(msg.err, res.seq != s.seq, &s.pageNo, s.pageNo-1, s.load); !show {
+			return cmd
 		}
+		s.show(res.page)
 		return nil
+	case result[none]: // delete
+		if msg.err != nil {
+			a.fail(msg.err)
+			return nil
+		}
+		a.notify("Record deleted.")
+		return s.load()
 
 	case tea.KeyMsg:
 		if s.searching {
@@ -196,8 +193,8 @@ func (s *recordsScreen) update(msg tea.Msg) tea.Cmd {
 			if r := s.selected(); r != nil {
 				rec := *r
 				return a.push(newConfirmScreen(a, "Delete record", deleteQuestion(rec), "Delete", func() tea.Cmd {
-					return a.do(&s.screenBase, "delete", true, func(ctx context.Context, c *client.Client) (any, error) {
-						return nil, c.DeleteRecord(ctx, rec.ID)
+					return do(a, &s.screenBase, "delete", true, func(ctx context.Context, c *client.Client) (none, error) {
+						return none{}, c.DeleteRecord(ctx, rec.ID)
 					})
 				}))
 			}

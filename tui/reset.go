@@ -68,7 +68,7 @@ func (s *resetScreen) submit() tea.Cmd {
 	if s.form.hasErrors() {
 		return s.form.focusFirstError()
 	}
-	return s.send(s.a, &s.screenBase, "reset", false, func(ctx context.Context, c *client.Client) (any, error) {
+	return send(&s.formScreen, s.a, &s.screenBase, "reset", false, func(ctx context.Context, c *client.Client) ([2]string, error) {
 		msg, err := c.ResetPassword(ctx, email, code, pw)
 		return [2]string{email, msg}, err
 	})
@@ -77,11 +77,11 @@ func (s *resetScreen) submit() tea.Cmd {
 func (s *resetScreen) update(msg tea.Msg) tea.Cmd {
 	a := s.a
 	switch msg := msg.(type) {
-	case done:
+	case result[[2]string]:
 		if cmd, ok := s.answered(msg.err); !ok {
 			return cmd
 		}
-		v := msg.val.([2]string)
+		v := msg.val
 		cmd := a.reset(newSignInScreen(a, v[0]))
 		a.notify("Password changed. Sign in with your new password.")
 		return cmd

@@ -69,7 +69,7 @@ func (s *signInScreen) submit() tea.Cmd {
 	if s.form.hasErrors() {
 		return s.form.focusFirstError()
 	}
-	return s.send(a, &s.screenBase, "login", false, func(ctx context.Context, c *client.Client) (any, error) {
+	return send(&s.formScreen, a, &s.screenBase, "login", false, func(ctx context.Context, c *client.Client) (model.AuthResponse, error) {
 		res, err := c.Login(ctx, email, pw)
 		if err == nil {
 			a.remember(c)
@@ -81,7 +81,7 @@ func (s *signInScreen) submit() tea.Cmd {
 func (s *signInScreen) update(msg tea.Msg) tea.Cmd {
 	a := s.a
 	switch msg := msg.(type) {
-	case done:
+	case result[model.AuthResponse]:
 		if client.IsStatus(msg.err, http.StatusUnauthorized) {
 			s.busy = false
 			s.pass.set("")
@@ -91,7 +91,7 @@ func (s *signInScreen) update(msg tea.Msg) tea.Cmd {
 		if cmd, ok := s.answered(msg.err); !ok {
 			return cmd
 		}
-		res := msg.val.(model.AuthResponse)
+		res := msg.val
 		cmd := a.signedIn(res.User)
 		a.notify("Welcome back, " + clean(res.User.FirstName) + ".")
 		return tea.Batch(cmd, a.offerKeyLink())

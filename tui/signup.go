@@ -68,7 +68,7 @@ func (s *signUpScreen) submit() tea.Cmd {
 	if s.form.hasErrors() {
 		return s.form.focusFirstError()
 	}
-	return s.send(a, &s.screenBase, "signup", false, func(ctx context.Context, c *client.Client) (any, error) {
+	return send(&s.formScreen, a, &s.screenBase, "signup", false, func(ctx context.Context, c *client.Client) (model.AuthResponse, error) {
 		res, err := c.Signup(ctx, req)
 		if err == nil {
 			a.remember(c)
@@ -80,11 +80,11 @@ func (s *signUpScreen) submit() tea.Cmd {
 func (s *signUpScreen) update(msg tea.Msg) tea.Cmd {
 	a := s.a
 	switch msg := msg.(type) {
-	case done:
+	case result[model.AuthResponse]:
 		if cmd, ok := s.answered(msg.err); !ok {
 			return cmd
 		}
-		res := msg.val.(model.AuthResponse)
+		res := msg.val
 		cmd := a.signedIn(res.User)
 		a.notify("Welcome to Anavara, " + clean(res.User.FirstName) + ". Your account is ready.")
 		return tea.Batch(cmd, a.offerKeyLink())

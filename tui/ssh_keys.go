@@ -59,7 +59,7 @@ func (s *linkKeyScreen) help() bindings {
 func (s *linkKeyScreen) update(msg tea.Msg) tea.Cmd {
 	a, k := s.a, s.a.keys
 	switch msg := msg.(type) {
-	case done:
+	case result[model.SSHKey]:
 		s.busy = false
 		switch {
 		case msg.err == nil:
@@ -83,7 +83,7 @@ func (s *linkKeyScreen) update(msg tea.Msg) tea.Cmd {
 			a.clearBanner()
 			s.busy = true
 			line, name := s.line, linkedKeyName(s.line, a.today())
-			return a.do(&s.screenBase, "link", true, func(ctx context.Context, c *client.Client) (any, error) {
+			return do(a, &s.screenBase, "link", true, func(ctx context.Context, c *client.Client) (model.SSHKey, error) {
 				return c.AddSSHKey(ctx, name, line)
 			})
 		case key.Matches(msg, k.SkipKey):
@@ -159,7 +159,7 @@ func (s *sshKeysScreen) title() string   { return "SSH keys" }
 func (s *sshKeysScreen) typing() bool    { return false }
 
 func (s *sshKeysScreen) load() tea.Cmd {
-	return s.a.do(&s.screenBase, "list", true, func(ctx context.Context, c *client.Client) (any, error) {
+	return do(s.a, &s.screenBase, "list", true, func(ctx context.Context, c *client.Client) ([]model.SSHKey, error) {
 		return c.ListSSHKeys(ctx)
 	})
 }
@@ -183,23 +183,20 @@ func (s *sshKeysScreen) help() bindings {
 func (s *sshKeysScreen) update(msg tea.Msg) tea.Cmd {
 	a, k := s.a, s.a.keys
 	switch msg := msg.(type) {
-	case done:
-		switch msg.op {
-		case "list":
-			if msg.err != nil {
-				a.fail(msg.err)
-				return nil
-			}
-			s.show(msg.val.([]model.SSHKey))
-		case "delete":
-			if msg.err != nil {
-				a.fail(msg.err)
-			} else {
-				a.notify("SSH key removed.")
-			}
-			return s.load()
+	case result[[]model.SSHKey]: // list
+		if msg.err != nil {
+			a.fail(msg.err)
+			return nil
 		}
+		s.show(msg.val)
 		return nil
+	case result[none]: // delete
+		if msg.err != nil {
+			a.fail(msg.err)
+		} else {
+			a.notify("SSH key removed.")
+		}
+		return s.load()
 	case tea.KeyMsg:
 		switch {
 		case key.Matches(msg, k.Back):
@@ -224,8 +221,8 @@ func (s *sshKeysScreen) update(msg tea.Msg) tea.Cmd {
 }
 
 func (s *sshKeysScreen) remove(id string) tea.Cmd {
-	return s.a.do(&s.screenBase, "delete", true, func(ctx context.Context, c *client.Client) (any, error) {
-		return nil, c.DeleteSSHKey(ctx, id)
+	return do(s.a, &s.screenBase, "delete", true, func(ctx context.Context, c *client.Client) (none, error) {
+		return none{}, c.DeleteSSHKey(ctx, id)
 	})
 }
 
@@ -312,7 +309,7 @@ func (s *sshKeyFormScreen) submit() tea.Cmd {
 	if f.hasErrors() {
 		return f.focusFirstError()
 	}
-	return s.send(s.a, &s.screenBase, "add", true, func(ctx context.Context, c *client.Client) (any, error) {
+	return send(&s.formScreen, s.a, &s.screenBase, "add", true, func(ctx context.Context, c *client.Client) (model.SSHKey, error) {
 		return c.AddSSHKey(ctx, name, line)
 	})
 }
@@ -320,11 +317,11 @@ func (s *sshKeyFormScreen) submit() tea.Cmd {
 func (s *sshKeyFormScreen) update(msg tea.Msg) tea.Cmd {
 	a := s.a
 	switch msg := msg.(type) {
-	case done:
+	case result[model.SSHKey]:
 		if cmd, ok := s.answered(msg.err); !ok {
 			return cmd
 		}
-		sk := msg.val.(model.SSHKey)
+		sk := msg.val
 		cmd := a.pop()
 		a.notify("SSH key " + "“" + clean(sk.Name) + "” added.")
 		return cmd

@@ -85,7 +85,7 @@ func (s *userFormScreen) submit() tea.Cmd {
 		if f.hasErrors() {
 			return f.focusFirstError()
 		}
-		return s.send(a, &s.screenBase, "save", true, func(ctx context.Context, c *client.Client) (any, error) {
+		return send(&s.formScreen, a, &s.screenBase, "save", true, func(ctx context.Context, c *client.Client) (model.User, error) {
 			return c.CreateUser(ctx, req)
 		})
 	}
@@ -120,7 +120,7 @@ func (s *userFormScreen) submit() tea.Cmd {
 		return a.pop()
 	}
 	id := s.user.ID
-	return s.send(a, &s.screenBase, "save", true, func(ctx context.Context, c *client.Client) (any, error) {
+	return send(&s.formScreen, a, &s.screenBase, "save", true, func(ctx context.Context, c *client.Client) (model.User, error) {
 		return c.UpdateUser(ctx, id, p)
 	})
 }
@@ -128,11 +128,11 @@ func (s *userFormScreen) submit() tea.Cmd {
 func (s *userFormScreen) update(msg tea.Msg) tea.Cmd {
 	a := s.a
 	switch msg := msg.(type) {
-	case done:
+	case result[model.User]:
 		if cmd, ok := s.answered(msg.err); !ok {
 			return cmd
 		}
-		u := msg.val.(model.User)
+		u := msg.val
 		if a.user != nil && a.user.ID == u.ID {
 			a.user = &u
 		}

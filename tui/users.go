@@ -88,7 +88,7 @@ func (s *usersScreen) load() tea.Cmd {
 	seq := s.seq
 	q := client.UserQuery{Page: s.pageNo, PageSize: model.DefaultPageSize, Search: s.search,
 		IsStaff: s.staff.ptr(), IsActive: s.active.ptr()}
-	return s.a.do(&s.screenBase, "list", true, func(ctx context.Context, c *client.Client) (any, error) {
+	return do(s.a, &s.screenBase, "list", true, func(ctx context.Context, c *client.Client) (usersPage, error) {
 		p, err := c.ListUsers(ctx, q)
 		return usersPage{seq: seq, page: p}, err
 	})
@@ -103,8 +103,8 @@ func (s *usersScreen) reload() tea.Cmd {
 func (s *usersScreen) update(msg tea.Msg) tea.Cmd {
 	a, k := s.a, s.a.keys
 	switch msg := msg.(type) {
-	case done:
-		res := msg.val.(usersPage)
+	case result[usersPage]:
+		res := msg.val
 		if show, cmd := a.pageLoaded(msg.err, res.seq != s.seq, &s.pageNo, 1, s.load); !show {
 			return cmd
 		}
