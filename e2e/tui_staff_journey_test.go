@@ -1,0 +1,93 @@
+package e2e
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestStaffJourneyEndToEnd drives the staff workflows in the real binary,
+// in tmux: from the users list to a person, a new record for them with the
+// name taken from the account, and from the audit log to that create's
+// event.
+func TestStaffJourneyEndToEnd(t *testing.T) {
+	tmuxPath, err := exec.LookPath("tmux")
+	if err != nil {
+		t.Skip("tmux is not installed (apt-get install -y tmux)")
+	}
+	if testing.Short() {
+		t.Skip("builds the binary and runs a server: skipped with -short")
+	}
+	dir := t.TempDir()
+	bin := buildBinary(t, dir)
+	data := filepath.Join(dir, "data")
+	url := startServer(t, bin, data, "--ssh=")
+	signup(t, url, "ann@example.org", "Ann", "Smith")
+	admin := exec.Command(bin, "createsuperuser", "--data-dir", data, "--email", "sam@example.org",
+		"--first-name", "Sam", "--last-name", "Staff", "--password-stdin")
+	admin.Stdin = strings.NewReader(password + "\n")
+	if out, err := admin.CombinedOutput(); err != nil {
+		t.Fatalf("createsuperuser beside the running server: %v\n%s", err, out)
+	}
+
+	home := filepath.Join(dir, "home")
+	if err := os.MkdirAll(home, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	tm := newTmux(t, tmuxPath, filepath.Join(dir, "tmux.sock"))
+	env := []string{"HOME=" + home, "XDG_CONFIG_HOME=" + filepath.Join(home, ".config"), "TERM=xterm-256color", "LANG=C.UTF-8"}
+	tm.start("first", env, bin, "tui", "--server", url)
+	tm.waitFor("first", "Sign in to Anavara")
+	tm.keys("first", "-l", "sam@example.org")
+	tm.keys("first", "Tab")
+	tm.keys("first", "-l", password)
+	tm.keys("first", "Enter")
+	tm.waitFor("first", "Sam Staff · staff")
+
+	// Users → Ann → her (empty) records.
+	tm.keys("first", "u")
+	tm.waitFor("first", "ann@example.org")
+	tm.keys("first", "/")
+	tm.keys("first", "-l", "ann")
+	tm.keys("first", "Enter")
+	tm.waitFor("first", "1 account")
+	tm.keys("first", "Enter")
+	tm.waitFor("first", "ann@example.org · patient · active")
+	tm.waitFor("first", "No records yet: n creates one.")
+
+	// A record for her: account and name filled in from the person.
+	tm.keys("first", "n")
+	tm.waitFor("first", "New medical record")
+	tm.waitFor("first", "ann@example.org  Ann Smith")
+	treated := time.Now().UTC().AddDate(0, 0, 7).Format("2006-01-02")
+	tm.keys("first", "Tab", "Tab") // patient name (filled) → date of birth
+	tm.keys("first", "-l", "1985-06-30")
+	tm.keys("first", "Tab")
+	tm.keys("first", "-l", treated)
+	tm.keys("first", "Tab")
+	tm.keys("first", "-l", "Dr. Journey")
+	tm.keys("first", "C-s")
+	tm.waitFor("first", "Record created for Ann Smith.")
+	tm.waitFor("first", "Dr. Journey")
+
+	// Back to the records list, then the audit log and the create's event.
+	tm.keys("first", "Escape")
+	tm.keys("first", "Escape")
+	tm.waitFor("first", "Medical records")
+	tm.keys("first", "a")
+	tm.waitFor("first", "Audit log")
+	tm.waitFor("first", "record.create")
+	tm.keys("first", "Enter")
+	tm.waitFor("first", "Audit event")
+	// The actor's account loads after the screen opens.
+	for _, want := range []string{"a record was created", "sam@example.org (Sam Staff, staff)", "enter open the record"} {
+		tm.waitFor("first", want)
+	}
+	tm.keys("first", "Enter")
+	tm.waitFor("first", "Dr. Journey")
+	tm.keys("first", "C-c")
+	tm.waitFor("first", "[exited 0]")
+}
