@@ -78,7 +78,7 @@ func (s *changePasswordScreen) update(msg tea.Msg) tea.Cmd {
 		a.notify("Password changed. Other devices have been signed out.")
 		return cmd
 	}
-	return s.input(msg, a.pop)
+	return s.inputAsking(a, msg, a.pop)
 }
 
 func (s *changePasswordScreen) layout(w, _ int) { s.form.setWidth(w - 4) }

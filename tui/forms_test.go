@@ -9,6 +9,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/anavara/anavara/model"
+	"github.com/anavara/anavara/tui"
 	"github.com/anavara/anavara/tui/client"
 )
 
@@ -416,4 +417,38 @@ func TestRecordFormAreasUseTheHeight(t *testing.T) {
 		}
 		fits(t, d, tc.w+20, tc.h+10, "new record after resize")
 	}
+}
+
+// TestEscOnOtherChangedFormsAsks: sign-up, change password, reset and add
+// SSH key hold what the user typed too; esc on them asks before throwing
+// it away, and an untouched one closes at once.
+func TestEscOnOtherChangedFormsAsks(t *testing.T) {
+	e := newEnv(t)
+	d := start(t, tui.Options{Client: e.client()}, 80, 24)
+	d.press(tea.KeyTab, tea.KeyTab, tea.KeyTab) // email, password, Sign in → Create account
+	d.press(tea.KeyEnter)
+	d.sees("Create your account")
+	d.press(tea.KeyEsc) // untouched: straight back
+	d.sees("Sign in to Anavara")
+	d.misses("Discard changes?")
+
+	d.sees("enter create account") // the focus stayed on the button
+	d.press(tea.KeyEnter)
+	d.typ("Nell")
+	d.press(tea.KeyEsc)
+	d.sees("Discard changes?")
+	d.typ("n")
+	d.sees("Create your account", "Nell")
+	d.press(tea.KeyEsc)
+	d.typ("y")
+	d.sees("Sign in to Anavara")
+
+	pat := e.patient("pia@example.org", "Pia", "Pass")
+	d = signedIn(t, pat, 80, 24)
+	d.typ("p")
+	d.typ("c") // change password
+	d.sees("Change password")
+	d.typ("half typed")
+	d.press(tea.KeyEsc)
+	d.sees("Discard changes?")
 }

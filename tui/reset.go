@@ -86,7 +86,7 @@ func (s *resetScreen) update(msg tea.Msg) tea.Cmd {
 		a.notify("Password changed. Sign in with your new password.")
 		return cmd
 	}
-	return s.input(msg, a.pop)
+	return s.inputAsking(a, msg, a.pop)
 }
 
 func (s *resetScreen) layout(w, _ int) {

@@ -89,7 +89,7 @@ func (s *signUpScreen) update(msg tea.Msg) tea.Cmd {
 		a.notify("Welcome to Anavara, " + clean(res.User.FirstName) + ". Your account is ready.")
 		return tea.Batch(cmd, a.offerKeyLink())
 	}
-	return s.input(msg, a.pop)
+	return s.inputAsking(a, msg, a.pop)
 }
 
 func (s *signUpScreen) layout(w, _ int) { s.form.setWidth(cardFormWidth(w)) }

@@ -326,7 +326,7 @@ func (s *sshKeyFormScreen) update(msg tea.Msg) tea.Cmd {
 		a.notify("SSH key " + "“" + clean(sk.Name) + "” added.")
 		return cmd
 	}
-	return s.input(msg, a.pop)
+	return s.inputAsking(a, msg, a.pop)
 }
 
 func (s *sshKeyFormScreen) layout(w, _ int) { s.form.setWidth(w - 4) }

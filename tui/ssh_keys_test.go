@@ -115,7 +115,9 @@ func TestProfileSSHKeys(t *testing.T) {
 		t.Fatalf("%d keys on the server after duplicates", n)
 	}
 	d.press(tea.KeyEsc) // dismisses the error
-	d.press(tea.KeyEsc) // closes the form
+	d.press(tea.KeyEsc) // leaving a form with a pasted key asks first
+	d.sees("Discard changes?")
+	d.typ("y")
 	d.sees("Your SSH keys")
 
 	// A second key without a name takes the comment.
