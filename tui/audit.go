@@ -131,13 +131,11 @@ func (s *auditScreen) update(msg tea.Msg) tea.Cmd {
 		case key.Matches(msg, k.Back):
 			return a.pop()
 		case key.Matches(msg, k.NextPage):
-			if s.pageNo < s.pages {
-				s.pageNo++
+			if s.turnPage(1) {
 				return s.load()
 			}
 		case key.Matches(msg, k.PrevPage):
-			if s.pageNo > 1 {
-				s.pageNo--
+			if s.turnPage(-1) {
 				return s.load()
 			}
 		case key.Matches(msg, k.Refresh):

@@ -49,6 +49,20 @@ func (p *pagedList[T]) take(page model.Page[T]) {
 	p.pages = max(page.NumberOfPages, 1)
 }
 
+// turnPage moves step pages on (+1) or back (-1) when that page exists,
+// with the cursor on its first row (the table would otherwise keep the old
+// page's scroll and hide it), and reports whether it moved: the caller then
+// loads the page.
+func (p *pagedList[T]) turnPage(step int) bool {
+	n := p.pageNo + step
+	if n < 1 || n > p.pages {
+		return false
+	}
+	p.pageNo = n
+	p.list.setCursor(0)
+	return true
+}
+
 // selected is the item under the cursor, or nil.
 func (p *pagedList[T]) selected() *T {
 	i := p.list.cursor()

@@ -82,13 +82,11 @@ func (s *personScreen) update(msg tea.Msg) tea.Cmd {
 			u := s.u
 			return a.push(newUserFormScreen(a, &u))
 		case key.Matches(msg, k.NextPage):
-			if s.pageNo < s.pages {
-				s.pageNo++
+			if s.turnPage(1) {
 				return s.load()
 			}
 		case key.Matches(msg, k.PrevPage):
-			if s.pageNo > 1 {
-				s.pageNo--
+			if s.turnPage(-1) {
 				return s.load()
 			}
 		case key.Matches(msg, k.Refresh):

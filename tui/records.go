@@ -219,17 +219,13 @@ func (s *recordsScreen) update(msg tea.Msg) tea.Cmd {
 			s.desc = !s.desc
 			return s.reload()
 		case key.Matches(msg, k.NextPage):
-			if s.pageNo < s.pages {
-				s.pageNo++
+			if s.turnPage(1) {
 				s.keepID = ""
-				s.list.setCursor(0)
 				return s.load()
 			}
 		case key.Matches(msg, k.PrevPage):
-			if s.pageNo > 1 {
-				s.pageNo--
+			if s.turnPage(-1) {
 				s.keepID = ""
-				s.list.setCursor(0)
 				return s.load()
 			}
 		case key.Matches(msg, k.Bigger), key.Matches(msg, k.Smaller):

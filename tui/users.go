@@ -148,15 +148,11 @@ func (s *usersScreen) update(msg tea.Msg) tea.Cmd {
 			s.active = s.active.next()
 			return s.reload()
 		case key.Matches(msg, k.NextPage):
-			if s.pageNo < s.pages {
-				s.pageNo++
-				s.list.setCursor(0)
+			if s.turnPage(1) {
 				return s.load()
 			}
 		case key.Matches(msg, k.PrevPage):
-			if s.pageNo > 1 {
-				s.pageNo--
-				s.list.setCursor(0)
+			if s.turnPage(-1) {
 				return s.load()
 			}
 		case key.Matches(msg, k.Refresh):
