@@ -1,9 +1,7 @@
 package e2e
 
 import (
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -14,31 +12,16 @@ import (
 // name taken from the account, and from the audit log to that create's
 // event.
 func TestStaffJourneyEndToEnd(t *testing.T) {
-	tmuxPath, err := exec.LookPath("tmux")
-	if err != nil {
-		t.Skip("tmux is not installed (apt-get install -y tmux)")
-	}
-	if testing.Short() {
-		t.Skip("builds the binary and runs a server: skipped with -short")
-	}
-	dir := t.TempDir()
-	bin := buildBinary(t, dir)
-	data := filepath.Join(dir, "data")
-	url := startServer(t, bin, data, "--ssh=")
+	r := newTUIRig(t)
+	bin, url, tm, env := r.bin, r.url, r.tm, r.env
 	signup(t, url, "ann@example.org", "Ann", "Smith")
-	admin := exec.Command(bin, "createsuperuser", "--data-dir", data, "--email", "sam@example.org",
+	admin := exec.Command(bin, "createsuperuser", "--data-dir", r.data, "--email", "sam@example.org",
 		"--first-name", "Sam", "--last-name", "Staff", "--password-stdin")
 	admin.Stdin = strings.NewReader(password + "\n")
 	if out, err := admin.CombinedOutput(); err != nil {
 		t.Fatalf("createsuperuser beside the running server: %v\n%s", err, out)
 	}
 
-	home := filepath.Join(dir, "home")
-	if err := os.MkdirAll(home, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	tm := newTmux(t, tmuxPath, filepath.Join(dir, "tmux.sock"))
-	env := []string{"HOME=" + home, "XDG_CONFIG_HOME=" + filepath.Join(home, ".config"), "TERM=xterm-256color", "LANG=C.UTF-8"}
 	tm.start("first", env, bin, "tui", "--server", url)
 	tm.waitFor("first", "Sign in to Anavara")
 	tm.keys("first", "-l", "sam@example.org")

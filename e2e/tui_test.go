@@ -25,7 +25,19 @@ var httpClient = &http.Client{Timeout: 10 * time.Second}
 // and `anavara tui` in a 100×30 tmux session where it signs in, creates a
 // record and quits; a second start goes straight to the records with the
 // stored refresh token.
-func TestTUIEndToEnd(t *testing.T) {
+// tuiRig is what the tmux journeys share: the built binary, a real
+// `anavara serve` (HTTP only, on loopback) over data, tmux, and the
+// environment of a user with a HOME of their own.
+type tuiRig struct {
+	bin, url, data, home string
+	tm                   *tmux
+	env                  []string
+}
+
+// newTUIRig skips without tmux or with -short, builds the binary and
+// starts the server with serverArgs.
+func newTUIRig(t *testing.T, serverArgs ...string) *tuiRig {
+	t.Helper()
 	tmuxPath, err := exec.LookPath("tmux")
 	if err != nil {
 		t.Skip("tmux is not installed, so the terminal UI cannot be driven end to end (apt-get install -y tmux)")
@@ -34,16 +46,20 @@ func TestTUIEndToEnd(t *testing.T) {
 		t.Skip("builds the binary and runs a server: skipped with -short")
 	}
 	dir := t.TempDir()
-	bin := buildBinary(t, dir)
-	url := startServer(t, bin, filepath.Join(dir, "data"), "--ssh=") // HTTP only, on loopback
-	signup(t, url, "ann@example.org", "Ann", "Smith")
-
-	home := filepath.Join(dir, "home")
-	if err := os.MkdirAll(home, 0o700); err != nil {
+	r := &tuiRig{bin: buildBinary(t, dir), data: filepath.Join(dir, "data"), home: filepath.Join(dir, "home")}
+	r.url = startServer(t, r.bin, r.data, append([]string{"--ssh="}, serverArgs...)...)
+	if err := os.MkdirAll(r.home, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	tm := newTmux(t, tmuxPath, filepath.Join(dir, "tmux.sock"))
-	env := []string{"HOME=" + home, "XDG_CONFIG_HOME=" + filepath.Join(home, ".config"), "TERM=xterm-256color", "LANG=C.UTF-8"}
+	r.tm = newTmux(t, tmuxPath, filepath.Join(dir, "tmux.sock"))
+	r.env = []string{"HOME=" + r.home, "XDG_CONFIG_HOME=" + filepath.Join(r.home, ".config"), "TERM=xterm-256color", "LANG=C.UTF-8"}
+	return r
+}
+
+func TestTUIEndToEnd(t *testing.T) {
+	r := newTUIRig(t)
+	bin, url, home, tm, env := r.bin, r.url, r.home, r.tm, r.env
+	signup(t, url, "ann@example.org", "Ann", "Smith")
 
 	// First run: sign in, create a record, quit.
 	started := time.Now()

@@ -1,9 +1,6 @@
 package e2e
 
 import (
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -16,24 +13,9 @@ import (
 // presented the token the first had just rotated, reuse detection revoked
 // the family, and both showed "Your session has ended".
 func TestTwoTUIsShareTheSignIn(t *testing.T) {
-	tmuxPath, err := exec.LookPath("tmux")
-	if err != nil {
-		t.Skip("tmux is not installed (apt-get install -y tmux)")
-	}
-	if testing.Short() {
-		t.Skip("builds the binary and runs a server: skipped with -short")
-	}
-	dir := t.TempDir()
-	bin := buildBinary(t, dir)
-	url := startServer(t, bin, filepath.Join(dir, "data"), "--ssh=", "--access-ttl", "3s")
+	r := newTUIRig(t, "--access-ttl", "3s")
+	bin, url, tm, env := r.bin, r.url, r.tm, r.env
 	signup(t, url, "duo@example.org", "Duo", "Windows")
-
-	home := filepath.Join(dir, "home")
-	if err := os.MkdirAll(home, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	tm := newTmux(t, tmuxPath, filepath.Join(dir, "tmux.sock"))
-	env := []string{"HOME=" + home, "XDG_CONFIG_HOME=" + filepath.Join(home, ".config"), "TERM=xterm-256color", "LANG=C.UTF-8"}
 
 	tm.start("first", env, bin, "tui", "--server", url)
 	tm.waitFor("first", "Sign in to Anavara")
