@@ -127,19 +127,15 @@ func (s *auditScreen) update(msg tea.Msg) tea.Cmd {
 		s.show(res.page)
 		return nil
 	case tea.KeyMsg:
+		if handled, load := s.pageKey(k, msg); handled {
+			if load {
+				return s.load()
+			}
+			return nil
+		}
 		switch {
 		case key.Matches(msg, k.Back):
 			return a.pop()
-		case key.Matches(msg, k.NextPage):
-			if s.turnPage(1) {
-				return s.load()
-			}
-		case key.Matches(msg, k.PrevPage):
-			if s.turnPage(-1) {
-				return s.load()
-			}
-		case key.Matches(msg, k.Refresh):
-			return s.load()
 		case key.Matches(msg, k.Open):
 			if e := s.selected(); e != nil {
 				return a.push(newAuditEventScreen(a, *e))

@@ -3,6 +3,7 @@ package tui
 import (
 	"net/http"
 
+	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/anavara/anavara/model"
@@ -61,6 +62,21 @@ func (p *pagedList[T]) turnPage(step int) bool {
 	p.pageNo = n
 	p.list.setCursor(0)
 	return true
+}
+
+// pageKey handles the keys every paged list shares: the next and previous
+// page, and refresh. handled reports whether msg was one of them, load
+// whether the caller should load the current page now.
+func (p *pagedList[T]) pageKey(k *keyMap, msg tea.KeyMsg) (handled, load bool) {
+	switch {
+	case key.Matches(msg, k.NextPage):
+		return true, p.turnPage(1)
+	case key.Matches(msg, k.PrevPage):
+		return true, p.turnPage(-1)
+	case key.Matches(msg, k.Refresh):
+		return true, true
+	}
+	return false, false
 }
 
 // selected is the item under the cursor, or nil.

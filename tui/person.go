@@ -69,6 +69,12 @@ func (s *personScreen) update(msg tea.Msg) tea.Cmd {
 		s.list.setRows(rows)
 		return nil
 	case tea.KeyMsg:
+		if handled, load := s.pageKey(k, msg); handled {
+			if load {
+				return s.load()
+			}
+			return nil
+		}
 		switch {
 		case key.Matches(msg, k.Back):
 			return a.pop()
@@ -81,16 +87,6 @@ func (s *personScreen) update(msg tea.Msg) tea.Cmd {
 		case key.Matches(msg, k.Edit):
 			u := s.u
 			return a.push(newUserFormScreen(a, &u))
-		case key.Matches(msg, k.NextPage):
-			if s.turnPage(1) {
-				return s.load()
-			}
-		case key.Matches(msg, k.PrevPage):
-			if s.turnPage(-1) {
-				return s.load()
-			}
-		case key.Matches(msg, k.Refresh):
-			return s.load()
 		default:
 			s.list.update(msg)
 		}

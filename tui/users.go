@@ -117,6 +117,12 @@ func (s *usersScreen) update(msg tea.Msg) tea.Cmd {
 			}
 			return s.reload()
 		}
+		if handled, load := s.pageKey(k, msg); handled {
+			if load {
+				return s.load()
+			}
+			return nil
+		}
 		switch {
 		case key.Matches(msg, k.Back):
 			return a.pop()
@@ -147,16 +153,6 @@ func (s *usersScreen) update(msg tea.Msg) tea.Cmd {
 		case key.Matches(msg, k.ActiveFilter):
 			s.active = s.active.next()
 			return s.reload()
-		case key.Matches(msg, k.NextPage):
-			if s.turnPage(1) {
-				return s.load()
-			}
-		case key.Matches(msg, k.PrevPage):
-			if s.turnPage(-1) {
-				return s.load()
-			}
-		case key.Matches(msg, k.Refresh):
-			return s.load()
 		default:
 			s.list.update(msg)
 		}
