@@ -1,0 +1,155 @@
+package db
+
+import (
+	"context"
+	"time"
+
+	"github.com/anavara/anavara/model"
+)
+
+// Store is an opened Anavara database, whatever its engine. The server,
+// the SSH front end and the commands see only this interface; each engine
+// (db/sqlite, db/postgres) implements it, and one conformance suite
+// (db/dbtest) holds every engine to the same answers.
+type Store interface {
+	// Read returns queries that run outside any transaction, each on a
+	// snapshot of its own.
+	Read() Reader
+	// Write runs fn inside one transaction, committing when fn returns nil
+	// and rolling back otherwise: everything fn does lands together or not
+	// at all. A Tx's reads lock the rows they return until the transaction
+	// ends, so that a check fn makes still holds when it writes. An engine
+	// may run fn more than once (a serialization failure retried), so fn
+	// must not have effects outside the transaction.
+	Write(ctx context.Context, fn func(Tx) error) error
+	// Ping checks that the database answers a query.
+	Ping(ctx context.Context) error
+	// Health reports whether the database can be read and written; its
+	// answer is cached for a short interval, so polling it is cheap.
+	Health() Health
+	// Observe records an error a caller got from a Reader, so that Health
+	// reports the failure behind it. Write observes its own errors.
+	Observe(err error)
+	// UsersVersion changes whenever a write transaction of this process
+	// that wrote the users table ends (see server/user_cache.go).
+	UsersVersion() uint64
+	// Pools reports the engine's connection pools, for metrics.
+	Pools() []PoolStats
+	// Engine names the engine: "sqlite" or "postgres".
+	Engine() string
+	// Close closes every connection.
+	Close() error
+}
+
+// Reader is every query that reads. Inside a Tx, the single-row reads
+// (by id, email, hash, fingerprint, and ActiveOTP) lock the row they return.
+type Reader interface {
+	// UserByID returns the user with id, or ErrNotFound.
+	UserByID(ctx context.Context, id string) (UserRow, error)
+	// UserByEmail returns the user with email, compared case-insensitively,
+	// or ErrNotFound.
+	UserByEmail(ctx context.Context, email string) (UserRow, error)
+	// ListUsers returns one page of users, oldest first, and the number
+	// matching f.
+	ListUsers(ctx context.Context, f UserFilter) ([]model.User, int, error)
+
+	// RecordByID returns the record with id, or ErrNotFound.
+	RecordByID(ctx context.Context, id string) (model.MedicalRecord, error)
+	// ListRecords returns one page of records and the number matching f.
+	ListRecords(ctx context.Context, f RecordFilter) ([]model.MedicalRecord, int, error)
+
+	// SSHKeysOf lists a user's keys, oldest first.
+	SSHKeysOf(ctx context.Context, userID string) ([]model.SSHKey, error)
+	// SSHKeyByFingerprint returns the key with fingerprint, or ErrNotFound.
+	SSHKeyByFingerprint(ctx context.Context, fingerprint string) (SSHKeyRow, error)
+
+	// RefreshTokenByHash returns the token whose hash is hash, or
+	// ErrNotFound.
+	RefreshTokenByHash(ctx context.Context, hash []byte) (RefreshToken, error)
+	// RefreshTokenByID returns the token with id, or ErrNotFound.
+	RefreshTokenByID(ctx context.Context, id string) (RefreshToken, error)
+
+	// ActiveOTP returns the user's newest unused code that has not expired
+	// at now and has attempts left, or ErrNotFound.
+	ActiveOTP(ctx context.Context, userID string, now time.Time, maxAttempts int) (OTPCode, error)
+
+	// ListAudit returns one page of events, newest first, and the number
+	// matching f.
+	ListAudit(ctx context.Context, f AuditFilter) ([]model.AuditEvent, int, error)
+}
+
+// Tx is one write transaction: every read, and every write.
+type Tx interface {
+	Reader
+
+	// CreateUser inserts u; ErrConflict when the email is taken.
+	CreateUser(ctx context.Context, u UserRow) error
+	// UpdateUser stores u's names, staff and active flags and updated
+	// time; ErrNotFound when there is no such user.
+	UpdateUser(ctx context.Context, u model.User) error
+	// SetPassword stores a new password hash and bumps the user's token
+	// version, so every access token issued before now stops working.
+	SetPassword(ctx context.Context, id, hash string, at time.Time) error
+	// InvalidateAccessTokens bumps the user's token version for good.
+	InvalidateAccessTokens(ctx context.Context, id string) error
+
+	// CreateRecord inserts r and counts it.
+	CreateRecord(ctx context.Context, r model.MedicalRecord) error
+	// UpdateRecord stores every writable field of r and its updated time;
+	// ErrNotFound when there is no such record.
+	UpdateRecord(ctx context.Context, r model.MedicalRecord) error
+	// DeleteRecord removes the record with id and uncounts it;
+	// ErrNotFound when there is none.
+	DeleteRecord(ctx context.Context, id string) error
+
+	// CreateOTP voids the user's earlier codes and inserts c.
+	CreateOTP(ctx context.Context, c OTPCode) error
+	// CountOTPAttempt records one wrong guess against the code.
+	CountOTPAttempt(ctx context.Context, id string) error
+	// UseOTP marks the code used; ErrConflict if it already was.
+	UseOTP(ctx context.Context, id string, at time.Time) error
+
+	// CreateRefreshToken inserts t.
+	CreateRefreshToken(ctx context.Context, t RefreshToken) error
+	// MarkRefreshTokenUsed records that the token was rotated, by the
+	// client with fingerprint rotatedBy, into the token childID;
+	// ErrConflict when it was already used or revoked.
+	MarkRefreshTokenUsed(ctx context.Context, id string, at time.Time, rotatedBy []byte, childID string) error
+	// UseRefreshGrace records that a replay of the rotated token was
+	// answered within the grace window; ErrConflict when the grace was
+	// already used or the token revoked.
+	UseRefreshGrace(ctx context.Context, id string, at time.Time) error
+	// RevokeRefreshToken revokes one token.
+	RevokeRefreshToken(ctx context.Context, id string, at time.Time) error
+	// RevokeRefreshFamily revokes every token of a family.
+	RevokeRefreshFamily(ctx context.Context, familyID string, at time.Time) error
+	// RevokeUserRefreshTokens revokes every token of a user.
+	RevokeUserRefreshTokens(ctx context.Context, userID string, at time.Time) error
+	// DeleteExpiredRefreshTokens removes tokens that expired before cutoff
+	// and returns how many.
+	DeleteExpiredRefreshTokens(ctx context.Context, cutoff time.Time) (int64, error)
+
+	// CreateSSHKey inserts k; ErrConflict when the key is linked already.
+	CreateSSHKey(ctx context.Context, k SSHKeyRow) error
+	// DeleteSSHKey removes key id of userID; ErrNotFound if there is none.
+	DeleteSSHKey(ctx context.Context, userID, id string) error
+	// TouchSSHKey records that the key signed someone in at at.
+	TouchSSHKey(ctx context.Context, id string, at time.Time) error
+
+	// InsertAudit appends e to the audit trail and counts it under its
+	// action, in the transaction of the change it records.
+	InsertAudit(ctx context.Context, e model.AuditEvent) error
+}
+
+// PoolStats describes one connection pool of a store.
+type PoolStats struct {
+	// Name is the pool's role: "writer" and "reader" on SQLite, "pool" on
+	// PostgreSQL.
+	Name         string
+	Open         int
+	InUse        int
+	Idle         int
+	MaxOpen      int
+	WaitCount    int64
+	WaitDuration time.Duration
+}
