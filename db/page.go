@@ -17,11 +17,9 @@ func pageArgs(args []any, limit, offset int) []any {
 // which saves a query for every single-page list (most patients' records, a
 // record's audit history); other pages run countSQL with args.
 func pageTotal[T any](ctx context.Context, q querier, rows []T, limit, offset int, countSQL string, args []any) ([]T, int, error) {
-	if len(rows) <= limit && (len(rows) > 0 || offset == 0) {
-		return rows, offset + len(rows), nil
-	}
-	if len(rows) > limit {
-		rows = rows[:limit]
+	rows, total, needCount := TrimPage(rows, limit, offset)
+	if !needCount {
+		return rows, total, nil
 	}
 	var count int
 	if err := q.QueryRowContext(ctx, countSQL, args...).Scan(&count); err != nil {

@@ -33,7 +33,7 @@ func scanRecord(row interface{ Scan(...any) error }) (model.MedicalRecord, error
 func (q *Queries) CreateRecord(ctx context.Context, r model.MedicalRecord) error {
 	_, err := q.q.ExecContext(ctx, `INSERT INTO medical_records (`+recordColumns+`, search_text) VALUES (?,?,?,?,?,?,?,?,?,?,?)`,
 		r.ID, r.UserID, r.PatientName, r.DateOfBirth.String(), r.Diagnosis, r.Treatment,
-		r.DateOfTreatment.String(), r.Doctor, micros(r.Created), micros(r.Updated), recordSearchText(r))
+		r.DateOfTreatment.String(), r.Doctor, micros(r.Created), micros(r.Updated), RecordSearchText(r))
 	if err != nil {
 		return fmt.Errorf("insert record: %w", err)
 	}
@@ -54,7 +54,7 @@ func (q *Queries) UpdateRecord(ctx context.Context, r model.MedicalRecord) error
 	res, err := q.q.ExecContext(ctx, `UPDATE medical_records SET user_id = ?, patient_name = ?, date_of_birth = ?,
 		diagnosis = ?, treatment = ?, date_of_treatment = ?, doctor = ?, updated = ?, search_text = ? WHERE id = ?`,
 		r.UserID, r.PatientName, r.DateOfBirth.String(), r.Diagnosis, r.Treatment, r.DateOfTreatment.String(),
-		r.Doctor, micros(r.Updated), recordSearchText(r), r.ID)
+		r.Doctor, micros(r.Updated), RecordSearchText(r), r.ID)
 	if err != nil {
 		return fmt.Errorf("update record: %w", err)
 	}
@@ -72,12 +72,6 @@ func (q *Queries) DeleteRecord(ctx context.Context, id string) error {
 		return err
 	}
 	return q.addToCount(ctx, countRecords, "", -1)
-}
-
-// recordSearchText is what a records search matches against. The fields are
-// joined by the unit separator (U+001F) so a match cannot span two of them.
-func recordSearchText(r model.MedicalRecord) string {
-	return fold(r.PatientName + "\x1f" + r.Doctor + "\x1f" + r.Diagnosis)
 }
 
 // RecordFilter narrows and orders ListRecords.
@@ -115,7 +109,7 @@ func recordListSQL(f RecordFilter) (page, count string, args []any, err error) {
 	}
 	if f.Search != "" {
 		where = append(where, `search_text LIKE ? ESCAPE '\'`)
-		args = append(args, likePattern(fold(f.Search)))
+		args = append(args, LikePattern(f.Search))
 	}
 	if f.Doctor != "" {
 		where = append(where, "doctor = ? COLLATE NOCASE")

@@ -35,7 +35,7 @@ func (q *Queries) CreateUser(ctx context.Context, u UserRow) error {
 	q.markUsersWritten()
 	_, err := q.q.ExecContext(ctx, `INSERT INTO users (`+userColumns+`, search_text) VALUES (?,?,?,?,?,?,?,?,?,?,?)`,
 		u.ID, u.Email, u.FirstName, u.LastName, u.PasswordHash, u.IsStaff, u.IsActive, u.TokenVersion,
-		micros(u.Created), micros(u.Updated), userSearchText(u.User))
+		micros(u.Created), micros(u.Updated), UserSearchText(u.User))
 	if isUniqueViolation(err) {
 		return ErrConflict
 	}
@@ -69,7 +69,7 @@ func (q *Queries) UpdateUser(ctx context.Context, u model.User) error {
 	q.markUsersWritten()
 	res, err := q.q.ExecContext(ctx,
 		`UPDATE users SET first_name = ?, last_name = ?, is_staff = ?, is_active = ?, updated = ?, search_text = ? WHERE id = ?`,
-		u.FirstName, u.LastName, u.IsStaff, u.IsActive, micros(u.Updated), userSearchText(u), u.ID)
+		u.FirstName, u.LastName, u.IsStaff, u.IsActive, micros(u.Updated), UserSearchText(u), u.ID)
 	if err != nil {
 		return fmt.Errorf("update user: %w", err)
 	}
@@ -122,7 +122,7 @@ func (q *Queries) ListUsers(ctx context.Context, f UserFilter) ([]model.User, in
 	}
 	if f.Search != "" {
 		where = append(where, `search_text LIKE ? ESCAPE '\'`)
-		args = append(args, likePattern(fold(f.Search)))
+		args = append(args, LikePattern(f.Search))
 	}
 	if f.IsStaff != nil {
 		where = append(where, "is_staff = ?")
@@ -158,19 +158,4 @@ func (q *Queries) ListUsers(ctx context.Context, f UserFilter) ([]model.User, in
 		return nil, 0, fmt.Errorf("list users: %w", err)
 	}
 	return users, count, nil
-}
-
-// userSearchText is what a users search matches against.
-func userSearchText(u model.User) string {
-	return fold(u.Email + "\x1f" + u.FirstName + " " + u.LastName)
-}
-
-// fold lower-cases s for case-insensitive matching beyond ASCII.
-func fold(s string) string { return strings.ToLower(s) }
-
-// likePattern makes a case-insensitive substring pattern of s, escaping
-// LIKE's wildcards so they match literally.
-func likePattern(s string) string {
-	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
-	return "%" + r.Replace(s) + "%"
 }
