@@ -9,13 +9,15 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/anavara/anavara/db"
+	"github.com/anavara/anavara/db/engines"
+	"github.com/anavara/anavara/db/sqlite"
 )
 
 // backupFlags configure anavara backup.
 type backupFlags struct {
-	dataDir string
-	out     string
+	dataDir  string
+	database string
+	out      string
 }
 
 func newBackupCommand(streams Streams) *cobra.Command {
@@ -33,7 +35,11 @@ func newBackupCommand(streams Streams) *cobra.Command {
 			if f.out == "" {
 				return errors.New("--out names the file to write the backup to")
 			}
-			src := filepath.Join(f.dataDir, "anavara.db")
+			t, err := sqliteOnly(f.database, f.dataDir, "backup")
+			if err != nil {
+				return err
+			}
+			src := t.Path
 			if _, err := os.Stat(src); err != nil {
 				return fmt.Errorf("no database to back up at %s: %w", src, err)
 			}
@@ -63,6 +69,7 @@ func newBackupCommand(streams Streams) *cobra.Command {
 	}
 	fs := cmd.Flags()
 	fs.StringVar(&f.dataDir, "data-dir", "./anavara-data", "directory holding anavara.db")
+	registerDatabaseFlag(fs, &f.database)
 	fs.StringVar(&f.out, "out", "", "file to write the backup to; must not exist (required)")
 	return cmd
 }
@@ -72,7 +79,7 @@ func newBackupCommand(streams Streams) *cobra.Command {
 func writeBackup(cmd *cobra.Command, src, out string) (int64, error) {
 	// The database is copied as it is: a running server owns its schema.
 	// The server and this command share it through SQLite's locks.
-	store, err := db.Open(cmd.Context(), db.Options{Path: src, SkipMigrations: true})
+	store, err := sqlite.Open(cmd.Context(), sqlite.Options{Path: src, SkipMigrations: true})
 	if err != nil {
 		return 0, err
 	}
@@ -117,4 +124,19 @@ func syncDir(dir string) error {
 		return fmt.Errorf("sync %s: %w", dir, err)
 	}
 	return nil
+}
+
+// sqliteOnly resolves the --database setting of backup or restore, which
+// copy SQLite files: a PostgreSQL database is backed up with its own tools.
+func sqliteOnly(database, dataDir, command string) (engines.Target, error) {
+	t, err := engines.Parse(database, dataDir)
+	if err != nil {
+		return t, err
+	}
+	if t.Engine != engines.SQLite {
+		return t, fmt.Errorf("anavara %s copies SQLite files; back up PostgreSQL with its own tools: "+
+			"pg_dump -Fc for a copy (pg_restore puts it back), or continuous WAL archiving with "+
+			"pg_basebackup for point-in-time recovery (README: Running on PostgreSQL)", command)
+	}
+	return t, nil
 }

@@ -19,6 +19,7 @@ import (
 
 	"github.com/anavara/anavara/cli"
 	"github.com/anavara/anavara/db"
+	"github.com/anavara/anavara/db/sqlite"
 	"github.com/anavara/anavara/mail"
 	"github.com/anavara/anavara/model"
 	"github.com/anavara/anavara/password"
@@ -29,7 +30,7 @@ import (
 // liveServer is a real API server on a real listener over dataDir/anavara.db.
 type liveServer struct {
 	base  string
-	store *db.DB
+	store db.Store
 }
 
 // startLiveServer runs server.New on db.Open in-process, listening on a
@@ -37,7 +38,7 @@ type liveServer struct {
 // signs up many accounts.
 func startLiveServer(t *testing.T, dataDir string) *liveServer {
 	t.Helper()
-	store, err := db.Open(context.Background(), db.Options{Path: filepath.Join(dataDir, "anavara.db")})
+	store, err := sqlite.Open(context.Background(), sqlite.Options{Path: filepath.Join(dataDir, "anavara.db")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -205,7 +206,7 @@ func TestBackupWhileWriting(t *testing.T) {
 	}
 
 	// The backup is a sound database of its own.
-	if _, err := db.Inspect(context.Background(), out); err != nil {
+	if _, err := sqlite.Inspect(context.Background(), out); err != nil {
 		t.Fatalf("inspect backup: %v", err)
 	}
 	conn, err := sql.Open("sqlite3", "file:"+out+"?mode=ro")
@@ -300,7 +301,7 @@ func TestRestoreRefusesWhileTheServerRuns(t *testing.T) {
 		code := cli.Execute(context.Background(), args, cli.Streams{In: strings.NewReader(""), Out: &stdout, Err: &stderr})
 		return code, stdout.String(), stderr.String()
 	}
-	store, err := db.Open(context.Background(), db.Options{Path: filepath.Join(dataDir, "anavara.db")})
+	store, err := sqlite.Open(context.Background(), sqlite.Options{Path: filepath.Join(dataDir, "anavara.db")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -331,7 +332,7 @@ func TestRestoreSetsAsideTheOldWriteAheadLog(t *testing.T) {
 	dataDir := t.TempDir()
 	target := filepath.Join(dataDir, "anavara.db")
 	ctx := context.Background()
-	store, err := db.Open(ctx, db.Options{Path: target})
+	store, err := sqlite.Open(ctx, sqlite.Options{Path: target})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -379,7 +380,7 @@ func TestRestoreSetsAsideTheOldWriteAheadLog(t *testing.T) {
 		t.Fatalf("the old write-ahead log was not kept with anavara.db.bak: %v", err)
 	}
 	// The restored database is the backup; the kept one has its log.
-	if _, err := db.Inspect(ctx, target); err != nil {
+	if _, err := sqlite.Inspect(ctx, target); err != nil {
 		t.Fatalf("restored database: %v", err)
 	}
 	old, err := sql.Open("sqlite3", "file:"+target+".bak")

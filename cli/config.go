@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
@@ -13,25 +14,47 @@ import (
 	"strings"
 
 	"github.com/spf13/pflag"
+
+	"github.com/anavara/anavara/db"
+	"github.com/anavara/anavara/db/engines"
 )
 
 // storeFlags are the flags of every command that opens the database.
 type storeFlags struct {
 	dataDir     string
+	database    string
 	synchronous string
 }
 
 func (f *storeFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.dataDir, "data-dir", "./anavara-data", "directory holding anavara.db and generated secrets")
+	registerDatabaseFlag(fs, &f.database)
 	fs.StringVar(&f.synchronous, "synchronous", "FULL", "SQLite synchronous mode: FULL (crash-safe) or NORMAL")
 }
 
-// dbPath is the database file inside the data directory, created if needed.
-func (f *storeFlags) dbPath() (string, error) {
+// registerDatabaseFlag adds --database, which every command that opens
+// the database takes.
+func registerDatabaseFlag(fs *pflag.FlagSet, database *string) {
+	fs.StringVar(database, "database", "", "database to use: empty for SQLite at <data-dir>/anavara.db, sqlite:PATH, or postgres://user:password@host/dbname (prefer the environment variable: the URL holds a password)")
+}
+
+// target is the database the flags name, its data directory created if
+// needed.
+func (f *storeFlags) target() (engines.Target, error) {
 	if err := os.MkdirAll(f.dataDir, 0o700); err != nil {
-		return "", fmt.Errorf("data directory: %w", err)
+		return engines.Target{}, fmt.Errorf("data directory: %w", err)
 	}
-	return filepath.Join(f.dataDir, "anavara.db"), nil
+	return engines.Parse(f.database, f.dataDir)
+}
+
+// open opens the database the flags name, applying pending migrations.
+func (f *storeFlags) open(ctx context.Context) (db.Store, engines.Target, error) {
+	t, err := f.target()
+	if err != nil {
+		return nil, t, err
+	}
+	store, err := engines.Open(ctx, t, engines.Options{Synchronous: f.synchronous})
+	return store, t, err
 }
 
 // loadOrCreateSecret returns the secret stored in dir/name, generating and

@@ -72,12 +72,8 @@ func runCreateSuperuser(cmd *cobra.Command, f superuserFlags, streams Streams) e
 	if err != nil {
 		return err
 	}
-	path, err := f.store.dbPath()
-	if err != nil {
-		return err
-	}
 	ctx := cmd.Context()
-	store, err := db.Open(ctx, db.Options{Path: path, Synchronous: f.store.synchronous})
+	store, _, err := f.store.open(ctx)
 	if err != nil {
 		return err
 	}
@@ -88,7 +84,7 @@ func runCreateSuperuser(cmd *cobra.Command, f superuserFlags, streams Streams) e
 			IsStaff: true, IsActive: true, Created: now, Updated: now},
 		PasswordHash: hash,
 	}
-	err = store.Write(ctx, func(q *db.Queries) error {
+	err = store.Write(ctx, func(q db.Tx) error {
 		if err := q.CreateUser(ctx, u); err != nil {
 			return err
 		}

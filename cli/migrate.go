@@ -4,8 +4,6 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
-
-	"github.com/anavara/anavara/db"
 )
 
 func newMigrateCommand(streams Streams) *cobra.Command {
@@ -15,11 +13,7 @@ func newMigrateCommand(streams Streams) *cobra.Command {
 		Short: "Apply pending database migrations and print the schema version",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			path, err := f.dbPath()
-			if err != nil {
-				return err
-			}
-			store, err := db.Open(cmd.Context(), db.Options{Path: path, Synchronous: f.synchronous})
+			store, target, err := f.open(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -28,7 +22,7 @@ func newMigrateCommand(streams Streams) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(streams.Out, "database %s is at schema version %d\n", path, v)
+			fmt.Fprintf(streams.Out, "database %s is at schema version %d\n", target, v)
 			return nil
 		},
 	}

@@ -10,13 +10,14 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/anavara/anavara/db"
+	"github.com/anavara/anavara/db/sqlite"
 )
 
 // restoreFlags configure anavara restore.
 type restoreFlags struct {
-	dataDir string
-	from    string
+	dataDir  string
+	database string
+	from     string
 }
 
 func newRestoreCommand(streams Streams) *cobra.Command {
@@ -38,24 +39,28 @@ func newRestoreCommand(streams Streams) *cobra.Command {
 			if f.from == "" {
 				return errors.New("--from names the backup file to restore")
 			}
-			info, err := db.Inspect(cmd.Context(), f.from)
+			t, err := sqliteOnly(f.database, f.dataDir, "restore")
+			if err != nil {
+				return err
+			}
+			info, err := sqlite.Inspect(cmd.Context(), f.from)
 			if err != nil {
 				return fmt.Errorf("cannot restore: %w", err)
 			}
-			target := filepath.Join(f.dataDir, "anavara.db")
+			target := t.Path
 			if err := refuseInUse(target); err != nil {
 				return err
 			}
-			if err := os.MkdirAll(f.dataDir, 0o700); err != nil {
+			if err := os.MkdirAll(filepath.Dir(target), 0o700); err != nil {
 				return fmt.Errorf("data directory: %w", err)
 			}
-			tmp, err := copyToTemp(f.from, f.dataDir)
+			tmp, err := copyToTemp(f.from, filepath.Dir(target))
 			if err != nil {
 				return err
 			}
 			defer os.Remove(tmp) // a no-op once renamed into place
 			// Check what was written, not only what was read.
-			if _, err := db.Inspect(cmd.Context(), tmp); err != nil {
+			if _, err := sqlite.Inspect(cmd.Context(), tmp); err != nil {
 				return fmt.Errorf("the copy of %s does not check out: %w", f.from, err)
 			}
 			kept, err := swapIn(tmp, target)
@@ -74,13 +79,14 @@ func newRestoreCommand(streams Streams) *cobra.Command {
 	}
 	fs := cmd.Flags()
 	fs.StringVar(&f.dataDir, "data-dir", "./anavara-data", "directory holding anavara.db")
+	registerDatabaseFlag(fs, &f.database)
 	fs.StringVar(&f.from, "from", "", "backup file to restore (required)")
 	return cmd
 }
 
 // refuseInUse fails when any process has the database at path open.
 func refuseInUse(path string) error {
-	busy, err := db.InUse(path)
+	busy, err := sqlite.InUse(path)
 	if err != nil {
 		return err
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/anavara/anavara/db"
+	"github.com/anavara/anavara/db/engines"
 	"github.com/anavara/anavara/mail"
 	"github.com/anavara/anavara/metrics"
 	"github.com/anavara/anavara/netguard"
@@ -97,7 +98,7 @@ func runServe(ctx context.Context, f serveFlags, streams Streams) error {
 		return err
 	}
 	defer unlock()
-	path, err := f.store.dbPath()
+	target, err := f.store.target()
 	if err != nil {
 		return err
 	}
@@ -120,7 +121,7 @@ func runServe(ctx context.Context, f serveFlags, streams Streams) error {
 		return fmt.Errorf("--mailer: %w", err)
 	}
 	logStartupWarnings(logger, f.secretFlags, mailer)
-	store, err := db.Open(ctx, db.Options{Path: path, Synchronous: f.store.synchronous})
+	store, err := engines.Open(ctx, target, engines.Options{Synchronous: f.store.synchronous})
 	if err != nil {
 		return err
 	}
@@ -215,7 +216,7 @@ func runServe(ctx context.Context, f serveFlags, streams Streams) error {
 	}
 	// The API's line comes last, so whoever waits for it knows every
 	// listener is up.
-	logger.Info("anavara is serving", "http", "http://"+ln.Addr().String(), "database", path)
+	logger.Info("anavara is serving", "http", "http://"+ln.Addr().String(), "database", target.String())
 	fmt.Fprintf(streams.Out, "API listening on http://%s\n", ln.Addr())
 
 	// A listener that fails stops the others too, the same orderly way.
@@ -290,7 +291,7 @@ func logFileLimit(logger *slog.Logger, connCaps ...int) {
 // newMetricsServer builds the metrics of this process on a registry of its
 // own and the HTTP server that exposes them at /metrics, apart from the API.
 // sshSrv and sshLn are nil when the SSH front end is off.
-func newMetricsServer(store *db.DB, sshSrv *sshapp.Server, hasher *password.Hasher, httpLn, sshLn *netguard.Listener) (*metrics.Metrics, *http.Server, error) {
+func newMetricsServer(store db.Store, sshSrv *sshapp.Server, hasher *password.Hasher, httpLn, sshLn *netguard.Listener) (*metrics.Metrics, *http.Server, error) {
 	reg := prometheus.NewRegistry()
 	opts := metrics.Options{DB: store, Hashing: hasher, Listeners: map[string]metrics.ListenerStats{"http": httpLn}}
 	if sshSrv != nil {

@@ -37,6 +37,8 @@ type Store interface {
 	Pools() []PoolStats
 	// Engine names the engine: "sqlite" or "postgres".
 	Engine() string
+	// Version is the schema version the database is at.
+	Version(ctx context.Context) (int64, error)
 	// Close closes every connection.
 	Close() error
 }

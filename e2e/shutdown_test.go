@@ -19,7 +19,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/anavara/anavara/db"
+	"github.com/anavara/anavara/db/sqlite"
 )
 
 // shutdownPassword passes the password policy.
@@ -143,7 +143,7 @@ func TestGracefulShutdownKeepsAcknowledgedWrites(t *testing.T) {
 	t.Logf("%d creates answered 201 (%d before SIGTERM, %d after), %d refused or cut off", len(acked), atSignal, len(acked)-atSignal, failures)
 
 	// Every acknowledged create survived the shutdown.
-	store, err := db.Open(context.Background(), db.Options{Path: filepath.Join(dataDir, "anavara.db")})
+	store, err := sqlite.Open(context.Background(), sqlite.Options{Path: filepath.Join(dataDir, "anavara.db")})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,7 +7,6 @@
 package metrics
 
 import (
-	"database/sql"
 	"net/http"
 	"strconv"
 	"time"
@@ -15,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/anavara/anavara/db"
 	"github.com/anavara/anavara/netguard"
 )
 
@@ -27,10 +27,10 @@ type SessionCounter interface {
 	ActiveSessions() int
 }
 
-// PoolStats reports the connection-pool statistics of the database writer
-// and readers; *db.DB is one.
+// PoolStats reports the connection-pool statistics of the database's
+// pools (SQLite's writer and readers, PostgreSQL's pool); db.Store is one.
 type PoolStats interface {
-	Stats() (writer, reader sql.DBStats)
+	Pools() []db.PoolStats
 }
 
 // HashingStats reports the password hashes running and waiting;
@@ -158,7 +158,7 @@ func newPoolCollector(stats PoolStats) *poolCollector {
 	}
 	return &poolCollector{
 		stats:     stats,
-		open:      desc("connections_open", "Open database connections (in use and idle), per pool: writer or reader."),
+		open:      desc("connections_open", "Open database connections (in use and idle), per pool: writer or reader on SQLite, pool on PostgreSQL."),
 		inUse:     desc("connections_in_use", "Database connections in use, per pool."),
 		idle:      desc("connections_idle", "Idle database connections, per pool."),
 		maxOpen:   desc("connections_max_open", "Most connections the pool may open."),
@@ -176,17 +176,13 @@ func (p *poolCollector) Describe(ch chan<- *prometheus.Desc) {
 
 // Collect implements prometheus.Collector.
 func (p *poolCollector) Collect(ch chan<- prometheus.Metric) {
-	writer, reader := p.stats.Stats()
-	for _, pool := range []struct {
-		name string
-		s    sql.DBStats
-	}{{"writer", writer}, {"reader", reader}} {
-		ch <- prometheus.MustNewConstMetric(p.open, prometheus.GaugeValue, float64(pool.s.OpenConnections), pool.name)
-		ch <- prometheus.MustNewConstMetric(p.inUse, prometheus.GaugeValue, float64(pool.s.InUse), pool.name)
-		ch <- prometheus.MustNewConstMetric(p.idle, prometheus.GaugeValue, float64(pool.s.Idle), pool.name)
-		ch <- prometheus.MustNewConstMetric(p.maxOpen, prometheus.GaugeValue, float64(pool.s.MaxOpenConnections), pool.name)
-		ch <- prometheus.MustNewConstMetric(p.waitCount, prometheus.CounterValue, float64(pool.s.WaitCount), pool.name)
-		ch <- prometheus.MustNewConstMetric(p.waitTime, prometheus.CounterValue, pool.s.WaitDuration.Seconds(), pool.name)
+	for _, pool := range p.stats.Pools() {
+		ch <- prometheus.MustNewConstMetric(p.open, prometheus.GaugeValue, float64(pool.Open), pool.Name)
+		ch <- prometheus.MustNewConstMetric(p.inUse, prometheus.GaugeValue, float64(pool.InUse), pool.Name)
+		ch <- prometheus.MustNewConstMetric(p.idle, prometheus.GaugeValue, float64(pool.Idle), pool.Name)
+		ch <- prometheus.MustNewConstMetric(p.maxOpen, prometheus.GaugeValue, float64(pool.MaxOpen), pool.Name)
+		ch <- prometheus.MustNewConstMetric(p.waitCount, prometheus.CounterValue, float64(pool.WaitCount), pool.Name)
+		ch <- prometheus.MustNewConstMetric(p.waitTime, prometheus.CounterValue, pool.WaitDuration.Seconds(), pool.Name)
 	}
 }
 

@@ -1,7 +1,6 @@
 package metrics_test
 
 import (
-	"database/sql"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -13,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 
+	"github.com/anavara/anavara/db"
 	"github.com/anavara/anavara/metrics"
 )
 
@@ -20,9 +20,9 @@ type fakeSessions struct{ n atomic.Int64 }
 
 func (f *fakeSessions) ActiveSessions() int { return int(f.n.Load()) }
 
-type fakePools struct{ writer, reader sql.DBStats }
+type fakePools []db.PoolStats
 
-func (f fakePools) Stats() (sql.DBStats, sql.DBStats) { return f.writer, f.reader }
+func (f fakePools) Pools() []db.PoolStats { return f }
 
 // gather returns the metric families of reg by name.
 func gather(t *testing.T, reg *prometheus.Registry) map[string]*dto.MetricFamily {
@@ -110,8 +110,8 @@ func TestGaugesReadTheirSourcesAtScrape(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	sessions := &fakeSessions{}
 	pools := fakePools{
-		writer: sql.DBStats{MaxOpenConnections: 1, OpenConnections: 1, InUse: 1, WaitCount: 7, WaitDuration: 1500 * time.Millisecond},
-		reader: sql.DBStats{MaxOpenConnections: 8, OpenConnections: 5, InUse: 2, Idle: 3},
+		{Name: "writer", MaxOpen: 1, Open: 1, InUse: 1, WaitCount: 7, WaitDuration: 1500 * time.Millisecond},
+		{Name: "reader", MaxOpen: 8, Open: 5, InUse: 2, Idle: 3},
 	}
 	if _, err := metrics.New(reg, metrics.Options{SSH: sessions, DB: pools}); err != nil {
 		t.Fatal(err)

@@ -40,7 +40,7 @@ func BenchmarkListAudit1M(b *testing.B) {
 // every 31.5 s through 2025 (the last at 2026-01-01 12:00 UTC), about 70%
 // of them record reads spread over 10,000 record ids. It returns one of
 // those ids.
-func seedBenchAudit(b *testing.B, store *db.DB, actor string) string {
+func seedBenchAudit(b *testing.B, store db.Store, actor string) string {
 	b.Helper()
 	ctx := context.Background()
 	start := time.Now()
@@ -56,7 +56,7 @@ func seedBenchAudit(b *testing.B, store *db.DB, actor string) string {
 	const every = 31500 * time.Millisecond
 	const batch = 20_000
 	for lo := 0; lo < benchAuditEvents; lo += batch {
-		err := store.Write(ctx, func(q *db.Queries) error {
+		err := store.Write(ctx, func(q db.Tx) error {
 			for i := lo; i < min(lo+batch, benchAuditEvents); i++ {
 				action := actions[rng.IntN(len(actions))]
 				entity, id := model.EntityRecord, records[rng.IntN(len(records))]

@@ -42,7 +42,7 @@ func (s *Server) signup(c *fiber.Ctx) error {
 		return err
 	}
 	var pair model.TokenPair
-	err = s.db.Write(c.UserContext(), func(q *db.Queries) error {
+	err = s.db.Write(c.UserContext(), func(q db.Tx) error {
 		if err := q.CreateUser(c.UserContext(), u); err != nil {
 			return err
 		}
@@ -162,7 +162,7 @@ func (s *Server) login(c *fiber.Ctx) error {
 		return s.failedLogin(c, email, u.ID)
 	}
 	var pair model.TokenPair
-	err = s.db.Write(ctx, func(q *db.Queries) error {
+	err = s.db.Write(ctx, func(q db.Tx) error {
 		if err := q.InsertAudit(ctx, s.auditEvent(c, u.ID, model.ActionLogin, model.EntityUser, u.ID)); err != nil {
 			return err
 		}
@@ -180,7 +180,7 @@ func (s *Server) login(c *fiber.Ctx) error {
 // account when there is one) and answers 401.
 func (s *Server) failedLogin(c *fiber.Ctx, email, userID string) error {
 	s.accountBackoff.Fail(email)
-	err := s.db.Write(c.UserContext(), func(q *db.Queries) error {
+	err := s.db.Write(c.UserContext(), func(q db.Tx) error {
 		return q.InsertAudit(c.UserContext(), s.auditEvent(c, "", model.ActionLoginFailed, model.EntityUser, userID))
 	})
 	if err != nil {
@@ -233,7 +233,7 @@ func (s *Server) refreshToken(c *fiber.Ctx) error {
 	fingerprint := clientFingerprint(c.IP(), c.Get(fiber.HeaderUserAgent))
 	var pair model.TokenPair
 	var reused bool
-	err = s.db.Write(ctx, func(q *db.Queries) error {
+	err = s.db.Write(ctx, func(q db.Tx) error {
 		t, err := q.RefreshTokenByHash(ctx, hashRefreshToken(token))
 		if err != nil {
 			return err
@@ -290,7 +290,7 @@ func (s *Server) refreshToken(c *fiber.Ctx) error {
 
 // graceApplies reports whether the rotated token t, presented again now by
 // a client with fingerprint, falls in the grace window (see refreshToken).
-func graceApplies(ctx context.Context, q *db.Queries, t db.RefreshToken, fingerprint []byte, now time.Time) (bool, error) {
+func graceApplies(ctx context.Context, q db.Tx, t db.RefreshToken, fingerprint []byte, now time.Time) (bool, error) {
 	if t.UsedAt == nil || t.GraceUsedAt != nil || t.RotatedBy == nil || t.ChildID == "" {
 		return false, nil
 	}
@@ -315,7 +315,7 @@ func graceApplies(ctx context.Context, q *db.Queries, t db.RefreshToken, fingerp
 
 // refreshWithinGrace answers a replay in the grace window: it spends the
 // token's one grace, mints a sibling pair in its family and audits it.
-func (s *Server) refreshWithinGrace(c *fiber.Ctx, q *db.Queries, t db.RefreshToken, now time.Time) (model.TokenPair, error) {
+func (s *Server) refreshWithinGrace(c *fiber.Ctx, q db.Tx, t db.RefreshToken, now time.Time) (model.TokenPair, error) {
 	ctx := c.UserContext()
 	u, err := q.UserByID(ctx, t.UserID)
 	if err != nil {
@@ -346,7 +346,7 @@ func (s *Server) logout(c *fiber.Ctx) error {
 		return err
 	}
 	ctx := c.UserContext()
-	err = s.db.Write(ctx, func(q *db.Queries) error {
+	err = s.db.Write(ctx, func(q db.Tx) error {
 		t, err := q.RefreshTokenByHash(ctx, hashRefreshToken(token))
 		if err != nil {
 			return err
@@ -438,7 +438,7 @@ func (s *Server) resetPassword(c *fiber.Ctx) error {
 	}
 	now := s.now()
 	var wrong bool
-	err = s.db.Write(ctx, func(q *db.Queries) error {
+	err = s.db.Write(ctx, func(q db.Tx) error {
 		otp, err := q.ActiveOTP(ctx, u.ID, now, maxOTPAttempts)
 		if err != nil {
 			return err
@@ -520,7 +520,7 @@ func (s *Server) changePassword(c *fiber.Ctx) error {
 	ctx := c.UserContext()
 	now := s.now()
 	var pair model.TokenPair
-	err = s.db.Write(ctx, func(q *db.Queries) error {
+	err = s.db.Write(ctx, func(q db.Tx) error {
 		if err := q.SetPassword(ctx, me.ID, hash, now); err != nil {
 			return err
 		}

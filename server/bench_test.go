@@ -34,6 +34,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/anavara/anavara/db"
+	"github.com/anavara/anavara/db/sqlite"
 	"github.com/anavara/anavara/internal/testenv"
 	"github.com/anavara/anavara/mail"
 	"github.com/anavara/anavara/model"
@@ -97,7 +98,7 @@ var (
 // seedBenchDB fills a freshly migrated store: the three benchAccounts, seed.others
 // other patients and seed.records records, inserted through db.Queries in
 // transactions of benchRecordBatch rows. It logs how long that took.
-func seedBenchDB(b *testing.B, store *db.DB, seed benchSeed) benchAccounts {
+func seedBenchDB(b *testing.B, store db.Store, seed benchSeed) benchAccounts {
 	b.Helper()
 	ctx := context.Background()
 	start := time.Now()
@@ -114,7 +115,7 @@ func seedBenchDB(b *testing.B, store *db.DB, seed benchSeed) benchAccounts {
 	}
 	ids := benchAccounts{}
 	others := make([]string, seed.others)
-	err = store.Write(ctx, func(q *db.Queries) error {
+	err = store.Write(ctx, func(q db.Tx) error {
 		for _, u := range []struct {
 			id    *string
 			email string
@@ -162,7 +163,7 @@ func seedBenchDB(b *testing.B, store *db.DB, seed benchSeed) benchAccounts {
 	}
 	for lo := 0; lo < seed.records; lo += benchRecordBatch {
 		hi := min(lo+benchRecordBatch, seed.records)
-		err := store.Write(ctx, func(q *db.Queries) error {
+		err := store.Write(ctx, func(q db.Tx) error {
 			for i := lo; i < hi; i++ {
 				if err := q.CreateRecord(ctx, record(i)); err != nil {
 					return err
@@ -180,9 +181,9 @@ func seedBenchDB(b *testing.B, store *db.DB, seed benchSeed) benchAccounts {
 
 // openBenchDB opens (migrating) the database at path with the given
 // synchronous mode ("" is the default, FULL) and closes it when b ends.
-func openBenchDB(b *testing.B, path, synchronous string) *db.DB {
+func openBenchDB(b *testing.B, path, synchronous string) db.Store {
 	b.Helper()
-	store, err := db.Open(context.Background(), db.Options{Path: path, Synchronous: synchronous})
+	store, err := sqlite.Open(context.Background(), sqlite.Options{Path: path, Synchronous: synchronous})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -197,7 +198,7 @@ func openBenchDB(b *testing.B, path, synchronous string) *db.DB {
 // newBenchServer builds the API as `anavara serve` does (default limits,
 // real clock, a text request log; here written to io.Discard) on store. Access tokens last an hour instead of 15 minutes, so
 // one login outlasts a long -count run; the TTL costs nothing per request.
-func newBenchServer(b *testing.B, store *db.DB) *server.Server {
+func newBenchServer(b *testing.B, store db.Store) *server.Server {
 	b.Helper()
 	srv, err := server.New(server.Config{
 		JWTSecret: bytes.Repeat([]byte("b"), 32),
@@ -452,7 +453,7 @@ func BenchmarkCreateRecord(b *testing.B) {
 	dir := b.TempDir()
 	path := filepath.Join(dir, "anavara.db")
 	func() {
-		store, err := db.Open(context.Background(), db.Options{Path: path})
+		store, err := sqlite.Open(context.Background(), sqlite.Options{Path: path})
 		if err != nil {
 			b.Fatal(err)
 		}

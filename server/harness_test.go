@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/anavara/anavara/db"
+	"github.com/anavara/anavara/db/sqlite"
 	"github.com/anavara/anavara/internal/testenv"
 	"github.com/anavara/anavara/mail"
 	"github.com/anavara/anavara/model"
@@ -27,7 +28,7 @@ import (
 type harness struct {
 	t     *testing.T
 	srv   *server.Server
-	store *db.DB
+	store db.Store
 	// path is the database file.
 	path  string
 	mail  *mail.Capture
@@ -38,7 +39,7 @@ type harness struct {
 // the store's options (its Path is set by the harness).
 type harnessSetup struct {
 	cfg   server.Config
-	store db.Options
+	store sqlite.Options
 }
 
 // harnessOption adjusts the setup before the harness is built.
@@ -87,7 +88,7 @@ func newHarness(t *testing.T, opts ...harnessOption) *harness {
 	clock := testenv.NewClock(time.Date(2026, 3, 10, 9, 30, 0, 0, time.UTC))
 	setup := newHarnessSetup(clock, opts)
 	setup.store.Path = path
-	store, err := db.Open(ctx, setup.store)
+	store, err := sqlite.Open(ctx, setup.store)
 	if err != nil {
 		t.Fatal(err)
 	}

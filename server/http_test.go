@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/anavara/anavara/db"
+	"github.com/anavara/anavara/db/sqlite"
 	"github.com/anavara/anavara/internal/testenv"
 	"github.com/anavara/anavara/mail"
 	"github.com/anavara/anavara/model"
@@ -35,7 +36,7 @@ func htHarnessAt(t *testing.T, path string, opts ...harnessOption) (*harness, fu
 	clock := testenv.NewClock(time.Date(2026, 3, 10, 9, 30, 0, 0, time.UTC))
 	setup := newHarnessSetup(clock, opts)
 	setup.store.Path = path
-	store, err := db.Open(context.Background(), setup.store)
+	store, err := sqlite.Open(context.Background(), setup.store)
 	if err != nil {
 		t.Fatal(err)
 	}

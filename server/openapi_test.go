@@ -14,7 +14,7 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 
-	"github.com/anavara/anavara/db"
+	"github.com/anavara/anavara/db/sqlite"
 	"github.com/anavara/anavara/mail"
 	"github.com/anavara/anavara/server"
 )
@@ -22,7 +22,7 @@ import (
 // docsTestServer builds the API on a fresh database in a temporary directory.
 func docsTestServer(t *testing.T) *server.Server {
 	t.Helper()
-	store, err := db.Open(context.Background(), db.Options{Path: filepath.Join(t.TempDir(), "t.db")})
+	store, err := sqlite.Open(context.Background(), sqlite.Options{Path: filepath.Join(t.TempDir(), "t.db")})
 	if err != nil {
 		t.Fatalf("open database: %v", err)
 	}

@@ -90,7 +90,7 @@ func (s *Server) createRecord(c *fiber.Ctx) error {
 		return err
 	}
 	ctx := c.UserContext()
-	err = s.db.Write(ctx, func(q *db.Queries) error {
+	err = s.db.Write(ctx, func(q db.Tx) error {
 		if err := q.CreateRecord(ctx, r); err != nil {
 			return err
 		}
@@ -186,7 +186,7 @@ func (s *Server) getRecord(c *fiber.Ctx) error {
 		return err
 	}
 	ctx := c.UserContext()
-	err = s.db.Write(ctx, func(q *db.Queries) error {
+	err = s.db.Write(ctx, func(q db.Tx) error {
 		return q.InsertAudit(ctx, s.auditEvent(c, currentUser(c).ID, model.ActionRecordRead, model.EntityRecord, r.ID))
 	})
 	if err != nil {
@@ -218,7 +218,7 @@ func (s *Server) updateRecord(c *fiber.Ctx, full bool) error {
 	}
 	r.Updated = s.now()
 	ctx := c.UserContext()
-	err = s.db.Write(ctx, func(q *db.Queries) error {
+	err = s.db.Write(ctx, func(q db.Tx) error {
 		if err := q.UpdateRecord(ctx, r); err != nil {
 			return err
 		}
@@ -237,7 +237,7 @@ func (s *Server) deleteRecord(c *fiber.Ctx) error {
 		return err
 	}
 	ctx := c.UserContext()
-	err = s.db.Write(ctx, func(q *db.Queries) error {
+	err = s.db.Write(ctx, func(q db.Tx) error {
 		if err := q.DeleteRecord(ctx, r.ID); err != nil {
 			return err
 		}

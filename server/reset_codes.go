@@ -190,7 +190,7 @@ func (s *Server) issueResetCode(ctx context.Context, r resetRequest) {
 		fail(err)
 		return
 	}
-	err = s.db.Write(ctx, func(q *db.Queries) error {
+	err = s.db.Write(ctx, func(q db.Tx) error {
 		if err := q.CreateOTP(ctx, db.OTPCode{
 			ID: uuid.NewString(), UserID: u.ID, Hash: s.otp.hash(u.ID, code), Created: r.at, ExpiresAt: r.at.Add(s.cfg.OTPTTL),
 		}); err != nil {

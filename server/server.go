@@ -28,7 +28,7 @@ const BodyLimit = 1 << 20
 // Server is the API: its Fiber app and the dependencies handlers use.
 type Server struct {
 	cfg    Config
-	db     *db.DB
+	db     db.Store
 	mailer mail.Mailer
 	app    *fiber.App
 	tokens *tokenIssuer
@@ -73,7 +73,7 @@ type Server struct {
 }
 
 // New builds the API server on store, sending email through mailer.
-func New(cfg Config, store *db.DB, mailer mail.Mailer) (*Server, error) {
+func New(cfg Config, store db.Store, mailer mail.Mailer) (*Server, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err

@@ -87,7 +87,7 @@ func (s *Server) addSSHKey(c *fiber.Ctx) error {
 		UserID: me.ID, PublicKey: strings.TrimSpace(string(ssh.MarshalAuthorizedKey(pub))),
 	}
 	ctx := c.UserContext()
-	err = s.db.Write(ctx, func(q *db.Queries) error {
+	err = s.db.Write(ctx, func(q db.Tx) error {
 		if err := q.CreateSSHKey(ctx, k); err != nil {
 			return err
 		}
@@ -132,7 +132,7 @@ func (s *Server) removeSSHKey(c *fiber.Ctx) error {
 		return errNotFound
 	}
 	ctx := c.UserContext()
-	err = s.db.Write(ctx, func(q *db.Queries) error {
+	err = s.db.Write(ctx, func(q db.Tx) error {
 		if err := q.DeleteSSHKey(ctx, owner, keyID); err != nil {
 			return err
 		}
@@ -194,7 +194,7 @@ func (s *Server) sshLogin(c *fiber.Ctx) error {
 	}
 	ctx := c.UserContext()
 	var resp model.AuthResponse
-	err = s.db.Write(ctx, func(q *db.Queries) error {
+	err = s.db.Write(ctx, func(q db.Tx) error {
 		k, err := q.SSHKeyByFingerprint(ctx, fp)
 		if err != nil {
 			return err

@@ -76,7 +76,7 @@ func (t *tokenIssuer) parseAccess(token string) (*accessClaims, error) {
 
 // refresh stores a new refresh token for userID in family (a new family when
 // empty) and returns the opaque token and the id of its row.
-func (t *tokenIssuer) refresh(ctx context.Context, q *db.Queries, userID, family string) (token, id string, err error) {
+func (t *tokenIssuer) refresh(ctx context.Context, q db.Tx, userID, family string) (token, id string, err error) {
 	raw := make([]byte, 32)
 	if _, err := rand.Read(raw); err != nil {
 		return "", "", fmt.Errorf("refresh token: %w", err)
@@ -98,14 +98,14 @@ func (t *tokenIssuer) refresh(ctx context.Context, q *db.Queries, userID, family
 }
 
 // pair mints an access token and a refresh token in family.
-func (t *tokenIssuer) pair(ctx context.Context, q *db.Queries, u db.UserRow, family string) (model.TokenPair, error) {
+func (t *tokenIssuer) pair(ctx context.Context, q db.Tx, u db.UserRow, family string) (model.TokenPair, error) {
 	pair, _, err := t.issue(ctx, q, u, family)
 	return pair, err
 }
 
 // issue is pair that also returns the id of the refresh token's row, which a
 // rotation records on the token it replaced.
-func (t *tokenIssuer) issue(ctx context.Context, q *db.Queries, u db.UserRow, family string) (model.TokenPair, string, error) {
+func (t *tokenIssuer) issue(ctx context.Context, q db.Tx, u db.UserRow, family string) (model.TokenPair, string, error) {
 	access, err := t.access(u)
 	if err != nil {
 		return model.TokenPair{}, "", err

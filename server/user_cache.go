@@ -22,7 +22,7 @@ const userCacheMax = 10_000
 // time: that read is a tenth of a records list's server time. Cached rows
 // carry no password hash.
 type userCache struct {
-	store *db.DB
+	store db.Store
 	now   func() time.Time
 
 	mu      sync.RWMutex
@@ -38,7 +38,7 @@ type cachedUser struct {
 	read    time.Time
 }
 
-func newUserCache(store *db.DB, now func() time.Time) *userCache {
+func newUserCache(store db.Store, now func() time.Time) *userCache {
 	return &userCache{store: store, now: now, entries: make(map[string]cachedUser)}
 }
 

@@ -43,7 +43,7 @@ func (s *Server) readNames(in *input, u *model.User) {
 func (s *Server) saveUser(c *fiber.Ctx, u model.User) error {
 	ctx := c.UserContext()
 	u.Updated = s.now()
-	err := s.db.Write(ctx, func(q *db.Queries) error {
+	err := s.db.Write(ctx, func(q db.Tx) error {
 		if err := q.UpdateUser(ctx, u); err != nil {
 			return err
 		}
@@ -119,7 +119,7 @@ func (s *Server) createUser(c *fiber.Ctx) error {
 		return err
 	}
 	ctx := c.UserContext()
-	err = s.db.Write(ctx, func(q *db.Queries) error {
+	err = s.db.Write(ctx, func(q db.Tx) error {
 		if err := q.CreateUser(ctx, u); err != nil {
 			return err
 		}

@@ -21,6 +21,7 @@ import (
 	gossh "golang.org/x/crypto/ssh"
 
 	"github.com/anavara/anavara/db"
+	"github.com/anavara/anavara/db/sqlite"
 	"github.com/anavara/anavara/mail"
 	"github.com/anavara/anavara/model"
 	"github.com/anavara/anavara/ratelimit"
@@ -35,7 +36,7 @@ const serviceToken = "sshapp-test-service-token-0123456789"
 type env struct {
 	t       *testing.T
 	api     string
-	store   *db.DB
+	store   db.Store
 	ssh     *sshapp.Server
 	sshAddr string
 	hostKey gossh.PublicKey
@@ -47,7 +48,7 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
-	store, err := db.Open(ctx, db.Options{Path: filepath.Join(dir, "anavara.db"), Synchronous: "NORMAL"})
+	store, err := sqlite.Open(ctx, sqlite.Options{Path: filepath.Join(dir, "anavara.db"), Synchronous: "NORMAL"})
 	if err != nil {
 		t.Fatal(err)
 	}

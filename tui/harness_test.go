@@ -21,6 +21,7 @@ import (
 	"github.com/muesli/termenv"
 
 	"github.com/anavara/anavara/db"
+	"github.com/anavara/anavara/db/sqlite"
 	"github.com/anavara/anavara/internal/testenv"
 	"github.com/anavara/anavara/mail"
 	"github.com/anavara/anavara/model"
@@ -42,14 +43,14 @@ var cheapHashing = password.Params{Memory: 1024, Iterations: 1, Parallelism: 1, 
 type env struct {
 	t     testing.TB
 	url   string
-	store *db.DB
+	store db.Store
 	mail  *mail.Capture
 }
 
 func newEnv(t testing.TB) *env {
 	t.Helper()
 	ctx := context.Background()
-	store, err := db.Open(ctx, db.Options{Path: filepath.Join(t.TempDir(), "anavara.db")})
+	store, err := sqlite.Open(ctx, sqlite.Options{Path: filepath.Join(t.TempDir(), "anavara.db")})
 	if err != nil {
 		t.Fatal(err)
 	}

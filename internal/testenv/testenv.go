@@ -45,7 +45,7 @@ func (c *Clock) Advance(d time.Duration) {
 // CreateStaff inserts an active staff account named Sam Staff with pw
 // (hashed with params) straight into store, as `anavara createsuperuser`
 // does, and returns it.
-func CreateStaff(tb testing.TB, store *db.DB, email, pw string, params password.Params, now time.Time) model.User {
+func CreateStaff(tb testing.TB, store db.Store, email, pw string, params password.Params, now time.Time) model.User {
 	tb.Helper()
 	hash, err := password.Hash(pw, params)
 	if err != nil {
@@ -55,7 +55,7 @@ func CreateStaff(tb testing.TB, store *db.DB, email, pw string, params password.
 	u := db.UserRow{User: model.User{ID: uuid.NewString(), Email: email, FirstName: "Sam", LastName: "Staff",
 		IsStaff: true, IsActive: true, Created: now, Updated: now}, PasswordHash: hash}
 	ctx := context.Background()
-	if err := store.Write(ctx, func(q *db.Queries) error { return q.CreateUser(ctx, u) }); err != nil {
+	if err := store.Write(ctx, func(q db.Tx) error { return q.CreateUser(ctx, u) }); err != nil {
 		tb.Fatal(err)
 	}
 	return u.User

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/anavara/anavara/db"
+	"github.com/anavara/anavara/db/sqlite"
 	"github.com/anavara/anavara/internal/testenv"
 	"github.com/anavara/anavara/mail"
 	"github.com/anavara/anavara/model"
@@ -34,7 +35,7 @@ func fastHash() password.Params {
 type env struct {
 	t     *testing.T
 	srv   *server.Server
-	store *db.DB
+	store db.Store
 	mail  *mail.Capture
 	clock *testenv.Clock
 	url   string
@@ -56,7 +57,7 @@ func generousLimits() server.Limits {
 // newEnv starts a server; opts adjust its config before it is built.
 func newEnv(t *testing.T, opts ...func(*server.Config)) *env {
 	t.Helper()
-	store, err := db.Open(context.Background(), db.Options{Path: filepath.Join(t.TempDir(), "anavara.db")})
+	store, err := sqlite.Open(context.Background(), sqlite.Options{Path: filepath.Join(t.TempDir(), "anavara.db")})
 	if err != nil {
 		t.Fatal(err)
 	}

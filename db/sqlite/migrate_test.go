@@ -1,8 +1,9 @@
-package db
+package sqlite
 
 import (
 	"context"
 	"database/sql"
+	"github.com/anavara/anavara/db"
 	"io/fs"
 	"maps"
 	"path/filepath"
@@ -72,7 +73,7 @@ func TestAuditTimeOrderMigrationKeepsEvents(t *testing.T) {
 	if v, err := d.Version(ctx); err != nil || v < 4 {
 		t.Fatalf("version %d, %v", v, err)
 	}
-	events, count, err := d.Read().ListAudit(ctx, AuditFilter{Limit: 100})
+	events, count, err := d.Read().ListAudit(ctx, db.AuditFilter{Limit: 100})
 	if err != nil || count != len(want) || len(events) != len(want) {
 		t.Fatalf("%d events of %d after migrating, %v; want %d", len(events), count, err, len(want))
 	}
@@ -216,7 +217,7 @@ func TestRefreshGraceMigrationKeepsTokens(t *testing.T) {
 	if _, err := p.UpTo(ctx, 9); err != nil {
 		t.Fatal(err)
 	}
-	tok, err := (&Queries{q: conn}).RefreshTokenByHash(ctx, []byte{1})
+	tok, err := (&queries{q: conn}).RefreshTokenByHash(ctx, []byte{1})
 	if err != nil {
 		t.Fatal(err)
 	}

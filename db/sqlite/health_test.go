@@ -1,4 +1,4 @@
-package db_test
+package sqlite_test
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/anavara/anavara/db"
+	"github.com/anavara/anavara/db/sqlite"
 	"github.com/anavara/anavara/internal/testenv"
 )
 
@@ -31,13 +32,13 @@ func damagePage(t *testing.T, path string, n int64) {
 // goose_db_version already exists", which sends an operator the wrong way.
 func TestOpenNamesCorruption(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "anavara.db")
-	d := open(t, db.Options{Path: path})
+	d := open(t, sqlite.Options{Path: path})
 	newUser(t, d, "ann@example.org")
 	if err := d.Close(); err != nil {
 		t.Fatal(err)
 	}
 	damagePage(t, path, 2)
-	_, err := db.Open(context.Background(), db.Options{Path: path})
+	_, err := sqlite.Open(context.Background(), sqlite.Options{Path: path})
 	if err == nil || !strings.Contains(err.Error(), "is corrupt: restore it from a backup") {
 		t.Fatalf("open of a damaged database: %v; want it named corrupt", err)
 	}
@@ -48,7 +49,7 @@ func TestOpenNamesCorruption(t *testing.T) {
 func TestOpenNamesReadOnlyFileSystem(t *testing.T) {
 	dir := testenv.Tmpfs(t, "4m")
 	path := filepath.Join(dir, "anavara.db")
-	d, err := db.Open(context.Background(), db.Options{Path: path})
+	d, err := sqlite.Open(context.Background(), sqlite.Options{Path: path})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +59,7 @@ func TestOpenNamesReadOnlyFileSystem(t *testing.T) {
 	os.Remove(path + "-shm") // as after a clean shutdown elsewhere
 	os.Remove(path + "-wal")
 	testenv.RemountReadOnly(t, dir)
-	_, err = db.Open(context.Background(), db.Options{Path: path})
+	_, err = sqlite.Open(context.Background(), sqlite.Options{Path: path})
 	if err == nil || !strings.Contains(err.Error(), "the file system is read-only") {
 		t.Fatalf("open on a read-only file system: %v; want it named read-only", err)
 	}
@@ -79,7 +80,7 @@ func heartbeats(t *testing.T, path string) int {
 }
 
 func TestHealthOK(t *testing.T) {
-	d := open(t, db.Options{})
+	d := open(t, sqlite.Options{})
 	if h := d.Health(); h.Cause != db.Healthy {
 		t.Fatalf("health of a fresh database: %v (%v)", h.Cause, h.Err)
 	}
@@ -89,7 +90,7 @@ func TestHealthOK(t *testing.T) {
 // and a check writes only when nothing else has.
 func TestHealthPollsDoNotEachWrite(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "anavara.db")
-	d := open(t, db.Options{Path: path, HealthInterval: time.Hour})
+	d := open(t, sqlite.Options{Path: path, HealthInterval: time.Hour})
 	for range 100 {
 		if h := d.Health(); h.Cause != db.Healthy {
 			t.Fatalf("health: %v (%v)", h.Cause, h.Err)
@@ -103,12 +104,12 @@ func TestHealthPollsDoNotEachWrite(t *testing.T) {
 func TestHealthReportsDiskFull(t *testing.T) {
 	dir := testenv.Tmpfs(t, "2m")
 	path := filepath.Join(dir, "anavara.db")
-	d := open(t, db.Options{Path: path, HealthInterval: time.Millisecond})
+	d := open(t, sqlite.Options{Path: path, HealthInterval: time.Millisecond})
 	newUser(t, d, "ann@example.org")
 	free := testenv.FillDisk(t, filepath.Join(dir, "filler"))
 	// A write that needs room fails, as requests' writes would.
 	big := strings.Repeat("x", 64<<10)
-	err := d.Write(context.Background(), func(q *db.Queries) error {
+	err := d.Write(context.Background(), func(q db.Tx) error {
 		u := newUserRow("bo@example.org")
 		u.PasswordHash = big
 		return q.CreateUser(context.Background(), u)
@@ -133,7 +134,7 @@ func TestHealthReportsDiskFull(t *testing.T) {
 // repair a damaged file.
 func TestHealthReportsCorruptionSeen(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "anavara.db")
-	d := open(t, db.Options{Path: path, HealthInterval: time.Millisecond})
+	d := open(t, sqlite.Options{Path: path, HealthInterval: time.Millisecond})
 	newUser(t, d, "ann@example.org")
 	// Everything into the main file, then damage the users table there.
 	other, err := sql.Open("sqlite3", "file:"+path)
@@ -154,10 +155,10 @@ func TestHealthReportsCorruptionSeen(t *testing.T) {
 	if _, err := other.Exec("UPDATE health_heartbeat SET beats = beats + 1"); err != nil {
 		t.Fatal(err)
 	}
-	err = d.Write(context.Background(), func(q *db.Queries) error {
+	err = d.Write(context.Background(), func(q db.Tx) error {
 		return q.CreateUser(context.Background(), newUserRow("bo@example.org"))
 	})
-	if db.Classify(err) != db.CauseCorrupt {
+	if sqlite.Classify(err) != db.CauseCorrupt {
 		t.Fatalf("write over a damaged table: %v, want SQLITE_CORRUPT", err)
 	}
 	for range 2 {

@@ -1,4 +1,4 @@
-package db
+package sqlite
 
 import (
 	"context"
@@ -30,7 +30,7 @@ func migrate(ctx context.Context, conn *sql.DB) error {
 }
 
 // Version returns the schema version the database is at.
-func (d *DB) Version(ctx context.Context) (int64, error) {
+func (d *Store) Version(ctx context.Context) (int64, error) {
 	fsys, err := fs.Sub(migrationFiles, "migrations")
 	if err != nil {
 		return 0, err

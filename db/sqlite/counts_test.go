@@ -1,4 +1,4 @@
-package db_test
+package sqlite_test
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/anavara/anavara/db"
+	"github.com/anavara/anavara/db/sqlite"
 	"github.com/anavara/anavara/internal/testenv"
 	"github.com/anavara/anavara/model"
 )
@@ -19,7 +20,7 @@ import (
 // session) leave the counter wrong only until the database is next opened.
 func TestRecordCounterRecountedAtOpen(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "recount.db")
-	d := open(t, db.Options{Path: path})
+	d := open(t, sqlite.Options{Path: path})
 	u := newUser(t, d, "recount@example.org")
 	if err := d.Close(); err != nil {
 		t.Fatal(err)
@@ -28,7 +29,7 @@ func TestRecordCounterRecountedAtOpen(t *testing.T) {
 		execOn(t, path, fmt.Sprintf(`INSERT INTO medical_records (id, user_id, patient_name, date_of_birth, date_of_treatment, doctor, created, updated)
 			VALUES ('outside-%d', '%s', 'P', '1990-01-01', '2030-01-01', 'D', 0, 0)`, i, u.ID))
 	}
-	d = open(t, db.Options{Path: path})
+	d = open(t, sqlite.Options{Path: path})
 	// A one-record page, so the total is the counter's.
 	if _, count, err := d.Read().ListRecords(context.Background(), db.RecordFilter{Limit: 1}); err != nil || count != 3 {
 		t.Fatalf("count %d, %v after reopening; want 3", count, err)
@@ -38,25 +39,25 @@ func TestRecordCounterRecountedAtOpen(t *testing.T) {
 // The unfiltered list reads its total from a counter CreateRecord and
 // DeleteRecord keep; it must always equal count(*).
 func TestRecordCounterMatchesCount(t *testing.T) {
-	d := open(t, db.Options{})
+	d := open(t, sqlite.Options{})
 	u := newUser(t, d, "count@example.org")
 	ctx := context.Background()
 	var ids []string
 	for i := 0; i < 5; i++ {
 		id := uuid.NewString()
 		ids = append(ids, id)
-		if err := d.Write(ctx, func(q *db.Queries) error {
+		if err := d.Write(ctx, func(q db.Tx) error {
 			return q.CreateRecord(ctx, model.MedicalRecord{ID: id, UserID: u.ID, PatientName: "p", DateOfBirth: model.NewDate(1990, 1, 1),
 				DateOfTreatment: model.NewDate(2030, 1, 1), Doctor: "d", Created: time.Now(), Updated: time.Now()})
 		}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := d.Write(ctx, func(q *db.Queries) error { return q.DeleteRecord(ctx, ids[0]) }); err != nil {
+	if err := d.Write(ctx, func(q db.Tx) error { return q.DeleteRecord(ctx, ids[0]) }); err != nil {
 		t.Fatal(err)
 	}
 	// A failed transaction must not move the counter either.
-	_ = d.Write(ctx, func(q *db.Queries) error {
+	_ = d.Write(ctx, func(q db.Tx) error {
 		if err := q.DeleteRecord(ctx, ids[1]); err != nil {
 			return err
 		}
@@ -79,10 +80,10 @@ func TestRecordCounterMatchesCount(t *testing.T) {
 
 // insertAudit writes one event with action in its own transaction; fail
 // makes the transaction roll back after the insert.
-func insertAudit(t *testing.T, d *db.DB, action string, fail bool) {
+func insertAudit(t *testing.T, d *sqlite.Store, action string, fail bool) {
 	t.Helper()
 	ctx := context.Background()
-	err := d.Write(ctx, func(q *db.Queries) error {
+	err := d.Write(ctx, func(q db.Tx) error {
 		if err := q.InsertAudit(ctx, model.AuditEvent{ID: uuid.NewString(), At: time.Now(), Action: action,
 			Entity: model.EntityRecord, IP: "192.0.2.1"}); err != nil {
 			return err
@@ -99,7 +100,7 @@ func insertAudit(t *testing.T, d *db.DB, action string, fail bool) {
 
 // auditCount returns the total a one-event page of f reports, which, short
 // of the last page, is the counter's.
-func auditCount(t *testing.T, d *db.DB, f db.AuditFilter) int {
+func auditCount(t *testing.T, d *sqlite.Store, f db.AuditFilter) int {
 	t.Helper()
 	f.Limit = 1
 	_, count, err := d.Read().ListAudit(context.Background(), f)
@@ -114,7 +115,7 @@ func auditCount(t *testing.T, d *db.DB, f db.AuditFilter) int {
 // count(*), including for an action seen for the first time and after a
 // rolled-back transaction.
 func TestAuditCountersMatchCount(t *testing.T) {
-	d := open(t, db.Options{})
+	d := open(t, sqlite.Options{})
 	for range 3 {
 		insertAudit(t, d, model.ActionRecordRead, false)
 	}
@@ -143,7 +144,7 @@ func TestAuditCountersMatchCount(t *testing.T) {
 // Events written past InsertAudit are counted from the next open on.
 func TestAuditCountersRecountedAtOpen(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "recount.db")
-	d := open(t, db.Options{Path: path})
+	d := open(t, sqlite.Options{Path: path})
 	insertAudit(t, d, model.ActionRecordRead, false)
 	if err := d.Close(); err != nil {
 		t.Fatal(err)
@@ -152,7 +153,7 @@ func TestAuditCountersRecountedAtOpen(t *testing.T) {
 		execOn(t, path, fmt.Sprintf(`INSERT INTO audit_events (id, at, action, entity, ip)
 			VALUES ('outside-%d', %d, '%s', 'user', 'cli')`, i, i, action))
 	}
-	d = open(t, db.Options{Path: path})
+	d = open(t, sqlite.Options{Path: path})
 	if got := auditCount(t, d, db.AuditFilter{}); got != 4 {
 		t.Errorf("count %d after reopening, want 4", got)
 	}
@@ -167,13 +168,13 @@ func TestAuditCountersRecountedAtOpen(t *testing.T) {
 // writes for as long as counting the audit trail takes.
 func TestOpenWithRightCountsLeavesWritersAlone(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "busy.db")
-	d := open(t, db.Options{Path: path})
+	d := open(t, sqlite.Options{Path: path})
 	newUser(t, d, "busy@example.org")
 	insertAudit(t, d, model.ActionRecordRead, false)
 	// d keeps serving; another connection holds the write lock, as a
 	// write in progress would.
 	testenv.HoldWriteLock(t, path)
-	second, err := db.Open(context.Background(), db.Options{Path: path, BusyTimeout: 200 * time.Millisecond})
+	second, err := sqlite.Open(context.Background(), sqlite.Options{Path: path, BusyTimeout: 200 * time.Millisecond})
 	if err != nil {
 		t.Fatalf("open beside a writer: %v", err)
 	}

@@ -1,4 +1,4 @@
-package db
+package sqlite
 
 import (
 	"context"
@@ -19,14 +19,14 @@ import (
 func TestWriteLeavesNoTransactionOpen(t *testing.T) {
 	ctx := context.Background()
 	// Each case moves the record counter, then fails.
-	bump := func(q *Queries) {
+	bump := func(q *queries) {
 		if _, err := q.q.ExecContext(ctx, "UPDATE counts SET n = n + 100 WHERE name = 'medical_records'"); err != nil {
 			t.Error(err)
 		}
 	}
 	for _, tc := range []struct {
 		name string
-		fn   func(q *Queries) error
+		fn   func(q *queries) error
 		// want is in the error Write returns, or the panic it passes on.
 		want string
 	}{
@@ -34,7 +34,7 @@ func TestWriteLeavesNoTransactionOpen(t *testing.T) {
 			// A deferred foreign-key violation fails the COMMIT, after
 			// which SQLite keeps the transaction open.
 			name: "commit fails",
-			fn: func(q *Queries) error {
+			fn: func(q *queries) error {
 				bump(q)
 				if _, err := q.q.ExecContext(ctx, "PRAGMA defer_foreign_keys = ON"); err != nil {
 					return err
@@ -47,7 +47,7 @@ func TestWriteLeavesNoTransactionOpen(t *testing.T) {
 		},
 		{
 			name: "fn panics",
-			fn: func(q *Queries) error {
+			fn: func(q *queries) error {
 				bump(q)
 				panic("in the middle of a transaction")
 			},
@@ -66,7 +66,7 @@ func TestWriteLeavesNoTransactionOpen(t *testing.T) {
 						t.Fatalf("panic %v", p)
 					}
 				}()
-				if err := d.Write(ctx, tc.fn); err == nil || !strings.Contains(err.Error(), tc.want) {
+				if err := d.write(ctx, tc.fn); err == nil || !strings.Contains(err.Error(), tc.want) {
 					t.Fatalf("Write returned %v, want an error with %q", err, tc.want)
 				}
 			}()
@@ -77,7 +77,7 @@ func TestWriteLeavesNoTransactionOpen(t *testing.T) {
 			if n != 0 {
 				t.Fatalf("record counter %d after the failed write, want 0", n)
 			}
-			if err := d.Write(ctx, func(q *Queries) error { bump(q); return nil }); err != nil {
+			if err := d.write(ctx, func(q *queries) error { bump(q); return nil }); err != nil {
 				t.Fatalf("the write after: %v", err)
 			}
 			if err := d.reader.QueryRowContext(ctx, "SELECT n FROM counts WHERE name = 'medical_records'").Scan(&n); err != nil || n != 100 {

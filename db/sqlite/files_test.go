@@ -1,4 +1,4 @@
-package db_test
+package sqlite_test
 
 import (
 	"os"
@@ -6,7 +6,7 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/anavara/anavara/db"
+	"github.com/anavara/anavara/db/sqlite"
 )
 
 // The database, its write-ahead log and its shared-memory index hold
@@ -17,7 +17,7 @@ func TestOpenCreatesPrivateFiles(t *testing.T) {
 	old := syscall.Umask(0)
 	t.Cleanup(func() { syscall.Umask(old) })
 	path := filepath.Join(t.TempDir(), "anavara.db")
-	d := open(t, db.Options{Path: path})
+	d := open(t, sqlite.Options{Path: path})
 	newUser(t, d, "ann@example.org") // a commit, so the WAL has frames
 	for _, p := range []string{path, path + "-wal", path + "-shm"} {
 		info, err := os.Stat(p)

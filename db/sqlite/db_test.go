@@ -1,4 +1,4 @@
-package db_test
+package sqlite_test
 
 import (
 	"context"
@@ -12,15 +12,16 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/anavara/anavara/db"
+	"github.com/anavara/anavara/db/sqlite"
 	"github.com/anavara/anavara/model"
 )
 
-func open(t *testing.T, opts db.Options) *db.DB {
+func open(t *testing.T, opts sqlite.Options) *sqlite.Store {
 	t.Helper()
 	if opts.Path == "" {
 		opts.Path = filepath.Join(t.TempDir(), "anavara.db")
 	}
-	d, err := db.Open(context.Background(), opts)
+	d, err := sqlite.Open(context.Background(), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,10 +35,10 @@ func newUserRow(email string) db.UserRow {
 	return db.UserRow{User: model.User{ID: uuid.NewString(), Email: email, FirstName: "A", LastName: "B", IsActive: true, Created: now, Updated: now}, PasswordHash: "x"}
 }
 
-func newUser(t *testing.T, d *db.DB, email string) db.UserRow {
+func newUser(t *testing.T, d *sqlite.Store, email string) db.UserRow {
 	t.Helper()
 	u := newUserRow(email)
-	if err := d.Write(context.Background(), func(q *db.Queries) error { return q.CreateUser(context.Background(), u) }); err != nil {
+	if err := d.Write(context.Background(), func(q db.Tx) error { return q.CreateUser(context.Background(), u) }); err != nil {
 		t.Fatal(err)
 	}
 	return u
@@ -59,7 +60,7 @@ func pragma(t *testing.T, path, name string) string {
 
 func TestOpenConfiguresSQLite(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "anavara.db")
-	d := open(t, db.Options{Path: path})
+	d := open(t, sqlite.Options{Path: path})
 	if got := pragma(t, path, "journal_mode"); got != "wal" {
 		t.Fatalf("journal_mode %q, want wal", got)
 	}
@@ -67,23 +68,23 @@ func TestOpenConfiguresSQLite(t *testing.T) {
 		t.Fatalf("schema version %d, %v", v, err)
 	}
 	// Foreign keys are enforced: a record for a missing user is refused.
-	err := d.Write(context.Background(), func(q *db.Queries) error {
+	err := d.Write(context.Background(), func(q db.Tx) error {
 		return q.CreateRecord(context.Background(), model.MedicalRecord{ID: uuid.NewString(), UserID: uuid.NewString(),
 			PatientName: "x", DateOfBirth: model.NewDate(1990, 1, 1), DateOfTreatment: model.NewDate(2030, 1, 1), Doctor: "d"})
 	})
 	if err == nil {
 		t.Fatal("record for a missing user was stored: foreign keys are off")
 	}
-	if _, err := db.Open(context.Background(), db.Options{Path: path, Synchronous: "OFF"}); err == nil {
+	if _, err := sqlite.Open(context.Background(), sqlite.Options{Path: path, Synchronous: "OFF"}); err == nil {
 		t.Fatal("synchronous=OFF accepted")
 	}
 }
 
 func TestEmailIsUniqueIgnoringCase(t *testing.T) {
-	d := open(t, db.Options{})
+	d := open(t, sqlite.Options{})
 	newUser(t, d, "case@example.org")
 	now := time.Now()
-	err := d.Write(context.Background(), func(q *db.Queries) error {
+	err := d.Write(context.Background(), func(q db.Tx) error {
 		return q.CreateUser(context.Background(), db.UserRow{User: model.User{ID: uuid.NewString(), Email: "CASE@example.org", Created: now, Updated: now}})
 	})
 	if !errors.Is(err, db.ErrConflict) {
@@ -96,10 +97,10 @@ func TestEmailIsUniqueIgnoringCase(t *testing.T) {
 }
 
 func TestWriteRollsBackOnError(t *testing.T) {
-	d := open(t, db.Options{})
+	d := open(t, sqlite.Options{})
 	u := newUser(t, d, "tx@example.org")
 	boom := errors.New("boom")
-	err := d.Write(context.Background(), func(q *db.Queries) error {
+	err := d.Write(context.Background(), func(q db.Tx) error {
 		u.FirstName = "Changed"
 		if err := q.UpdateUser(context.Background(), u.User); err != nil {
 			return err
@@ -118,7 +119,7 @@ func TestWriteRollsBackOnError(t *testing.T) {
 // Many concurrent writers and readers never see SQLITE_BUSY: writes queue on
 // the single writer connection, reads use the WAL snapshot.
 func TestConcurrentWritesAndReads(t *testing.T) {
-	d := open(t, db.Options{Synchronous: "NORMAL"})
+	d := open(t, sqlite.Options{Synchronous: "NORMAL"})
 	u := newUser(t, d, "load@example.org")
 	ctx := context.Background()
 	var wg sync.WaitGroup
@@ -128,7 +129,7 @@ func TestConcurrentWritesAndReads(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := 0; i < 25; i++ {
-				err := d.Write(ctx, func(q *db.Queries) error {
+				err := d.Write(ctx, func(q db.Tx) error {
 					return q.CreateRecord(ctx, model.MedicalRecord{ID: uuid.NewString(), UserID: u.ID, PatientName: "p",
 						DateOfBirth: model.NewDate(1990, 1, 1), DateOfTreatment: model.NewDate(2030, 1, 1), Doctor: "d",
 						Created: time.Now(), Updated: time.Now()})
@@ -160,10 +161,10 @@ func TestConcurrentWritesAndReads(t *testing.T) {
 
 func TestAuditTrailIsAppendOnly(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "anavara.db")
-	d := open(t, db.Options{Path: path})
+	d := open(t, sqlite.Options{Path: path})
 	ctx := context.Background()
 	id := uuid.NewString()
-	if err := d.Write(ctx, func(q *db.Queries) error {
+	if err := d.Write(ctx, func(q db.Tx) error {
 		return q.InsertAudit(ctx, model.AuditEvent{ID: id, At: time.Now(), Action: "x", Entity: "y", IP: "127.0.0.1"})
 	}); err != nil {
 		t.Fatal(err)
@@ -184,20 +185,20 @@ func TestAuditTrailIsAppendOnly(t *testing.T) {
 }
 
 func TestBackupIsConsistentCopy(t *testing.T) {
-	d := open(t, db.Options{})
+	d := open(t, sqlite.Options{})
 	newUser(t, d, "backup@example.org")
 	out := filepath.Join(t.TempDir(), "copy.db")
 	if err := d.Backup(context.Background(), out); err != nil {
 		t.Fatal(err)
 	}
-	c := open(t, db.Options{Path: out})
+	c := open(t, sqlite.Options{Path: out})
 	if _, err := c.Read().UserByEmail(context.Background(), "backup@example.org"); err != nil {
 		t.Fatalf("backup lacks the user: %v", err)
 	}
 }
 
 func TestCloseTwice(t *testing.T) {
-	d, err := db.Open(context.Background(), db.Options{Path: filepath.Join(t.TempDir(), "twice.db")})
+	d, err := sqlite.Open(context.Background(), sqlite.Options{Path: filepath.Join(t.TempDir(), "twice.db")})
 	if err != nil {
 		t.Fatal(err)
 	}

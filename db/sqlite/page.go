@@ -1,8 +1,10 @@
-package db
+package sqlite
 
 import (
 	"context"
 	"fmt"
+
+	"github.com/anavara/anavara/db"
 )
 
 // pageArgs returns a page query's arguments: the filter's, then a limit
@@ -17,7 +19,7 @@ func pageArgs(args []any, limit, offset int) []any {
 // which saves a query for every single-page list (most patients' records, a
 // record's audit history); other pages run countSQL with args.
 func pageTotal[T any](ctx context.Context, q querier, rows []T, limit, offset int, countSQL string, args []any) ([]T, int, error) {
-	rows, total, needCount := TrimPage(rows, limit, offset)
+	rows, total, needCount := db.TrimPage(rows, limit, offset)
 	if !needCount {
 		return rows, total, nil
 	}

@@ -1,13 +1,15 @@
-// Package db is Anavara's storage: one SQLite database opened as a single
-// writer connection plus a pool of readers, schema migrations embedded in the
-// binary, and one file of queries per aggregate.
-package db
+// Package sqlite is Anavara's embedded storage engine, the default: one
+// SQLite database opened as a single writer connection plus a pool of
+// readers, schema migrations embedded in the binary, and one file of
+// queries per aggregate. It implements db.Store.
+package sqlite
 
 import (
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"github.com/anavara/anavara/db"
 	"io/fs"
 	"net/url"
 	"os"
@@ -19,15 +21,7 @@ import (
 
 	"github.com/mattn/go-sqlite3"
 
-	"github.com/anavara/anavara/db/walbuffer"
-)
-
-// Errors callers map to API responses.
-var (
-	// ErrNotFound means the row does not exist (or the caller may not see it).
-	ErrNotFound = errors.New("not found")
-	// ErrConflict means a unique value is already taken.
-	ErrConflict = errors.New("conflict")
+	"github.com/anavara/anavara/db/sqlite/walbuffer"
 )
 
 // Options configure Open.
@@ -45,13 +39,13 @@ type Options struct {
 	// migration: for backups, which must not change a database that a
 	// running server, perhaps of another version, owns.
 	SkipMigrations bool
-	// HealthInterval is how long Health reuses one check's answer;
+	// HealthInterval is how long db.Health reuses one check's answer;
 	// default 1 s.
 	HealthInterval time.Duration
 }
 
-// DB is the opened database.
-type DB struct {
+// Store is the opened database.
+type Store struct {
 	writer *sql.DB
 	reader *sql.DB
 	// plainDSN opens a connection that may read and write, for backups.
@@ -62,13 +56,13 @@ type DB struct {
 	// usersVersion counts this process's write transactions that wrote the
 	// users table (see UsersVersion).
 	usersVersion atomic.Uint64
-	// health remembers what queries ran into and caches Health.
+	// health remembers what queries ran into and caches db.Health.
 	health *healthMonitor
 }
 
 // Open opens (creating if needed) the database at opts.Path and applies
 // pending migrations unless opts.SkipMigrations is set.
-func Open(ctx context.Context, opts Options) (*DB, error) {
+func Open(ctx context.Context, opts Options) (*Store, error) {
 	if opts.Path == "" {
 		return nil, errors.New("open database: empty path")
 	}
@@ -161,7 +155,7 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 	reader.SetMaxIdleConns(readers)
 	reader.SetConnMaxIdleTime(0)
 	reader.SetConnMaxLifetime(0)
-	d := &DB{writer: writer, reader: reader, plainDSN: dsn(""),
+	d := &Store{writer: writer, reader: reader, plainDSN: dsn(""),
 		health: newHealthMonitor(opts.HealthInterval, filepath.Dir(opts.Path))}
 	if d.ckpt, err = startCheckpointer(dsn(""), &d.commits); err != nil {
 		reader.Close()
@@ -177,11 +171,11 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 // "table goose_db_version already exists" — so on failure, and only then,
 // SQLite checks the file (conn may be nil when it could not even connect).
 func diagnoseOpen(ctx context.Context, conn *sql.DB, path string, err error) error {
-	corrupt := Classify(err) == CauseCorrupt
+	corrupt := Classify(err) == db.CauseCorrupt
 	if !corrupt && conn != nil {
 		var res string
 		qerr := conn.QueryRowContext(ctx, "PRAGMA quick_check(1)").Scan(&res)
-		corrupt = (qerr == nil && res != "ok") || Classify(qerr) == CauseCorrupt
+		corrupt = (qerr == nil && res != "ok") || Classify(qerr) == db.CauseCorrupt
 	}
 	if corrupt {
 		return fmt.Errorf("database %s is corrupt: restore it from a backup (anavara restore): %w", path, err)
@@ -209,7 +203,7 @@ func createPrivate(path string) error {
 }
 
 // Close closes every connection, checkpointing the WAL into the main file.
-func (d *DB) Close() error {
+func (d *Store) Close() error {
 	d.health.closed.Store(true)
 	rerr := d.ckpt.close()
 	if err := d.reader.Close(); err != nil && rerr == nil {
@@ -225,7 +219,7 @@ func (d *DB) Close() error {
 }
 
 // Ping checks that the database answers a query.
-func (d *DB) Ping(ctx context.Context) error {
+func (d *Store) Ping(ctx context.Context) error {
 	var one int
 	if err := d.reader.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
 		return fmt.Errorf("ping database: %w", err)
@@ -233,21 +227,40 @@ func (d *DB) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Stats returns the connection-pool statistics of the writer and readers.
-func (d *DB) Stats() (writer, reader sql.DBStats) { return d.writer.Stats(), d.reader.Stats() }
+var _ db.Store = (*Store)(nil)
+
+// Engine is "sqlite".
+func (d *Store) Engine() string { return "sqlite" }
+
+// Pools reports the writer's and the readers' connection pools.
+func (d *Store) Pools() []db.PoolStats {
+	pool := func(name string, s sql.DBStats) db.PoolStats {
+		return db.PoolStats{Name: name, Open: s.OpenConnections, InUse: s.InUse, Idle: s.Idle,
+			MaxOpen: s.MaxOpenConnections, WaitCount: s.WaitCount, WaitDuration: s.WaitDuration}
+	}
+	return []db.PoolStats{pool("writer", d.writer.Stats()), pool("reader", d.reader.Stats())}
+}
 
 // Read returns queries that run on the reader pool.
-func (d *DB) Read() *Queries { return &Queries{q: d.reader} }
+func (d *Store) Read() db.Reader { return &queries{q: d.reader} }
 
-// Write runs fn inside one write transaction, committing when fn returns nil
-// and rolling back otherwise. Everything fn does lands together or not at all.
+// Write runs fn inside one write transaction, committing when fn returns
+// nil and rolling back otherwise. SQLite has one writer at a time, so a
+// Tx's reads need no row locks: nothing else writes until it ends.
+func (d *Store) Write(ctx context.Context, fn func(db.Tx) error) error {
+	return d.write(ctx, func(q *queries) error { return fn(q) })
+}
+
+// write runs fn inside one write transaction, committing when fn returns
+// nil and rolling back otherwise. Everything fn does lands together or not
+// at all.
 //
 // The transaction is BEGIN IMMEDIATE and COMMIT run on the writer's
 // connection rather than a sql.Tx: database/sql starts a goroutine for
 // every sql.Tx to watch its context, which cost a create about a tenth of
 // its CPU time in scheduler wake-ups.
-func (d *DB) Write(ctx context.Context, fn func(q *Queries) error) (err error) {
-	// What writes run into is what Health reports.
+func (d *Store) write(ctx context.Context, fn func(q *queries) error) (err error) {
+	// What writes run into is what db.Health reports.
 	defer func() {
 		if err == nil {
 			d.health.committed()
@@ -285,7 +298,7 @@ func (d *DB) Write(ctx context.Context, fn func(q *Queries) error) (err error) {
 			err = errors.Join(err, rerr)
 		}
 	}()
-	if err := fn(&Queries{q: conn, wroteUsers: &wroteUsers}); err != nil {
+	if err := fn(&queries{q: conn, wroteUsers: &wroteUsers}); err != nil {
 		return err
 	}
 	// Not ctx: a request that goes away must not interrupt its commit.
@@ -323,11 +336,11 @@ func rollback(conn *sql.Conn) error {
 // current for as long as it still holds that value — unless another
 // process changed the row, which Anavara's own commands never do to an
 // existing user, so callers that cache rows still bound their age.
-func (d *DB) UsersVersion() uint64 { return d.usersVersion.Load() }
+func (d *Store) UsersVersion() uint64 { return d.usersVersion.Load() }
 
 // Backup writes a consistent copy of the live database to path, which must
 // not exist. It reads one snapshot, so writers carry on while it runs.
-func (d *DB) Backup(ctx context.Context, path string) error {
+func (d *Store) Backup(ctx context.Context, path string) error {
 	conn, err := sql.Open("sqlite3", d.plainDSN)
 	if err != nil {
 		return fmt.Errorf("backup: %w", err)
@@ -346,8 +359,9 @@ type querier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-// Queries runs Anavara's queries on a connection pool or in a transaction.
-type Queries struct {
+// queries runs Anavara's queries on the reader pool (a db.Reader) or in
+// the writer's transaction (a db.Tx).
+type queries struct {
 	q querier
 	// wroteUsers, inside a write transaction, is set when a query writes
 	// the users table; nil on the reader pool.
@@ -355,7 +369,7 @@ type Queries struct {
 }
 
 // markUsersWritten records that this transaction writes the users table.
-func (q *Queries) markUsersWritten() {
+func (q *queries) markUsersWritten() {
 	if q.wroteUsers != nil {
 		*q.wroteUsers = true
 	}
@@ -373,10 +387,10 @@ func isUniqueViolation(err error) bool {
 	return errors.As(err, &se) && se.ExtendedCode == sqlite3.ErrConstraintUnique
 }
 
-// notFound turns sql.ErrNoRows into ErrNotFound, and wraps anything else.
+// notFound turns sql.ErrNoRows into db.ErrNotFound, and wraps anything else.
 func notFound(err error, what string) error {
 	if errors.Is(err, sql.ErrNoRows) {
-		return ErrNotFound
+		return db.ErrNotFound
 	}
 	return fmt.Errorf("%s: %w", what, err)
 }

@@ -1,4 +1,4 @@
-package db_test
+package sqlite_test
 
 import (
 	"context"
@@ -9,14 +9,14 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/anavara/anavara/db"
+	"github.com/anavara/anavara/db/sqlite"
 )
 
 // backupOf writes a backup of a fresh database holding one user and
 // returns its path.
 func backupOf(t *testing.T) string {
 	t.Helper()
-	d := open(t, db.Options{})
+	d := open(t, sqlite.Options{})
 	newUser(t, d, "inspect@example.org")
 	out := filepath.Join(t.TempDir(), "copy.db")
 	if err := d.Backup(context.Background(), out); err != nil {
@@ -42,11 +42,11 @@ func execOn(t *testing.T, path string, stmts ...string) {
 
 func TestInspectAcceptsABackup(t *testing.T) {
 	path := backupOf(t)
-	info, err := db.Inspect(context.Background(), path)
+	info, err := sqlite.Inspect(context.Background(), path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	latest, err := db.LatestVersion()
+	latest, err := sqlite.LatestVersion()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,14 +98,14 @@ func TestInspectRejectsWhatIsNotAnAnavaraDatabase(t *testing.T) {
 		{"missing file", filepath.Join(dir, "nope.db"), "no such file", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := db.Inspect(context.Background(), tc.path)
+			_, err := sqlite.Inspect(context.Background(), tc.path)
 			if err == nil {
 				t.Fatal("Inspect accepted it")
 			}
 			if !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("error %q lacks %q", err, tc.want)
 			}
-			if got := errors.Is(err, db.ErrNotAnavaraDatabase); got != tc.notAnavara {
+			if got := errors.Is(err, sqlite.ErrNotAnavaraDatabase); got != tc.notAnavara {
 				t.Errorf("errors.Is(err, ErrNotAnavaraDatabase) = %v, want %v (%v)", got, tc.notAnavara, err)
 			}
 		})
@@ -136,14 +136,14 @@ func corruptPages(t *testing.T, path string) {
 
 func TestInUseSeesOpenConnections(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "anavara.db")
-	if busy, err := db.InUse(path); err != nil || busy {
+	if busy, err := sqlite.InUse(path); err != nil || busy {
 		t.Fatalf("before the database exists: InUse = %v, %v; want false", busy, err)
 	}
-	d, err := db.Open(context.Background(), db.Options{Path: path})
+	d, err := sqlite.Open(context.Background(), sqlite.Options{Path: path})
 	if err != nil {
 		t.Fatal(err)
 	}
-	busy, err := db.InUse(path)
+	busy, err := sqlite.InUse(path)
 	if err != nil || !busy {
 		d.Close()
 		t.Fatalf("while open: InUse = %v, %v; want true", busy, err)
@@ -151,7 +151,7 @@ func TestInUseSeesOpenConnections(t *testing.T) {
 	if err := d.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if busy, err := db.InUse(path); err != nil || busy {
+	if busy, err := sqlite.InUse(path); err != nil || busy {
 		t.Fatalf("after Close: InUse = %v, %v; want false", busy, err)
 	}
 }

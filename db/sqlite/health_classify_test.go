@@ -1,4 +1,4 @@
-package db_test
+package sqlite_test
 
 import (
 	"errors"
@@ -9,6 +9,7 @@ import (
 	"github.com/mattn/go-sqlite3"
 
 	"github.com/anavara/anavara/db"
+	"github.com/anavara/anavara/db/sqlite"
 )
 
 // TestClassify maps the errors SQLite and the system return to the causes
@@ -36,7 +37,7 @@ func TestClassify(t *testing.T) {
 		{"not found says nothing", db.ErrNotFound, db.Healthy},
 		{"other errors say nothing", errors.New("boom"), db.Healthy},
 	} {
-		if got := db.Classify(c.err); got != c.want {
+		if got := sqlite.Classify(c.err); got != c.want {
 			t.Errorf("%s: Classify = %q, want %q", c.name, got, c.want)
 		}
 	}

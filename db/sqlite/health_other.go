@@ -1,6 +1,6 @@
 //go:build !unix
 
-package db
+package sqlite
 
 // diskFull cannot tell on this system; writes that fail for want of room
 // still report it.

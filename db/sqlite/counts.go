@@ -1,4 +1,4 @@
-package db
+package sqlite
 
 import (
 	"context"
@@ -18,12 +18,12 @@ const (
 
 // addToCount moves counter name's part by delta, creating the part at
 // delta when it is new (an audit action seen for the first time). Call it
-// inside DB.Write, in the transaction that makes the change it counts.
+// inside Store.Write, in the transaction that makes the change it counts.
 //
 // Application code keeps the counters rather than triggers: a trigger makes
 // every insert a multi-statement write, which SQLite backs with a
 // statement journal (see migration 00006).
-func (q *Queries) addToCount(ctx context.Context, name, part string, delta int) error {
+func (q *queries) addToCount(ctx context.Context, name, part string, delta int) error {
 	res, err := q.q.ExecContext(ctx, `UPDATE counts SET n = n + ? WHERE name = ? AND part = ?`, delta, name, part)
 	if err != nil {
 		return fmt.Errorf("count %s: %w", name, err)

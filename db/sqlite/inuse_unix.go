@@ -1,6 +1,6 @@
 //go:build unix && !linux
 
-package db
+package sqlite
 
 import (
 	"os"

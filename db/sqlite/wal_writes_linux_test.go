@@ -1,4 +1,4 @@
-package db_test
+package sqlite_test
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/anavara/anavara/db"
+	"github.com/anavara/anavara/db/sqlite"
 	"github.com/anavara/anavara/internal/testenv"
 	"github.com/anavara/anavara/model"
 )
@@ -25,7 +26,7 @@ func TestOnlySyncingWritersBufferTheWAL(t *testing.T) {
 		{"NORMAL", false},
 	} {
 		t.Run(tc.synchronous, func(t *testing.T) {
-			d := open(t, db.Options{Synchronous: tc.synchronous})
+			d := open(t, sqlite.Options{Synchronous: tc.synchronous})
 			u := newUser(t, d, "wal@example.org")
 			ctx := context.Background()
 			// The fewest writes over five commits: the background
@@ -33,7 +34,7 @@ func TestOnlySyncingWritersBufferTheWAL(t *testing.T) {
 			fewest := int64(-1)
 			for range 5 {
 				before := testenv.WriteCalls(t)
-				if err := d.Write(ctx, func(q *db.Queries) error {
+				if err := d.Write(ctx, func(q db.Tx) error {
 					for range 5 {
 						if err := q.CreateRecord(ctx, model.MedicalRecord{ID: uuid.NewString(), UserID: u.ID, PatientName: "p",
 							DateOfBirth: model.NewDate(1990, 1, 1), DateOfTreatment: model.NewDate(2030, 1, 1), Doctor: "d",

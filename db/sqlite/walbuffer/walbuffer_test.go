@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/anavara/anavara/db/walbuffer"
+	"github.com/anavara/anavara/db/sqlite/walbuffer"
 )
 
 // openDB opens path in WAL mode with synchronous=FULL as one connection,

@@ -1,7 +1,8 @@
-package db
+package sqlite
 
 import (
 	"context"
+	"github.com/anavara/anavara/db"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -11,7 +12,7 @@ import (
 )
 
 // queryPlan returns SQLite's plan for query, one detail line per step.
-func queryPlan(t *testing.T, d *DB, query string, args ...any) string {
+func queryPlan(t *testing.T, d *Store, query string, args ...any) string {
 	t.Helper()
 	rows, err := d.reader.QueryContext(context.Background(), "EXPLAIN QUERY PLAN "+query, args...)
 	if err != nil {
@@ -45,23 +46,23 @@ func TestListQueriesUseIndexes(t *testing.T) {
 
 	records := []struct {
 		name string
-		f    RecordFilter
+		f    db.RecordFilter
 		// sorts is true where sorting the matches is expected: one
 		// patient's records in an order no index of theirs keeps.
 		sorts bool
 	}{
-		{name: "staff, newest first", f: RecordFilter{}},
-		{name: "staff, oldest first", f: RecordFilter{Ordering: "created"}},
-		{name: "staff, by updated", f: RecordFilter{Ordering: "-updated"}},
-		{name: "staff, by treatment date", f: RecordFilter{Ordering: "date_of_treatment"}},
-		{name: "staff, by patient name", f: RecordFilter{Ordering: "patient_name"}},
-		{name: "staff, by patient name descending", f: RecordFilter{Ordering: "-patient_name"}},
-		{name: "patient, newest first", f: RecordFilter{UserID: "u"}},
-		{name: "patient, oldest first", f: RecordFilter{UserID: "u", Ordering: "created"}},
-		{name: "patient, by patient name", f: RecordFilter{UserID: "u", Ordering: "patient_name"}, sorts: true},
-		{name: "doctor", f: RecordFilter{Doctor: "Dr. Who"}},
-		{name: "treated after", f: RecordFilter{TreatedAfter: &day, Ordering: "date_of_treatment"}},
-		{name: "treated between", f: RecordFilter{TreatedAfter: &day, TreatedBefore: &day, Ordering: "-date_of_treatment"}},
+		{name: "staff, newest first", f: db.RecordFilter{}},
+		{name: "staff, oldest first", f: db.RecordFilter{Ordering: "created"}},
+		{name: "staff, by updated", f: db.RecordFilter{Ordering: "-updated"}},
+		{name: "staff, by treatment date", f: db.RecordFilter{Ordering: "date_of_treatment"}},
+		{name: "staff, by patient name", f: db.RecordFilter{Ordering: "patient_name"}},
+		{name: "staff, by patient name descending", f: db.RecordFilter{Ordering: "-patient_name"}},
+		{name: "patient, newest first", f: db.RecordFilter{UserID: "u"}},
+		{name: "patient, oldest first", f: db.RecordFilter{UserID: "u", Ordering: "created"}},
+		{name: "patient, by patient name", f: db.RecordFilter{UserID: "u", Ordering: "patient_name"}, sorts: true},
+		{name: "doctor", f: db.RecordFilter{Doctor: "Dr. Who"}},
+		{name: "treated after", f: db.RecordFilter{TreatedAfter: &day, Ordering: "date_of_treatment"}},
+		{name: "treated between", f: db.RecordFilter{TreatedAfter: &day, TreatedBefore: &day, Ordering: "-date_of_treatment"}},
 	}
 	for _, tt := range records {
 		t.Run("records/"+tt.name, func(t *testing.T) {
@@ -87,14 +88,14 @@ func TestListQueriesUseIndexes(t *testing.T) {
 
 	audit := []struct {
 		name string
-		f    AuditFilter
+		f    db.AuditFilter
 	}{
-		{name: "all", f: AuditFilter{}},
-		{name: "actor", f: AuditFilter{ActorID: "a"}},
-		{name: "entity", f: AuditFilter{EntityID: "e"}},
-		{name: "action", f: AuditFilter{Action: model.ActionRecordRead}},
-		{name: "since", f: AuditFilter{Since: &since}},
-		{name: "entity since", f: AuditFilter{EntityID: "e", Since: &since}},
+		{name: "all", f: db.AuditFilter{}},
+		{name: "actor", f: db.AuditFilter{ActorID: "a"}},
+		{name: "entity", f: db.AuditFilter{EntityID: "e"}},
+		{name: "action", f: db.AuditFilter{Action: model.ActionRecordRead}},
+		{name: "since", f: db.AuditFilter{Since: &since}},
+		{name: "entity since", f: db.AuditFilter{EntityID: "e", Since: &since}},
 	}
 	for _, tt := range audit {
 		t.Run("audit/"+tt.name, func(t *testing.T) {
@@ -103,7 +104,7 @@ func TestListQueriesUseIndexes(t *testing.T) {
 			if strings.Contains(plan, "TEMP B-TREE") {
 				t.Errorf("page query sorts:\n%s", plan)
 			}
-			filtered := tt.f != AuditFilter{}
+			filtered := tt.f != db.AuditFilter{}
 			if filtered && !strings.Contains(plan, "SEARCH audit_events USING") {
 				t.Errorf("filtered page query does not search an index:\n%s", plan)
 			}

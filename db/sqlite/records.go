@@ -1,0 +1,162 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+	"github.com/anavara/anavara/db"
+	"strings"
+
+	"github.com/anavara/anavara/model"
+)
+
+const recordColumns = `id, user_id, patient_name, date_of_birth, diagnosis, treatment, date_of_treatment, doctor, created, updated`
+
+func scanRecord(row interface{ Scan(...any) error }) (model.MedicalRecord, error) {
+	var r model.MedicalRecord
+	var dob, dot string
+	var created, updated int64
+	if err := row.Scan(&r.ID, &r.UserID, &r.PatientName, &dob, &r.Diagnosis, &r.Treatment, &dot, &r.Doctor, &created, &updated); err != nil {
+		return r, err
+	}
+	var err error
+	if r.DateOfBirth, err = model.ParseDate(dob); err != nil {
+		return r, fmt.Errorf("record %s date_of_birth: %w", r.ID, err)
+	}
+	if r.DateOfTreatment, err = model.ParseDate(dot); err != nil {
+		return r, fmt.Errorf("record %s date_of_treatment: %w", r.ID, err)
+	}
+	r.Created, r.Updated = fromMicros(created), fromMicros(updated)
+	return r, nil
+}
+
+// CreateRecord inserts r and counts it (counts.go). Call it
+// inside Store.Write, so that both land or neither does.
+func (q *queries) CreateRecord(ctx context.Context, r model.MedicalRecord) error {
+	_, err := q.q.ExecContext(ctx, `INSERT INTO medical_records (`+recordColumns+`, search_text) VALUES (?,?,?,?,?,?,?,?,?,?,?)`,
+		r.ID, r.UserID, r.PatientName, r.DateOfBirth.String(), r.Diagnosis, r.Treatment,
+		r.DateOfTreatment.String(), r.Doctor, micros(r.Created), micros(r.Updated), db.RecordSearchText(r))
+	if err != nil {
+		return fmt.Errorf("insert record: %w", err)
+	}
+	return q.addToCount(ctx, countRecords, "", 1)
+}
+
+// RecordByID returns the record with id, or db.ErrNotFound.
+func (q *queries) RecordByID(ctx context.Context, id string) (model.MedicalRecord, error) {
+	r, err := scanRecord(q.q.QueryRowContext(ctx, `SELECT `+recordColumns+` FROM medical_records WHERE id = ?`, id))
+	if err != nil {
+		return r, notFound(err, "select record")
+	}
+	return r, nil
+}
+
+// UpdateRecord stores every writable field of r and its updated time.
+func (q *queries) UpdateRecord(ctx context.Context, r model.MedicalRecord) error {
+	res, err := q.q.ExecContext(ctx, `UPDATE medical_records SET user_id = ?, patient_name = ?, date_of_birth = ?,
+		diagnosis = ?, treatment = ?, date_of_treatment = ?, doctor = ?, updated = ?, search_text = ? WHERE id = ?`,
+		r.UserID, r.PatientName, r.DateOfBirth.String(), r.Diagnosis, r.Treatment, r.DateOfTreatment.String(),
+		r.Doctor, micros(r.Updated), db.RecordSearchText(r), r.ID)
+	if err != nil {
+		return fmt.Errorf("update record: %w", err)
+	}
+	return requireOneRow(res)
+}
+
+// DeleteRecord removes the record with id and uncounts it. Call it inside
+// Store.Write, like CreateRecord.
+func (q *queries) DeleteRecord(ctx context.Context, id string) error {
+	res, err := q.q.ExecContext(ctx, `DELETE FROM medical_records WHERE id = ?`, id)
+	if err != nil {
+		return fmt.Errorf("delete record: %w", err)
+	}
+	if err := requireOneRow(res); err != nil {
+		return err
+	}
+	return q.addToCount(ctx, countRecords, "", -1)
+}
+
+var recordOrderColumns = map[string]string{
+	"created":           "created",
+	"updated":           "updated",
+	"date_of_treatment": "date_of_treatment",
+	"patient_name":      "patient_name COLLATE NOCASE",
+}
+
+// recordListSQL builds ListRecords' page and count queries for f; the page
+// query takes args followed by the limit and offset.
+func recordListSQL(f db.RecordFilter) (page, count string, args []any, err error) {
+	var where []string
+	if f.UserID != "" {
+		where = append(where, "user_id = ?")
+		args = append(args, f.UserID)
+	}
+	if f.Search != "" {
+		where = append(where, `search_text LIKE ? ESCAPE '\'`)
+		args = append(args, db.LikePattern(f.Search))
+	}
+	if f.Doctor != "" {
+		where = append(where, "doctor = ? COLLATE NOCASE")
+		args = append(args, f.Doctor)
+	}
+	if f.TreatedAfter != nil {
+		where = append(where, "date_of_treatment >= ?")
+		args = append(args, f.TreatedAfter.String())
+	}
+	if f.TreatedBefore != nil {
+		where = append(where, "date_of_treatment <= ?")
+		args = append(args, f.TreatedBefore.String())
+	}
+	cond := ""
+	if len(where) > 0 {
+		cond = " WHERE " + strings.Join(where, " AND ")
+	}
+
+	ordering := f.Ordering
+	if ordering == "" {
+		ordering = model.DefaultRecordOrdering
+	}
+	dir := "ASC"
+	if strings.HasPrefix(ordering, "-") {
+		dir, ordering = "DESC", ordering[1:]
+	}
+	col, ok := recordOrderColumns[ordering]
+	if !ok {
+		return "", "", nil, fmt.Errorf("list records: unknown ordering %q", f.Ordering)
+	}
+	page = `SELECT ` + recordColumns + ` FROM medical_records` + cond + ` ORDER BY ` + col + ` ` + dir + `, id ` + dir + ` LIMIT ? OFFSET ?`
+	count = `SELECT count(*) FROM medical_records` + cond
+	if cond == "" {
+		count = `SELECT n FROM counts WHERE name = '` + countRecords + `' AND part = ''`
+	}
+	return page, count, args, nil
+}
+
+// ListRecords returns one page of records and the number matching f.
+func (q *queries) ListRecords(ctx context.Context, f db.RecordFilter) ([]model.MedicalRecord, int, error) {
+	pageSQL, countSQL, args, err := recordListSQL(f)
+	if err != nil {
+		return nil, 0, err
+	}
+	// One row past the page, so a last page needs no count (pageTotal).
+	rows, err := q.q.QueryContext(ctx, pageSQL, pageArgs(args, f.Limit, f.Offset)...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list records: %w", err)
+	}
+	defer rows.Close()
+	records := []model.MedicalRecord{}
+	for rows.Next() {
+		r, err := scanRecord(rows)
+		if err != nil {
+			return nil, 0, fmt.Errorf("scan record: %w", err)
+		}
+		records = append(records, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, fmt.Errorf("list records: %w", err)
+	}
+	records, count, err := pageTotal(ctx, q.q, records, f.Limit, f.Offset, countSQL, args)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list records: %w", err)
+	}
+	return records, count, nil
+}
