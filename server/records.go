@@ -86,7 +86,9 @@ func (s *Server) createRecord(c *fiber.Ctx) error {
 	}
 	now := s.now()
 	r := model.MedicalRecord{ID: uuid.NewString(), UserID: currentUser(c).ID, Created: now, Updated: now}
-	if err := s.readRecord(c, in, &r, true, nil); err != nil {
+	// The owner named is checked on the read pool: users are never
+	// deleted, and the foreign key holds the rest.
+	if err := s.readRecord(c, s.db.Read(), in, &r, true, nil); err != nil {
 		return err
 	}
 	ctx := c.UserContext()
@@ -105,8 +107,9 @@ func (s *Server) createRecord(c *fiber.Ctx) error {
 // readRecord applies the writable fields of in to r and validates them.
 // With full, the required fields must all be present (create, PUT);
 // otherwise any subset may be (PATCH). before is the stored record when
-// updating, so rules that apply only to changes can tell what changed.
-func (s *Server) readRecord(c *fiber.Ctx, in *input, r *model.MedicalRecord, full bool, before *model.MedicalRecord) error {
+// updating, so rules that apply only to changes can tell what changed; q
+// checks a new owner exists.
+func (s *Server) readRecord(c *fiber.Ctx, q db.Reader, in *input, r *model.MedicalRecord, full bool, before *model.MedicalRecord) error {
 	me := currentUser(c)
 	today := s.today()
 
@@ -125,7 +128,7 @@ func (s *Server) readRecord(c *fiber.Ctx, in *input, r *model.MedicalRecord, ful
 		case !model.ValidUUID(v):
 			in.errs.Add("user_id", model.MsgUnknownUser)
 		default:
-			if _, err := s.db.Read().UserByID(c.UserContext(), v); errors.Is(err, db.ErrNotFound) {
+			if _, err := q.UserByID(c.UserContext(), v); errors.Is(err, db.ErrNotFound) {
 				in.errs.Add("user_id", model.MsgUnknownUser)
 			} else if err != nil {
 				return err
@@ -162,14 +165,15 @@ func (s *Server) readRecord(c *fiber.Ctx, in *input, r *model.MedicalRecord, ful
 	return in.err()
 }
 
-// findRecord loads the record in the path if the caller may see it; any
-// other record, existing or not, is 404.
-func (s *Server) findRecord(c *fiber.Ctx) (model.MedicalRecord, error) {
+// findRecord loads the record in the path through q if the caller may see
+// it; any other record, existing or not, is 404. Inside a write
+// transaction q locks the record until it ends.
+func (s *Server) findRecord(c *fiber.Ctx, q db.Reader) (model.MedicalRecord, error) {
 	id := c.Params("id")
 	if !model.ValidUUID(id) {
 		return model.MedicalRecord{}, errNotFound
 	}
-	r, err := s.db.Read().RecordByID(c.UserContext(), strings.ToLower(id))
+	r, err := q.RecordByID(c.UserContext(), strings.ToLower(id))
 	if err != nil {
 		return r, err
 	}
@@ -181,7 +185,7 @@ func (s *Server) findRecord(c *fiber.Ctx) (model.MedicalRecord, error) {
 
 // getRecord returns one record and audits the read.
 func (s *Server) getRecord(c *fiber.Ctx) error {
-	r, err := s.findRecord(c)
+	r, err := s.findRecord(c, s.db.Read())
 	if err != nil {
 		return err
 	}
@@ -200,25 +204,29 @@ func (s *Server) patchRecord(c *fiber.Ctx) error { return s.updateRecord(c, fals
 
 // updateRecord replaces (full) or patches a record.
 func (s *Server) updateRecord(c *fiber.Ctx, full bool) error {
-	before, err := s.findRecord(c)
-	if err != nil {
-		return err
-	}
-	in, err := parseInput(c)
-	if err != nil {
-		return err
-	}
-	r := before
-	if full {
-		// PUT replaces the optional texts too: omitting one clears it.
-		r.Diagnosis, r.Treatment = "", ""
-	}
-	if err := s.readRecord(c, in, &r, full, &before); err != nil {
-		return err
-	}
-	r.Updated = s.now()
+	var r model.MedicalRecord
 	ctx := c.UserContext()
-	err = s.db.Write(ctx, func(q db.Tx) error {
+	// The record is read, changed and written in one transaction that
+	// locks it: read outside, two PATCHes of different fields would each
+	// write back the other's field as it was, losing one change.
+	err := s.db.Write(ctx, func(q db.Tx) error {
+		before, err := s.findRecord(c, q)
+		if err != nil {
+			return err
+		}
+		in, err := parseInput(c)
+		if err != nil {
+			return err
+		}
+		r = before
+		if full {
+			// PUT replaces the optional texts too: omitting one clears it.
+			r.Diagnosis, r.Treatment = "", ""
+		}
+		if err := s.readRecord(c, q, in, &r, full, &before); err != nil {
+			return err
+		}
+		r.Updated = s.now()
 		if err := q.UpdateRecord(ctx, r); err != nil {
 			return err
 		}
@@ -232,12 +240,12 @@ func (s *Server) updateRecord(c *fiber.Ctx, full bool) error {
 
 // deleteRecord removes a record.
 func (s *Server) deleteRecord(c *fiber.Ctx) error {
-	r, err := s.findRecord(c)
-	if err != nil {
-		return err
-	}
 	ctx := c.UserContext()
-	err = s.db.Write(ctx, func(q db.Tx) error {
+	err := s.db.Write(ctx, func(q db.Tx) error {
+		r, err := s.findRecord(c, q)
+		if err != nil {
+			return err
+		}
 		if err := q.DeleteRecord(ctx, r.ID); err != nil {
 			return err
 		}

@@ -15,16 +15,22 @@ func (s *Server) getMe(c *fiber.Ctx) error { return c.JSON(currentUser(c).User) 
 
 // patchMe lets anyone change their own names.
 func (s *Server) patchMe(c *fiber.Ctx) error {
-	in, err := parseInput(c)
-	if err != nil {
-		return err
-	}
-	u := currentUser(c).User
-	s.readNames(in, &u)
-	if err := in.err(); err != nil {
-		return err
-	}
-	return s.saveUser(c, u)
+	return s.updateUser(c, func(q db.Tx) (model.User, error) {
+		in, err := parseInput(c)
+		if err != nil {
+			return model.User{}, err
+		}
+		// The stored row, locked, not the cached one the request was
+		// authenticated with: a field this request does not send keeps
+		// whatever another request just wrote.
+		row, err := q.UserByID(c.UserContext(), currentUser(c).ID)
+		if err != nil {
+			return model.User{}, err
+		}
+		u := row.User
+		s.readNames(in, &u)
+		return u, in.err()
+	})
 }
 
 // readNames applies first_name and last_name from in, when sent.
@@ -39,11 +45,19 @@ func (s *Server) readNames(in *input, u *model.User) {
 	}
 }
 
-// saveUser stores u with an audit event and answers with it.
-func (s *Server) saveUser(c *fiber.Ctx, u model.User) error {
+// updateUser reads and changes a user with change, then stores the result
+// with an audit event, all in one transaction, and answers with it. change
+// reads the user through q, which locks the row: read outside, two
+// concurrent PATCHes of different fields would lose one of the changes.
+func (s *Server) updateUser(c *fiber.Ctx, change func(q db.Tx) (model.User, error)) error {
 	ctx := c.UserContext()
-	u.Updated = s.now()
+	var u model.User
 	err := s.db.Write(ctx, func(q db.Tx) error {
+		var err error
+		if u, err = change(q); err != nil {
+			return err
+		}
+		u.Updated = s.now()
 		if err := q.UpdateUser(ctx, u); err != nil {
 			return err
 		}
@@ -134,9 +148,10 @@ func (s *Server) createUser(c *fiber.Ctx) error {
 	return c.Status(fiber.StatusCreated).JSON(u.User)
 }
 
-// findUser loads the user named in the path, as the caller may see it: staff
-// see everyone, others only themselves, and anything else is 404.
-func (s *Server) findUser(c *fiber.Ctx) (model.User, error) {
+// findUser loads the user named in the path through q, as the caller may
+// see it: staff see everyone, others only themselves, and anything else is
+// 404. Inside a write transaction q locks the row until it ends.
+func (s *Server) findUser(c *fiber.Ctx, q db.Reader) (model.User, error) {
 	me := currentUser(c)
 	id := strings.ToLower(c.Params("id"))
 	if !model.ValidUUID(id) {
@@ -145,7 +160,7 @@ func (s *Server) findUser(c *fiber.Ctx) (model.User, error) {
 	if !me.IsStaff && id != me.ID {
 		return model.User{}, errNotFound
 	}
-	u, err := s.db.Read().UserByID(c.UserContext(), id)
+	u, err := q.UserByID(c.UserContext(), id)
 	if err != nil {
 		return model.User{}, err
 	}
@@ -154,7 +169,7 @@ func (s *Server) findUser(c *fiber.Ctx) (model.User, error) {
 
 // getUser returns one account.
 func (s *Server) getUser(c *fiber.Ctx) error {
-	u, err := s.findUser(c)
+	u, err := s.findUser(c, s.db.Read())
 	if err != nil {
 		return err
 	}
@@ -164,30 +179,29 @@ func (s *Server) getUser(c *fiber.Ctx) error {
 // patchUser lets staff change names and the staff and active flags. Staff
 // cannot demote or deactivate themselves, so someone can always administer.
 func (s *Server) patchUser(c *fiber.Ctx) error {
-	u, err := s.findUser(c)
-	if err != nil {
-		return err
-	}
-	in, err := parseInput(c)
-	if err != nil {
-		return err
-	}
-	me := currentUser(c)
-	s.readNames(in, &u)
-	if v, ok := in.boolean("is_staff"); ok {
-		if u.ID == me.ID && !v {
-			in.errs.Add("is_staff", model.MsgSelfDemote)
+	return s.updateUser(c, func(q db.Tx) (model.User, error) {
+		u, err := s.findUser(c, q)
+		if err != nil {
+			return u, err
 		}
-		u.IsStaff = v
-	}
-	if v, ok := in.boolean("is_active"); ok {
-		if u.ID == me.ID && !v {
-			in.errs.Add("is_active", model.MsgSelfDeactivate)
+		in, err := parseInput(c)
+		if err != nil {
+			return u, err
 		}
-		u.IsActive = v
-	}
-	if err := in.err(); err != nil {
-		return err
-	}
-	return s.saveUser(c, u)
+		me := currentUser(c)
+		s.readNames(in, &u)
+		if v, ok := in.boolean("is_staff"); ok {
+			if u.ID == me.ID && !v {
+				in.errs.Add("is_staff", model.MsgSelfDemote)
+			}
+			u.IsStaff = v
+		}
+		if v, ok := in.boolean("is_active"); ok {
+			if u.ID == me.ID && !v {
+				in.errs.Add("is_active", model.MsgSelfDeactivate)
+			}
+			u.IsActive = v
+		}
+		return u, in.err()
+	})
 }
