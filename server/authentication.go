@@ -163,18 +163,36 @@ func (s *Server) login(c *fiber.Ctx) error {
 	}
 	var pair model.TokenPair
 	err = s.db.Write(ctx, func(q db.Tx) error {
+		// The password was checked outside the transaction (hashing is
+		// slow); the row, read again and locked, must still be the one it
+		// was checked against, or a deactivation or password change that
+		// landed meanwhile would be undone by the tokens issued here.
+		cur, err := q.UserByID(ctx, u.ID)
+		if err != nil {
+			return err
+		}
+		if !cur.IsActive || cur.PasswordHash != u.PasswordHash || cur.TokenVersion != u.TokenVersion {
+			return errLoginRaced
+		}
 		if err := q.InsertAudit(ctx, s.auditEvent(c, u.ID, model.ActionLogin, model.EntityUser, u.ID)); err != nil {
 			return err
 		}
-		pair, err = s.tokens.pair(ctx, q, u, "")
+		pair, err = s.tokens.pair(ctx, q, cur, "")
 		return err
 	})
+	if errors.Is(err, errLoginRaced) {
+		return s.failedLogin(c, email, u.ID)
+	}
 	if err != nil {
 		return err
 	}
 	s.accountBackoff.Clear(email)
 	return c.JSON(model.AuthResponse{AccessToken: pair.AccessToken, RefreshToken: pair.RefreshToken, User: u.User, Message: msgLogin})
 }
+
+// errLoginRaced means the account changed between the password check and
+// the issue of tokens; the login fails as a wrong password does.
+var errLoginRaced = errors.New("account changed during login")
 
 // failedLogin counts the failure against email, audits it (naming the
 // account when there is one) and answers 401.
@@ -234,6 +252,7 @@ func (s *Server) refreshToken(c *fiber.Ctx) error {
 	var pair model.TokenPair
 	var reused bool
 	err = s.db.Write(ctx, func(q db.Tx) error {
+		reused = false // an engine may run fn again
 		t, err := q.RefreshTokenByHash(ctx, hashRefreshToken(token))
 		if err != nil {
 			return err
@@ -439,6 +458,7 @@ func (s *Server) resetPassword(c *fiber.Ctx) error {
 	now := s.now()
 	var wrong bool
 	err = s.db.Write(ctx, func(q db.Tx) error {
+		wrong = false // an engine may run fn again
 		otp, err := q.ActiveOTP(ctx, u.ID, now, maxOTPAttempts)
 		if err != nil {
 			return err
@@ -496,12 +516,14 @@ func (s *Server) changePassword(c *fiber.Ctx) error {
 	if ok, retry := s.changeLimiter.Allow(me.ID); !ok {
 		return tooManyRequests(retry)
 	}
+	var checkedHash string
 	if hasCurrent {
 		// The authenticated row carries no hash (userCache); read it now.
 		stored, err := s.db.Read().UserByID(c.UserContext(), me.ID)
 		if err != nil {
 			return fmt.Errorf("read user %s: %w", me.ID, err)
 		}
+		checkedHash = stored.PasswordHash
 		ok, err := s.hasher.Verify(c.UserContext(), current, stored.PasswordHash)
 		if errors.Is(err, password.ErrBusy) {
 			return err
@@ -521,6 +543,18 @@ func (s *Server) changePassword(c *fiber.Ctx) error {
 	now := s.now()
 	var pair model.TokenPair
 	err = s.db.Write(ctx, func(q db.Tx) error {
+		if hasCurrent {
+			// The current password was checked outside the transaction
+			// (hashing is slow) against the hash read then: if another
+			// change or a reset replaced it meanwhile, that proof is stale.
+			u, err := q.UserByID(ctx, me.ID)
+			if err != nil {
+				return err
+			}
+			if u.PasswordHash != checkedHash {
+				return fieldError("current_password", msgWrongPassword)
+			}
+		}
 		if err := q.SetPassword(ctx, me.ID, hash, now); err != nil {
 			return err
 		}
