@@ -1,0 +1,78 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/anavara/anavara/db"
+)
+
+// CreateOTP voids the user's earlier codes and inserts c.
+func (t *tx) CreateOTP(ctx context.Context, c db.OTPCode) error {
+	id, err := idArg("insert code: id", c.ID)
+	if err != nil {
+		return err
+	}
+	userID, err := idArg("insert code: user id", c.UserID)
+	if err != nil {
+		return err
+	}
+	if _, err := t.q.Exec(ctx, `UPDATE otp_codes SET used_at = $1 WHERE user_id = $2 AND used_at IS NULL`,
+		at(c.Created), userID); err != nil {
+		return fmt.Errorf("void earlier codes: %w", err)
+	}
+	_, err = t.q.Exec(ctx, `INSERT INTO otp_codes (id, user_id, code_hash, created, expires_at) VALUES ($1, $2, $3, $4, $5)`,
+		id, userID, c.Hash, at(c.Created), at(c.ExpiresAt))
+	if err != nil {
+		return fmt.Errorf("insert code: %w", err)
+	}
+	return nil
+}
+
+// ActiveOTP returns the user's newest unused code that has not expired at
+// now and has attempts left, or db.ErrNotFound. In a transaction it locks
+// the code: a concurrent guess waits, then sees the attempt this one
+// counts, and finds no code once the attempts are spent.
+func (r *reader) ActiveOTP(ctx context.Context, userID string, now time.Time, maxAttempts int) (db.OTPCode, error) {
+	if !validID(userID) {
+		return db.OTPCode{}, db.ErrNotFound
+	}
+	var c db.OTPCode
+	err := r.q.QueryRow(ctx, `SELECT id, user_id, code_hash, created, expires_at, attempts, used_at FROM otp_codes
+		WHERE user_id = $1 AND used_at IS NULL AND expires_at > $2 AND attempts < $3
+		ORDER BY created DESC, id DESC LIMIT 1`+r.forUpdate, userID, at(now), maxAttempts).
+		Scan(&c.ID, &c.UserID, &c.Hash, &c.Created, &c.ExpiresAt, &c.Attempts, &c.UsedAt)
+	if err != nil {
+		return db.OTPCode{}, notFound(err, "select code")
+	}
+	c.Created, c.ExpiresAt, c.UsedAt = c.Created.UTC(), c.ExpiresAt.UTC(), utc(c.UsedAt)
+	return c, nil
+}
+
+// CountOTPAttempt records one wrong guess against the code.
+func (t *tx) CountOTPAttempt(ctx context.Context, id string) error {
+	if !validID(id) {
+		return nil // no such code: nothing to count
+	}
+	if _, err := t.q.Exec(ctx, `UPDATE otp_codes SET attempts = attempts + 1 WHERE id = $1`, id); err != nil {
+		return fmt.Errorf("count code attempt: %w", err)
+	}
+	return nil
+}
+
+// UseOTP marks the code used; db.ErrConflict if it already was (or there
+// is no such code, as on SQLite).
+func (t *tx) UseOTP(ctx context.Context, id string, when time.Time) error {
+	if !validID(id) {
+		return db.ErrConflict
+	}
+	tag, err := t.q.Exec(ctx, `UPDATE otp_codes SET used_at = $1 WHERE id = $2 AND used_at IS NULL`, at(when), id)
+	if err != nil {
+		return fmt.Errorf("use code: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return db.ErrConflict
+	}
+	return nil
+}

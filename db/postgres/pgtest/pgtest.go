@@ -1,0 +1,243 @@
+// Package pgtest gives tests a fresh, migrated PostgreSQL database of their
+// own. Import it from tests only.
+//
+// The server is named by ANAVARA_TEST_DATABASE, the URL of a database whose
+// role may create databases; without it, URL skips the test. Once per
+// process URL finds, or makes, a template database migrated to the schema
+// the binary embeds (named after a hash of its migrations, so it is made
+// once per schema and kept for later runs); then each call clones it
+// (CREATE DATABASE … TEMPLATE, a file copy: much faster than migrating)
+// and drops the clone when the test ends.
+package pgtest
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/anavara/anavara/db/postgres"
+)
+
+// EnvVar names the variable that holds the test server's URL.
+const EnvVar = "ANAVARA_TEST_DATABASE"
+
+// SkipMessage is why a test skips when EnvVar is not set.
+const SkipMessage = "PostgreSQL tests need " + EnvVar + "=postgres://user:pass@host/db (a role that may create databases)"
+
+// setupTimeout bounds making the template, cloneTimeout one clone or drop.
+const (
+	setupTimeout = 5 * time.Minute
+	cloneTimeout = time.Minute
+)
+
+var (
+	setupOnce sync.Once
+	// admin is a pool on the database EnvVar names, from which clones are
+	// made and dropped; template the template's name; setupErr why the
+	// setup failed, if it did (every later URL call fails with it).
+	admin    *pgxpool.Pool
+	base     *url.URL
+	template string
+	setupErr error
+)
+
+// URL returns the URL of a new database, migrated to the embedded schema and
+// used by no one else, that is dropped when tb ends. Without EnvVar, it
+// skips tb. The URL has the base URL's user, password, host and parameters.
+func URL(tb testing.TB) string {
+	tb.Helper()
+	if os.Getenv(EnvVar) == "" {
+		tb.Skip(SkipMessage)
+	}
+	setupOnce.Do(func() { setupErr = setup() })
+	if setupErr != nil {
+		tb.Fatalf("pgtest: %v", setupErr)
+	}
+	name := "anavara_test_" + randomHex(8)
+	ctx, cancel := context.WithTimeout(context.Background(), cloneTimeout)
+	defer cancel()
+	if err := cloneTemplate(ctx, name); err != nil {
+		tb.Fatalf("pgtest: create test database: %v", err)
+	}
+	tb.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), cloneTimeout)
+		defer cancel()
+		// FORCE ends the connections the test left open (a store it did
+		// not close), which would otherwise make the drop fail.
+		if _, err := admin.Exec(ctx, `DROP DATABASE IF EXISTS `+pgx.Identifier{name}.Sanitize()+` WITH (FORCE)`); err != nil {
+			tb.Errorf("pgtest: drop test database %s: %v", name, err)
+		}
+	})
+	return databaseURL(name)
+}
+
+// cloneTemplate creates database name from the template. A clone fails
+// while anyone is connected to the template; the template allows no
+// connections, but one that was open when that was set may take a moment
+// to go, so a clone that fails for that reason is tried again.
+func cloneTemplate(ctx context.Context, name string) error {
+	for {
+		_, err := admin.Exec(ctx, `CREATE DATABASE `+pgx.Identifier{name}.Sanitize()+` TEMPLATE `+pgx.Identifier{template}.Sanitize())
+		if err == nil || !strings.Contains(err.Error(), "is being accessed by other users") {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// setup connects to the base database and makes sure the template exists.
+func setup() error {
+	raw := os.Getenv(EnvVar)
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		return fmt.Errorf("%s must be a postgres:// URL", EnvVar)
+	}
+	base = u
+	ctx, cancel := context.WithTimeout(context.Background(), setupTimeout)
+	defer cancel()
+	cfg, err := pgxpool.ParseConfig(raw)
+	if err != nil {
+		return fmt.Errorf("%s is not a valid connection URL", EnvVar)
+	}
+	cfg.MaxConns = 4
+	if admin, err = pgxpool.NewWithConfig(ctx, cfg); err != nil {
+		return fmt.Errorf("connect to %s: %w", postgres.Redact(raw), err)
+	}
+	hash, err := migrationsHash()
+	if err != nil {
+		return err
+	}
+	template = "anavara_template_" + hash
+	return ensureTemplate(ctx, hash)
+}
+
+// ensureTemplate makes the template unless it exists. Test processes run in
+// parallel (go test runs packages at once), so the check and the making
+// run under an advisory lock on the schema's hash: one process makes the
+// template, the others wait and find it made.
+//
+// The template is built under a temporary name and renamed when it is
+// complete, so a template of that name is always whole, even after a
+// process died while making one.
+func ensureTemplate(ctx context.Context, hash string) error {
+	conn, err := admin.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("connect: %w", err)
+	}
+	defer conn.Release()
+	key, _ := hex.DecodeString(hash[:16])
+	lockKey := int64(binary.BigEndian.Uint64(key))
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1)`, lockKey); err != nil {
+		return fmt.Errorf("lock: %w", err)
+	}
+	defer conn.Exec(context.Background(), `SELECT pg_advisory_unlock($1)`, lockKey)
+	var exists bool
+	if err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)`, template).Scan(&exists); err != nil {
+		return fmt.Errorf("find template: %w", err)
+	}
+	if exists {
+		return nil
+	}
+	building := template + "_building"
+	quoted := pgx.Identifier{building}.Sanitize()
+	// A leftover of a process that died while building.
+	if _, err := conn.Exec(ctx, `DROP DATABASE IF EXISTS `+quoted+` WITH (FORCE)`); err != nil {
+		return fmt.Errorf("drop unfinished template: %w", err)
+	}
+	if _, err := conn.Exec(ctx, `CREATE DATABASE `+quoted); err != nil {
+		return fmt.Errorf("create template: %w", err)
+	}
+	s, err := postgres.Open(ctx, postgres.Options{URL: databaseURL(building)})
+	if err != nil {
+		return fmt.Errorf("migrate template: %w", err)
+	}
+	if err := s.Close(); err != nil {
+		return fmt.Errorf("migrate template: %w", err)
+	}
+	// Nothing connects to a template: not a stray test, not autovacuum
+	// (which skips such databases), so a clone never finds it in use.
+	if _, err := conn.Exec(ctx, `ALTER DATABASE `+quoted+` WITH ALLOW_CONNECTIONS false`); err != nil {
+		return fmt.Errorf("finish template: %w", err)
+	}
+	if err := renameWhenIdle(ctx, conn, building, template); err != nil {
+		return err
+	}
+	return nil
+}
+
+// renameWhenIdle renames database from to to, waiting for the last
+// connections to from to go away (a rename fails while there are any): the
+// server ends a backend a moment after its client hung up.
+func renameWhenIdle(ctx context.Context, conn *pgxpool.Conn, from, to string) error {
+	for {
+		_, err := conn.Exec(ctx, `ALTER DATABASE `+pgx.Identifier{from}.Sanitize()+` RENAME TO `+pgx.Identifier{to}.Sanitize())
+		if err == nil || !strings.Contains(err.Error(), "is being accessed by other users") {
+			if err != nil {
+				return fmt.Errorf("finish template: %w", err)
+			}
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("finish template: %w", err)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// migrationsHash is a hash of every embedded migration, names and text:
+// a change to the schema makes (and names) a new template.
+func migrationsHash() (string, error) {
+	fsys := postgres.Migrations()
+	names, err := fs.Glob(fsys, "*.sql")
+	if err != nil {
+		return "", err
+	}
+	if len(names) == 0 {
+		return "", errors.New("no embedded migrations")
+	}
+	sort.Strings(names)
+	h := sha256.New()
+	for _, name := range names {
+		b, err := fs.ReadFile(fsys, name)
+		if err != nil {
+			return "", err
+		}
+		fmt.Fprintf(h, "%s\x00%d\x00", name, len(b))
+		h.Write(b)
+	}
+	return hex.EncodeToString(h.Sum(nil))[:24], nil
+}
+
+// databaseURL is the base URL naming database name instead.
+func databaseURL(name string) string {
+	u := *base
+	u.Path = "/" + name
+	u.RawPath = ""
+	return u.String()
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}

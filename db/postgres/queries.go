@@ -1,0 +1,70 @@
+package postgres
+
+import (
+	"context"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/anavara/anavara/db"
+	"github.com/anavara/anavara/model"
+)
+
+// querier is what both *pgxpool.Pool and pgx.Tx offer.
+type querier interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// reader runs the queries that read, on the pool or in a transaction.
+type reader struct {
+	q querier
+	// forUpdate ends every single-row read: " FOR UPDATE" in a
+	// transaction, so that the row stays as read until the transaction
+	// ends (db.Tx), "" on the pool.
+	forUpdate string
+	// tx is the transaction the reader runs in, nil on the pool.
+	tx *tx
+}
+
+// tx is one write transaction (db.Tx).
+type tx struct {
+	reader
+	// wroteUsers is set when a query writes the users table.
+	wroteUsers bool
+	// pending are counter moves not yet written (counts.go).
+	pending map[countKey]int64
+}
+
+var (
+	_ db.Reader = (*reader)(nil)
+	_ db.Tx     = (*tx)(nil)
+)
+
+// markUsersWritten records that this transaction writes the users table.
+func (t *tx) markUsersWritten() { t.wroteUsers = true }
+
+// at converts t to what a timestamptz column stores: microseconds, cut
+// the way SQLite's Unix microseconds (time.UnixMicro) cut them, so that
+// both engines give back the same instant.
+func at(t time.Time) time.Time { return time.UnixMicro(t.UnixMicro()).UTC() }
+
+// utc returns a stored time in UTC, as the SQLite engine returns times
+// (pgx hands them back in the local zone).
+func utc(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	v := t.UTC()
+	return &v
+}
+
+// dateArg converts d to a date parameter.
+func dateArg(d model.Date) time.Time {
+	return time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, time.UTC)
+}
+
+// fromDate converts a scanned date column (midnight UTC) to a model.Date.
+func fromDate(t time.Time) model.Date { return model.NewDate(t.Year(), t.Month(), t.Day()) }

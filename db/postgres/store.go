@@ -1,0 +1,239 @@
+// Package postgres is Anavara's PostgreSQL storage engine: one pgx
+// connection pool, the schema migrated by goose under a session lock, and
+// one file of queries per aggregate. It answers as the SQLite engine
+// (db/sqlite) does, query for query; db/dbtest holds both to that.
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/anavara/anavara/db"
+)
+
+// Options configure Open.
+type Options struct {
+	// URL is a pgx connection string: postgres://user:password@host:port/
+	// database, with libpq's parameters (sslmode, connect_timeout, …) and
+	// pgxpool's (pool_max_conns, pool_min_conns, …) in the query.
+	URL string
+	// SkipMigrations opens the database as it is, applying no pending
+	// migration: for tools that must not change a database that a running
+	// server, perhaps of another version, owns.
+	SkipMigrations bool
+	// HealthInterval is how long Health reuses one check's answer;
+	// default 1 s.
+	HealthInterval time.Duration
+}
+
+// Store is an opened PostgreSQL database.
+type Store struct {
+	pool *pgxpool.Pool
+	// usersVersion counts this process's write transactions that wrote the
+	// users table (see UsersVersion).
+	usersVersion atomic.Uint64
+	// health remembers what queries ran into and caches Health.
+	health *healthMonitor
+}
+
+var _ db.Store = (*Store)(nil)
+
+// Open connects to the database at opts.URL and, unless
+// opts.SkipMigrations is set, applies pending migrations (several processes
+// opening one database at once apply them once) and corrects drifted
+// counters. No error it returns contains the URL's password.
+func Open(ctx context.Context, opts Options) (*Store, error) {
+	if opts.URL == "" {
+		return nil, errors.New("open postgres: empty database URL")
+	}
+	cfg, err := pgxpool.ParseConfig(opts.URL)
+	if err != nil {
+		// pgx's parse errors may quote the connection string, password
+		// and all, and these errors end up in logs: say only what is wrong.
+		return nil, errors.New("open postgres: the database URL is not a valid connection string " +
+			"(want postgres://user:password@host:port/database?sslmode=…)")
+	}
+	password := cfg.ConnConfig.Password
+	s, err := open(ctx, cfg, opts)
+	if err != nil {
+		return nil, scrub(err, password)
+	}
+	return s, nil
+}
+
+func open(ctx context.Context, cfg *pgxpool.Config, opts Options) (*Store, error) {
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("open postgres: %w", err)
+	}
+	s := &Store{pool: pool, health: newHealthMonitor(opts.HealthInterval)}
+	if err := s.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("open postgres: %w", err)
+	}
+	if !opts.SkipMigrations {
+		if err := migrate(ctx, pool); err != nil {
+			pool.Close()
+			return nil, err
+		}
+		if err := s.recountAtOpen(ctx); err != nil {
+			pool.Close()
+			return nil, fmt.Errorf("open postgres: %w", err)
+		}
+	}
+	return s, nil
+}
+
+// Engine names the engine: "postgres".
+func (s *Store) Engine() string { return "postgres" }
+
+// Close closes every connection of the pool, waiting for those in use to
+// be released.
+func (s *Store) Close() error {
+	s.health.closed.Store(true)
+	s.pool.Close()
+	return nil
+}
+
+// Ping checks that the database answers a query.
+func (s *Store) Ping(ctx context.Context) error {
+	var one int
+	if err := s.pool.QueryRow(ctx, "SELECT 1").Scan(&one); err != nil {
+		return fmt.Errorf("ping database: %w", err)
+	}
+	return nil
+}
+
+// Pools reports the one connection pool, named "pool".
+func (s *Store) Pools() []db.PoolStats {
+	st := s.pool.Stat()
+	return []db.PoolStats{{
+		Name:         "pool",
+		Open:         int(st.TotalConns()),
+		InUse:        int(st.AcquiredConns()),
+		Idle:         int(st.IdleConns()),
+		MaxOpen:      int(st.MaxConns()),
+		WaitCount:    st.EmptyAcquireCount(),
+		WaitDuration: st.EmptyAcquireWaitTime(),
+	}}
+}
+
+// UsersVersion changes whenever a write transaction of this process that
+// wrote the users table ends. Other processes' writes do not move it (on
+// PostgreSQL several servers may share one database), so callers that
+// cache user rows still bound their age.
+func (s *Store) UsersVersion() uint64 { return s.usersVersion.Load() }
+
+// Read returns queries that run on the pool, each statement on a snapshot
+// of its own.
+func (s *Store) Read() db.Reader { return &reader{q: s.pool} }
+
+// Write attempts, and the backoff between them: a serialization failure
+// or a deadlock aborts a transaction through no fault of its own, and
+// running it again usually succeeds.
+const (
+	writeAttempts = 5
+	retryBackoff  = 5 * time.Millisecond
+)
+
+// commitTimeout bounds a COMMIT, which runs without the caller's context.
+const commitTimeout = time.Minute
+
+// Write runs fn inside one READ COMMITTED transaction, committing when fn
+// returns nil and rolling back otherwise: everything fn does lands together
+// or not at all. The Tx's single-row reads lock the rows they return
+// (SELECT … FOR UPDATE), so a check fn makes on them holds until it
+// writes, even against other processes. A transaction that fails with a
+// serialization failure or a deadlock is run again, fn and all, up to five
+// times in all.
+func (s *Store) Write(ctx context.Context, fn func(db.Tx) error) (err error) {
+	// What writes run into is what Health reports.
+	defer func() {
+		if err == nil {
+			s.health.committed()
+		} else {
+			s.health.observe(err)
+		}
+	}()
+	for attempt := 1; ; attempt++ {
+		err = s.writeOnce(ctx, fn)
+		if err == nil || attempt == writeAttempts || !retryable(err) {
+			return err
+		}
+		// Jittered, so that the transactions that collided do not collide
+		// again.
+		d := retryBackoff << (attempt - 1)
+		d = d/2 + rand.N(d)
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(d):
+		}
+	}
+}
+
+func (s *Store) writeOnce(ctx context.Context, fn func(db.Tx) error) (err error) {
+	ptx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted})
+	if err != nil {
+		return fmt.Errorf("begin transaction: %w", err)
+	}
+	t := &tx{}
+	t.reader = reader{q: ptx, forUpdate: " FOR UPDATE", tx: t}
+	// Bumped after the commit or rollback, whatever their outcome, so that
+	// a user row read before the change is never taken for current
+	// afterwards.
+	defer func() {
+		if t.wroteUsers {
+			s.usersVersion.Add(1)
+		}
+	}()
+	committed := false
+	// Rolls back after fn fails, after a failed COMMIT, and when fn
+	// panics, so the connection never goes back to the pool inside a
+	// transaction. pgx closes a connection whose query was cancelled;
+	// rolling back on it fails for that reason alone, which is no news.
+	defer func() {
+		if committed {
+			return
+		}
+		// Asked before the rollback, which hands the connection back to
+		// the pool, after which it is someone else's.
+		broken := ptx.Conn().IsClosed()
+		rerr := ptx.Rollback(context.WithoutCancel(ctx))
+		if rerr != nil && !broken && !errors.Is(rerr, pgx.ErrTxClosed) {
+			err = errors.Join(err, fmt.Errorf("rollback: %w", rerr))
+		}
+	}()
+	if err := fn(t); err != nil {
+		return err
+	}
+	if err := t.writeCounts(ctx); err != nil {
+		return err
+	}
+	// Not ctx: a request that goes away after fn returned must not
+	// interrupt its commit, which would leave the client not knowing
+	// whether its change landed. Bounded all the same, so that a server
+	// that stopped answering does not hold the caller for ever.
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), commitTimeout)
+	defer cancel()
+	if err := ptx.Commit(cctx); err != nil {
+		return fmt.Errorf("commit transaction: %w", err)
+	}
+	committed = true
+	return nil
+}
+
+// retryable reports whether err aborted a transaction that may succeed if
+// run again: serialization_failure (40001) or deadlock_detected (40P01).
+func retryable(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && (pe.Code == "40001" || pe.Code == "40P01")
+}
