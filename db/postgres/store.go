@@ -215,15 +215,16 @@ func (s *Store) writeOnce(ctx context.Context, fn func(db.Tx) error) (err error)
 	if err := fn(t); err != nil {
 		return err
 	}
-	if err := t.writeCounts(ctx); err != nil {
-		return err
-	}
-	// Not ctx: a request that goes away after fn returned must not
-	// interrupt its commit, which would leave the client not knowing
-	// whether its change landed. Bounded all the same, so that a server
-	// that stopped answering does not hold the caller for ever.
+	// Not ctx from here on: a request that goes away after fn returned
+	// must not interrupt its commit, which would leave the client not
+	// knowing whether its change landed. Bounded all the same, so that a
+	// server that stopped answering does not hold the caller for ever.
+	// The pending counter moves are part of the commit.
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), commitTimeout)
 	defer cancel()
+	if err := t.writeCounts(cctx); err != nil {
+		return err
+	}
 	if err := ptx.Commit(cctx); err != nil {
 		return fmt.Errorf("commit transaction: %w", err)
 	}

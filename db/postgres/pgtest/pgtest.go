@@ -22,12 +22,12 @@ import (
 	"net/url"
 	"os"
 	"sort"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/anavara/anavara/db/postgres"
@@ -61,6 +61,20 @@ var (
 // skips tb. The URL has the base URL's user, password, host and parameters.
 func URL(tb testing.TB) string {
 	tb.Helper()
+	return newDatabase(tb, true)
+}
+
+// EmptyURL is URL for a database without Anavara's schema, for tests of
+// migrating one.
+func EmptyURL(tb testing.TB) string {
+	tb.Helper()
+	return newDatabase(tb, false)
+}
+
+// newDatabase creates a database for tb, a clone of the template when
+// migrated is set, else an empty one, and drops it when tb ends.
+func newDatabase(tb testing.TB, migrated bool) string {
+	tb.Helper()
 	if os.Getenv(EnvVar) == "" {
 		tb.Skip(SkipMessage)
 	}
@@ -71,19 +85,54 @@ func URL(tb testing.TB) string {
 	name := "anavara_test_" + randomHex(8)
 	ctx, cancel := context.WithTimeout(context.Background(), cloneTimeout)
 	defer cancel()
-	if err := cloneTemplate(ctx, name); err != nil {
+	var err error
+	if migrated {
+		err = cloneTemplate(ctx, name)
+	} else {
+		_, err = admin.Exec(ctx, `CREATE DATABASE `+pgx.Identifier{name}.Sanitize())
+	}
+	if err != nil {
 		tb.Fatalf("pgtest: create test database: %v", err)
 	}
 	tb.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), cloneTimeout)
 		defer cancel()
-		// FORCE ends the connections the test left open (a store it did
-		// not close), which would otherwise make the drop fail.
-		if _, err := admin.Exec(ctx, `DROP DATABASE IF EXISTS `+pgx.Identifier{name}.Sanitize()+` WITH (FORCE)`); err != nil {
+		if err := dropDatabase(ctx, name); err != nil {
 			tb.Errorf("pgtest: drop test database %s: %v", name, err)
 		}
 	})
 	return databaseURL(name)
+}
+
+// dropDatabase drops database name, first ending the connections a test
+// left open to it (a store it did not close). Not DROP … WITH (FORCE): that
+// also tries to end an autovacuum worker busy in the database, which a role
+// that is not a superuser may not, and the drop fails. A plain DROP stops
+// such a worker itself; it fails only while connections are still going
+// away, so it is tried until they have.
+func dropDatabase(ctx context.Context, name string) error {
+	for {
+		if _, err := admin.Exec(ctx, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+			WHERE datname = $1 AND usename = current_user AND pid <> pg_backend_pid()`, name); err != nil {
+			return err
+		}
+		_, err := admin.Exec(ctx, `DROP DATABASE IF EXISTS `+pgx.Identifier{name}.Sanitize())
+		if err == nil || !inUse(err) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// inUse reports whether err is object_in_use (55006): a database that
+// someone is connected to cannot be dropped, renamed or cloned.
+func inUse(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "55006"
 }
 
 // cloneTemplate creates database name from the template. A clone fails
@@ -93,7 +142,7 @@ func URL(tb testing.TB) string {
 func cloneTemplate(ctx context.Context, name string) error {
 	for {
 		_, err := admin.Exec(ctx, `CREATE DATABASE `+pgx.Identifier{name}.Sanitize()+` TEMPLATE `+pgx.Identifier{template}.Sanitize())
-		if err == nil || !strings.Contains(err.Error(), "is being accessed by other users") {
+		if err == nil || !inUse(err) {
 			return err
 		}
 		select {
@@ -160,7 +209,7 @@ func ensureTemplate(ctx context.Context, hash string) error {
 	building := template + "_building"
 	quoted := pgx.Identifier{building}.Sanitize()
 	// A leftover of a process that died while building.
-	if _, err := conn.Exec(ctx, `DROP DATABASE IF EXISTS `+quoted+` WITH (FORCE)`); err != nil {
+	if err := dropDatabase(ctx, building); err != nil {
 		return fmt.Errorf("drop unfinished template: %w", err)
 	}
 	if _, err := conn.Exec(ctx, `CREATE DATABASE `+quoted); err != nil {
@@ -190,7 +239,7 @@ func ensureTemplate(ctx context.Context, hash string) error {
 func renameWhenIdle(ctx context.Context, conn *pgxpool.Conn, from, to string) error {
 	for {
 		_, err := conn.Exec(ctx, `ALTER DATABASE `+pgx.Identifier{from}.Sanitize()+` RENAME TO `+pgx.Identifier{to}.Sanitize())
-		if err == nil || !strings.Contains(err.Error(), "is being accessed by other users") {
+		if err == nil || !inUse(err) {
 			if err != nil {
 				return fmt.Errorf("finish template: %w", err)
 			}
