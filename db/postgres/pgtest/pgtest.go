@@ -23,6 +23,7 @@ import (
 	"os"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -87,7 +88,7 @@ func newDatabase(tb testing.TB, migrated bool) string {
 	defer cancel()
 	var err error
 	if migrated {
-		err = cloneTemplate(ctx, name)
+		err = takeSpare(ctx, name)
 	} else {
 		_, err = admin.Exec(ctx, `CREATE DATABASE `+pgx.Identifier{name}.Sanitize())
 	}
@@ -135,6 +136,83 @@ func inUse(err error) bool {
 	return errors.As(err, &pe) && pe.Code == "55006"
 }
 
+// Cloning the template costs the server a few hundred milliseconds of
+// writing and syncing files, most of a short test's time. So pgtest keeps a
+// few clones ready, made in the background while tests run: URL renames a
+// spare to the test's database (instantly) and starts making a new one.
+// Spares are named after the schema and shared by every test process:
+// what one process leaves when it ends, the next one takes.
+const spareTarget = 2
+
+var (
+	// sparePrefix starts the names of spares of this schema.
+	sparePrefix string
+	// refilling is set while this process makes spares.
+	refilling atomic.Bool
+)
+
+// takeSpare makes database name a fresh clone of the template: a spare
+// renamed, or a new clone when there is none to take.
+func takeSpare(ctx context.Context, name string) error {
+	defer refill()
+	rows, err := admin.Query(ctx, `SELECT datname FROM pg_database WHERE starts_with(datname, $1)`, sparePrefix)
+	if err != nil {
+		return err
+	}
+	spares, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return err
+	}
+	for _, spare := range spares {
+		// Another process may take the same spare first: then this one
+		// finds it gone and tries the next.
+		_, err := admin.Exec(ctx, `ALTER DATABASE `+pgx.Identifier{spare}.Sanitize()+` RENAME TO `+pgx.Identifier{name}.Sanitize())
+		if err == nil {
+			return nil
+		}
+	}
+	return cloneTemplate(ctx, name)
+}
+
+// refill makes spares in the background until there are spareTarget,
+// unless this process is already at it. Failures only mean fewer spares.
+func refill() {
+	if !refilling.CompareAndSwap(false, true) {
+		return
+	}
+	go func() {
+		defer refilling.Store(false)
+		ctx, cancel := context.WithTimeout(context.Background(), cloneTimeout)
+		defer cancel()
+		for {
+			var n int
+			if err := admin.QueryRow(ctx, `SELECT count(*) FROM pg_database WHERE starts_with(datname, $1)`, sparePrefix).Scan(&n); err != nil || n >= spareTarget {
+				return
+			}
+			if err := cloneTemplate(ctx, sparePrefix+randomHex(8)); err != nil {
+				return
+			}
+		}
+	}()
+}
+
+// dropStaleSpares drops the spares of other schemas, which no test of this
+// one will take. Another process still on such a schema just makes itself
+// new ones.
+func dropStaleSpares(ctx context.Context) {
+	rows, err := admin.Query(ctx, `SELECT datname FROM pg_database WHERE starts_with(datname, 'anavara_spare_') AND NOT starts_with(datname, $1)`, sparePrefix)
+	if err != nil {
+		return
+	}
+	stale, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return
+	}
+	for _, name := range stale {
+		_, _ = admin.Exec(ctx, `DROP DATABASE IF EXISTS `+pgx.Identifier{name}.Sanitize())
+	}
+}
+
 // cloneTemplate creates database name from the template. A clone fails
 // while anyone is connected to the template; the template allows no
 // connections, but one that was open when that was set may take a moment
@@ -176,7 +254,12 @@ func setup() error {
 		return err
 	}
 	template = "anavara_template_" + hash
-	return ensureTemplate(ctx, hash)
+	sparePrefix = "anavara_spare_" + hash[:12] + "_"
+	if err := ensureTemplate(ctx, hash); err != nil {
+		return err
+	}
+	dropStaleSpares(ctx)
+	return nil
 }
 
 // ensureTemplate makes the template unless it exists. Test processes run in
