@@ -4,10 +4,15 @@
 // The server is named by ANAVARA_TEST_DATABASE, the URL of a database whose
 // role may create databases; without it, URL skips the test. Once per
 // process URL finds, or makes, a template database migrated to the schema
-// the binary embeds (named after a hash of its migrations, so it is made
-// once per schema and kept for later runs); then each call clones it
-// (CREATE DATABASE … TEMPLATE, a file copy: much faster than migrating)
-// and drops the clone when the test ends.
+// the binary embeds (anavara_template_<hash of the migrations>, made once
+// per schema and kept for later runs); then each call hands the test a
+// clone of it (CREATE DATABASE … TEMPLATE: a copy of files, far faster
+// than migrating) and drops the clone when the test ends. Clones are made
+// ahead, in the background, and kept as anavara_spare_… databases that the
+// next test, of this process or a later one, takes by renaming.
+//
+// Every test process may use it at once: the template is made under an
+// advisory lock, and a spare is taken by one process only.
 package pgtest
 
 import (
