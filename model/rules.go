@@ -11,6 +11,8 @@ import (
 const (
 	MsgRequired        = "This field is required."
 	MsgBlank           = "This field may not be blank."
+	MsgNullCharacter   = "Null characters are not allowed."
+	MsgInvalidText     = "Enter valid UTF-8 text."
 	MsgInvalidEmail    = "Enter a valid email address."
 	MsgEmailTaken      = "user with this email already exists."
 	MsgDateFormat      = "Date has wrong format. Use one of these formats instead: YYYY-MM-DD."
@@ -76,12 +78,30 @@ func ValidateRecordName(s string) string { return validateLength(s, 1, MaxRecord
 func ValidateRecordText(s string) string { return validateLength(s, 0, MaxRecordTextLength) }
 
 func validateLength(s string, min, max int) string {
+	if msg := ValidateText(s); msg != "" {
+		return msg
+	}
 	n := utf8.RuneCountInString(s)
 	switch {
 	case n < min && n == 0:
 		return MsgBlank
 	case n > max:
 		return "Ensure this field has no more than " + itoa(max) + " characters."
+	}
+	return ""
+}
+
+// ValidateText returns a message when s holds a NUL character or is not
+// valid UTF-8, or "". Every text a client sends, stored or searched for,
+// passes it: PostgreSQL's text type can hold neither, and SQLite would
+// store what PostgreSQL then refuses to copy, so both engines refuse the
+// same input with the same 400.
+func ValidateText(s string) string {
+	switch {
+	case strings.IndexByte(s, 0) >= 0:
+		return MsgNullCharacter
+	case !utf8.ValidString(s):
+		return MsgInvalidText
 	}
 	return ""
 }

@@ -14,7 +14,7 @@ import (
 func (s *Server) listAuditEvents(c *fiber.Ctx) error {
 	var errs model.FieldErrors
 	p := parsePage(c, &errs)
-	f := db.AuditFilter{ActorID: c.Query("actor_id"), EntityID: c.Query("entity_id"), Action: c.Query("action"), Limit: p.size, Offset: p.offset()}
+	f := db.AuditFilter{ActorID: c.Query("actor_id"), EntityID: c.Query("entity_id"), Action: queryText(c, "action", &errs), Limit: p.size, Offset: p.offset()}
 	if f.ActorID != "" && !model.ValidUUID(f.ActorID) {
 		errs.Add("actor_id", model.MsgInvalidUUID)
 	}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/anavara/anavara/db"
+	"github.com/anavara/anavara/db/engines"
 	"github.com/anavara/anavara/db/sqlite"
 	"github.com/anavara/anavara/internal/testenv"
 	"github.com/anavara/anavara/mail"
@@ -29,10 +30,12 @@ type harness struct {
 	t     *testing.T
 	srv   *server.Server
 	store db.Store
-	// path is the database file.
-	path  string
-	mail  *mail.Capture
-	clock *testenv.Clock
+	// path is the database file on a SQLite run; target names the
+	// database on either engine.
+	path   string
+	target engines.Target
+	mail   *mail.Capture
+	clock  *testenv.Clock
 }
 
 // harnessSetup is what a harness is built from: the server's config and
@@ -83,15 +86,11 @@ func testLimits() server.Limits {
 
 func newHarness(t *testing.T, opts ...harnessOption) *harness {
 	t.Helper()
-	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "anavara.db")
 	clock := testenv.NewClock(time.Date(2026, 3, 10, 9, 30, 0, 0, time.UTC))
 	setup := newHarnessSetup(clock, opts)
 	setup.store.Path = path
-	store, err := sqlite.Open(ctx, setup.store)
-	if err != nil {
-		t.Fatal(err)
-	}
+	store, target := testenv.OpenStore(t, setup.store)
 	capture := mail.NewCapture()
 	srv, err := server.New(setup.cfg, store, capture)
 	if err != nil {
@@ -101,9 +100,8 @@ func newHarness(t *testing.T, opts ...harnessOption) *harness {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		_ = srv.Shutdown(ctx)
-		store.Close()
 	})
-	return &harness{t: t, srv: srv, store: store, path: path, mail: capture, clock: clock}
+	return &harness{t: t, srv: srv, store: store, path: path, target: target, mail: capture, clock: clock}
 }
 
 // response is a finished HTTP exchange.
@@ -341,5 +339,6 @@ func listPage[T any](h *harness, path, token string) model.Page[T] {
 // (testenv.HoldWriteLock) and returns the function that releases it.
 func (h *harness) holdWriteLock() (release func()) {
 	h.t.Helper()
+	testenv.SQLiteOnly(h.t, "holds SQLite's database-wide write lock")
 	return testenv.HoldWriteLock(h.t, h.path)
 }

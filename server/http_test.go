@@ -33,6 +33,7 @@ import (
 // closes it too if the test did not).
 func htHarnessAt(t *testing.T, path string, opts ...harnessOption) (*harness, func()) {
 	t.Helper()
+	testenv.SQLiteOnly(t, "works on the SQLite file itself")
 	clock := testenv.NewClock(time.Date(2026, 3, 10, 9, 30, 0, 0, time.UTC))
 	setup := newHarnessSetup(clock, opts)
 	setup.store.Path = path

@@ -22,8 +22,8 @@ func (s *Server) listRecords(c *fiber.Ctx) error {
 	var errs model.FieldErrors
 	p := parsePage(c, &errs)
 	f := db.RecordFilter{
-		Search:   strings.TrimSpace(c.Query("search")),
-		Doctor:   strings.TrimSpace(c.Query("doctor")),
+		Search:   strings.TrimSpace(queryText(c, "search", &errs)),
+		Doctor:   strings.TrimSpace(queryText(c, "doctor", &errs)),
 		Ordering: c.Query("ordering"),
 		Limit:    p.size,
 		Offset:   p.offset(),

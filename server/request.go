@@ -158,3 +158,14 @@ func parseBool(s string) (value, ok bool) {
 	}
 	return false, false
 }
+
+// queryText returns the query parameter name, adding a field error to errs
+// when it is not text the engines can compare (model.ValidateText).
+func queryText(c *fiber.Ctx, name string, errs *model.FieldErrors) string {
+	v := c.Query(name)
+	if msg := model.ValidateText(v); msg != "" {
+		errs.Add(name, msg)
+		return ""
+	}
+	return v
+}

@@ -2,12 +2,12 @@ package server_test
 
 import (
 	"context"
-	"database/sql"
 	"net/http"
 	"testing"
 	"time"
 
-	_ "github.com/mattn/go-sqlite3"
+	"github.com/anavara/anavara/db"
+	"github.com/anavara/anavara/internal/testenv"
 )
 
 // Authenticated requests reuse the account's row (server/user_cache.go);
@@ -96,12 +96,17 @@ func TestOutsideAccountChangesApplyWithinTwoSeconds(t *testing.T) {
 	a := h.signup("pat@example.org")
 	h.get("/api/users/me", a.Access).expect(http.StatusOK)
 
-	other, err := sql.Open("sqlite3", "file:"+h.path+"?_busy_timeout=5000")
+	other := testenv.OpenAgain(t, h.target)
+	ctx := context.Background()
+	err := other.Write(ctx, func(q db.Tx) error {
+		u, err := q.UserByID(ctx, a.ID)
+		if err != nil {
+			return err
+		}
+		u.IsActive = false
+		return q.UpdateUser(ctx, u.User)
+	})
 	if err != nil {
-		t.Fatal(err)
-	}
-	defer other.Close()
-	if _, err := other.ExecContext(context.Background(), "UPDATE users SET is_active = 0 WHERE id = ?", a.ID); err != nil {
 		t.Fatal(err)
 	}
 	h.clock.Advance(2 * time.Second)

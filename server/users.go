@@ -83,7 +83,7 @@ func (s *Server) listUsers(c *fiber.Ctx) error {
 	me := currentUser(c)
 	var errs model.FieldErrors
 	p := parsePage(c, &errs)
-	f := db.UserFilter{Search: c.Query("search"), Limit: p.size, Offset: p.offset()}
+	f := db.UserFilter{Search: queryText(c, "search", &errs), Limit: p.size, Offset: p.offset()}
 	f.IsStaff = queryBool(c, "is_staff", &errs)
 	f.IsActive = queryBool(c, "is_active", &errs)
 	if err := errs.Err(); err != nil {

@@ -7,12 +7,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/anavara/anavara/db"
+	"github.com/anavara/anavara/db/postgres"
 	"github.com/anavara/anavara/db/sqlite"
 )
 
@@ -59,7 +59,7 @@ func Parse(setting, dataDir string) (Target, error) {
 // String names the target for logs and messages, without a password.
 func (t Target) String() string {
 	if t.Engine == Postgres {
-		return redact(t.URL)
+		return postgres.Redact(t.URL)
 	}
 	return t.Path
 }
@@ -84,19 +84,7 @@ func Open(ctx context.Context, t Target, opts Options) (db.Store, error) {
 		}
 		return sqlite.Open(ctx, sqlite.Options{Path: t.Path, Synchronous: opts.Synchronous, SkipMigrations: opts.SkipMigrations})
 	case Postgres:
-		return nil, errors.New("open database: PostgreSQL support is not built yet")
+		return postgres.Open(ctx, postgres.Options{URL: t.URL, SkipMigrations: opts.SkipMigrations})
 	}
 	return nil, fmt.Errorf("open database: unknown engine %q", t.Engine)
-}
-
-// redact hides the password of a PostgreSQL URL.
-func redact(s string) string {
-	u, err := url.Parse(s)
-	if err != nil {
-		return "postgres://(unparsable URL)"
-	}
-	if _, ok := u.User.Password(); ok {
-		u.User = url.UserPassword(u.User.Username(), "xxxxx")
-	}
-	return u.String()
 }
