@@ -15,6 +15,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 
 	"github.com/anavara/anavara/db/sqlite"
+	"github.com/anavara/anavara/internal/testenv"
 	"github.com/anavara/anavara/mail"
 	"github.com/anavara/anavara/server"
 )
@@ -22,11 +23,7 @@ import (
 // docsTestServer builds the API on a fresh database in a temporary directory.
 func docsTestServer(t *testing.T) *server.Server {
 	t.Helper()
-	store, err := sqlite.Open(context.Background(), sqlite.Options{Path: filepath.Join(t.TempDir(), "t.db")})
-	if err != nil {
-		t.Fatalf("open database: %v", err)
-	}
-	t.Cleanup(func() { _ = store.Close() })
+	store, _ := testenv.OpenStore(t, sqlite.Options{Path: filepath.Join(t.TempDir(), "t.db")})
 	srv, err := server.New(server.Config{JWTSecret: make([]byte, 32)}, store, mail.NewCapture())
 	if err != nil {
 		t.Fatalf("new server: %v", err)

@@ -22,6 +22,7 @@ import (
 
 	"github.com/anavara/anavara/db"
 	"github.com/anavara/anavara/db/sqlite"
+	"github.com/anavara/anavara/internal/testenv"
 	"github.com/anavara/anavara/mail"
 	"github.com/anavara/anavara/model"
 	"github.com/anavara/anavara/ratelimit"
@@ -46,12 +47,8 @@ type envOption func(*sshapp.Config)
 
 func newEnv(t *testing.T, opts ...envOption) *env {
 	t.Helper()
-	ctx := context.Background()
 	dir := t.TempDir()
-	store, err := sqlite.Open(ctx, sqlite.Options{Path: filepath.Join(dir, "anavara.db"), Synchronous: "NORMAL"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	store, _ := testenv.OpenStore(t, sqlite.Options{Path: filepath.Join(dir, "anavara.db"), Synchronous: "NORMAL"})
 	limits := server.DefaultLimits
 	limits.SignupPerIP = ratelimit.Rule{Limit: 10000, Window: time.Hour}
 	api, err := server.New(server.Config{JWTSecret: bytes.Repeat([]byte("s"), 32), ServiceToken: serviceToken, Limits: limits}, store, mail.NewCapture())

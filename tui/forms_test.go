@@ -15,12 +15,14 @@ import (
 
 // Stored text that the terminal must only ever see inert: ESC sequences, C1
 // controls (U+0080–U+009F, including the single-byte CSI U+009B), bidi
-// overrides and isolates, and text next to a NUL. The API accepts all of
-// these (it checks only lengths), so a form must give them back unchanged.
+// overrides and isolates, and text next to other C0 controls. The API
+// accepts all of these, so a form must give them back unchanged. (NUL
+// itself the API refuses, on every engine: model.ValidateText; the
+// sanitiser's handling of it is in sanitize_test.go.)
 const (
 	hostileName      = "\x1b[31mRED\x1b[0m\u202eLTR"
 	hostileDoctor    = "Dr.\u0085 \u009b2J Evil \u2066iso\u2069 \u200fmark"
-	hostileDiagnosis = "\x1b[2J\x1b]0;pwned\x07 and\r\nmore\ttabbed\u202e\x00after nul"
+	hostileDiagnosis = "\x1b[2J\x1b]0;pwned\x07 and\r\nmore\ttabbed\u202e\x01after soh\x7f"
 	hostileTreatment = "line one\nline two\x1b[H \u0090dcs\u009c \ufeffbom"
 )
 

@@ -49,11 +49,7 @@ type env struct {
 
 func newEnv(t testing.TB) *env {
 	t.Helper()
-	ctx := context.Background()
-	store, err := sqlite.Open(ctx, sqlite.Options{Path: filepath.Join(t.TempDir(), "anavara.db")})
-	if err != nil {
-		t.Fatal(err)
-	}
+	store, _ := testenv.OpenStore(t, sqlite.Options{Path: filepath.Join(t.TempDir(), "anavara.db")})
 	generous := ratelimit.Rule{Limit: 100000, Window: time.Minute}
 	capture := mail.NewCapture()
 	srv, err := server.New(server.Config{

@@ -57,10 +57,7 @@ func generousLimits() server.Limits {
 // newEnv starts a server; opts adjust its config before it is built.
 func newEnv(t *testing.T, opts ...func(*server.Config)) *env {
 	t.Helper()
-	store, err := sqlite.Open(context.Background(), sqlite.Options{Path: filepath.Join(t.TempDir(), "anavara.db")})
-	if err != nil {
-		t.Fatal(err)
-	}
+	store, _ := testenv.OpenStore(t, sqlite.Options{Path: filepath.Join(t.TempDir(), "anavara.db")})
 	clock := testenv.NewClock(time.Date(2026, 3, 10, 9, 30, 0, 0, time.UTC))
 	capture := mail.NewCapture()
 	cfg := server.Config{
