@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"github.com/anavara/anavara/internal/testenv"
 	"io"
 	"net"
 	"net/http"
@@ -16,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"testing"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -70,10 +72,32 @@ type serverKey struct{}
 type serverSlot struct{ srv *scriptServer }
 
 // apiScriptSetup gives each script a slot for its server.
+// On a PostgreSQL run (ANAVARA_TEST_DATABASE set) it also gives the
+// script a fresh PostgreSQL database as $ANAVARA_DATABASE, which every
+// anavara command the script runs, serve included, then uses; the
+// condition [postgres] is true there.
 func apiScriptSetup(env *testscript.Env) error {
 	env.Values[serverKey{}] = &serverSlot{}
 	env.Values[floodKey{}] = &floodSlot{}
+	if testenv.OnPostgres() {
+		// testscript's T is the script's *testing.T.
+		tb, ok := env.T().(testing.TB)
+		if !ok {
+			return fmt.Errorf("testscript's T is a %T, not a testing.TB", env.T())
+		}
+		env.Setenv("ANAVARA_DATABASE", testenv.DatabaseURL(tb))
+	}
 	return nil
+}
+
+// scriptCondition answers the scripts' own conditions: [postgres] on a
+// PostgreSQL run.
+func scriptCondition(cond string) (bool, error) {
+	switch cond {
+	case "postgres":
+		return testenv.OnPostgres(), nil
+	}
+	return false, fmt.Errorf("unknown condition %q", cond)
 }
 
 // cmdServe starts `anavara serve` on free loopback ports over $WORK/data,
@@ -267,7 +291,7 @@ func cmdStopServe(ts *testscript.TestScript, neg bool, args []string) {
 func scriptEnv(ts *testscript.TestScript) []string {
 	var env []string
 	for _, k := range []string{"PATH", "HOME", "TMPDIR", "WORK", "GORACE", "GOCOVERDIR", "GOTRACEBACK",
-		"ANAVARA_JWT_SECRET", "ANAVARA_SERVICE_TOKEN", "ANAVARA_MAILER"} {
+		"ANAVARA_JWT_SECRET", "ANAVARA_SERVICE_TOKEN", "ANAVARA_MAILER", "ANAVARA_DATABASE"} {
 		if v := ts.Getenv(k); v != "" {
 			env = append(env, k+"="+v)
 		}

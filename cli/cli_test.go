@@ -21,5 +21,5 @@ func TestMain(m *testing.M) {
 // TestScripts runs the journeys in testdata/*.txtar: the command line, and
 // the API over HTTP against a real `anavara serve` (api_script_test.go).
 func TestScripts(t *testing.T) {
-	testscript.Run(t, testscript.Params{Dir: "testdata", Cmds: apiScriptCmds(), Setup: apiScriptSetup})
+	testscript.Run(t, testscript.Params{Dir: "testdata", Cmds: apiScriptCmds(), Setup: apiScriptSetup, Condition: scriptCondition})
 }

@@ -204,6 +204,11 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	s.conns.closeAll()
 	err := s.ssh.Close() // ends Serve with ErrServerClosed
+	if errors.Is(err, net.ErrClosed) {
+		// The listeners were closed above, on purpose; Close closing them
+		// again says nothing.
+		err = nil
+	}
 	select {
 	case <-drained:
 	case <-ctx.Done():

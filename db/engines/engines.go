@@ -77,6 +77,13 @@ type Options struct {
 // opts.SkipMigrations. A SQLite target's directory is created if needed,
 // readable by its owner only.
 func Open(ctx context.Context, t Target, opts Options) (db.Store, error) {
+	// Checked whatever the engine, so a script's mistake shows the same
+	// way on both; PostgreSQL then ignores it.
+	switch strings.ToUpper(opts.Synchronous) {
+	case "", "FULL", "NORMAL", "EXTRA":
+	default:
+		return nil, fmt.Errorf("open database: synchronous must be FULL, NORMAL or EXTRA, not %q", opts.Synchronous)
+	}
 	switch t.Engine {
 	case SQLite:
 		if err := os.MkdirAll(filepath.Dir(t.Path), 0o700); err != nil {
