@@ -91,7 +91,9 @@ func fwd[T any](ctx context.Context, f *forwarder, rows []T, load func(context.C
 	}
 	return nil
 }
-func (f *forwarder) Users(ctx context.Context, r []db.UserRow) error { return fwd(ctx, f, r, f.tx.Users) }
+func (f *forwarder) Users(ctx context.Context, r []db.UserRow) error {
+	return fwd(ctx, f, r, f.tx.Users)
+}
 func (f *forwarder) MedicalRecords(ctx context.Context, r []model.MedicalRecord) error {
 	return fwd(ctx, f, r, f.tx.MedicalRecords)
 }
