@@ -56,6 +56,7 @@ func NewRootCommand(streams Streams) *cobra.Command {
 		newBackupCommand(streams),
 		newRestoreCommand(streams),
 		newHealthcheckCommand(streams),
+		newDBCommand(streams),
 	)
 	return root
 }
