@@ -17,8 +17,13 @@ func Fold(s string) string { return strings.ToLower(s) }
 // email and names, joined by the unit separator (U+001F) so that a match
 // cannot span two of them.
 func UserSearchText(u model.User) string {
-	return Fold(u.Email + "\x1f" + u.FirstName + " " + u.LastName)
+	return Fold(u.Email) + "\x1f" + UserNamesSearchText(u)
 }
+
+// UserNamesSearchText is the part of UserSearchText after the separator:
+// the folded names. An update, which never changes the email, rewrites
+// only this part, keeping the stored email's.
+func UserNamesSearchText(u model.User) string { return Fold(u.FirstName + " " + u.LastName) }
 
 // RecordSearchText is what a records search matches against: the folded
 // patient name, doctor and diagnosis, joined like UserSearchText.

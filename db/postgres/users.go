@@ -79,8 +79,11 @@ func (t *tx) UpdateUser(ctx context.Context, u model.User) error {
 	}
 	t.markUsersWritten()
 	tag, err := t.q.Exec(ctx,
-		`UPDATE users SET first_name = $1, last_name = $2, is_staff = $3, is_active = $4, updated = $5, search_text = $6 WHERE id = $7`,
-		u.FirstName, u.LastName, u.IsStaff, u.IsActive, at(u.Updated), db.UserSearchText(u), u.ID)
+		// The email part of search_text is the stored one's: UpdateUser
+		// does not change the email, whatever u.Email holds.
+		`UPDATE users SET first_name = $1, last_name = $2, is_staff = $3, is_active = $4, updated = $5,
+			search_text = split_part(search_text, E'\x1f', 1) || E'\x1f' || $6 WHERE id = $7`,
+		u.FirstName, u.LastName, u.IsStaff, u.IsActive, at(u.Updated), db.UserNamesSearchText(u), u.ID)
 	if err != nil {
 		return fmt.Errorf("update user: %w", err)
 	}

@@ -59,8 +59,12 @@ func (q *queries) UserByEmail(ctx context.Context, email string) (db.UserRow, er
 func (q *queries) UpdateUser(ctx context.Context, u model.User) error {
 	q.markUsersWritten()
 	res, err := q.q.ExecContext(ctx,
-		`UPDATE users SET first_name = ?, last_name = ?, is_staff = ?, is_active = ?, updated = ?, search_text = ? WHERE id = ?`,
-		u.FirstName, u.LastName, u.IsStaff, u.IsActive, micros(u.Updated), db.UserSearchText(u), u.ID)
+		// The email part of search_text is the stored one's, up to and with
+		// the separator: UpdateUser does not change the email, whatever
+		// u.Email holds.
+		`UPDATE users SET first_name = ?, last_name = ?, is_staff = ?, is_active = ?, updated = ?,
+			search_text = substr(search_text, 1, instr(search_text, char(31))) || ? WHERE id = ?`,
+		u.FirstName, u.LastName, u.IsStaff, u.IsActive, micros(u.Updated), db.UserNamesSearchText(u), u.ID)
 	if err != nil {
 		return fmt.Errorf("update user: %w", err)
 	}
