@@ -1,0 +1,331 @@
+package dbtest
+
+import (
+	"cmp"
+	"errors"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/anavara/anavara/db"
+	"github.com/anavara/anavara/model"
+)
+
+// newestFirst sorts events as ListAudit does: by time, then id, both
+// descending.
+func newestFirst(es []model.AuditEvent) []model.AuditEvent {
+	es = slices.Clone(es)
+	slices.SortFunc(es, func(a, b model.AuditEvent) int {
+		return -cmp.Or(a.At.Compare(b.At), cmp.Compare(a.ID, b.ID))
+	})
+	return es
+}
+
+// insertEvents stores es in one transaction.
+func insertEvents(t *testing.T, s db.Store, es ...model.AuditEvent) {
+	t.Helper()
+	write(t, s, func(tx db.Tx) error {
+		for _, e := range es {
+			if err := tx.InsertAudit(t.Context(), e); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// checkEvent fails the test unless got holds every field of want.
+func checkEvent(t *testing.T, what string, got, want model.AuditEvent) {
+	t.Helper()
+	optEq := func(a, b *string) bool { return (a == nil) == (b == nil) && (a == nil || *a == *b) }
+	if got.ID != want.ID || got.Action != want.Action || got.Entity != want.Entity || got.IP != want.IP ||
+		!optEq(got.ActorID, want.ActorID) || !optEq(got.EntityID, want.EntityID) {
+		t.Errorf("%s: %s\nwant %s", what, describeEvent(got), describeEvent(want))
+	}
+	checkTime(t, what+" at", got.At, want.At)
+}
+
+func describeEvent(e model.AuditEvent) string {
+	opt := func(p *string) string {
+		if p == nil {
+			return "nil"
+		}
+		return *p
+	}
+	return e.ID + " " + e.At.String() + " actor " + opt(e.ActorID) + " " + e.Action + " " + e.Entity + " " + opt(e.EntityID) + " " + e.IP
+}
+
+// checkAuditTotals fails the test unless ListAudit reports want events
+// matching f on a first page of one, a page of all and a page past the
+// end.
+func checkAuditTotals(t *testing.T, s db.Store, f db.AuditFilter, want int) {
+	t.Helper()
+	for _, p := range []struct{ limit, offset int }{{1, 0}, {want + 10, 0}, {10, want + 10}} {
+		f.Limit, f.Offset = p.limit, p.offset
+		rows, total, err := s.Read().ListAudit(t.Context(), f)
+		switch {
+		case err != nil:
+			t.Errorf("ListAudit %+v: %v", f, err)
+		case total != want:
+			t.Errorf("ListAudit %+v: total %d, want %d", f, total, want)
+		case len(rows) != min(p.limit, max(0, want-p.offset)):
+			t.Errorf("ListAudit %+v: %d rows, want %d", f, len(rows), min(p.limit, max(0, want-p.offset)))
+		}
+	}
+}
+
+var auditTests = []test{
+	{"ListFilters", func(t *testing.T, s db.Store) {
+		ctx := t.Context()
+		ua, ub := createUser(t, s, "actor-a@example.org"), createUser(t, s, "actor-b@example.org")
+		rec1, rec2 := uuid.NewString(), uuid.NewString()
+		ev := func(d time.Duration, actor *string, action, entity string, entityID *string) model.AuditEvent {
+			return model.AuditEvent{ID: uuid.NewString(), At: at(d), ActorID: actor, Action: action, Entity: entity, EntityID: entityID, IP: "2001:db8::1"}
+		}
+		es := map[string]model.AuditEvent{
+			"e1": ev(1*time.Second, &ua.ID, model.ActionRecordCreate, model.EntityRecord, &rec1),
+			"e2": ev(2*time.Second, &ua.ID, model.ActionRecordRead, model.EntityRecord, &rec1),
+			"e3": ev(2*time.Second, &ub.ID, model.ActionRecordRead, model.EntityRecord, &rec2), // same time as e2
+			"e4": ev(3*time.Second, nil, model.ActionLoginFailed, model.EntityUser, nil),       // nobody signed in
+			"e5": ev(4*time.Second, &ub.ID, model.ActionRecordDelete, model.EntityRecord, &rec1),
+			"e6": ev(4*time.Second, &ub.ID, model.ActionRecordRead, model.EntityRecord, &rec2),
+			"e7": ev(5*time.Second, nil, model.ActionSignup, model.EntityUser, &ua.ID),
+			"e8": ev(6*time.Second, &ua.ID, model.ActionRecordRead, model.EntityRecord, &rec2),
+		}
+		var all []model.AuditEvent
+		for _, e := range es {
+			all = append(all, e)
+		}
+		// In two transactions, the later first.
+		insertEvents(t, s, es["e5"], es["e6"], es["e7"], es["e8"])
+		insertEvents(t, s, es["e1"], es["e2"], es["e3"], es["e4"])
+		since := at(2 * time.Second)
+		for _, tc := range []struct {
+			name string
+			f    db.AuditFilter
+			want []string
+		}{
+			{"none", db.AuditFilter{}, []string{"e1", "e2", "e3", "e4", "e5", "e6", "e7", "e8"}},
+			{"actor", db.AuditFilter{ActorID: ua.ID}, []string{"e1", "e2", "e8"}},
+			{"entity", db.AuditFilter{EntityID: rec1}, []string{"e1", "e2", "e5"}},
+			{"entity user", db.AuditFilter{EntityID: ua.ID}, []string{"e7"}},
+			{"action", db.AuditFilter{Action: model.ActionRecordRead}, []string{"e2", "e3", "e6", "e8"}},
+			{"action seen once", db.AuditFilter{Action: model.ActionLoginFailed}, []string{"e4"}},
+			{"action never seen", db.AuditFilter{Action: model.ActionSSHLogin}, nil},
+			{"since, inclusive", db.AuditFilter{Since: &since}, []string{"e2", "e3", "e4", "e5", "e6", "e7", "e8"}},
+			{"since the end", db.AuditFilter{Since: ptr(at(7 * time.Second))}, nil},
+			{"action and since", db.AuditFilter{Action: model.ActionRecordRead, Since: ptr(at(3 * time.Second))}, []string{"e6", "e8"}},
+			{"actor and action", db.AuditFilter{ActorID: ub.ID, Action: model.ActionRecordRead}, []string{"e3", "e6"}},
+			{"actor and entity", db.AuditFilter{ActorID: ub.ID, EntityID: rec2}, []string{"e3", "e6"}},
+			{"everything", db.AuditFilter{ActorID: ua.ID, EntityID: rec2, Action: model.ActionRecordRead, Since: &since}, []string{"e8"}},
+			{"unknown actor", db.AuditFilter{ActorID: uuid.NewString()}, nil},
+		} {
+			var want []model.AuditEvent
+			for _, l := range tc.want {
+				want = append(want, es[l])
+			}
+			wantIDs := ids(newestFirst(want), eventID)
+			f := tc.f
+			f.Limit = 100
+			got, total, err := s.Read().ListAudit(ctx, f)
+			if err != nil {
+				t.Errorf("%s: ListAudit: %v", tc.name, err)
+				continue
+			}
+			checkIDs(t, tc.name, ids(got, eventID), wantIDs)
+			if total != len(wantIDs) {
+				t.Errorf("%s: total %d, want %d", tc.name, total, len(wantIDs))
+			}
+			for _, e := range got {
+				for _, w := range all {
+					if w.ID == e.ID {
+						checkEvent(t, tc.name, e, w)
+					}
+				}
+			}
+			f.Limit = 3
+			var paged []string
+			for f.Offset = 0; f.Offset <= len(wantIDs)+3; f.Offset += 3 {
+				got, total, err := s.Read().ListAudit(ctx, f)
+				if err != nil || total != len(wantIDs) {
+					t.Errorf("%s: page at %d: total %d, %v; want %d", tc.name, f.Offset, total, err, len(wantIDs))
+				}
+				paged = append(paged, ids(got, eventID)...)
+			}
+			checkIDs(t, tc.name+", in pages of 3", paged, wantIDs)
+		}
+	}},
+	{"TotalsByAction", func(t *testing.T, s db.Store) {
+		ctx := t.Context()
+		u := createUser(t, s, "totals@example.org")
+		want := map[string]int{model.ActionRecordRead: 5, model.ActionRecordCreate: 3, model.ActionLogin: 1}
+		var es []model.AuditEvent
+		i := 0
+		for action, n := range want {
+			for range n {
+				i++
+				es = append(es, model.AuditEvent{ID: uuid.NewString(), At: at(time.Duration(i) * time.Millisecond), ActorID: &u.ID,
+					Action: action, Entity: model.EntityRecord, IP: "192.0.2.7"})
+			}
+		}
+		insertEvents(t, s, es...)
+		// A rolled-back event counts nowhere.
+		boom := errors.New("boom")
+		err := s.Write(ctx, func(tx db.Tx) error {
+			for _, action := range []string{model.ActionRecordRead, model.ActionSSHLogin} {
+				if err := tx.InsertAudit(ctx, model.AuditEvent{ID: uuid.NewString(), At: at(time.Hour), Action: action, Entity: model.EntityUser, IP: "192.0.2.8"}); err != nil {
+					return err
+				}
+			}
+			return boom
+		})
+		wantErr(t, "rolled-back InsertAudit", err, boom)
+		sum := 0
+		for action, n := range want {
+			checkAuditTotals(t, s, db.AuditFilter{Action: action}, n)
+			sum += n
+		}
+		checkAuditTotals(t, s, db.AuditFilter{Action: model.ActionSSHLogin}, 0)
+		checkAuditTotals(t, s, db.AuditFilter{}, sum)
+		checkAuditTotals(t, s, db.AuditFilter{ActorID: u.ID}, sum)
+		checkAuditTotals(t, s, db.AuditFilter{ActorID: u.ID, Action: model.ActionRecordCreate}, 3)
+	}},
+}
+
+// malformedIDs are ids no engine stores: the server rejects them before
+// asking, but the store must answer them like any missing id.
+var malformedIDs = []string{"not-a-uuid", "' OR 1=1 --", "", "00000000-0000-0000-0000-00000000000g", "1"}
+
+var malformedIDTests = []test{
+	{"Reads", func(t *testing.T, s db.Store) {
+		ctx := t.Context()
+		u := createUser(t, s, "malformed@example.org")
+		createRecords(t, s, newRecord(u.ID, at(0)))
+		insertEvents(t, s, model.AuditEvent{ID: uuid.NewString(), At: at(0), ActorID: &u.ID, Action: model.ActionLogin, Entity: model.EntityUser, EntityID: &u.ID, IP: "::1"})
+		for _, id := range malformedIDs {
+			check := func(what string, err error) {
+				t.Helper()
+				wantErr(t, what+"("+quote(id)+")", err, db.ErrNotFound)
+			}
+			{
+				how, r := "Read", s.Read()
+				_, err := r.UserByID(ctx, id)
+				check(how+" UserByID", err)
+				_, err = r.RecordByID(ctx, id)
+				check(how+" RecordByID", err)
+				_, err = r.RefreshTokenByID(ctx, id)
+				check(how+" RefreshTokenByID", err)
+				_, err = r.ActiveOTP(ctx, id, t0, 5)
+				check(how+" ActiveOTP", err)
+				_, err = r.UserByEmail(ctx, id)
+				check(how+" UserByEmail", err)
+				_, err = r.SSHKeyByFingerprint(ctx, id)
+				check(how+" SSHKeyByFingerprint", err)
+			}
+			if id == "" {
+				continue // an empty filter is no filter
+			}
+			// Filters by a malformed id match nothing.
+			keys, err := s.Read().SSHKeysOf(ctx, id)
+			if err != nil || len(keys) != 0 {
+				t.Errorf("SSHKeysOf(%s): %d keys, %v; want none", quote(id), len(keys), err)
+			}
+			for name, f := range map[string]db.UserFilter{"OnlyID": {OnlyID: id}} {
+				f.Limit = 10
+				if rows, total, err := s.Read().ListUsers(ctx, f); err != nil || len(rows) != 0 || total != 0 {
+					t.Errorf("ListUsers %s %s: %d rows, total %d, %v; want none", name, quote(id), len(rows), total, err)
+				}
+			}
+			if rows, total, err := s.Read().ListRecords(ctx, db.RecordFilter{UserID: id, Limit: 10}); err != nil || len(rows) != 0 || total != 0 {
+				t.Errorf("ListRecords UserID %s: %d rows, total %d, %v; want none", quote(id), len(rows), total, err)
+			}
+			for name, f := range map[string]db.AuditFilter{"ActorID": {ActorID: id}, "EntityID": {EntityID: id}} {
+				f.Limit = 10
+				if rows, total, err := s.Read().ListAudit(ctx, f); err != nil || len(rows) != 0 || total != 0 {
+					t.Errorf("ListAudit %s %s: %d rows, total %d, %v; want none", name, quote(id), len(rows), total, err)
+				}
+			}
+		}
+	}},
+	{"Writes", func(t *testing.T, s db.Store) {
+		ctx := t.Context()
+		u := createUser(t, s, "malformed@example.org")
+		for _, id := range malformedIDs {
+			for _, tc := range []struct {
+				name string
+				fn   func(tx db.Tx) error
+			}{
+				{"UserByID", func(tx db.Tx) error { _, err := tx.UserByID(ctx, id); return err }},
+				{"RecordByID", func(tx db.Tx) error { _, err := tx.RecordByID(ctx, id); return err }},
+				{"RefreshTokenByID", func(tx db.Tx) error { _, err := tx.RefreshTokenByID(ctx, id); return err }},
+				{"ActiveOTP", func(tx db.Tx) error { _, err := tx.ActiveOTP(ctx, id, t0, 5); return err }},
+				{"UpdateUser", func(tx db.Tx) error {
+					v := u.User
+					v.ID = id
+					return tx.UpdateUser(ctx, v)
+				}},
+				{"SetPassword", func(tx db.Tx) error { return tx.SetPassword(ctx, id, "x", at(0)) }},
+				{"InvalidateAccessTokens", func(tx db.Tx) error { return tx.InvalidateAccessTokens(ctx, id) }},
+				{"UpdateRecord", func(tx db.Tx) error {
+					r := newRecord(u.ID, at(0))
+					r.ID = id
+					return tx.UpdateRecord(ctx, r)
+				}},
+				{"DeleteRecord", func(tx db.Tx) error { return tx.DeleteRecord(ctx, id) }},
+				{"DeleteSSHKey of a malformed key", func(tx db.Tx) error { return tx.DeleteSSHKey(ctx, u.ID, id) }},
+				{"DeleteSSHKey of a malformed user", func(tx db.Tx) error { return tx.DeleteSSHKey(ctx, id, uuid.NewString()) }},
+			} {
+				// The Tx stays usable after the miss: the user created after
+				// it is there once the Write commits.
+				after := newUser(uuid.NewString()+"@example.org", at(0))
+				err := s.Write(ctx, func(tx db.Tx) error {
+					if err := tc.fn(tx); !errors.Is(err, db.ErrNotFound) {
+						return errors.Join(errors.New("not ErrNotFound"), err)
+					}
+					return tx.CreateUser(ctx, after)
+				})
+				if err != nil {
+					t.Errorf("Tx %s(%s): %v; want ErrNotFound, and the Tx usable after it", tc.name, quote(id), err)
+					continue
+				}
+				if _, err := s.Read().UserByID(ctx, after.ID); err != nil {
+					t.Errorf("user created after Tx %s(%s): %v", tc.name, quote(id), err)
+				}
+			}
+		}
+	}},
+}
+
+// quote quotes s for a message.
+func quote(s string) string { return "\"" + s + "\"" }
+
+// emptyListTests: a list that finds nothing is empty, not nil, so the API
+// sends [] rather than null.
+var emptyListTests = []test{
+	{"EmptyListsAreNotNil", func(t *testing.T, s db.Store) {
+		ctx := t.Context()
+		u := createUser(t, s, "empty@example.org")
+		keys, err := s.Read().SSHKeysOf(ctx, u.ID)
+		if err != nil || keys == nil {
+			t.Errorf("SSHKeysOf a user without keys: %#v, %v; want an empty list", keys, err)
+		}
+		users, _, err := s.Read().ListUsers(ctx, db.UserFilter{Search: "nobody", Limit: 10})
+		if err != nil || users == nil {
+			t.Errorf("ListUsers matching nobody: %#v, %v; want an empty list", users, err)
+		}
+		records, _, err := s.Read().ListRecords(ctx, db.RecordFilter{Limit: 10})
+		if err != nil || records == nil {
+			t.Errorf("ListRecords of an empty table: %#v, %v; want an empty list", records, err)
+		}
+		records, _, err = s.Read().ListRecords(ctx, db.RecordFilter{Limit: 10, Offset: 20})
+		if err != nil || records == nil {
+			t.Errorf("ListRecords past the end: %#v, %v; want an empty list", records, err)
+		}
+		events, _, err := s.Read().ListAudit(ctx, db.AuditFilter{Limit: 10})
+		if err != nil || events == nil {
+			t.Errorf("ListAudit of an empty trail: %#v, %v; want an empty list", events, err)
+		}
+	}},
+}
