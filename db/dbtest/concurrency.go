@@ -1,6 +1,7 @@
 package dbtest
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"testing"
@@ -18,9 +19,17 @@ import (
 
 const maxOTPAttempts = 5
 
+// raceContext bounds a concurrency test, so that writers stuck on each
+// other fail it rather than hang the test binary.
+func raceContext(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	t.Cleanup(cancel)
+	return ctx
+}
+
 var concurrencyTests = []test{
 	{"WrongOTPGuesses", func(t *testing.T, s db.Store) {
-		ctx := t.Context()
+		ctx := raceContext(t)
 		u := createUser(t, s, "guess@example.org")
 		c := newOTP(u.ID, at(0))
 		createOTP(t, s, c)
@@ -48,7 +57,7 @@ var concurrencyTests = []test{
 		}
 	}},
 	{"RefreshOneToken", func(t *testing.T, s db.Store) {
-		ctx := t.Context()
+		ctx := raceContext(t)
 		u := createUser(t, s, "refresh@example.org")
 		parent := newRefreshToken(u.ID, uuid.NewString(), at(0))
 		createTokens(t, s, parent)
@@ -98,7 +107,7 @@ var concurrencyTests = []test{
 		}
 	}},
 	{"ReadModifyWriteOfOneRecord", func(t *testing.T, s db.Store) {
-		ctx := t.Context()
+		ctx := raceContext(t)
 		u := createUser(t, s, "rmw@example.org")
 		r := newRecord(u.ID, at(0))
 		createRecords(t, s, r)
@@ -131,6 +140,38 @@ var concurrencyTests = []test{
 			}
 		}
 	}},
+	{"ReadModifyWriteOfOneUser", func(t *testing.T, s db.Store) {
+		ctx := raceContext(t)
+		u := createUser(t, s, "rmw-user@example.org")
+		for round := range 20 {
+			first, last := fmt.Sprintf("First %d", round), fmt.Sprintf("Last %d", round)
+			errs := concurrently(2, func(i int) error {
+				return s.Write(ctx, func(tx db.Tx) error {
+					row, err := tx.UserByID(ctx, u.ID)
+					if err != nil {
+						return err
+					}
+					if i == 0 {
+						row.FirstName = first
+					} else {
+						row.LastName = last
+					}
+					row.Updated = at(time.Duration(round) * time.Second)
+					return tx.UpdateUser(ctx, row.User)
+				})
+			})
+			for i, err := range errs {
+				if err != nil {
+					t.Fatalf("round %d, writer %d: %v", round, i, err)
+				}
+			}
+			got, err := s.Read().UserByID(ctx, u.ID)
+			mustErr(t, "UserByID", err, nil)
+			if got.FirstName != first || got.LastName != last {
+				t.Fatalf("round %d: names %q %q; want %q %q: an update was lost", round, got.FirstName, got.LastName, first, last)
+			}
+		}
+	}},
 	{"OneWinner", testOneWinner},
 	{"MixedWrites", testMixedWrites},
 }
@@ -151,7 +192,7 @@ type race struct {
 // testOneWinner races many writers for one unique thing: exactly one wins,
 // every other gets the domain error, and the state shows one change.
 func testOneWinner(t *testing.T, s db.Store) {
-	ctx := t.Context()
+	ctx := raceContext(t)
 	for _, tc := range []race{
 		func() (tc race) {
 			var us []db.UserRow
@@ -279,7 +320,7 @@ func testOneWinner(t *testing.T, s db.Store) {
 // goroutines at once; afterwards every total (the counted ones included)
 // equals the rows there are.
 func testMixedWrites(t *testing.T, s db.Store) {
-	ctx := t.Context()
+	ctx := raceContext(t)
 	const workers = 20
 	users := []db.UserRow{createUser(t, s, "m1@example.org"), createUser(t, s, "m2@example.org"), createUser(t, s, "m3@example.org")}
 	audit := func(tx db.Tx, u db.UserRow, action, recordID string) error {
