@@ -36,28 +36,37 @@ import (
 // Run runs the conformance suite as subtests of t. Every subtest calls
 // open for a store of its own, fresh and empty; open registers the store's
 // cleanup (closing it) with the t it is given, and must cope with the
-// suite having closed the store already.
+// suite having closed the store already. Subtests call open in parallel
+// (t.Parallel), so open must be safe for concurrent use.
 func Run(t *testing.T, open func(t *testing.T) db.Store) {
 	groups := []struct {
 		name  string
 		tests []test
+		// parallel runs the group's tests in parallel with each other
+		// (as far as go test -parallel allows): opening a fresh store
+		// is much of a test's time on a database server.
+		parallel bool
 	}{
-		{"Store", storeTests},
-		{"Write", writeTests},
-		{"Users", userTests},
-		{"Records", recordTests},
-		{"OTP", otpTests},
-		{"RefreshTokens", refreshTests},
-		{"SSHKeys", sshKeyTests},
-		{"Audit", auditTests},
-		{"Lists", emptyListTests},
-		{"MalformedIDs", malformedIDTests},
-		{"Concurrency", concurrencyTests},
+		{"Store", storeTests, true},
+		{"Write", writeTests, true},
+		{"Users", userTests, true},
+		{"Records", recordTests, true},
+		{"OTP", otpTests, true},
+		{"RefreshTokens", refreshTests, true},
+		{"SSHKeys", sshKeyTests, true},
+		{"Audit", auditTests, true},
+		{"Lists", emptyListTests, true},
+		{"MalformedIDs", malformedIDTests, true},
+		// The races run one at a time, each with the CPUs to itself.
+		{"Concurrency", concurrencyTests, false},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
 			for _, tc := range g.tests {
 				t.Run(tc.name, func(t *testing.T) {
+					if g.parallel {
+						t.Parallel()
+					}
 					tc.fn(t, open(t))
 				})
 			}
