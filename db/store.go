@@ -7,6 +7,11 @@ import (
 	"github.com/anavara/anavara/model"
 )
 
+// Text handed to a store is valid UTF-8 without NUL characters: the
+// server refuses anything else at the boundary (model.ValidateText), and
+// PostgreSQL's text type holds nothing else. Ids are lower-case canonical
+// UUIDs; a malformed id finds nothing (ErrNotFound, or an empty page).
+
 // Store is an opened Anavara database, whatever its engine. The server,
 // the SSH front end and the commands see only this interface; each engine
 // (db/sqlite, db/postgres) implements it, and one conformance suite
