@@ -113,6 +113,7 @@ var recordTests = []test{
 	{"ListFilters", testListRecordsFilters},
 	{"Orderings", testRecordOrderings},
 	{"OrderByPatientNameWithSpaces", testPatientNameOrderWithSpaces},
+	{"FoldingBeyondASCII", testRecordFoldingBeyondASCII},
 	{"UnknownOrdering", func(t *testing.T, s db.Store) {
 		u := createUser(t, s, "o@example.org")
 		createRecords(t, s, newRecord(u.ID, at(0)))
@@ -180,6 +181,49 @@ func checkRecordTotals(t *testing.T, s db.Store, f db.RecordFilter, want int) {
 			t.Errorf("ListRecords %+v: %d rows, want %d", f, len(rows), min(p.limit, max(0, want-p.offset)))
 		}
 	}
+}
+
+// testRecordFoldingBeyondASCII holds the doctor filter and the patient
+// name ordering to Unicode case folding (db.Fold) on every engine. SQLite's
+// NOCASE folds ASCII only: it missed "Dr. Öz" for "dr. öz", and put
+// "Élodie" before "élise"; PostgreSQL gave the other answers.
+func testRecordFoldingBeyondASCII(t *testing.T, s db.Store) {
+	ctx := t.Context()
+	u := createUser(t, s, "fold@example.org")
+	var all []model.MedicalRecord
+	for i, p := range []struct{ patient, doctor string }{
+		{"Élodie Martin", "Dr. Öz"},
+		{"élise Roy", "DR. ÖZ"},
+		{"Zoë Adams", "dr. öz"},
+		{"adam Ng", "Dr. Oz"},
+	} {
+		r := newRecord(u.ID, sec(i))
+		r.PatientName, r.Doctor = p.patient, p.doctor
+		all = append(all, r)
+	}
+	createRecords(t, s, all...)
+	list := func(f db.RecordFilter) []string {
+		t.Helper()
+		f.Limit = 100
+		got, total, err := s.Read().ListRecords(ctx, f)
+		if err != nil || total != len(got) {
+			t.Fatalf("ListRecords %+v: %d of %d, %v", f, len(got), total, err)
+		}
+		var names []string
+		for _, r := range got {
+			names = append(names, r.PatientName)
+		}
+		return names
+	}
+	byName := db.RecordFilter{Ordering: "patient_name"}
+	// The folded keys in byte order: "adam ng" < "zoë adams" < "élise roy" < "élodie martin".
+	checkIDs(t, "patient_name ordering", list(byName), []string{"adam Ng", "Zoë Adams", "élise Roy", "Élodie Martin"})
+	byName.Doctor = "dr. öz"
+	checkIDs(t, "doctor dr. öz", list(byName), []string{"Zoë Adams", "élise Roy", "Élodie Martin"})
+	byName.Doctor = "DR. ÖZ"
+	checkIDs(t, "doctor DR. ÖZ", list(byName), []string{"Zoë Adams", "élise Roy", "Élodie Martin"})
+	byName.Doctor = "dr. oz"
+	checkIDs(t, "doctor dr. oz", list(byName), []string{"adam Ng"})
 }
 
 func testListRecordsFilters(t *testing.T, s db.Store) {

@@ -5,11 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"io/fs"
 	"strings"
 	"time"
-
-	"github.com/pressly/goose/v3"
 
 	"github.com/anavara/anavara/db"
 	"github.com/anavara/anavara/model"
@@ -24,14 +21,10 @@ var (
 
 // LatestVersion is the version of the newest embedded migration.
 func (d *Store) LatestVersion() int64 {
-	fsys, err := fs.Sub(migrationFiles, "migrations")
+	// goose reads the versions from the sources; no query runs.
+	p, err := newProvider(d.writer)
 	if err != nil {
-		panic(err) // the embedded directory is there, or the build is broken
-	}
-	// goose reads the versions from the file names; no database is needed.
-	p, err := goose.NewProvider(goose.DialectSQLite3, d.writer, fsys)
-	if err != nil {
-		panic(fmt.Sprintf("embedded migrations: %v", err))
+		panic(fmt.Sprintf("embedded migrations: %v", err)) // the build is broken
 	}
 	var latest int64
 	for _, s := range p.ListSources() {
@@ -306,9 +299,10 @@ func (im *importTx) Users(ctx context.Context, rows []db.UserRow) error {
 // MedicalRecords inserts records with their search text, as CreateRecord
 // does, but leaves the counter to Recount.
 func (im *importTx) MedicalRecords(ctx context.Context, rows []model.MedicalRecord) error {
-	return insertAll(ctx, im, db.TableMedicalRecords, recordColumns+`, search_text`, rows, func(r model.MedicalRecord) []any {
+	return insertAll(ctx, im, db.TableMedicalRecords, recordColumns+`, patient_name_key, doctor_key, search_text`, rows, func(r model.MedicalRecord) []any {
 		return []any{r.ID, r.UserID, r.PatientName, r.DateOfBirth.String(), r.Diagnosis, r.Treatment,
-			r.DateOfTreatment.String(), r.Doctor, micros(r.Created), micros(r.Updated), db.RecordSearchText(r)}
+			r.DateOfTreatment.String(), r.Doctor, micros(r.Created), micros(r.Updated),
+			db.Fold(r.PatientName), db.Fold(r.Doctor), db.RecordSearchText(r)}
 	})
 }
 

@@ -119,11 +119,11 @@ func Inspect(ctx context.Context, path string) (FileInfo, error) {
 // LatestVersion is the highest schema version among the embedded
 // migrations.
 func LatestVersion() (int64, error) {
+	var latest int64
 	fsys, err := fs.Sub(migrationFiles, "migrations")
 	if err != nil {
 		return 0, fmt.Errorf("migrations: %w", err)
 	}
-	var latest int64
 	names, err := fs.Glob(fsys, "*.sql")
 	if err != nil {
 		return 0, fmt.Errorf("migrations: %w", err)
@@ -134,6 +134,9 @@ func LatestVersion() (int64, error) {
 			return 0, fmt.Errorf("migration %s: %w", name, err)
 		}
 		latest = max(latest, v)
+	}
+	for _, m := range goMigrations {
+		latest = max(latest, m.Version)
 	}
 	return latest, nil
 }

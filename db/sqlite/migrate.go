@@ -13,15 +13,31 @@ import (
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
 
-// migrate applies every pending migration.
-func migrate(ctx context.Context, conn *sql.DB) error {
+// goMigrations are the migrations SQL alone cannot write: they need Go's
+// Unicode case folding (db.Fold), which SQLite's lower() lacks.
+var goMigrations = []*goose.Migration{
+	goose.NewGoMigration(10, &goose.GoFunc{RunTx: addFoldKeys}, &goose.GoFunc{RunTx: dropFoldKeys}),
+}
+
+// newProvider returns goose's provider of every embedded migration, SQL
+// files and goMigrations, on conn.
+func newProvider(conn *sql.DB) (*goose.Provider, error) {
 	fsys, err := fs.Sub(migrationFiles, "migrations")
 	if err != nil {
-		return fmt.Errorf("migrations: %w", err)
+		return nil, fmt.Errorf("migrations: %w", err)
 	}
-	p, err := goose.NewProvider(goose.DialectSQLite3, conn, fsys)
+	p, err := goose.NewProvider(goose.DialectSQLite3, conn, fsys, goose.WithGoMigrations(goMigrations...))
 	if err != nil {
-		return fmt.Errorf("migrations: %w", err)
+		return nil, fmt.Errorf("migrations: %w", err)
+	}
+	return p, nil
+}
+
+// migrate applies every pending migration.
+func migrate(ctx context.Context, conn *sql.DB) error {
+	p, err := newProvider(conn)
+	if err != nil {
+		return err
 	}
 	if _, err := p.Up(ctx); err != nil {
 		return fmt.Errorf("apply migrations: %w", err)
@@ -31,13 +47,9 @@ func migrate(ctx context.Context, conn *sql.DB) error {
 
 // Version returns the schema version the database is at.
 func (d *Store) Version(ctx context.Context) (int64, error) {
-	fsys, err := fs.Sub(migrationFiles, "migrations")
+	p, err := newProvider(d.writer)
 	if err != nil {
 		return 0, err
-	}
-	p, err := goose.NewProvider(goose.DialectSQLite3, d.writer, fsys)
-	if err != nil {
-		return 0, fmt.Errorf("migrations: %w", err)
 	}
 	v, err := p.GetDBVersion(ctx)
 	if err != nil {

@@ -3,8 +3,8 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"github.com/anavara/anavara/db"
-	"io/fs"
 	"maps"
 	"path/filepath"
 	"testing"
@@ -33,11 +33,7 @@ func openAt(t *testing.T, version int64) (*sql.DB, string) {
 // for tests that move between schema versions.
 func migrations(t *testing.T, conn *sql.DB) *goose.Provider {
 	t.Helper()
-	fsys, err := fs.Sub(migrationFiles, "migrations")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := goose.NewProvider(goose.DialectSQLite3, conn, fsys)
+	p, err := newProvider(conn)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -230,5 +226,62 @@ func TestRefreshGraceMigrationKeepsTokens(t *testing.T) {
 	var n int
 	if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM refresh_tokens").Scan(&n); err != nil || n != 1 {
 		t.Fatalf("back at version 8: %d tokens, %v", n, err)
+	}
+}
+
+// Migration 10 folds the patient names and doctors of existing records
+// into the keys the ordering and the doctor filter now use, in batches
+// (more records than one batch here), and going back keeps the records.
+func TestFoldKeysMigrationFillsExistingRecords(t *testing.T) {
+	ctx := context.Background()
+	conn, _ := openAt(t, 9)
+	exec := func(q string, args ...any) {
+		t.Helper()
+		if _, err := conn.ExecContext(ctx, q, args...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	exec(`INSERT INTO users (id, email, first_name, last_name, password_hash, is_staff, is_active, created, updated)
+		VALUES ('u', 'u@example.org', 'U', 'Ser', 'x', 0, 1, 0, 0)`)
+	n := foldKeyBatch + 5
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range n {
+		doctor := "Dr. Who"
+		if i%1000 == 7 {
+			doctor = "DR. ÖZ"
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO medical_records (id, user_id, patient_name, date_of_birth, date_of_treatment, doctor, created, updated)
+			VALUES (?, 'u', ?, '1990-01-01', '2030-01-01', ?, ?, ?)`, fmt.Sprintf("r%06d", i), fmt.Sprintf("Élodie %06d", i), doctor, i, i); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	p := migrations(t, conn)
+	if _, err := p.UpTo(ctx, 10); err != nil {
+		t.Fatal(err)
+	}
+	var unfolded int
+	if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM medical_records WHERE patient_name_key = '' OR doctor_key = ''`).Scan(&unfolded); err != nil || unfolded != 0 {
+		t.Fatalf("%d records without keys after migrating, %v", unfolded, err)
+	}
+	var key string
+	if err := conn.QueryRowContext(ctx, `SELECT patient_name_key FROM medical_records WHERE id = 'r010004'`).Scan(&key); err != nil || key != "élodie 010004" {
+		t.Fatalf("the last batch's key is %q, %v; want élodie 010004", key, err)
+	}
+	rs, total, err := (&queries{q: conn}).ListRecords(ctx, db.RecordFilter{Doctor: "dr. öz", Limit: 100})
+	if err != nil || total != 10 || len(rs) != 10 {
+		t.Fatalf("doctor dr. öz: %d of %d, %v; want 10", len(rs), total, err)
+	}
+	if _, err := p.DownTo(ctx, 9); err != nil {
+		t.Fatal(err)
+	}
+	var left int
+	if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM medical_records").Scan(&left); err != nil || left != n {
+		t.Fatalf("back at version 9: %d records, %v; want %d", left, err, n)
 	}
 }

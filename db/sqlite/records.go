@@ -32,9 +32,10 @@ func scanRecord(row interface{ Scan(...any) error }) (model.MedicalRecord, error
 // CreateRecord inserts r and counts it (counts.go). Call it
 // inside Store.Write, so that both land or neither does.
 func (q *queries) CreateRecord(ctx context.Context, r model.MedicalRecord) error {
-	_, err := q.q.ExecContext(ctx, `INSERT INTO medical_records (`+recordColumns+`, search_text) VALUES (?,?,?,?,?,?,?,?,?,?,?)`,
+	_, err := q.q.ExecContext(ctx, `INSERT INTO medical_records (`+recordColumns+`, patient_name_key, doctor_key, search_text) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 		r.ID, r.UserID, r.PatientName, r.DateOfBirth.String(), r.Diagnosis, r.Treatment,
-		r.DateOfTreatment.String(), r.Doctor, micros(r.Created), micros(r.Updated), db.RecordSearchText(r))
+		r.DateOfTreatment.String(), r.Doctor, micros(r.Created), micros(r.Updated),
+		db.Fold(r.PatientName), db.Fold(r.Doctor), db.RecordSearchText(r))
 	if err != nil {
 		return fmt.Errorf("insert record: %w", err)
 	}
@@ -53,9 +54,10 @@ func (q *queries) RecordByID(ctx context.Context, id string) (model.MedicalRecor
 // UpdateRecord stores every writable field of r and its updated time.
 func (q *queries) UpdateRecord(ctx context.Context, r model.MedicalRecord) error {
 	res, err := q.q.ExecContext(ctx, `UPDATE medical_records SET user_id = ?, patient_name = ?, date_of_birth = ?,
-		diagnosis = ?, treatment = ?, date_of_treatment = ?, doctor = ?, updated = ?, search_text = ? WHERE id = ?`,
+		diagnosis = ?, treatment = ?, date_of_treatment = ?, doctor = ?, updated = ?,
+		patient_name_key = ?, doctor_key = ?, search_text = ? WHERE id = ?`,
 		r.UserID, r.PatientName, r.DateOfBirth.String(), r.Diagnosis, r.Treatment, r.DateOfTreatment.String(),
-		r.Doctor, micros(r.Updated), db.RecordSearchText(r), r.ID)
+		r.Doctor, micros(r.Updated), db.Fold(r.PatientName), db.Fold(r.Doctor), db.RecordSearchText(r), r.ID)
 	if err != nil {
 		return fmt.Errorf("update record: %w", err)
 	}
@@ -79,7 +81,8 @@ var recordOrderColumns = map[string]string{
 	"created":           "created",
 	"updated":           "updated",
 	"date_of_treatment": "date_of_treatment",
-	"patient_name":      "patient_name COLLATE NOCASE",
+	// Folded in Go (migration 10), as on every engine.
+	"patient_name": "patient_name_key",
 }
 
 // recordListSQL builds ListRecords' page and count queries for f; the page
@@ -95,8 +98,8 @@ func recordListSQL(f db.RecordFilter) (page, count string, args []any, err error
 		args = append(args, db.LikePattern(f.Search))
 	}
 	if f.Doctor != "" {
-		where = append(where, "doctor = ? COLLATE NOCASE")
-		args = append(args, f.Doctor)
+		where = append(where, "doctor_key = ?")
+		args = append(args, db.Fold(f.Doctor))
 	}
 	if f.TreatedAfter != nil {
 		where = append(where, "date_of_treatment >= ?")
