@@ -55,6 +55,18 @@ func parseInput(c *fiber.Ctx) (*input, error) {
 // raw returns the field as text, reporting presence and whether it was a
 // JSON null; a non-string JSON value records a type error.
 func (in *input) raw(field string) (value string, present, null bool) {
+	v, present, null := in.rawValue(field)
+	// Refused here, for every field, stored or not: PostgreSQL's text
+	// type holds no NUL and nothing but UTF-8 (model.ValidateText).
+	if msg := model.ValidateText(v); msg != "" {
+		in.errs.Add(field, msg)
+		return "", true, false
+	}
+	return v, present, null
+}
+
+// rawValue is raw before the text check.
+func (in *input) rawValue(field string) (value string, present, null bool) {
 	if in.json != nil {
 		v, ok := in.json[field]
 		if !ok {

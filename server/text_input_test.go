@@ -31,6 +31,10 @@ func TestTextInputsRefuseNULAndInvalidUTF8(t *testing.T) {
 		{"patch record doctor", http.MethodPatch, mrPath + "/" + r.ID, staff.Access, map[string]any{"doctor": nul}, "doctor"},
 		{"patch me last_name", http.MethodPatch, "/api/users/me", patient.Access, map[string]any{"last_name": nul}, "last_name"},
 		{"patch user first_name", http.MethodPatch, "/api/users/" + patient.ID, staff.Access, map[string]any{"first_name": nul}, "first_name"},
+		{"ssh key name", http.MethodPost, "/api/users/me/ssh-keys", patient.Access,
+			map[string]any{"name": nul, "public_key": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl"}, "name"},
+		{"login email", http.MethodPost, "/api/auth/login", "", map[string]any{"email": "p\x00at@example.org", "password": testPassword}, "email"},
+		{"forgot-password email", http.MethodPost, "/api/auth/forgot-password", "", map[string]any{"email": "p\x00at@example.org"}, "email"},
 		{"form record treatment not UTF-8", http.MethodPost, mrPath, patient.Access,
 			url.Values{"patient_name": {"Pat Ient"}, "date_of_birth": {"1985-12-10"}, "treatment": {"caf\xe9"},
 				"date_of_treatment": {"2026-03-20"}, "doctor": {"Dr. Who"}}, "treatment"},
@@ -54,17 +58,6 @@ func TestTextInputsRefuseNULAndInvalidUTF8(t *testing.T) {
 		t.Run("GET "+tc.path, func(t *testing.T) {
 			h := mrSub(h, t)
 			h.get(tc.path, tc.token).expectError(http.StatusBadRequest, "", tc.field)
-		})
-	}
-
-	// Where no field is stored, the answer must still not be a 500.
-	for _, tc := range []struct{ path string }{{"/api/auth/login"}, {"/api/auth/forgot-password"}} {
-		t.Run(tc.path, func(t *testing.T) {
-			h := mrSub(h, t)
-			res := h.post(tc.path, map[string]any{"email": "p\x00at@example.org", "password": testPassword}, "")
-			if res.Status >= 500 {
-				t.Fatalf("status %d: %s", res.Status, res.Body)
-			}
 		})
 	}
 }
