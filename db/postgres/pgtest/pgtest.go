@@ -254,7 +254,14 @@ func setup() error {
 	if admin, err = pgxpool.NewWithConfig(ctx, cfg); err != nil {
 		return fmt.Errorf("connect to %s: %w", postgres.Redact(raw), err)
 	}
-	hash, err := migrationsHash()
+	// Per role as well as per schema: only a database's owner may clone
+	// or rename it, so two roles on one server (a developer's and CI's)
+	// each keep their own template and spares.
+	var role string
+	if err := admin.QueryRow(ctx, `SELECT current_user`).Scan(&role); err != nil {
+		return fmt.Errorf("connect to %s: %w", postgres.Redact(raw), err)
+	}
+	hash, err := migrationsHash(role)
 	if err != nil {
 		return err
 	}
@@ -341,9 +348,9 @@ func renameWhenIdle(ctx context.Context, conn *pgxpool.Conn, from, to string) er
 	}
 }
 
-// migrationsHash is a hash of every embedded migration, names and text:
-// a change to the schema makes (and names) a new template.
-func migrationsHash() (string, error) {
+// migrationsHash is a hash of role and every embedded migration, names and
+// text: a change to the schema makes (and names) a new template.
+func migrationsHash(role string) (string, error) {
 	fsys := postgres.Migrations()
 	names, err := fs.Glob(fsys, "*.sql")
 	if err != nil {
@@ -354,6 +361,7 @@ func migrationsHash() (string, error) {
 	}
 	sort.Strings(names)
 	h := sha256.New()
+	fmt.Fprintf(h, "%s\x00", role)
 	for _, name := range names {
 		b, err := fs.ReadFile(fsys, name)
 		if err != nil {
