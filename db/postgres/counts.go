@@ -90,9 +90,13 @@ const trueCounts = `SELECT '` + countRecords + `', '', count(*) FROM medical_rec
 // bypassed the code (an operator's psql session, say); Open runs it. It
 // compares first, in one statement, so on one snapshot and without
 // blocking anyone: other servers on the same database keep writing
-// meanwhile. Only when the counters differ does it recount, with the
-// counted tables locked against writes (SHARE) so that nothing changes
-// between counting and storing the counts.
+// meanwhile. Only when the counters differ does it recount, holding the
+// counts table EXCLUSIVE: every write that changes a counted table moves
+// its counter in the same transaction, before it commits, so it either
+// committed before the lock (and is counted) or waits for the recount (and
+// adds itself after). Locking counts rather than the counted tables keeps
+// the recount within an application role's privileges: SHARE on the audit
+// trail would take more than INSERT there.
 func (s *Store) recountAtOpen(ctx context.Context) error {
 	var differences int
 	err := s.pool.QueryRow(ctx, `WITH truth (name, part, n) AS MATERIALIZED (`+trueCounts+`)
@@ -110,7 +114,7 @@ func (s *Store) recountAtOpen(ctx context.Context) error {
 	for range writeAttempts {
 		last = pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.ReadCommitted}, func(tx pgx.Tx) error {
 			for _, stmt := range []string{
-				`LOCK TABLE medical_records, audit_events IN SHARE MODE`,
+				`LOCK TABLE counts IN EXCLUSIVE MODE`,
 				`DELETE FROM counts`,
 				`INSERT INTO counts (name, part, n) ` + trueCounts,
 			} {
