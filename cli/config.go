@@ -38,12 +38,9 @@ func registerDatabaseFlag(fs *pflag.FlagSet, database *string) {
 	fs.StringVar(database, "database", "", "database to use: empty for SQLite at <data-dir>/anavara.db, sqlite:PATH, or postgres://user:password@host/dbname (prefer the environment variable: the URL holds a password)")
 }
 
-// target is the database the flags name, its data directory created if
-// needed.
+// target is the database the flags name. Opening a SQLite target creates
+// its directory (engines.Open); a PostgreSQL one needs none.
 func (f *storeFlags) target() (engines.Target, error) {
-	if err := os.MkdirAll(f.dataDir, 0o700); err != nil {
-		return engines.Target{}, fmt.Errorf("data directory: %w", err)
-	}
 	return engines.Parse(f.database, f.dataDir)
 }
 

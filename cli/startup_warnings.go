@@ -2,6 +2,8 @@ package cli
 
 import (
 	"log/slog"
+	"net/url"
+	"strings"
 
 	"github.com/spf13/pflag"
 
@@ -18,6 +20,9 @@ func commandLineSecrets(flags *pflag.FlagSet, mailerSpec string) []string {
 		if givenOnCommandLine(flags, name) && flags.Lookup(name).Value.String() != "" {
 			names = append(names, name)
 		}
+	}
+	if givenOnCommandLine(flags, "database") && databaseHasPassword(flags.Lookup("database").Value.String()) {
+		names = append(names, "database")
 	}
 	if givenOnCommandLine(flags, "mailer") {
 		if cfg, err := mail.ParseURL(mailerSpec); err == nil && cfg.Password != "" {
@@ -42,4 +47,18 @@ func logStartupWarnings(logger *slog.Logger, secretFlags []string, mailer mail.M
 			"preferably through the environment variable",
 			"environment_variable", EnvName("mailer"))
 	}
+}
+
+// databaseHasPassword reports whether a --database URL carries a password,
+// in its user part or as a password parameter.
+func databaseHasPassword(setting string) bool {
+	u, err := url.Parse(setting)
+	if err != nil {
+		// Unparsable: say so rather than guess; engines.Parse refuses it.
+		return strings.Contains(setting, "@")
+	}
+	if _, ok := u.User.Password(); ok {
+		return true
+	}
+	return u.Query().Get("password") != ""
 }
