@@ -62,6 +62,12 @@ func newDBCopyCommand(streams Streams) *cobra.Command {
 			"Progress goes to standard error, a summary per table to standard output.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			for _, name := range []string{"from", "to"} {
+				if givenOnCommandLine(cmd.Flags(), name) && databaseHasPassword(cmd.Flags().Lookup(name).Value.String()) {
+					fmt.Fprintf(streams.Err, "warning: --%s holds a password on the command line, where other users of this machine can read it; set %s instead\n",
+						name, EnvName(name))
+				}
+			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			return runCopy(ctx, f, streams)
