@@ -25,9 +25,10 @@ func BenchmarkListAudit1M(b *testing.B) {
 	store := openBenchDB(b, filepath.Join(b.TempDir(), "anavara.db"), "")
 	ids := seedBenchDB(b, store, benchSeed{records: 1_000, others: 100, own: 20})
 	record := seedBenchAudit(b, store, ids.staff)
-	srv := newBenchServer(b, store)
+	store.settle(b)
+	srv := newBenchServer(b, store.Store)
 	token := newBenchClient(srv).login(b, benchEmails.staff)
-	benchList(b, srv, "/api/audit-events?page_size=20", token, []benchListCase{
+	benchList(b, store, srv, "/api/audit-events?page_size=20", token, []benchListCase{
 		{"page=1", "", 20},
 		{"page=1000", "&page=1000", 20},
 		{"action=record.read", "&action=" + model.ActionRecordRead, 20}, // 70% of events
