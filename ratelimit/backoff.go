@@ -1,6 +1,7 @@
 package ratelimit
 
 import (
+	"context"
 	"sync"
 	"time"
 )
@@ -16,87 +17,108 @@ type BackoffRule struct {
 	Base, Max time.Duration
 }
 
-// Backoff applies a BackoffRule to many keys, such as the accounts that
-// logins fail for, whatever address the failures come from. It is safe for
-// concurrent use.
+// BackoffState is what a Throttle remembers of one key.
+type BackoffState struct {
+	// Failures counts failures since WindowStart.
+	Failures    int
+	WindowStart time.Time
+	// BlockedUntil is when the current block ends; Strikes how many
+	// blocks in a row the key has earned, which doubles the next one.
+	BlockedUntil time.Time
+	Strikes      int
+}
+
+// Fail is one failure at now of a key in state st (the zero state for a key
+// never seen, or forgotten): the state afterwards. Every Store implements
+// its Throttle with it.
+func (r BackoffRule) Fail(st BackoffState, now time.Time) BackoffState {
+	if st == (BackoffState{}) {
+		st.WindowStart = now
+	}
+	if now.Sub(st.WindowStart) >= r.Window {
+		st.Failures, st.WindowStart = 0, now
+	}
+	if st.Strikes > 0 && now.Sub(st.BlockedUntil) >= r.Window {
+		st.Strikes = 0
+	}
+	st.Failures++
+	if st.Failures < r.Threshold {
+		return st
+	}
+	block := r.Base << st.Strikes
+	if block > r.Max || block <= 0 || st.Strikes >= 63 {
+		block = r.Max
+	}
+	st.BlockedUntil = now.Add(block)
+	st.Strikes++
+	st.Failures, st.WindowStart = 0, now
+	return st
+}
+
+// Expires is when st is worth no more than the zero state: its window and
+// its block are over, and its strikes have decayed.
+func (r BackoffRule) Expires(st BackoffState) time.Time {
+	end := st.WindowStart
+	if st.BlockedUntil.After(end) {
+		end = st.BlockedUntil
+	}
+	return end.Add(r.Window)
+}
+
+// Backoff applies a BackoffRule to many keys in memory, such as the
+// accounts that logins fail for, whatever address the failures come from.
+// It is safe for concurrent use, and its errors are always nil.
 type Backoff struct {
 	rule BackoffRule
 	now  func() time.Time
 
 	mu      sync.Mutex
-	entries map[string]*backoffEntry
+	entries map[string]BackoffState
 	calls   int
 }
 
-type backoffEntry struct {
-	// failures counts failures since windowStart.
-	failures    int
-	windowStart time.Time
-	// blockedUntil is when the current block ends; strikes how many
-	// blocks in a row the key has earned, which doubles the next one.
-	blockedUntil time.Time
-	strikes      int
-}
+var _ Throttle = (*Backoff)(nil)
 
 // NewBackoff returns a Backoff for rule that reads the time from now.
 func NewBackoff(rule BackoffRule, now func() time.Time) *Backoff {
-	return &Backoff{rule: rule, now: now, entries: make(map[string]*backoffEntry)}
+	return &Backoff{rule: rule, now: now, entries: make(map[string]BackoffState)}
 }
 
 // Blocked reports whether key is blocked now and, if so, for how long.
-func (b *Backoff) Blocked(key string) (blocked bool, retryAfter time.Duration) {
+func (b *Backoff) Blocked(_ context.Context, key string) (blocked bool, retryAfter time.Duration, err error) {
 	if b.rule.Threshold <= 0 {
-		return false, 0
+		return false, 0, nil
 	}
 	now := b.now()
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	e := b.entries[key]
-	if e == nil || !now.Before(e.blockedUntil) {
-		return false, 0
+	e, ok := b.entries[key]
+	if !ok || !now.Before(e.BlockedUntil) {
+		return false, 0, nil
 	}
-	return true, e.blockedUntil.Sub(now)
+	return true, e.BlockedUntil.Sub(now), nil
 }
 
 // Fail records a failure for key, blocking it when that reaches the
 // threshold.
-func (b *Backoff) Fail(key string) {
+func (b *Backoff) Fail(_ context.Context, key string) error {
 	if b.rule.Threshold <= 0 {
-		return
+		return nil
 	}
 	now := b.now()
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.sweep(now)
-	e := b.entries[key]
-	if e == nil {
-		e = &backoffEntry{windowStart: now}
-		b.entries[key] = e
-	}
-	if now.Sub(e.windowStart) >= b.rule.Window {
-		e.failures, e.windowStart = 0, now
-	}
-	if e.strikes > 0 && now.Sub(e.blockedUntil) >= b.rule.Window {
-		e.strikes = 0
-	}
-	e.failures++
-	if e.failures < b.rule.Threshold {
-		return
-	}
-	block := b.rule.Base << e.strikes
-	if block > b.rule.Max || block <= 0 {
-		block = b.rule.Max
-	}
-	e.blockedUntil = now.Add(block)
-	e.strikes++
-	e.failures, e.windowStart = 0, now
+	b.entries[key] = b.rule.Fail(b.entries[key], now)
+	return nil
 }
 
 // Clear forgets key's failures and blocks, as after a successful sign-in.
-func (b *Backoff) Clear(key string) {
+func (b *Backoff) Clear(_ context.Context, key string) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	delete(b.entries, key)
+	return nil
 }
 
 // sweep drops, every 1,024 failures, keys whose window and block are over
@@ -107,7 +129,7 @@ func (b *Backoff) sweep(now time.Time) {
 		return
 	}
 	for k, e := range b.entries {
-		if now.Sub(e.windowStart) >= b.rule.Window && now.Sub(e.blockedUntil) >= b.rule.Window {
+		if !now.Before(b.rule.Expires(e)) {
 			delete(b.entries, k)
 		}
 	}

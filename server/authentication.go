@@ -34,8 +34,8 @@ func (s *Server) signup(c *fiber.Ctx) error {
 	if err := in.err(); err != nil {
 		return err
 	}
-	if ok, retry := s.signupLimiter.Allow(c.IP()); !ok {
-		return tooManyRequests(retry)
+	if err := s.allow(c, s.signupLimiter, c.IP()); err != nil {
+		return err
 	}
 	u, err := s.newUser(c.UserContext(), a.email, a.first, a.last, a.password, false)
 	if err != nil {
@@ -130,12 +130,14 @@ func (s *Server) login(c *fiber.Ctx) error {
 	if err := in.err(); err != nil {
 		return err
 	}
-	if ok, retry := s.loginLimiter.Allow(c.IP() + "|" + email); !ok {
-		return tooManyRequests(retry)
+	if err := s.allow(c, s.loginLimiter, c.IP() + "|" + email); err != nil {
+		return err
 	}
 	// Checked before the password, so a blocked account answers the same
 	// whether or not the guess is right, and costs no hash.
-	if blocked, retry := s.accountBackoff.Blocked(email); blocked {
+	if blocked, retry, err := s.accountBackoff.Blocked(c.UserContext(), email); err != nil {
+		return fmt.Errorf("login back-off: %w", err)
+	} else if blocked {
 		return tooManyRequests(retry)
 	}
 	ctx := c.UserContext()
@@ -186,7 +188,7 @@ func (s *Server) login(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	s.accountBackoff.Clear(email)
+	s.clearBackoff(c, email)
 	return c.JSON(model.AuthResponse{AccessToken: pair.AccessToken, RefreshToken: pair.RefreshToken, User: u.User, Message: msgLogin})
 }
 
@@ -197,7 +199,9 @@ var errLoginRaced = errors.New("account changed during login")
 // failedLogin counts the failure against email, audits it (naming the
 // account when there is one) and answers 401.
 func (s *Server) failedLogin(c *fiber.Ctx, email, userID string) error {
-	s.accountBackoff.Fail(email)
+	if err := s.accountBackoff.Fail(c.UserContext(), email); err != nil {
+		return fmt.Errorf("login back-off: %w", err)
+	}
 	err := s.db.Write(c.UserContext(), func(q db.Tx) error {
 		return q.InsertAudit(c.UserContext(), s.auditEvent(c, "", model.ActionLoginFailed, model.EntityUser, userID))
 	})
@@ -243,8 +247,8 @@ func (s *Server) refreshToken(c *fiber.Ctx) error {
 	if err := in.err(); err != nil {
 		return err
 	}
-	if ok, retry := s.refreshLimiter.Allow(c.IP()); !ok {
-		return tooManyRequests(retry)
+	if err := s.allow(c, s.refreshLimiter, c.IP()); err != nil {
+		return err
 	}
 	ctx := c.UserContext()
 	now := s.now()
@@ -399,11 +403,11 @@ func (s *Server) forgotPassword(c *fiber.Ctx) error {
 	if err := in.err(); err != nil {
 		return err
 	}
-	if ok, retry := s.forgotIPLimiter.Allow(c.IP()); !ok {
-		return tooManyRequests(retry)
+	if err := s.allow(c, s.forgotIPLimiter, c.IP()); err != nil {
+		return err
 	}
-	if ok, retry := s.forgotEmailLimiter.Allow(email); !ok {
-		return tooManyRequests(retry)
+	if err := s.allow(c, s.forgotEmailLimiter, email); err != nil {
+		return err
 	}
 	// Whether the account exists is decided after the response, by the
 	// reset-code worker (reset_codes.go): the answer and its timing are the
@@ -436,8 +440,8 @@ func (s *Server) resetPassword(c *fiber.Ctx) error {
 	if hasCode && model.ValidateOTPCode(code) != "" {
 		return errBadCode
 	}
-	if ok, retry := s.resetLimiter.Allow(email); !ok {
-		return tooManyRequests(retry)
+	if err := s.allow(c, s.resetLimiter, email); err != nil {
+		return err
 	}
 	ctx := c.UserContext()
 	u, err := s.db.Read().UserByEmail(ctx, email)
@@ -493,7 +497,7 @@ func (s *Server) resetPassword(c *fiber.Ctx) error {
 	}
 	// The owner proved control of the mailbox: guesses by others no longer
 	// stand between them and their account.
-	s.accountBackoff.Clear(email)
+	s.clearBackoff(c, email)
 	return c.JSON(fiber.Map{"message": msgPasswordChanged})
 }
 
@@ -513,8 +517,8 @@ func (s *Server) changePassword(c *fiber.Ctx) error {
 	if err := in.err(); err != nil {
 		return err
 	}
-	if ok, retry := s.changeLimiter.Allow(me.ID); !ok {
-		return tooManyRequests(retry)
+	if err := s.allow(c, s.changeLimiter, me.ID); err != nil {
+		return err
 	}
 	var checkedHash string
 	if hasCurrent {

@@ -27,6 +27,10 @@ type Config struct {
 	Hasher *password.Hasher
 	// Limits rate-limit the authentication endpoints.
 	Limits Limits
+	// RateLimits keeps the limits' state; nil means the store's
+	// (db.RateLimits: in the database on PostgreSQL, so that the limits
+	// hold across every instance on it; in memory on SQLite).
+	RateLimits ratelimit.Store
 	// ServiceToken authorises trusted internal callers (the SSH front end)
 	// at /api/auth/ssh-login; empty disables that endpoint.
 	ServiceToken string

@@ -17,6 +17,7 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/recover"
 
 	"github.com/anavara/anavara/db"
+	"github.com/anavara/anavara/internal/logthrottle"
 	"github.com/anavara/anavara/mail"
 	"github.com/anavara/anavara/password"
 	"github.com/anavara/anavara/ratelimit"
@@ -44,14 +45,16 @@ type Server struct {
 	// costs the same whether or not the account exists.
 	dummyHash string
 
-	loginLimiter       *ratelimit.Limiter
-	signupLimiter      *ratelimit.Limiter
-	forgotEmailLimiter *ratelimit.Limiter
-	forgotIPLimiter    *ratelimit.Limiter
-	resetLimiter       *ratelimit.Limiter
-	refreshLimiter     *ratelimit.Limiter
-	changeLimiter      *ratelimit.Limiter
-	accountBackoff     *ratelimit.Backoff
+	loginLimiter       ratelimit.Counter
+	signupLimiter      ratelimit.Counter
+	forgotEmailLimiter ratelimit.Counter
+	forgotIPLimiter    ratelimit.Counter
+	resetLimiter       ratelimit.Counter
+	refreshLimiter     ratelimit.Counter
+	changeLimiter      ratelimit.Counter
+	accountBackoff     ratelimit.Throttle
+	// limitErrors logs limiter failures, a line a minute at most.
+	limitErrors *logthrottle.Logger
 
 	// routeLabels names matched routes for logs and metrics.
 	routeLabels routeLabels
@@ -95,15 +98,20 @@ func New(cfg Config, store db.Store, mailer mail.Mailer) (*Server, error) {
 		dummyHash: dummy,
 		hasher:    cfg.Hasher,
 
-		loginLimiter:       ratelimit.New(cfg.Limits.LoginPerIPAndEmail, cfg.Now),
-		signupLimiter:      ratelimit.New(cfg.Limits.SignupPerIP, cfg.Now),
-		forgotEmailLimiter: ratelimit.New(cfg.Limits.ForgotPerEmail, cfg.Now),
-		forgotIPLimiter:    ratelimit.New(cfg.Limits.ForgotPerIP, cfg.Now),
-		resetLimiter:       ratelimit.New(cfg.Limits.ResetPerEmail, cfg.Now),
-		refreshLimiter:     ratelimit.New(cfg.Limits.RefreshPerIP, cfg.Now),
-		changeLimiter:      ratelimit.New(cfg.Limits.ChangePasswordPerUser, cfg.Now),
-		accountBackoff:     ratelimit.NewBackoff(cfg.Limits.LoginFailuresPerAccount, cfg.Now),
+		limitErrors: logthrottle.New(cfg.Logger, time.Minute, cfg.Now),
 	}
+	limits := cfg.RateLimits
+	if limits == nil {
+		limits = db.RateLimits(store)
+	}
+	s.loginLimiter = limits.Limiter("login", cfg.Limits.LoginPerIPAndEmail, cfg.Now)
+	s.signupLimiter = limits.Limiter("signup", cfg.Limits.SignupPerIP, cfg.Now)
+	s.forgotEmailLimiter = limits.Limiter("forgot-email", cfg.Limits.ForgotPerEmail, cfg.Now)
+	s.forgotIPLimiter = limits.Limiter("forgot-ip", cfg.Limits.ForgotPerIP, cfg.Now)
+	s.resetLimiter = limits.Limiter("reset", cfg.Limits.ResetPerEmail, cfg.Now)
+	s.refreshLimiter = limits.Limiter("refresh", cfg.Limits.RefreshPerIP, cfg.Now)
+	s.changeLimiter = limits.Limiter("change-password", cfg.Limits.ChangePasswordPerUser, cfg.Now)
+	s.accountBackoff = limits.Backoff("login-account", cfg.Limits.LoginFailuresPerAccount, cfg.Now)
 	s.app = fiber.New(fiber.Config{
 		AppName:               "anavara",
 		BodyLimit:             BodyLimit,

@@ -58,6 +58,10 @@ type Config struct {
 	// ConnectionsPerIP limits new connections per client address; default
 	// 30 a minute.
 	ConnectionsPerIP ratelimit.Rule
+	// RateLimits keeps ConnectionsPerIP's state; nil keeps it in memory.
+	// Run in-process with serve on PostgreSQL, it is the database's, so
+	// the limit holds across every instance.
+	RateLimits ratelimit.Store
 	// ShutdownGrace is how long Shutdown lets sessions end on their own
 	// after telling them; default 10 s.
 	ShutdownGrace time.Duration
@@ -77,7 +81,7 @@ const Banner = "Anavara: only registered SSH keys may sign in. Add yours in `ana
 type Server struct {
 	cfg      Config
 	ssh      *ssh.Server
-	limiter  *ratelimit.Limiter
+	limiter  ratelimit.Counter
 	sessions *sessionRegistry
 	pending  *pendingCount
 	// conns are the connections admitted and not yet closed.
@@ -132,9 +136,12 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.RateLimits == nil {
+		cfg.RateLimits = ratelimit.Memory{}
+	}
 	s := &Server{
 		cfg:      cfg,
-		limiter:  ratelimit.New(cfg.ConnectionsPerIP, cfg.Now),
+		limiter:  cfg.RateLimits.Limiter("ssh-connect", cfg.ConnectionsPerIP, cfg.Now),
 		sessions: newSessionRegistry(cfg.MaxSessions, cfg.MaxAnonymousSessions),
 		pending:  &pendingCount{max: cfg.MaxUnauthenticated},
 		conns:    newConnections(),
@@ -222,6 +229,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 // ActiveSessions is how many sessions are open now.
 func (s *Server) ActiveSessions() int { return s.sessions.count() }
 
+// limitTimeout bounds one check of the per-address connection limit.
+const limitTimeout = 2 * time.Second
+
 // admit runs first for every connection. It turns away addresses that
 // connect too often and connections past the unauthenticated cap, and gives
 // the rest HandshakeTimeout to authenticate.
@@ -230,7 +240,16 @@ func (s *Server) admit(ctx ssh.Context, conn net.Conn) net.Conn {
 	if err != nil {
 		host = conn.RemoteAddr().String()
 	}
-	if ok, _ := s.limiter.Allow(host); !ok {
+	// A limiter that cannot be asked lets the connection in (as the API's
+	// limits do, server/limits.go): the session still has to authenticate,
+	// and the caps on connections still hold. Bounded, since a slow
+	// database must not hold up accepting.
+	limitCtx, cancel := context.WithTimeout(ctx, limitTimeout)
+	ok, _, err := s.limiter.Allow(limitCtx, host)
+	cancel()
+	if err != nil {
+		s.refusals.Warn("ssh connection rate limit unavailable, connection allowed", "error", err)
+	} else if !ok {
 		s.refusals.Warn("ssh connection rate-limited", "remote", host)
 		conn.Close()
 		return nil
