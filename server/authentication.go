@@ -130,7 +130,7 @@ func (s *Server) login(c *fiber.Ctx) error {
 	if err := in.err(); err != nil {
 		return err
 	}
-	if err := s.allow(c, s.loginLimiter, c.IP() + "|" + email); err != nil {
+	if err := s.allow(c, s.loginLimiter, c.IP()+"|"+email); err != nil {
 		return err
 	}
 	// Checked before the password, so a blocked account answers the same
