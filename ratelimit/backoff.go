@@ -28,11 +28,11 @@ type BackoffState struct {
 	Strikes      int
 }
 
-// Fail is one failure at now of a key in state st (the zero state for a key
-// never seen, or forgotten): the state afterwards. Every Store implements
+// Fail is one failure at now of a key in state st (a zero WindowStart for
+// a key never seen, or forgotten): the state afterwards. Every Store implements
 // its Throttle with it.
 func (r BackoffRule) Fail(st BackoffState, now time.Time) BackoffState {
-	if st == (BackoffState{}) {
+	if st.WindowStart.IsZero() { // never seen
 		st.WindowStart = now
 	}
 	if now.Sub(st.WindowStart) >= r.Window {

@@ -142,15 +142,18 @@ func randomHex(n int) string {
 // schema, and nothing else: a table missing here is one that a migration
 // added without adding it to the grants (app_role.go).
 var wantPrivileges = map[string]string{
-	"users":            "SELECT INSERT UPDATE DELETE",
-	"medical_records":  "SELECT INSERT UPDATE DELETE",
-	"refresh_tokens":   "SELECT INSERT UPDATE DELETE",
-	"otp_codes":        "SELECT INSERT UPDATE DELETE",
-	"ssh_keys":         "SELECT INSERT UPDATE DELETE",
-	"counts":           "SELECT INSERT UPDATE DELETE",
-	"health_heartbeat": "SELECT INSERT UPDATE DELETE",
-	"audit_events":     "SELECT INSERT",
-	"goose_db_version": "SELECT",
+	"users":              "SELECT INSERT UPDATE DELETE",
+	"medical_records":    "SELECT INSERT UPDATE DELETE",
+	"refresh_tokens":     "SELECT INSERT UPDATE DELETE",
+	"otp_codes":          "SELECT INSERT UPDATE DELETE",
+	"ssh_keys":           "SELECT INSERT UPDATE DELETE",
+	"counts":             "SELECT INSERT UPDATE DELETE",
+	"health_heartbeat":   "SELECT INSERT UPDATE DELETE",
+	"rate_limit_key":     "SELECT INSERT UPDATE DELETE",
+	"rate_limits":        "SELECT INSERT UPDATE DELETE",
+	"rate_limit_backoff": "SELECT INSERT UPDATE DELETE",
+	"audit_events":       "SELECT INSERT",
+	"goose_db_version":   "SELECT",
 }
 
 // checkPrivileges fails t unless role has exactly wantPrivileges on the

@@ -42,6 +42,9 @@ type Store struct {
 	usersVersion atomic.Uint64
 	// health remembers what queries ran into and caches Health.
 	health *healthMonitor
+	// limits are the rate limits shared by every process on the database
+	// (limits.go).
+	limits *rateLimits
 }
 
 var _ db.Store = (*Store)(nil)
@@ -74,7 +77,7 @@ func open(ctx context.Context, cfg *pgxpool.Config, opts Options) (*Store, error
 	if err != nil {
 		return nil, fmt.Errorf("open postgres: %w", err)
 	}
-	s := &Store{pool: pool, health: newHealthMonitor(opts.HealthInterval)}
+	s := &Store{pool: pool, health: newHealthMonitor(opts.HealthInterval), limits: newRateLimits(pool)}
 	if err := s.Ping(ctx); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("open postgres: %w", err)
