@@ -155,7 +155,10 @@ func runServe(ctx context.Context, f serveFlags, streams Streams) error {
 	var sshSrv *sshapp.Server
 	var sshLn *netguard.Listener
 	if f.ssh.addr != "" {
-		if sshSrv, err = f.ssh.newSSHServer(f.store.dataDir, loopbackURL(ln.Addr()), serviceToken, logger); err != nil {
+		// Its per-address limit goes with the store, as the API's limits
+		// do (server.Config.RateLimits): on PostgreSQL it holds across
+		// every serve on the database.
+		if sshSrv, err = f.ssh.newSSHServer(f.store.dataDir, loopbackURL(ln.Addr()), serviceToken, db.RateLimits(store), logger); err != nil {
 			return err
 		}
 		if sshLn, err = f.ssh.listen(logger); err != nil {

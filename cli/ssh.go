@@ -63,8 +63,10 @@ func (f *sshFlags) listen(logger *slog.Logger) (*netguard.Listener, error) {
 	}), nil
 }
 
-// newSSHServer builds the SSH front end against the API at apiURL.
-func (f *sshFlags) newSSHServer(dataDir, apiURL, serviceToken string, logger *slog.Logger) (*sshapp.Server, error) {
+// newSSHServer builds the SSH front end against the API at apiURL, its
+// per-address connection limit kept in limits (nil: in memory, as
+// ssh-serve, which has no database, keeps it).
+func (f *sshFlags) newSSHServer(dataDir, apiURL, serviceToken string, limits ratelimit.Store, logger *slog.Logger) (*sshapp.Server, error) {
 	hostKey, err := sshapp.LoadOrCreateHostKey(filepath.Join(dataDir, "ssh_host_ed25519_key"))
 	if err != nil {
 		return nil, err
@@ -79,6 +81,7 @@ func (f *sshFlags) newSSHServer(dataDir, apiURL, serviceToken string, logger *sl
 		MaxSessions:          f.maxSessions,
 		MaxAnonymousSessions: f.maxAnonymous,
 		ConnectionsPerIP:     ratelimit.Rule{Limit: f.perIPPerMinute, Window: time.Minute},
+		RateLimits:           limits,
 		HandshakeTimeout:     f.handshakeTimeout,
 		MaxUnauthenticated:   f.maxUnauth,
 		Logger:               logger,
@@ -149,7 +152,7 @@ func runSSHServe(ctx context.Context, f sshServeFlags, streams Streams) error {
 	if err != nil {
 		return err
 	}
-	srv, err := f.ssh.newSSHServer(f.dataDir, f.apiURL, f.serviceToken, logger)
+	srv, err := f.ssh.newSSHServer(f.dataDir, f.apiURL, f.serviceToken, nil, logger)
 	if err != nil {
 		return err
 	}
