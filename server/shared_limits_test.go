@@ -2,14 +2,18 @@ package server_test
 
 import (
 	"context"
+	"errors"
+	"log/slog"
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/anavara/anavara/internal/testenv"
 	"github.com/anavara/anavara/mail"
+	"github.com/anavara/anavara/ratelimit"
 	"github.com/anavara/anavara/server"
 )
 
@@ -85,5 +89,50 @@ func TestLimitsSharedAcrossInstances(t *testing.T) {
 	}
 	if status, _ := loginFrom(t, bases[0], "127.0.5.1", victim.Email, victim.Password); status != http.StatusOK {
 		t.Fatalf("19 failures after a login through the other instance blocked the account (%d)", status)
+	}
+}
+
+// brokenLimits is a ratelimit.Store whose every query fails, as the
+// database's would when its limit tables cannot be reached.
+type brokenLimits struct{}
+
+var errLimitsDown = errors.New("limits unreachable")
+
+func (brokenLimits) Limiter(string, ratelimit.Rule, func() time.Time) ratelimit.Counter {
+	return brokenLimit{}
+}
+
+func (brokenLimits) Backoff(string, ratelimit.BackoffRule, func() time.Time) ratelimit.Throttle {
+	return brokenLimit{}
+}
+
+type brokenLimit struct{}
+
+func (brokenLimit) Allow(context.Context, string) (bool, time.Duration, error) {
+	return false, 0, errLimitsDown
+}
+func (brokenLimit) Blocked(context.Context, string) (bool, time.Duration, error) {
+	return false, 0, errLimitsDown
+}
+func (brokenLimit) Fail(context.Context, string) error  { return errLimitsDown }
+func (brokenLimit) Clear(context.Context, string) error { return errLimitsDown }
+
+// TestLimitsUnavailable: when the limits cannot be asked, the endpoint
+// limits let requests through (and say so in the log), while the
+// per-account login back-off refuses the login it cannot count.
+func TestLimitsUnavailable(t *testing.T) {
+	var logs safeBuffer
+	h := newHarness(t, withConfig(func(c *server.Config) {
+		c.RateLimits = brokenLimits{}
+		c.Logger = slog.New(slog.NewJSONHandler(&logs, nil))
+	}))
+	ann := h.signup("ann@example.org") // the sign-up limit failed open
+	h.post("/api/auth/forgot-password", map[string]any{"email": ann.Email}, "").expect(http.StatusOK)
+	h.post("/api/auth/login", map[string]any{"email": ann.Email, "password": ann.Password}, "").expect(http.StatusInternalServerError)
+	if !strings.Contains(logs.String(), "rate limit unavailable, request allowed") {
+		t.Fatalf("no warning logged:\n%s", logs.String())
+	}
+	if n := strings.Count(logs.String(), "rate limit unavailable, request allowed"); n != 1 {
+		t.Fatalf("%d warnings for four failures within a minute, want 1 (throttled)", n)
 	}
 }
