@@ -21,6 +21,7 @@ import (
 	gossh "golang.org/x/crypto/ssh"
 
 	"github.com/anavara/anavara/db"
+	"github.com/anavara/anavara/db/engines"
 	"github.com/anavara/anavara/db/sqlite"
 	"github.com/anavara/anavara/internal/testenv"
 	"github.com/anavara/anavara/mail"
@@ -38,6 +39,8 @@ type env struct {
 	t       *testing.T
 	api     string
 	store   db.Store
+	target  engines.Target
+	cfg     sshapp.Config
 	ssh     *sshapp.Server
 	sshAddr string
 	hostKey gossh.PublicKey
@@ -48,7 +51,7 @@ type envOption func(*sshapp.Config)
 func newEnv(t *testing.T, opts ...envOption) *env {
 	t.Helper()
 	dir := t.TempDir()
-	store, _ := testenv.OpenStore(t, sqlite.Options{Path: filepath.Join(dir, "anavara.db"), Synchronous: "NORMAL"})
+	store, target := testenv.OpenStore(t, sqlite.Options{Path: filepath.Join(dir, "anavara.db"), Synchronous: "NORMAL"})
 	limits := server.DefaultLimits
 	limits.SignupPerIP = ratelimit.Rule{Limit: 10000, Window: time.Hour}
 	api, err := server.New(server.Config{JWTSecret: bytes.Repeat([]byte("s"), 32), ServiceToken: serviceToken, Limits: limits}, store, mail.NewCapture())
@@ -71,8 +74,11 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 		ServiceToken:     serviceToken,
 		AllowUnknownKeys: true,
 		ConnectionsPerIP: ratelimit.Rule{Limit: 10000, Window: time.Minute},
-		ShutdownGrace:    2 * time.Second,
-		HTTPClient:       &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{}},
+		// As serve's built-in front end has it: in the database on
+		// PostgreSQL, in memory on SQLite.
+		RateLimits:    db.RateLimits(store),
+		ShutdownGrace: 2 * time.Second,
+		HTTPClient:    &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{}},
 	}
 	for _, o := range opts {
 		o(&cfg)
@@ -98,7 +104,7 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 		api.Shutdown(ctx)
 		store.Close()
 	})
-	return &env{t: t, api: cfg.APIURL, store: store, ssh: srv, sshAddr: sshLn.Addr().String(), hostKey: signer.PublicKey()}
+	return &env{t: t, api: cfg.APIURL, store: store, target: target, cfg: cfg, ssh: srv, sshAddr: sshLn.Addr().String(), hostKey: signer.PublicKey()}
 }
 
 // testKey is a client key pair: a signer, plus the private key for tests

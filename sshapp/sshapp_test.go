@@ -18,6 +18,8 @@ import (
 
 	gossh "golang.org/x/crypto/ssh"
 
+	"github.com/anavara/anavara/db"
+	"github.com/anavara/anavara/internal/testenv"
 	"github.com/anavara/anavara/ratelimit"
 	"github.com/anavara/anavara/sshapp"
 )
@@ -217,6 +219,53 @@ func TestConnectionRateLimit(t *testing.T) {
 	}
 	if _, err := e.dial(gossh.PublicKeys(newKey(t))); err == nil {
 		t.Fatal("third connection within the window was accepted")
+	}
+}
+
+// TestConnectionRateLimitSharedOnPostgres: two front ends built into two
+// serve processes on one PostgreSQL database (each with its own store)
+// share one per-address budget.
+func TestConnectionRateLimitSharedOnPostgres(t *testing.T) {
+	if !testenv.OnPostgres() {
+		t.Skip("the limit is shared through PostgreSQL; on SQLite one process serves a database")
+	}
+	e := newEnv(t, func(c *sshapp.Config) { c.ConnectionsPerIP = ratelimit.Rule{Limit: 2, Window: time.Hour} })
+	cfg := e.cfg
+	cfg.RateLimits = db.RateLimits(testenv.OpenAgain(t, e.target))
+	other, err := sshapp.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go other.Serve(ln)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		other.Shutdown(ctx)
+	})
+	dial := func(addr string) error {
+		conn, err := gossh.Dial("tcp", addr, &gossh.ClientConfig{
+			User: "anyone", Auth: []gossh.AuthMethod{gossh.PublicKeys(newKey(t))},
+			HostKeyCallback: gossh.FixedHostKey(e.hostKey), Timeout: 10 * time.Second,
+		})
+		if err == nil {
+			conn.Close()
+		}
+		return err
+	}
+	if err := dial(e.sshAddr); err != nil {
+		t.Fatalf("first connection: %v", err)
+	}
+	if err := dial(ln.Addr().String()); err != nil {
+		t.Fatalf("second connection, to the other front end: %v", err)
+	}
+	for _, addr := range []string{e.sshAddr, ln.Addr().String()} {
+		if dial(addr) == nil {
+			t.Fatalf("a third connection within the window was accepted by %s", addr)
+		}
 	}
 }
 
