@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -193,5 +194,18 @@ func TestRateLimitsPruneAndHoldNoPlainKeys(t *testing.T) {
 	// A pruned key starts afresh.
 	if ok, _, err := l.Allow(ctx, "ada@example.org"); err != nil || !ok {
 		t.Fatalf("after pruning: %v, %v", ok, err)
+	}
+
+	// The checks prune by themselves, every PruneEvery of them: an hour
+	// on, a round of checks of other keys removes the expired row.
+	clock.Advance(time.Hour)
+	for i := range postgres.PruneEvery {
+		if _, _, err := l.Allow(ctx, fmt.Sprint("192.0.2.", i%200)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var stale int
+	if err := conn.QueryRow(ctx, "SELECT count(*) FROM rate_limits WHERE tat <= $1", clock.Now()).Scan(&stale); err != nil || stale != 0 {
+		t.Fatalf("%d expired rows left after %d checks, %v", stale, postgres.PruneEvery, err)
 	}
 }
