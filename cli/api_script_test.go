@@ -22,6 +22,8 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/anavara/anavara/server"
 )
 
 // Commands for the API journeys in testdata/api-*.txtar and
@@ -86,9 +88,20 @@ func apiScriptSetup(env *testscript.Env) error {
 			return fmt.Errorf("testscript's T is a %T, not a testing.TB", env.T())
 		}
 		env.Setenv("ANAVARA_DATABASE", testenv.DatabaseURL(tb))
+		// serve refuses PostgreSQL without shared secrets; scripts
+		// that test the refusal clear these.
+		env.Setenv("ANAVARA_JWT_SECRET", scriptJWTSecret)
+		env.Setenv("ANAVARA_SERVICE_TOKEN", scriptServiceToken)
 	}
 	return nil
 }
+
+// scriptJWTSecret and scriptServiceToken are the secrets every script's
+// serve gets on a PostgreSQL run, where serve requires them.
+const (
+	scriptJWTSecret    = "script-jwt-secret-for-postgres-runs-0123456789"
+	scriptServiceToken = "script-service-token-for-postgres-runs"
+)
 
 // scriptCondition answers the scripts' own conditions: [postgres] on a
 // PostgreSQL run.
@@ -446,32 +459,61 @@ func cmdResetCode(ts *testscript.TestScript, neg bool, args []string) {
 }
 
 // cmdForgeJWT sets VAR to an access token for USER_ID with every claim a
-// real one has: signed with the server's own key ($WORK/data/jwt.key), the
-// control that must work; unsigned (alg none); or signed with another key.
-// The last two must be refused for their signature alone.
+// real one has: signed with the server's own signing key (the first of
+// $ANAVARA_JWT_SECRET, or $WORK/data/jwt.key) and naming it in its kid
+// header, the control that must work; the same without a kid (nokid), or
+// naming a key the server does not hold (unknownkid); unsigned (alg none);
+// or signed with another key under the right kid (wrongkey). All but the
+// first must be refused.
 //
-//	forgejwt rightkey|none|wrongkey USER_ID VAR
+//	forgejwt rightkey|nokid|unknownkid|none|wrongkey USER_ID VAR
 func cmdForgeJWT(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 3 {
-		ts.Fatalf("usage: forgejwt rightkey|none|wrongkey USER_ID VAR")
+		ts.Fatalf("usage: forgejwt rightkey|nokid|unknownkid|none|wrongkey USER_ID VAR")
 	}
 	now := time.Now()
 	claims := jwt.MapClaims{"iss": "anavara", "sub": args[1], "iat": now.Unix(), "exp": now.Add(time.Hour).Unix(),
 		"jti": "forged-" + args[0], "ver": 0}
+	key := scriptSigningKey(ts)
+	hs256 := func(kid string, secret []byte) (string, error) {
+		tok := jwt.NewWithClaims(jwt.SigningMethodHS256, claims)
+		if kid != "" {
+			tok.Header["kid"] = kid
+		}
+		return tok.SignedString(secret)
+	}
 	var signed string
 	var err error
 	switch args[0] {
 	case "rightkey":
-		key, derr := base64.StdEncoding.DecodeString(strings.TrimSpace(ts.ReadFile("data/jwt.key")))
-		ts.Check(derr)
-		signed, err = jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(key)
+		signed, err = hs256(key.ID, key.Secret)
+	case "nokid":
+		signed, err = hs256("", key.Secret)
+	case "unknownkid":
+		signed, err = hs256("not-"+key.ID, key.Secret)
 	case "none":
-		signed, err = jwt.NewWithClaims(jwt.SigningMethodNone, claims).SignedString(jwt.UnsafeAllowNoneSignatureType)
+		tok := jwt.NewWithClaims(jwt.SigningMethodNone, claims)
+		tok.Header["kid"] = key.ID
+		signed, err = tok.SignedString(jwt.UnsafeAllowNoneSignatureType)
 	case "wrongkey":
-		signed, err = jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(bytes.Repeat([]byte("x"), 32))
+		signed, err = hs256(key.ID, bytes.Repeat([]byte("x"), 32))
 	default:
 		ts.Fatalf("forgejwt: unknown kind %q", args[0])
 	}
 	ts.Check(err)
 	ts.Setenv(args[2], signed)
+}
+
+// scriptSigningKey is the key the script's server signs with: the first
+// of $ANAVARA_JWT_SECRET when set, else the one generated into
+// $WORK/data/jwt.key.
+func scriptSigningKey(ts *testscript.TestScript) server.JWTKey {
+	if setting := ts.Getenv("ANAVARA_JWT_SECRET"); setting != "" {
+		keys, err := server.ParseJWTKeys(setting)
+		ts.Check(err)
+		return keys[0]
+	}
+	secret, err := base64.StdEncoding.DecodeString(strings.TrimSpace(ts.ReadFile("data/jwt.key")))
+	ts.Check(err)
+	return server.JWTKey{ID: server.KeyID(secret), Secret: secret}
 }

@@ -67,9 +67,9 @@ func newServeCommand(streams Streams) *cobra.Command {
 	fs := cmd.Flags()
 	f.store.register(fs)
 	f.ssh.register(fs)
-	fs.StringVar(&f.serviceTok, "service-token", "", "credential that separate front ends (anavara ssh-serve) present (default: random, in-process only)")
+	fs.StringVar(&f.serviceTok, "service-token", "", "credential that separate front ends (anavara ssh-serve) present; CURRENT,NEXT accepts both during a rotation (default: random, in-process only; required on PostgreSQL)")
 	fs.StringVar(&f.httpAddr, "http", ":8080", "address the HTTP API listens on")
-	fs.StringVar(&f.jwtSecret, "jwt-secret", "", "secret signing access tokens, at least 32 bytes (default: generated once into the data dir)")
+	fs.StringVar(&f.jwtSecret, "jwt-secret", "", "keys signing access tokens, separated by commas, each ID:SECRET or a bare SECRET of at least 32 bytes; the first signs, all verify (default: generated once into the data dir; required on PostgreSQL)")
 	fs.DurationVar(&f.accessTTL, "access-ttl", 15*time.Minute, "access token lifetime")
 	fs.DurationVar(&f.refreshTTL, "refresh-ttl", 7*24*time.Hour, "refresh token lifetime")
 	fs.DurationVar(&f.otpTTL, "otp-ttl", 5*time.Minute, "password-reset code lifetime")
@@ -90,6 +90,16 @@ func runServe(ctx context.Context, f serveFlags, streams Streams) error {
 	if err != nil {
 		return err
 	}
+	// The settings are checked before anything is created or opened: on
+	// PostgreSQL, missing secrets refuse the start without a connection.
+	target, err := f.store.target()
+	if err != nil {
+		return err
+	}
+	secrets, err := parseServeSecrets(f, target.Engine)
+	if err != nil {
+		return err
+	}
 	if err := secureDataDir(logger, f.store.dataDir); err != nil {
 		return err
 	}
@@ -98,23 +108,18 @@ func runServe(ctx context.Context, f serveFlags, streams Streams) error {
 		return err
 	}
 	defer unlock()
-	target, err := f.store.target()
-	if err != nil {
-		return err
-	}
 	connCaps := []int{f.httpMaxConns}
 	if f.ssh.addr != "" {
 		connCaps = append(connCaps, f.ssh.maxConns)
 	}
 	logFileLimit(logger, connCaps...)
-	var secret []byte
-	if f.jwtSecret != "" {
-		secret = []byte(f.jwtSecret)
-		if len(secret) < 32 {
-			return errors.New("--jwt-secret must be at least 32 bytes")
+	jwtKeys := secrets.jwtKeys
+	if jwtKeys == nil {
+		secret, err := loadOrCreateSecret(f.store.dataDir, "jwt.key")
+		if err != nil {
+			return err
 		}
-	} else if secret, err = loadOrCreateSecret(f.store.dataDir, "jwt.key"); err != nil {
-		return err
+		jwtKeys = []server.JWTKey{{ID: server.KeyID(secret), Secret: secret}}
 	}
 	mailer, err := mail.New(f.mailer, logger)
 	if err != nil {
@@ -130,12 +135,16 @@ func runServe(ctx context.Context, f serveFlags, streams Streams) error {
 			logger.Error("closing database", "error", err)
 		}
 	}()
-	serviceToken := f.serviceTok
-	if serviceToken == "" {
-		if serviceToken, err = newServiceToken(); err != nil {
+	serviceTokens := secrets.serviceTokens
+	if serviceTokens == nil {
+		tok, err := newServiceToken()
+		if err != nil {
 			return err
 		}
+		serviceTokens = []string{tok}
 	}
+	// The built-in SSH front end sends the first; the API accepts each.
+	serviceToken := serviceTokens[0]
 	rawLn, err := net.Listen("tcp", f.httpAddr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", f.httpAddr, err)
@@ -188,8 +197,8 @@ func runServe(ctx context.Context, f serveFlags, streams Streams) error {
 		listeners = append(listeners, metricsLn)
 	}
 	srv, err := server.New(server.Config{
-		JWTSecret: secret, AccessTTL: f.accessTTL, RefreshTTL: f.refreshTTL, OTPTTL: f.otpTTL, Logger: logger,
-		ServiceToken: serviceToken, Metrics: observer,
+		JWTKeys: jwtKeys, AccessTTL: f.accessTTL, RefreshTTL: f.refreshTTL, OTPTTL: f.otpTTL, Logger: logger,
+		ServiceTokens: serviceTokens, Metrics: observer,
 		Hasher: hasher,
 	}, store, mailer)
 	if err != nil {

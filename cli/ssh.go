@@ -135,7 +135,7 @@ func newSSHServeCommand(streams Streams) *cobra.Command {
 	fs := cmd.Flags()
 	f.ssh.register(fs)
 	fs.StringVar(&f.apiURL, "api", "", "base URL of the Anavara API (required)")
-	fs.StringVar(&f.serviceToken, "service-token", "", "service credential shared with the API (required)")
+	fs.StringVar(&f.serviceToken, "service-token", "", "service credential shared with the API (required); of CURRENT,NEXT the first is sent")
 	fs.StringVar(&f.dataDir, "data-dir", "./anavara-data", "directory holding the SSH host key")
 	fs.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
 	return cmd
@@ -145,6 +145,12 @@ func runSSHServe(ctx context.Context, f sshServeFlags, streams Streams) error {
 	if f.apiURL == "" || f.serviceToken == "" {
 		return errors.New("--api and --service-token are required")
 	}
+	// The API accepts each of a rotation's tokens; this front end sends
+	// the first.
+	serviceTokens, err := parseServiceTokenFlag(f.serviceToken)
+	if err != nil {
+		return err
+	}
 	if f.ssh.addr == "" {
 		return errors.New("--ssh must name an address")
 	}
@@ -152,7 +158,7 @@ func runSSHServe(ctx context.Context, f sshServeFlags, streams Streams) error {
 	if err != nil {
 		return err
 	}
-	srv, err := f.ssh.newSSHServer(f.dataDir, f.apiURL, f.serviceToken, nil, logger)
+	srv, err := f.ssh.newSSHServer(f.dataDir, f.apiURL, serviceTokens[0], nil, logger)
 	if err != nil {
 		return err
 	}

@@ -467,7 +467,7 @@ func (s *Server) resetPassword(c *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
-		if subtle.ConstantTimeCompare(otp.Hash, s.otp.hash(u.ID, code)) != 1 {
+		if !s.otp.matches(otp.Hash, u.ID, code) {
 			wrong = true
 			return q.CountOTPAttempt(ctx, otp.ID)
 		}

@@ -2,6 +2,7 @@ package server
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -11,8 +12,12 @@ import (
 
 // Config holds everything the API server needs besides its store and mailer.
 type Config struct {
-	// JWTSecret signs access tokens and keys the one-time-code hashes; at
-	// least 32 bytes.
+	// JWTKeys sign and verify access tokens and key the reset-code
+	// hashes: the first signs (and keys new codes), every one verifies, so
+	// a key can be rotated without signing anyone out. Each secret has at
+	// least MinJWTSecretLen bytes and the ids differ.
+	JWTKeys []JWTKey
+	// JWTSecret is the one key when JWTKeys is empty, its id KeyID(JWTSecret).
 	JWTSecret []byte
 	// AccessTTL, RefreshTTL and OTPTTL are token and code lifetimes.
 	AccessTTL  time.Duration
@@ -31,9 +36,12 @@ type Config struct {
 	// (db.RateLimits: in the database on PostgreSQL, so that the limits
 	// hold across every instance on it; in memory on SQLite).
 	RateLimits ratelimit.Store
-	// ServiceToken authorises trusted internal callers (the SSH front end)
-	// at /api/auth/ssh-login; empty disables that endpoint.
-	ServiceToken string
+	// ServiceTokens authorise trusted internal callers (the SSH front end)
+	// at /api/auth/ssh-login and ssh-key-check: each one is accepted (the
+	// current and the next, during a rotation). ServiceToken, when set, is
+	// accepted too. None disables those endpoints.
+	ServiceTokens []string
+	ServiceToken  string
 	// Now is the clock; tests move it.
 	Now func() time.Time
 	// Logger receives request and error logs. It never sees secrets.
@@ -92,9 +100,26 @@ const maxOTPAttempts = 5
 
 // withDefaults fills unset fields and checks the rest.
 func (c Config) withDefaults() (Config, error) {
-	if len(c.JWTSecret) < 32 {
-		return c, errors.New("server config: JWT secret must be at least 32 bytes")
+	switch {
+	case len(c.JWTKeys) > 0 && c.JWTSecret != nil:
+		return c, errors.New("server config: set JWTKeys or JWTSecret, not both")
+	case len(c.JWTKeys) == 0:
+		c.JWTKeys = []JWTKey{{ID: KeyID(c.JWTSecret), Secret: c.JWTSecret}}
 	}
+	if err := checkJWTKeys(c.JWTKeys); err != nil {
+		return c, fmt.Errorf("server config: JWT keys: %w", err)
+	}
+	var tokens []string
+	if c.ServiceToken != "" {
+		tokens = append(tokens, c.ServiceToken)
+	}
+	for _, t := range c.ServiceTokens {
+		if t == "" {
+			return c, errors.New("server config: an empty service token")
+		}
+		tokens = append(tokens, t)
+	}
+	c.ServiceTokens = tokens
 	if c.AccessTTL <= 0 {
 		c.AccessTTL = 15 * time.Minute
 	}

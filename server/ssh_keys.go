@@ -1,7 +1,6 @@
 package server
 
 import (
-	"crypto/subtle"
 	"errors"
 	"strings"
 	"unicode/utf8"
@@ -148,7 +147,7 @@ func (s *Server) removeSSHKey(c *fiber.Ctx) error {
 // credential, compared in constant time.
 func (s *Server) requireService(c *fiber.Ctx) error {
 	given := c.Get(HeaderServiceToken)
-	if s.cfg.ServiceToken == "" || subtle.ConstantTimeCompare([]byte(given), []byte(s.cfg.ServiceToken)) != 1 {
+	if !serviceTokenValid(s.cfg.ServiceTokens, given) {
 		return errBadServiceToken
 	}
 	return c.Next()

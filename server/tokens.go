@@ -5,6 +5,7 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -19,7 +20,9 @@ import (
 
 // tokenIssuer mints and checks access tokens and mints refresh tokens.
 type tokenIssuer struct {
-	secret     []byte
+	// signing signs new access tokens; verifying holds every key by id.
+	signing    JWTKey
+	verifying  map[string][]byte
 	accessTTL  time.Duration
 	refreshTTL time.Duration
 	now        func() time.Time
@@ -34,7 +37,38 @@ type accessClaims struct {
 
 const tokenIssuerName = "anavara"
 
-// access mints an HS256 access token for u.
+// newTokenIssuer signs with keys[0] and verifies with every key.
+func newTokenIssuer(keys []JWTKey, accessTTL, refreshTTL time.Duration, now func() time.Time) *tokenIssuer {
+	t := &tokenIssuer{signing: keys[0], verifying: make(map[string][]byte, len(keys)),
+		accessTTL: accessTTL, refreshTTL: refreshTTL, now: now}
+	for _, k := range keys {
+		t.verifying[k.ID] = k.Secret
+	}
+	return t
+}
+
+// errNoKeyID and errUnknownKeyID refuse tokens that name no key, or one
+// this server does not hold: no key is tried blindly.
+var (
+	errNoKeyID      = errors.New("access token without a key id")
+	errUnknownKeyID = errors.New("access token signed with an unknown key")
+)
+
+// verificationKey is the key a token's kid header names.
+func (t *tokenIssuer) verificationKey(token *jwt.Token) (any, error) {
+	kid, ok := token.Header["kid"].(string)
+	if !ok || kid == "" {
+		return nil, errNoKeyID
+	}
+	secret, ok := t.verifying[kid]
+	if !ok {
+		return nil, errUnknownKeyID
+	}
+	return secret, nil
+}
+
+// access mints an HS256 access token for u, signed with the signing key and
+// naming it in its kid header.
 func (t *tokenIssuer) access(u db.UserRow) (string, error) {
 	now := t.now()
 	claims := accessClaims{
@@ -47,18 +81,20 @@ func (t *tokenIssuer) access(u db.UserRow) (string, error) {
 		},
 		Version: u.TokenVersion,
 	}
-	signed, err := jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(t.secret)
+	token := jwt.NewWithClaims(jwt.SigningMethodHS256, claims)
+	token.Header["kid"] = t.signing.ID
+	signed, err := token.SignedString(t.signing.Secret)
 	if err != nil {
 		return "", fmt.Errorf("sign access token: %w", err)
 	}
 	return signed, nil
 }
 
-// parseAccess verifies an access token's signature, algorithm, issuer and
-// expiry.
+// parseAccess verifies an access token's signature (with the key its kid
+// names), algorithm, issuer and expiry.
 func (t *tokenIssuer) parseAccess(token string) (*accessClaims, error) {
 	claims := &accessClaims{}
-	_, err := jwt.ParseWithClaims(token, claims, func(*jwt.Token) (any, error) { return t.secret, nil },
+	_, err := jwt.ParseWithClaims(token, claims, t.verificationKey,
 		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
 		jwt.WithIssuer(tokenIssuerName),
 		jwt.WithExpirationRequired(),
@@ -141,17 +177,42 @@ func hashRefreshToken(token string) []byte {
 }
 
 // otpHasher keys reset-code hashes with a server secret: six digits have
-// only a million values, so an unkeyed hash would not protect them.
-type otpHasher struct{ key []byte }
+// only a million values, so an unkeyed hash would not protect them. The
+// key is derived from each JWT key: new codes are hashed with the signing
+// key's, and a code is checked against every key's, so a code requested
+// before a rotation still works after it as long as its key is still
+// configured (codes live minutes; a rotation keeps the old key for at
+// least an access-token lifetime). The other choice, a secret that never
+// rotates, would be one more secret to share and could never be changed.
+type otpHasher struct{ keys [][]byte }
 
-func newOTPHasher(secret []byte) otpHasher {
-	m := hmac.New(sha256.New, secret)
-	m.Write([]byte("anavara otp key v1"))
-	return otpHasher{key: m.Sum(nil)}
+func newOTPHasher(keys []JWTKey) otpHasher {
+	h := otpHasher{keys: make([][]byte, len(keys))}
+	for i, k := range keys {
+		m := hmac.New(sha256.New, k.Secret)
+		m.Write([]byte("anavara otp key v1"))
+		h.keys[i] = m.Sum(nil)
+	}
+	return h
 }
 
+// hash is the stored form of a new code, under the signing key.
 func (h otpHasher) hash(userID, code string) []byte {
-	m := hmac.New(sha256.New, h.key)
+	return otpHash(h.keys[0], userID, code)
+}
+
+// matches reports whether stored is code's hash under any key, comparing
+// in constant time against every one.
+func (h otpHasher) matches(stored []byte, userID, code string) bool {
+	ok := 0
+	for _, k := range h.keys {
+		ok |= subtle.ConstantTimeCompare(stored, otpHash(k, userID, code))
+	}
+	return ok == 1
+}
+
+func otpHash(key []byte, userID, code string) []byte {
+	m := hmac.New(sha256.New, key)
 	m.Write([]byte(userID))
 	m.Write([]byte{0})
 	m.Write([]byte(code))
