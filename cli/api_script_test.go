@@ -340,9 +340,11 @@ func fileExists(path string) bool {
 // cmdAPI sends one request to $API and prints "HTTP <status>" and the
 // body, which it also keeps for jsonget. A token is sent as a bearer
 // token; a body starting with { is JSON, any other is form-encoded. -from
-// sends it from another loopback address, as another client would.
+// sends it from another loopback address, as another client would; -service
+// sends TOKEN as the service credential (X-Service-Token), as an SSH front
+// end does.
 //
-//	api [-from IP] [-token TOKEN] METHOD PATH [BODY]
+//	api [-from IP] [-service TOKEN] [-token TOKEN] METHOD PATH [BODY]
 func cmdAPI(ts *testscript.TestScript, neg bool, args []string) {
 	if neg {
 		ts.Fatalf("unsupported: ! api (check the status with stdout)")
@@ -350,6 +352,10 @@ func cmdAPI(ts *testscript.TestScript, neg bool, args []string) {
 	from := ""
 	if len(args) >= 2 && args[0] == "-from" {
 		from, args = args[1], args[2:]
+	}
+	service := ""
+	if len(args) >= 2 && args[0] == "-service" {
+		service, args = args[1], args[2:]
 	}
 	token := ""
 	if len(args) >= 2 && args[0] == "-token" {
@@ -373,6 +379,9 @@ func cmdAPI(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if service != "" {
+		req.Header.Set(server.HeaderServiceToken, service)
 	}
 	client := &http.Client{Timeout: 30 * time.Second}
 	if from != "" {
