@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os/signal"
 	"runtime"
+	"strings"
 	"syscall"
 	"time"
 
@@ -121,6 +122,13 @@ func runServe(ctx context.Context, f serveFlags, streams Streams) error {
 		}
 		jwtKeys = []server.JWTKey{{ID: server.KeyID(secret), Secret: secret}}
 	}
+	// Key ids are public (every token carries its key's); logging them
+	// lets an operator check each step of a rotation.
+	keyIDs := make([]string, len(jwtKeys))
+	for i, k := range jwtKeys {
+		keyIDs[i] = k.ID
+	}
+	logger.Info("access-token keys", "signing_key_id", jwtKeys[0].ID, "key_ids", strings.Join(keyIDs, ","))
 	mailer, err := mail.New(f.mailer, logger)
 	if err != nil {
 		return fmt.Errorf("--mailer: %w", err)
