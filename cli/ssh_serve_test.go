@@ -7,6 +7,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -154,6 +155,34 @@ func TestSSHServeAgainstSeparateAPI(t *testing.T) {
 	// A front end with the wrong token cannot sign anyone in, and says so.
 	wrongLine := runCommand(t, "ssh-serve", "--api", api, "--service-token", "wrong", "--ssh", "127.0.0.1:0", "--data-dir", filepath.Join(dir, "front2"))
 	screenOf(t, strings.TrimPrefix(wrongLine, "SSH listening on "), signer, "misconfigured")
+}
+
+// TestSSHServeServiceTokenRotation: the API accepts its current and next
+// service tokens, and a front end given two sends the first.
+func TestSSHServeServiceTokenRotation(t *testing.T) {
+	dir := t.TempDir()
+	const old, next = "rotation-old-service-token-0123456789", "rotation-new-service-token-0123456789"
+	apiLine := runCommand(t, "serve", "--data-dir", filepath.Join(dir, "api"), "--http", "127.0.0.1:0", "--ssh", "", "--service-token", old+","+next)
+	api := strings.TrimPrefix(apiLine, "API listening on ")
+	signup := postJSON(t, api+"/api/auth/signup", "", map[string]string{"first_name": "Ro", "last_name": "Tate",
+		"email": "ro@example.org", "password": "Vq7!plum-Orbit-42"})
+	access := signup["access_token"].(string)
+	_, priv, _ := ed25519.GenerateKey(rand.Reader)
+	signer, _ := gossh.NewSignerFromKey(priv)
+	postJSON(t, api+"/api/users/me/ssh-keys", access, map[string]string{"public_key": string(gossh.MarshalAuthorizedKey(signer.PublicKey()))})
+	postJSON(t, api+"/api/medical-records", access, map[string]string{"patient_name": "Ro Tate", "date_of_birth": "1970-01-01",
+		"date_of_treatment": time.Now().UTC().AddDate(0, 0, 3).Format("2006-01-02"), "doctor": "Dr. Rotation"})
+
+	for i, tok := range []string{old, next, next + "," + old} {
+		line := runCommand(t, "ssh-serve", "--api", api, "--service-token", tok, "--ssh", "127.0.0.1:0",
+			"--data-dir", filepath.Join(dir, fmt.Sprintf("front%d", i)))
+		screenOf(t, strings.TrimPrefix(line, "SSH listening on "), signer, "Dr. Rotation")
+	}
+	// A front end sends the first of its two: one whose first the API does
+	// not hold cannot sign anyone in, though its second would have worked.
+	line := runCommand(t, "ssh-serve", "--api", api, "--service-token", "not-the-api-token-0123456789,"+next, "--ssh", "127.0.0.1:0",
+		"--data-dir", filepath.Join(dir, "front-wrong"))
+	screenOf(t, strings.TrimPrefix(line, "SSH listening on "), signer, "misconfigured")
 }
 
 func TestSSHServeNeedsAPIAndToken(t *testing.T) {
