@@ -89,21 +89,32 @@ type Reader interface {
 type Tx interface {
 	Reader
 
-	// CreateUser inserts u; ErrConflict when the email is taken.
+	// Records and users carry a Version (model.MedicalRecord.Version,
+	// model.User.Version): 1 when created, whatever the row passed in
+	// holds, and one more after every write that changes what the row's
+	// JSON shows. The server compares it with If-Match on the row it read
+	// (and so locked) in the same transaction.
+
+	// CreateUser inserts u at version 1; ErrConflict when the email is
+	// taken.
 	CreateUser(ctx context.Context, u UserRow) error
 	// UpdateUser stores u's names, staff and active flags and updated
-	// time; ErrNotFound when there is no such user.
+	// time and bumps the user's version; ErrNotFound when there is no such
+	// user.
 	UpdateUser(ctx context.Context, u model.User) error
-	// SetPassword stores a new password hash and bumps the user's token
-	// version, so every access token issued before now stops working.
+	// SetPassword stores a new password hash, bumps the user's token
+	// version, so every access token issued before now stops working, and
+	// bumps the user's version (the updated time changes).
 	SetPassword(ctx context.Context, id, hash string, at time.Time) error
-	// InvalidateAccessTokens bumps the user's token version for good.
+	// InvalidateAccessTokens bumps the user's token version for good; the
+	// user's version stays, as nothing the API shows changes.
 	InvalidateAccessTokens(ctx context.Context, id string) error
 
-	// CreateRecord inserts r and counts it.
+	// CreateRecord inserts r at version 1 and counts it.
 	CreateRecord(ctx context.Context, r model.MedicalRecord) error
-	// UpdateRecord stores every writable field of r and its updated time;
-	// ErrNotFound when there is no such record.
+	// UpdateRecord stores every writable field of r and its updated time
+	// and bumps the record's version; ErrNotFound when there is no such
+	// record.
 	UpdateRecord(ctx context.Context, r model.MedicalRecord) error
 	// DeleteRecord removes the record with id and uncounts it;
 	// ErrNotFound when there is none.

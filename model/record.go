@@ -14,6 +14,10 @@ type MedicalRecord struct {
 	Doctor          string    `json:"doctor"`
 	Created         time.Time `json:"created"`
 	Updated         time.Time `json:"updated"`
+	// Version starts at 1 and grows by one with every change of the
+	// record. It is not in the JSON body: the API sends it as the ETag
+	// header (server/etag.go), and If-Match sends it back.
+	Version int64 `json:"-"`
 }
 
 // RecordOrderings lists the values the records list accepts for "ordering",

@@ -30,6 +30,13 @@ const (
 	MsgSelfDemote      = "You cannot remove your own staff status."
 	MsgSelfDeactivate  = "You cannot deactivate your own account."
 	MsgOwnerChange     = "You cannot move a record to another account."
+	// MsgRecordChanged and MsgUserChanged answer a PUT, PATCH or DELETE
+	// whose If-Match names a version the row no longer has (412).
+	MsgRecordChanged = "The record was changed by someone else; reload it."
+	MsgUserChanged   = "The account was changed by someone else; reload it."
+	// MsgBadIfMatch answers an If-Match header that is not "*" or a list of
+	// strong entity tags (400).
+	MsgBadIfMatch = "The If-Match header must be * or a list of quoted entity tags."
 )
 
 // Length limits.

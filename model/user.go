@@ -12,6 +12,11 @@ type User struct {
 	IsActive  bool      `json:"is_active"`
 	Created   time.Time `json:"created"`
 	Updated   time.Time `json:"updated"`
+	// Version starts at 1 and grows by one with every change of the
+	// account's row that its JSON shows (names, flags, the updated time a
+	// password change sets). Not in the body: the API sends it as the ETag
+	// header.
+	Version int64 `json:"-"`
 }
 
 // FullName returns "First Last".

@@ -57,8 +57,10 @@ func Run(t *testing.T, open func(t *testing.T) db.Store) {
 		{"Audit", auditTests, true},
 		{"Lists", emptyListTests, true},
 		{"MalformedIDs", malformedIDTests, true},
+		{"Versions", versionTests, true},
 		// The races run one at a time, each with the CPUs to itself.
 		{"Concurrency", concurrencyTests, false},
+		{"VersionRaces", versionRaceTests, false},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

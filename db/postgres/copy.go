@@ -270,7 +270,7 @@ func (im *importTx) Users(ctx context.Context, rows []db.UserRow) error {
 			return nil, err
 		}
 		return []any{u.ID, u.Email, u.FirstName, u.LastName, u.PasswordHash, u.IsStaff, u.IsActive, u.TokenVersion,
-			at(u.Created), at(u.Updated), db.UserSearchText(u.User)}, nil
+			at(u.Created), at(u.Updated), u.Version, db.UserSearchText(u.User)}, nil
 	})
 }
 
@@ -283,7 +283,7 @@ func (im *importTx) MedicalRecords(ctx context.Context, rows []model.MedicalReco
 				return nil, err
 			}
 			return []any{r.ID, r.UserID, r.PatientName, dateArg(r.DateOfBirth), r.Diagnosis, r.Treatment,
-				dateArg(r.DateOfTreatment), r.Doctor, at(r.Created), at(r.Updated),
+				dateArg(r.DateOfTreatment), r.Doctor, at(r.Created), at(r.Updated), r.Version,
 				db.Fold(r.PatientName), db.Fold(r.Doctor), db.RecordSearchText(r)}, nil
 		})
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
 	"strings"
 	"sync/atomic"
@@ -52,7 +53,13 @@ func TestConcurrentOpensMigrateOnce(t *testing.T) {
 	if err := connect(t, u).QueryRow(ctx, `SELECT count(*) FROM goose_db_version WHERE version_id > 0`).Scan(&applied); err != nil {
 		t.Fatal(err)
 	}
-	if want := int(postgres.LatestVersion()); applied != want {
+	files, err := fs.Glob(postgres.Migrations(), "*.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Versions may skip numbers (one taken by a branch not merged yet):
+	// count the files, not the latest version.
+	if want := len(files); applied != want {
 		t.Errorf("%d migrations recorded, want %d (each once)", applied, want)
 	}
 	for i, s := range stores {

@@ -32,7 +32,7 @@ var base = time.Date(2026, 3, 14, 9, 26, 53, 589793000, time.UTC)
 func createUser(t *testing.T, s db.Store, email string) db.UserRow {
 	t.Helper()
 	u := db.UserRow{User: model.User{ID: uuid.NewString(), Email: email, FirstName: "Ada", LastName: "Lovelace",
-		IsActive: true, Created: base, Updated: base}, PasswordHash: "hash"}
+		IsActive: true, Created: base, Updated: base, Version: 1}, PasswordHash: "hash"}
 	if err := s.Write(context.Background(), func(tx db.Tx) error { return tx.CreateUser(context.Background(), u) }); err != nil {
 		t.Fatalf("CreateUser: %v", err)
 	}

@@ -12,12 +12,12 @@ import (
 	"github.com/anavara/anavara/model"
 )
 
-const recordColumns = `id, user_id, patient_name, date_of_birth, diagnosis, treatment, date_of_treatment, doctor, created, updated`
+const recordColumns = `id, user_id, patient_name, date_of_birth, diagnosis, treatment, date_of_treatment, doctor, created, updated, version`
 
 func scanRecord(row pgx.Row) (model.MedicalRecord, error) {
 	var r model.MedicalRecord
 	var dob, dot time.Time
-	if err := row.Scan(&r.ID, &r.UserID, &r.PatientName, &dob, &r.Diagnosis, &r.Treatment, &dot, &r.Doctor, &r.Created, &r.Updated); err != nil {
+	if err := row.Scan(&r.ID, &r.UserID, &r.PatientName, &dob, &r.Diagnosis, &r.Treatment, &dot, &r.Doctor, &r.Created, &r.Updated, &r.Version); err != nil {
 		return r, err
 	}
 	r.DateOfBirth, r.DateOfTreatment = fromDate(dob), fromDate(dot)
@@ -25,7 +25,7 @@ func scanRecord(row pgx.Row) (model.MedicalRecord, error) {
 	return r, nil
 }
 
-// CreateRecord inserts r and counts it (counts.go).
+// CreateRecord inserts r at version 1 and counts it (counts.go).
 func (t *tx) CreateRecord(ctx context.Context, r model.MedicalRecord) error {
 	id, err := idArg("insert record: id", r.ID)
 	if err != nil {
@@ -36,9 +36,9 @@ func (t *tx) CreateRecord(ctx context.Context, r model.MedicalRecord) error {
 		return err
 	}
 	_, err = t.q.Exec(ctx, `INSERT INTO medical_records (`+recordColumns+`, patient_name_key, doctor_key, search_text)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
 		id, userID, r.PatientName, dateArg(r.DateOfBirth), r.Diagnosis, r.Treatment,
-		dateArg(r.DateOfTreatment), r.Doctor, at(r.Created), at(r.Updated),
+		dateArg(r.DateOfTreatment), r.Doctor, at(r.Created), at(r.Updated), int64(1),
 		db.Fold(r.PatientName), db.Fold(r.Doctor), db.RecordSearchText(r))
 	if err != nil {
 		return fmt.Errorf("insert record: %w", err)
@@ -59,7 +59,8 @@ func (r *reader) RecordByID(ctx context.Context, id string) (model.MedicalRecord
 	return rec, nil
 }
 
-// UpdateRecord stores every writable field of r and its updated time;
+// UpdateRecord stores every writable field of r and its updated time, and
+// bumps the record's version;
 // db.ErrNotFound when there is no such record.
 func (t *tx) UpdateRecord(ctx context.Context, r model.MedicalRecord) error {
 	if !validID(r.ID) {
@@ -71,7 +72,7 @@ func (t *tx) UpdateRecord(ctx context.Context, r model.MedicalRecord) error {
 	}
 	tag, err := t.q.Exec(ctx, `UPDATE medical_records SET user_id = $1, patient_name = $2, date_of_birth = $3,
 		diagnosis = $4, treatment = $5, date_of_treatment = $6, doctor = $7, updated = $8,
-		patient_name_key = $9, doctor_key = $10, search_text = $11 WHERE id = $12`,
+		version = version + 1, patient_name_key = $9, doctor_key = $10, search_text = $11 WHERE id = $12`,
 		userID, r.PatientName, dateArg(r.DateOfBirth), r.Diagnosis, r.Treatment, dateArg(r.DateOfTreatment),
 		r.Doctor, at(r.Updated), db.Fold(r.PatientName), db.Fold(r.Doctor), db.RecordSearchText(r), r.ID)
 	if err != nil {

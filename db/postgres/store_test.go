@@ -26,7 +26,7 @@ func TestRoundTrip(t *testing.T) {
 	}
 	r := model.MedicalRecord{ID: uuid.NewString(), UserID: u.ID, PatientName: "Élodie Martin",
 		DateOfBirth: model.NewDate(1990, 2, 28), Diagnosis: "flu", Treatment: "rest",
-		DateOfTreatment: model.NewDate(2026, 4, 1), Doctor: "Dr. Müller", Created: base, Updated: base}
+		DateOfTreatment: model.NewDate(2026, 4, 1), Doctor: "Dr. Müller", Created: base, Updated: base, Version: 1}
 	write(t, s, func(ctx context.Context, tx db.Tx) error { return tx.CreateRecord(ctx, r) })
 	rec, err := s.Read().RecordByID(ctx, r.ID)
 	if err != nil || !reflect.DeepEqual(rec, r) {

@@ -13,12 +13,12 @@ import (
 	"github.com/anavara/anavara/model"
 )
 
-const userColumns = `id, email, first_name, last_name, password_hash, is_staff, is_active, token_version, created, updated`
+const userColumns = `id, email, first_name, last_name, password_hash, is_staff, is_active, token_version, created, updated, version`
 
 func scanUser(row pgx.Row) (db.UserRow, error) {
 	var u db.UserRow
 	err := row.Scan(&u.ID, &u.Email, &u.FirstName, &u.LastName, &u.PasswordHash,
-		&u.IsStaff, &u.IsActive, &u.TokenVersion, &u.Created, &u.Updated)
+		&u.IsStaff, &u.IsActive, &u.TokenVersion, &u.Created, &u.Updated, &u.Version)
 	u.Created, u.Updated = u.Created.UTC(), u.Updated.UTC()
 	return u, err
 }
@@ -34,9 +34,9 @@ func (t *tx) CreateUser(ctx context.Context, u db.UserRow) error {
 	}
 	t.markUsersWritten()
 	tag, err := t.q.Exec(ctx, `INSERT INTO users (`+userColumns+`, search_text)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT DO NOTHING`,
 		id, u.Email, u.FirstName, u.LastName, u.PasswordHash, u.IsStaff, u.IsActive, u.TokenVersion,
-		at(u.Created), at(u.Updated), db.UserSearchText(u.User))
+		at(u.Created), at(u.Updated), int64(1), db.UserSearchText(u.User))
 	if isUniqueViolation(err) {
 		return db.ErrConflict
 	}
@@ -81,7 +81,7 @@ func (t *tx) UpdateUser(ctx context.Context, u model.User) error {
 	tag, err := t.q.Exec(ctx,
 		// The email part of search_text is the stored one's: UpdateUser
 		// does not change the email, whatever u.Email holds.
-		`UPDATE users SET first_name = $1, last_name = $2, is_staff = $3, is_active = $4, updated = $5,
+		`UPDATE users SET first_name = $1, last_name = $2, is_staff = $3, is_active = $4, updated = $5, version = version + 1,
 			search_text = split_part(search_text, E'\x1f', 1) || E'\x1f' || $6 WHERE id = $7`,
 		u.FirstName, u.LastName, u.IsStaff, u.IsActive, at(u.Updated), db.UserNamesSearchText(u), u.ID)
 	if err != nil {
@@ -98,7 +98,7 @@ func (t *tx) SetPassword(ctx context.Context, id, hash string, when time.Time) e
 	}
 	t.markUsersWritten()
 	tag, err := t.q.Exec(ctx,
-		`UPDATE users SET password_hash = $1, token_version = token_version + 1, updated = $2 WHERE id = $3`,
+		`UPDATE users SET password_hash = $1, token_version = token_version + 1, updated = $2, version = version + 1 WHERE id = $3`,
 		hash, at(when), id)
 	if err != nil {
 		return fmt.Errorf("set password: %w", err)

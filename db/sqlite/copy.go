@@ -292,7 +292,7 @@ func insertAll[T any](ctx context.Context, im *importTx, table db.Table, columns
 func (im *importTx) Users(ctx context.Context, rows []db.UserRow) error {
 	return insertAll(ctx, im, db.TableUsers, userColumns+`, search_text`, rows, func(u db.UserRow) []any {
 		return []any{u.ID, u.Email, u.FirstName, u.LastName, u.PasswordHash, u.IsStaff, u.IsActive, u.TokenVersion,
-			micros(u.Created), micros(u.Updated), db.UserSearchText(u.User)}
+			micros(u.Created), micros(u.Updated), u.Version, db.UserSearchText(u.User)}
 	})
 }
 
@@ -301,7 +301,7 @@ func (im *importTx) Users(ctx context.Context, rows []db.UserRow) error {
 func (im *importTx) MedicalRecords(ctx context.Context, rows []model.MedicalRecord) error {
 	return insertAll(ctx, im, db.TableMedicalRecords, recordColumns+`, patient_name_key, doctor_key, search_text`, rows, func(r model.MedicalRecord) []any {
 		return []any{r.ID, r.UserID, r.PatientName, r.DateOfBirth.String(), r.Diagnosis, r.Treatment,
-			r.DateOfTreatment.String(), r.Doctor, micros(r.Created), micros(r.Updated),
+			r.DateOfTreatment.String(), r.Doctor, micros(r.Created), micros(r.Updated), r.Version,
 			db.Fold(r.PatientName), db.Fold(r.Doctor), db.RecordSearchText(r)}
 	})
 }

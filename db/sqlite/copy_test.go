@@ -147,6 +147,10 @@ func fill(t testing.TB, d *sqlite.Store, n int) {
 				return err
 			}
 		}
+		// A user and (below) a record past version 1: the copy keeps versions.
+		if err := q.SetPassword(ctx, staff.ID, "argon2id$staff-again", tick()); err != nil {
+			return err
+		}
 		family := uuid.NewString()
 		first, second := uuid.NewString(), uuid.NewString()
 		for i, id := range []string{first, second} {
@@ -203,6 +207,12 @@ func fill(t testing.TB, d *sqlite.Store, n int) {
 					DateOfTreatment: model.NewDate(2026, 1, 1+i%28), Doctor: "Dr. Öz", Created: tick(), Updated: tick()}
 				if err := q.CreateRecord(ctx, r); err != nil {
 					return err
+				}
+				if i%500 == 0 {
+					r.Diagnosis, r.Updated = "Grippe, again", tick()
+					if err := q.UpdateRecord(ctx, r); err != nil {
+						return err
+					}
 				}
 				rid := r.ID
 				if err := q.InsertAudit(ctx, model.AuditEvent{ID: uuid.NewString(), At: r.Created, ActorID: &staff.ID,

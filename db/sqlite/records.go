@@ -9,13 +9,13 @@ import (
 	"github.com/anavara/anavara/model"
 )
 
-const recordColumns = `id, user_id, patient_name, date_of_birth, diagnosis, treatment, date_of_treatment, doctor, created, updated`
+const recordColumns = `id, user_id, patient_name, date_of_birth, diagnosis, treatment, date_of_treatment, doctor, created, updated, version`
 
 func scanRecord(row interface{ Scan(...any) error }) (model.MedicalRecord, error) {
 	var r model.MedicalRecord
 	var dob, dot string
 	var created, updated int64
-	if err := row.Scan(&r.ID, &r.UserID, &r.PatientName, &dob, &r.Diagnosis, &r.Treatment, &dot, &r.Doctor, &created, &updated); err != nil {
+	if err := row.Scan(&r.ID, &r.UserID, &r.PatientName, &dob, &r.Diagnosis, &r.Treatment, &dot, &r.Doctor, &created, &updated, &r.Version); err != nil {
 		return r, err
 	}
 	var err error
@@ -29,12 +29,12 @@ func scanRecord(row interface{ Scan(...any) error }) (model.MedicalRecord, error
 	return r, nil
 }
 
-// CreateRecord inserts r and counts it (counts.go). Call it
+// CreateRecord inserts r at version 1 and counts it (counts.go). Call it
 // inside Store.Write, so that both land or neither does.
 func (q *queries) CreateRecord(ctx context.Context, r model.MedicalRecord) error {
-	_, err := q.q.ExecContext(ctx, `INSERT INTO medical_records (`+recordColumns+`, patient_name_key, doctor_key, search_text) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+	_, err := q.q.ExecContext(ctx, `INSERT INTO medical_records (`+recordColumns+`, patient_name_key, doctor_key, search_text) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 		r.ID, r.UserID, r.PatientName, r.DateOfBirth.String(), r.Diagnosis, r.Treatment,
-		r.DateOfTreatment.String(), r.Doctor, micros(r.Created), micros(r.Updated),
+		r.DateOfTreatment.String(), r.Doctor, micros(r.Created), micros(r.Updated), 1,
 		db.Fold(r.PatientName), db.Fold(r.Doctor), db.RecordSearchText(r))
 	if err != nil {
 		return fmt.Errorf("insert record: %w", err)
@@ -51,11 +51,12 @@ func (q *queries) RecordByID(ctx context.Context, id string) (model.MedicalRecor
 	return r, nil
 }
 
-// UpdateRecord stores every writable field of r and its updated time.
+// UpdateRecord stores every writable field of r and its updated time, and
+// bumps the record's version.
 func (q *queries) UpdateRecord(ctx context.Context, r model.MedicalRecord) error {
 	res, err := q.q.ExecContext(ctx, `UPDATE medical_records SET user_id = ?, patient_name = ?, date_of_birth = ?,
 		diagnosis = ?, treatment = ?, date_of_treatment = ?, doctor = ?, updated = ?,
-		patient_name_key = ?, doctor_key = ?, search_text = ? WHERE id = ?`,
+		version = version + 1, patient_name_key = ?, doctor_key = ?, search_text = ? WHERE id = ?`,
 		r.UserID, r.PatientName, r.DateOfBirth.String(), r.Diagnosis, r.Treatment, r.DateOfTreatment.String(),
 		r.Doctor, micros(r.Updated), db.Fold(r.PatientName), db.Fold(r.Doctor), db.RecordSearchText(r), r.ID)
 	if err != nil {

@@ -10,23 +10,23 @@ import (
 	"github.com/anavara/anavara/model"
 )
 
-const userColumns = `id, email, first_name, last_name, password_hash, is_staff, is_active, token_version, created, updated`
+const userColumns = `id, email, first_name, last_name, password_hash, is_staff, is_active, token_version, created, updated, version`
 
 func scanUser(row interface{ Scan(...any) error }) (db.UserRow, error) {
 	var u db.UserRow
 	var created, updated int64
 	err := row.Scan(&u.ID, &u.Email, &u.FirstName, &u.LastName, &u.PasswordHash,
-		&u.IsStaff, &u.IsActive, &u.TokenVersion, &created, &updated)
+		&u.IsStaff, &u.IsActive, &u.TokenVersion, &created, &updated, &u.Version)
 	u.Created, u.Updated = fromMicros(created), fromMicros(updated)
 	return u, err
 }
 
-// CreateUser inserts u. It returns db.ErrConflict when the email is taken.
+// CreateUser inserts u at version 1. It returns db.ErrConflict when the email is taken.
 func (q *queries) CreateUser(ctx context.Context, u db.UserRow) error {
 	q.markUsersWritten()
-	_, err := q.q.ExecContext(ctx, `INSERT INTO users (`+userColumns+`, search_text) VALUES (?,?,?,?,?,?,?,?,?,?,?)`,
+	_, err := q.q.ExecContext(ctx, `INSERT INTO users (`+userColumns+`, search_text) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`,
 		u.ID, u.Email, u.FirstName, u.LastName, u.PasswordHash, u.IsStaff, u.IsActive, u.TokenVersion,
-		micros(u.Created), micros(u.Updated), db.UserSearchText(u.User))
+		micros(u.Created), micros(u.Updated), 1, db.UserSearchText(u.User))
 	if isUniqueViolation(err) {
 		return db.ErrConflict
 	}
@@ -62,7 +62,7 @@ func (q *queries) UpdateUser(ctx context.Context, u model.User) error {
 		// The email part of search_text is the stored one's, up to and with
 		// the separator: UpdateUser does not change the email, whatever
 		// u.Email holds.
-		`UPDATE users SET first_name = ?, last_name = ?, is_staff = ?, is_active = ?, updated = ?,
+		`UPDATE users SET first_name = ?, last_name = ?, is_staff = ?, is_active = ?, updated = ?, version = version + 1,
 			search_text = substr(search_text, 1, instr(search_text, char(31))) || ? WHERE id = ?`,
 		u.FirstName, u.LastName, u.IsStaff, u.IsActive, micros(u.Updated), db.UserNamesSearchText(u), u.ID)
 	if err != nil {
@@ -76,7 +76,7 @@ func (q *queries) UpdateUser(ctx context.Context, u model.User) error {
 func (q *queries) SetPassword(ctx context.Context, id, hash string, at time.Time) error {
 	q.markUsersWritten()
 	res, err := q.q.ExecContext(ctx,
-		`UPDATE users SET password_hash = ?, token_version = token_version + 1, updated = ? WHERE id = ?`,
+		`UPDATE users SET password_hash = ?, token_version = token_version + 1, updated = ?, version = version + 1 WHERE id = ?`,
 		hash, micros(at), id)
 	if err != nil {
 		return fmt.Errorf("set password: %w", err)
