@@ -47,6 +47,11 @@ var (
 	errBadCode         = newError(fiber.StatusBadRequest, "Invalid or expired code")
 	errInvalidPage     = newError(fiber.StatusNotFound, "Invalid page.")
 	errBadServiceToken = newError(fiber.StatusUnauthorized, "Invalid service credential.")
+	// The If-Match preconditions (etag.go): a version the row no longer
+	// has, and a header that is no list of entity tags.
+	errRecordChanged = newError(fiber.StatusPreconditionFailed, model.MsgRecordChanged)
+	errUserChanged   = newError(fiber.StatusPreconditionFailed, model.MsgUserChanged)
+	errBadIfMatch    = newError(fiber.StatusBadRequest, model.MsgBadIfMatch)
 )
 
 // msgBusy answers a request that could not get a password-hashing slot in

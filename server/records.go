@@ -85,7 +85,7 @@ func (s *Server) createRecord(c *fiber.Ctx) error {
 		return err
 	}
 	now := s.now()
-	r := model.MedicalRecord{ID: uuid.NewString(), UserID: currentUser(c).ID, Created: now, Updated: now}
+	r := model.MedicalRecord{ID: uuid.NewString(), UserID: currentUser(c).ID, Created: now, Updated: now, Version: 1}
 	// The owner named is checked on the read pool: users are never
 	// deleted, and the foreign key holds the rest.
 	if err := s.readRecord(c, s.db.Read(), in, &r, true, nil); err != nil {
@@ -101,6 +101,7 @@ func (s *Server) createRecord(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	setETag(c, r.Version)
 	return c.Status(fiber.StatusCreated).JSON(r)
 }
 
@@ -196,22 +197,33 @@ func (s *Server) getRecord(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	setETag(c, r.Version)
 	return c.JSON(r)
 }
 
 func (s *Server) putRecord(c *fiber.Ctx) error   { return s.updateRecord(c, true) }
 func (s *Server) patchRecord(c *fiber.Ctx) error { return s.updateRecord(c, false) }
 
-// updateRecord replaces (full) or patches a record.
+// updateRecord replaces (full) or patches a record, if it is still at the
+// version If-Match names.
 func (s *Server) updateRecord(c *fiber.Ctx, full bool) error {
+	match, err := parseIfMatch(c)
+	if err != nil {
+		return err
+	}
 	var r model.MedicalRecord
 	ctx := c.UserContext()
 	// The record is read, changed and written in one transaction that
 	// locks it: read outside, two PATCHes of different fields would each
 	// write back the other's field as it was, losing one change.
-	err := s.db.Write(ctx, func(q db.Tx) error {
+	err = s.db.Write(ctx, func(q db.Tx) error {
 		before, err := s.findRecord(c, q)
 		if err != nil {
+			return err
+		}
+		// Against the locked row: no other writer can change it between
+		// this check and the update.
+		if err := match.check(before.Version, errRecordChanged); err != nil {
 			return err
 		}
 		in, err := parseInput(c)
@@ -230,20 +242,30 @@ func (s *Server) updateRecord(c *fiber.Ctx, full bool) error {
 		if err := q.UpdateRecord(ctx, r); err != nil {
 			return err
 		}
+		r.Version = before.Version + 1
 		return q.InsertAudit(ctx, s.auditEvent(c, currentUser(c).ID, model.ActionRecordUpdate, model.EntityRecord, r.ID))
 	})
 	if err != nil {
 		return err
 	}
+	setETag(c, r.Version)
 	return c.JSON(r)
 }
 
-// deleteRecord removes a record.
+// deleteRecord removes a record, if it is still at the version If-Match
+// names.
 func (s *Server) deleteRecord(c *fiber.Ctx) error {
+	match, err := parseIfMatch(c)
+	if err != nil {
+		return err
+	}
 	ctx := c.UserContext()
-	err := s.db.Write(ctx, func(q db.Tx) error {
+	err = s.db.Write(ctx, func(q db.Tx) error {
 		r, err := s.findRecord(c, q)
 		if err != nil {
+			return err
+		}
+		if err := match.check(r.Version, errRecordChanged); err != nil {
 			return err
 		}
 		if err := q.DeleteRecord(ctx, r.ID); err != nil {

@@ -11,19 +11,27 @@ import (
 )
 
 // getMe returns the caller's account.
-func (s *Server) getMe(c *fiber.Ctx) error { return c.JSON(currentUser(c).User) }
+func (s *Server) getMe(c *fiber.Ctx) error {
+	u := currentUser(c).User
+	setETag(c, u.Version)
+	return c.JSON(u)
+}
 
 // patchMe lets anyone change their own names.
 func (s *Server) patchMe(c *fiber.Ctx) error {
-	return s.updateUser(c, func(q db.Tx) (model.User, error) {
-		in, err := parseInput(c)
+	return s.updateUser(c, func(q db.Tx, match ifMatch) (model.User, error) {
+		// The stored row, locked, not the cached one the request was
+		// authenticated with: a field this request does not send keeps
+		// whatever another request just wrote, and If-Match is compared
+		// with the version it has now.
+		row, err := q.UserByID(c.UserContext(), currentUser(c).ID)
 		if err != nil {
 			return model.User{}, err
 		}
-		// The stored row, locked, not the cached one the request was
-		// authenticated with: a field this request does not send keeps
-		// whatever another request just wrote.
-		row, err := q.UserByID(c.UserContext(), currentUser(c).ID)
+		if err := match.check(row.Version, errUserChanged); err != nil {
+			return model.User{}, err
+		}
+		in, err := parseInput(c)
 		if err != nil {
 			return model.User{}, err
 		}
@@ -49,18 +57,25 @@ func (s *Server) readNames(in *input, u *model.User) {
 // with an audit event, all in one transaction, and answers with it. change
 // reads the user through q, which locks the row: read outside, two
 // concurrent PATCHes of different fields would lose one of the changes.
-func (s *Server) updateUser(c *fiber.Ctx, change func(q db.Tx) (model.User, error)) error {
+// change checks the request's If-Match, match, against the row it read
+// before changing anything, and returns the user at the version it read.
+func (s *Server) updateUser(c *fiber.Ctx, change func(q db.Tx, match ifMatch) (model.User, error)) error {
+	match, err := parseIfMatch(c)
+	if err != nil {
+		return err
+	}
 	ctx := c.UserContext()
 	var u model.User
-	err := s.db.Write(ctx, func(q db.Tx) error {
+	err = s.db.Write(ctx, func(q db.Tx) error {
 		var err error
-		if u, err = change(q); err != nil {
+		if u, err = change(q, match); err != nil {
 			return err
 		}
 		u.Updated = s.now()
 		if err := q.UpdateUser(ctx, u); err != nil {
 			return err
 		}
+		u.Version++ // what UpdateUser made it; InvalidateAccessTokens keeps it
 		if !u.IsActive {
 			// Re-activation must not bring any old token back to life.
 			if err := q.RevokeUserRefreshTokens(ctx, u.ID, u.Updated); err != nil {
@@ -75,6 +90,7 @@ func (s *Server) updateUser(c *fiber.Ctx, change func(q db.Tx) (model.User, erro
 	if err != nil {
 		return err
 	}
+	setETag(c, u.Version)
 	return c.JSON(u)
 }
 
@@ -145,6 +161,8 @@ func (s *Server) createUser(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	u.Version = 1 // as CreateUser stored it
+	setETag(c, u.Version)
 	return c.Status(fiber.StatusCreated).JSON(u.User)
 }
 
@@ -173,15 +191,19 @@ func (s *Server) getUser(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	setETag(c, u.Version)
 	return c.JSON(u)
 }
 
 // patchUser lets staff change names and the staff and active flags. Staff
 // cannot demote or deactivate themselves, so someone can always administer.
 func (s *Server) patchUser(c *fiber.Ctx) error {
-	return s.updateUser(c, func(q db.Tx) (model.User, error) {
+	return s.updateUser(c, func(q db.Tx, match ifMatch) (model.User, error) {
 		u, err := s.findUser(c, q)
 		if err != nil {
+			return u, err
+		}
+		if err := match.check(u.Version, errUserChanged); err != nil {
 			return u, err
 		}
 		in, err := parseInput(c)
