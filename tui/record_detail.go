@@ -131,7 +131,7 @@ func (s *recordDetailScreen) update(msg tea.Msg) tea.Cmd {
 			rec := s.rec
 			return a.push(newConfirmScreen(a, "Delete record", deleteQuestion(rec), "Delete", func() tea.Cmd {
 				return do(a, &s.screenBase, "delete", true, func(ctx context.Context, c *client.Client) (none, error) {
-					return none{}, c.DeleteRecord(ctx, rec.ID)
+					return none{}, c.DeleteRecord(ctx, rec.ID, rec.Version)
 				})
 			}))
 		case key.Matches(msg, k.Audit) && a.isStaff():

@@ -25,6 +25,14 @@ type recordFormScreen struct {
 	treatment *field
 	height    int // of the body, for fitAreas
 
+	// version is the version of the record the fields were loaded from,
+	// sent as If-Match so that a change someone else saved meanwhile is
+	// not overwritten: 0 while unknown (a record from a list, whose
+	// version init fetches). stale is set once the server (or that fetch)
+	// says the record changed: saving is refused until ctrl+r reloads it.
+	version int64
+	stale   bool
+
 	// created, if set, is told the record a new-record form stored.
 	created func(model.MedicalRecord)
 }
@@ -34,6 +42,7 @@ func newRecordFormScreen(a *app, rec *model.MedicalRecord) *recordFormScreen {
 	if rec != nil {
 		r := *rec
 		s.rec = &r
+		s.version = rec.Version
 	}
 	f := s.form
 	if a.isStaff() {
@@ -57,23 +66,39 @@ func newRecordFormScreen(a *app, rec *model.MedicalRecord) *recordFormScreen {
 	f.submit = s.submit
 	switch {
 	case rec != nil:
-		// Each field starts from the stored value, shown inert; only the
-		// fields the user edits are sent (see submit).
-		s.name.load(rec.PatientName)
-		s.dob.load(rec.DateOfBirth.String())
-		s.treatedOn.load(rec.DateOfTreatment.String())
-		s.doctor.load(rec.Doctor)
-		s.diagnosis.load(rec.Diagnosis)
-		s.treatment.load(rec.Treatment)
-		if s.patient != nil {
-			s.patient.loadPick(rec.UserID, clean(rec.UserID))
-		}
+		s.load(*rec)
 	case !a.isStaff() && a.user != nil:
 		// A patient's new record is about themselves: suggest their name
 		// (saved as stored in the account unless edited).
 		s.name.load(a.user.FullName())
 	}
 	return s
+}
+
+// load fills the fields from rec: each starts from the stored value, shown
+// inert; only the fields the user edits are sent (see submit).
+func (s *recordFormScreen) load(rec model.MedicalRecord) {
+	s.name.load(rec.PatientName)
+	s.dob.load(rec.DateOfBirth.String())
+	s.treatedOn.load(rec.DateOfTreatment.String())
+	s.doctor.load(rec.Doctor)
+	s.diagnosis.load(rec.Diagnosis)
+	s.treatment.load(rec.Treatment)
+	if s.patient != nil {
+		s.patient.loadPick(rec.UserID, clean(rec.UserID))
+	}
+}
+
+// msgRecordChanged tells the user that their save was refused because the
+// record changed since the form was filled (the server's 412), and how to
+// get the current one.
+const msgRecordChanged = "Someone else changed this record meanwhile; reload it. ctrl+r reloads (your edits here are replaced)."
+
+// storedRecord is a record fetched for its version (init) or to reload the
+// form (ctrl+r), told apart from the answer to a save.
+type storedRecord struct {
+	rec    model.MedicalRecord
+	reload bool
 }
 
 func (s *recordFormScreen) init() tea.Cmd {
@@ -85,7 +110,28 @@ func (s *recordFormScreen) init() tea.Cmd {
 			return c.GetUser(ctx, id)
 		}))
 	}
+	if s.rec != nil && s.version == 0 {
+		// A record from a list comes without its version: fetch it, so
+		// that saving sends If-Match.
+		cmd = tea.Batch(cmd, s.fetch(false))
+	}
 	return cmd
+}
+
+// fetch reads the record as stored; reload refills the form with it.
+func (s *recordFormScreen) fetch(reload bool) tea.Cmd {
+	id := s.rec.ID
+	return do(s.a, &s.screenBase, "version", true, func(ctx context.Context, c *client.Client) (storedRecord, error) {
+		r, err := c.GetRecord(ctx, id)
+		return storedRecord{rec: r, reload: reload}, err
+	})
+}
+
+// sameRecord reports whether a and b hold the same writable fields.
+func sameRecord(a, b model.MedicalRecord) bool {
+	return a.UserID == b.UserID && a.PatientName == b.PatientName && a.DateOfBirth == b.DateOfBirth &&
+		a.Diagnosis == b.Diagnosis && a.Treatment == b.Treatment && a.DateOfTreatment == b.DateOfTreatment &&
+		a.Doctor == b.Doctor
 }
 
 // resume refits the text areas: a patient picked in the screen above may
@@ -111,6 +157,10 @@ func (s *recordFormScreen) submit() tea.Cmd {
 		return nil
 	}
 	a, f := s.a, s.form
+	if s.stale {
+		a.failText(msgRecordChanged)
+		return nil
+	}
 	f.clearErrors()
 	today := a.today()
 	if s.patient != nil && s.patient.val() == "" {
@@ -187,6 +237,7 @@ func (s *recordFormScreen) submit() tea.Cmd {
 		return a.pop()
 	}
 	id := s.rec.ID
+	p.IfVersion = s.version
 	return send(&s.formScreen, a, &s.screenBase, "save", true, func(ctx context.Context, c *client.Client) (model.MedicalRecord, error) {
 		return c.PatchRecord(ctx, id, p)
 	})
@@ -204,7 +255,34 @@ func (s *recordFormScreen) update(msg tea.Msg) tea.Cmd {
 			}
 		}
 		return nil
+	case result[storedRecord]:
+		if msg.err != nil {
+			a.fail(msg.err)
+			return nil
+		}
+		got := msg.val.rec
+		switch {
+		case msg.val.reload:
+			r := got
+			s.rec, s.version, s.stale = &r, got.Version, false
+			s.load(got)
+			a.notify("Reloaded the record as stored now.")
+		case sameRecord(got, *s.rec):
+			s.version = got.Version
+		default:
+			// The list was older than the record: saving now would
+			// overwrite what someone else saved.
+			s.stale = true
+			a.failText(msgRecordChanged)
+		}
+		return nil
 	case result[model.MedicalRecord]: // save
+		if client.IsChanged(msg.err) {
+			// The form stays open with the user's edits.
+			s.busy, s.stale = false, true
+			a.failText(msgRecordChanged)
+			return nil
+		}
 		if cmd, ok := s.answered(msg.err); !ok {
 			return cmd
 		}
@@ -219,6 +297,10 @@ func (s *recordFormScreen) update(msg tea.Msg) tea.Cmd {
 			a.notify("Record saved.")
 		}
 		return cmd
+	case tea.KeyMsg:
+		if msg.String() == "ctrl+r" && s.rec != nil && !s.busy {
+			return s.fetch(true)
+		}
 	}
 	return s.inputAsking(a, msg, a.pop)
 }

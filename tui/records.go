@@ -194,7 +194,7 @@ func (s *recordsScreen) update(msg tea.Msg) tea.Cmd {
 				rec := *r
 				return a.push(newConfirmScreen(a, "Delete record", deleteQuestion(rec), "Delete", func() tea.Cmd {
 					return do(a, &s.screenBase, "delete", true, func(ctx context.Context, c *client.Client) (none, error) {
-						return none{}, c.DeleteRecord(ctx, rec.ID)
+						return none{}, c.DeleteRecord(ctx, rec.ID, rec.Version)
 					})
 				}))
 			}

@@ -21,6 +21,12 @@ type userFormScreen struct {
 	pass   *field
 	staff  *field
 	active *field
+
+	// version and stale are as in recordFormScreen: the account version
+	// sent as If-Match (0 while init fetches it), and whether the server
+	// said the account changed since the form was filled.
+	version int64
+	stale   bool
 }
 
 func newUserFormScreen(a *app, u *model.User) *userFormScreen {
@@ -29,6 +35,7 @@ func newUserFormScreen(a *app, u *model.User) *userFormScreen {
 	if u != nil {
 		c := *u
 		s.user = &c
+		s.version = u.Version
 		f.static("Email", clean(u.Email))
 	}
 	s.first = f.text("first_name", "First name", "", model.MaxNameLength)
@@ -50,6 +57,40 @@ func newUserFormScreen(a *app, u *model.User) *userFormScreen {
 	return s
 }
 
+// msgUserChanged is msgRecordChanged for an account.
+const msgUserChanged = "Someone else changed this account meanwhile; reload it. ctrl+r reloads (your edits here are replaced)."
+
+// storedUser is an account fetched for its version or to reload the form.
+type storedUser struct {
+	user   model.User
+	reload bool
+}
+
+func (s *userFormScreen) init() tea.Cmd {
+	cmd := s.form.init()
+	if s.user != nil && s.version == 0 {
+		cmd = tea.Batch(cmd, s.fetch(false))
+	}
+	return cmd
+}
+
+// fetch reads the account as stored; reload refills the form with it.
+func (s *userFormScreen) fetch(reload bool) tea.Cmd {
+	id := s.user.ID
+	return do(s.a, &s.screenBase, "version", true, func(ctx context.Context, c *client.Client) (storedUser, error) {
+		u, err := c.GetUser(ctx, id)
+		return storedUser{user: u, reload: reload}, err
+	})
+}
+
+// load fills the fields from u, as stored.
+func (s *userFormScreen) load(u model.User) {
+	s.first.load(u.FirstName)
+	s.last.load(u.LastName)
+	s.staff.on, s.staff.origOn = u.IsStaff, u.IsStaff
+	s.active.on, s.active.origOn = u.IsActive, u.IsActive
+}
+
 func (s *userFormScreen) help() bindings { return s.form.help("save", "cancel") }
 
 func (s *userFormScreen) title() string {
@@ -64,6 +105,10 @@ func (s *userFormScreen) submit() tea.Cmd {
 		return nil
 	}
 	a, f := s.a, s.form
+	if s.user != nil && s.stale {
+		a.failText(msgUserChanged)
+		return nil
+	}
 	f.clearErrors()
 	first, last := s.first.val(), s.last.val()
 	if msg := model.ValidateName(first); msg != "" {
@@ -120,6 +165,7 @@ func (s *userFormScreen) submit() tea.Cmd {
 		return a.pop()
 	}
 	id := s.user.ID
+	p.IfVersion = s.version
 	return send(&s.formScreen, a, &s.screenBase, "save", true, func(ctx context.Context, c *client.Client) (model.User, error) {
 		return c.UpdateUser(ctx, id, p)
 	})
@@ -128,7 +174,32 @@ func (s *userFormScreen) submit() tea.Cmd {
 func (s *userFormScreen) update(msg tea.Msg) tea.Cmd {
 	a := s.a
 	switch msg := msg.(type) {
+	case result[storedUser]:
+		if msg.err != nil {
+			a.fail(msg.err)
+			return nil
+		}
+		got := msg.val.user
+		switch {
+		case msg.val.reload:
+			u := got
+			s.user, s.version, s.stale = &u, got.Version, false
+			s.load(got)
+			a.notify("Reloaded the account as stored now.")
+		case got.FirstName == s.user.FirstName && got.LastName == s.user.LastName &&
+			got.IsStaff == s.user.IsStaff && got.IsActive == s.user.IsActive:
+			s.version = got.Version
+		default:
+			s.stale = true
+			a.failText(msgUserChanged)
+		}
+		return nil
 	case result[model.User]:
+		if s.user != nil && client.IsChanged(msg.err) {
+			s.busy, s.stale = false, true
+			a.failText(msgUserChanged)
+			return nil
+		}
 		if cmd, ok := s.answered(msg.err); !ok {
 			return cmd
 		}
@@ -143,6 +214,10 @@ func (s *userFormScreen) update(msg tea.Msg) tea.Cmd {
 			a.notify("Saved " + clean(u.Email) + ".")
 		}
 		return cmd
+	case tea.KeyMsg:
+		if msg.String() == "ctrl+r" && s.user != nil && !s.busy {
+			return s.fetch(true)
+		}
 	}
 	return s.inputAsking(a, msg, a.pop)
 }

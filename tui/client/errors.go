@@ -85,6 +85,10 @@ func IsStatus(err error, status int) bool {
 	return errors.As(err, &ae) && ae.Status == status
 }
 
+// IsChanged reports whether err is the server's 412: the record or account
+// was changed by someone else since the version sent in If-Match was read.
+func IsChanged(err error) bool { return IsStatus(err, http.StatusPreconditionFailed) }
+
 // isRejection reports whether err is the server refusing a refresh token,
 // after which the stored tokens are worthless.
 func isRejection(err error) bool {

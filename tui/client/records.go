@@ -24,6 +24,10 @@ type RecordInput struct {
 	// the zero Date is omitted.
 	DateOfTreatment model.Date
 	Doctor          string
+	// IfVersion, when not 0, makes ReplaceRecord apply only to the record
+	// at that version (If-Match); otherwise the server answers 412
+	// (IsChanged). CreateRecord ignores it.
+	IfVersion int64
 }
 
 // RecordPatch changes some fields of a record (PATCH); nil fields are not
@@ -36,6 +40,11 @@ type RecordPatch struct {
 	Doctor          *string
 	DateOfBirth     *model.Date
 	DateOfTreatment *model.Date
+	// IfVersion, when not 0, is the version the change applies to
+	// (If-Match): the version of the record the form was filled from, so
+	// that a change someone else made meanwhile is not overwritten but
+	// answered 412 (IsChanged).
+	IfVersion int64
 }
 
 // RecordQuery filters, orders and pages ListRecords; zero fields are
@@ -144,7 +153,7 @@ func (c *Client) CreateRecord(ctx context.Context, r RecordInput) (model.Medical
 // diagnosis or treatment clears it.
 func (c *Client) ReplaceRecord(ctx context.Context, id string, r RecordInput) (model.MedicalRecord, error) {
 	var rec model.MedicalRecord
-	if err := c.doAuth(ctx, http.MethodPut, recordPath(id), nil, r.body(), &rec); err != nil {
+	if err := c.doAuthIf(ctx, http.MethodPut, recordPath(id), r.IfVersion, r.body(), &rec); err != nil {
 		return model.MedicalRecord{}, fmt.Errorf("replace medical record %s: %w", id, err)
 	}
 	return rec, nil
@@ -157,15 +166,16 @@ func (c *Client) PatchRecord(ctx context.Context, id string, p RecordPatch) (mod
 		Treatment: p.Treatment, DateOfTreatment: p.DateOfTreatment, Doctor: p.Doctor,
 	}
 	var rec model.MedicalRecord
-	if err := c.doAuth(ctx, http.MethodPatch, recordPath(id), nil, body, &rec); err != nil {
+	if err := c.doAuthIf(ctx, http.MethodPatch, recordPath(id), p.IfVersion, body, &rec); err != nil {
 		return model.MedicalRecord{}, fmt.Errorf("update medical record %s: %w", id, err)
 	}
 	return rec, nil
 }
 
-// DeleteRecord deletes a record.
-func (c *Client) DeleteRecord(ctx context.Context, id string) error {
-	if err := c.doAuth(ctx, http.MethodDelete, recordPath(id), nil, nil, nil); err != nil {
+// DeleteRecord deletes a record. With ifVersion not 0, only the record at
+// that version: one someone else changed meanwhile answers 412 (IsChanged).
+func (c *Client) DeleteRecord(ctx context.Context, id string, ifVersion int64) error {
+	if err := c.doAuthIf(ctx, http.MethodDelete, recordPath(id), ifVersion, nil, nil); err != nil {
 		return fmt.Errorf("delete medical record %s: %w", id, err)
 	}
 	return nil

@@ -28,6 +28,23 @@ func (c *Client) doAuth(ctx context.Context, method, path string, query url.Valu
 	if err != nil {
 		return err
 	}
+	return c.sendAuth(ctx, r, out)
+}
+
+// doAuthIf is doAuth with If-Match naming version (none when 0).
+func (c *Client) doAuthIf(ctx context.Context, method, path string, version int64, in, out any) error {
+	r, err := newRequest(method, path, nil, in)
+	if err != nil {
+		return err
+	}
+	if version != 0 {
+		r.header = http.Header{"If-Match": {ETag(version)}}
+	}
+	return c.sendAuth(ctx, r, out)
+}
+
+// sendAuth sends r as doAuth describes.
+func (c *Client) sendAuth(ctx context.Context, r request, out any) error {
 	tokens := c.Tokens()
 	if tokens.AccessToken == "" && tokens.RefreshToken != "" {
 		if err := c.refresh(ctx, "", false); err != nil {
@@ -35,7 +52,7 @@ func (c *Client) doAuth(ctx context.Context, method, path string, query url.Valu
 		}
 		tokens = c.Tokens()
 	}
-	err = c.send(ctx, r, tokens.AccessToken, out)
+	err := c.send(ctx, r, tokens.AccessToken, out)
 	if !IsStatus(err, http.StatusUnauthorized) || tokens.AccessToken == "" || c.Tokens().RefreshToken == "" {
 		return err
 	}

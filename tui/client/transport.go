@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -102,7 +103,32 @@ func (c *Client) send(ctx context.Context, r request, access string, out any) er
 	if err := json.Unmarshal(data, out); err != nil {
 		return fmt.Errorf("decode response (HTTP %d): %w", res.StatusCode, err)
 	}
+	// A record's or an account's version is not in its JSON but in the
+	// ETag; an answer without one leaves Version 0 (send no If-Match).
+	if v, ok := parseETag(res.Header.Get("ETag")); ok {
+		switch o := out.(type) {
+		case *model.MedicalRecord:
+			o.Version = v
+		case *model.User:
+			o.Version = v
+		}
+	}
 	return nil
+}
+
+// ETag is version as the entity tag the server sends and If-Match takes.
+func ETag(version int64) string { return `"` + strconv.FormatInt(version, 10) + `"` }
+
+// parseETag reads a version from an ETag header, "3" with its quotes.
+func parseETag(s string) (int64, bool) {
+	if len(s) < 3 || s[0] != '"' || s[len(s)-1] != '"' {
+		return 0, false
+	}
+	v, err := strconv.ParseInt(s[1:len(s)-1], 10, 64)
+	if err != nil || v < 1 {
+		return 0, false
+	}
+	return v, true
 }
 
 // readCapped reads a response body of at most maxResponseBytes.

@@ -16,6 +16,10 @@ type UserPatch struct {
 	LastName  *string
 	IsStaff   *bool
 	IsActive  *bool
+	// IfVersion, when not 0, is the account version the change applies to
+	// (If-Match); a change someone else made meanwhile answers 412
+	// (IsChanged).
+	IfVersion int64
 }
 
 // UserQuery filters ListUsers; zero fields are omitted.
@@ -61,7 +65,7 @@ func (c *Client) Me(ctx context.Context) (model.User, error) {
 func (c *Client) UpdateMe(ctx context.Context, p UserPatch) (model.User, error) {
 	var u model.User
 	body := userPatchBody{FirstName: p.FirstName, LastName: p.LastName}
-	if err := c.doAuth(ctx, http.MethodPatch, "/api/users/me", nil, body, &u); err != nil {
+	if err := c.doAuthIf(ctx, http.MethodPatch, "/api/users/me", p.IfVersion, body, &u); err != nil {
 		return model.User{}, fmt.Errorf("update my account: %w", err)
 	}
 	return u, nil
@@ -112,8 +116,8 @@ func (c *Client) GetUser(ctx context.Context, id string) (model.User, error) {
 // cannot demote or deactivate themselves (400).
 func (c *Client) UpdateUser(ctx context.Context, id string, p UserPatch) (model.User, error) {
 	var u model.User
-	body := userPatchBody(p)
-	if err := c.doAuth(ctx, http.MethodPatch, "/api/users/"+url.PathEscape(id), nil, body, &u); err != nil {
+	body := userPatchBody{FirstName: p.FirstName, LastName: p.LastName, IsStaff: p.IsStaff, IsActive: p.IsActive}
+	if err := c.doAuthIf(ctx, http.MethodPatch, "/api/users/"+url.PathEscape(id), p.IfVersion, body, &u); err != nil {
 		return model.User{}, fmt.Errorf("update user %s: %w", id, err)
 	}
 	return u, nil

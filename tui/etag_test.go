@@ -1,0 +1,87 @@
+package tui_test
+
+import (
+	"context"
+	"testing"
+
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/anavara/anavara/model"
+	"github.com/anavara/anavara/tui/client"
+)
+
+// The record form sends If-Match with the version it was filled from: a
+// change someone else saved meanwhile is not overwritten; the form stays
+// open with the user's edits, says so, and ctrl+r reloads the record.
+func TestRecordFormNoticesSomeoneElsesChange(t *testing.T) {
+	e := newEnv(t)
+	ann := e.patient("ann@example.org", "Ann", "Smith")
+	ctx := context.Background()
+	rec, err := ann.c.CreateRecord(ctx, client.RecordInput{PatientName: "Ann Smith", DateOfBirth: model.NewDate(1990, 4, 23),
+		DateOfTreatment: future(10), Doctor: "Dr. Grey", Diagnosis: "Flu"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.Version != 1 {
+		t.Fatalf("created record at version %d, want 1 (from the ETag)", rec.Version)
+	}
+	d := signedIn(t, ann, 120, 40)
+	d.sees("Dr. Grey")
+
+	for _, from := range []string{"detail", "list"} {
+		t.Run(from, func(t *testing.T) {
+			d.t = t
+			if from == "detail" {
+				d.press(tea.KeyEnter)
+				d.sees("Date of birth")
+			}
+			d.typ("e")
+			d.sees("Edit record")
+			// Someone else (another window) saves a change meanwhile.
+			other := "Changed in another window (" + from + ")"
+			if _, err := ann.c.PatchRecord(ctx, rec.ID, client.RecordPatch{Diagnosis: &other}); err != nil {
+				t.Fatal(err)
+			}
+			d.tabs(3) // name → birth → treatment → doctor
+			d.clear()
+			d.typ("Dr. House")
+			d.press(tea.KeyCtrlS)
+			d.sees("Someone else changed this record meanwhile; reload it.", "Edit record", "Dr. House")
+			got, err := ann.c.GetRecord(ctx, rec.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Doctor == "Dr. House" || got.Diagnosis != other {
+				t.Fatalf("the stale save went through: %+v", got)
+			}
+			// Saving again is refused too, without asking the server.
+			d.press(tea.KeyCtrlS)
+			d.sees("Someone else changed this record meanwhile; reload it.")
+			// ctrl+r reloads what is stored now; then the edit saves.
+			d.press(tea.KeyCtrlR)
+			d.sees("Reloaded the record as stored now.", other)
+			d.misses("Dr. House")
+			d.clear() // the focus stayed on the doctor
+			d.typ("Dr. House")
+			d.press(tea.KeyCtrlS)
+			d.sees("Record saved.")
+			got, err = ann.c.GetRecord(ctx, rec.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Doctor != "Dr. House" || got.Diagnosis != other {
+				t.Fatalf("after reload and save: %+v", got)
+			}
+			// Put the doctor back for the next round.
+			grey := "Dr. Grey"
+			if _, err := ann.c.PatchRecord(ctx, rec.ID, client.RecordPatch{Doctor: &grey}); err != nil {
+				t.Fatal(err)
+			}
+			if from == "detail" {
+				d.press(tea.KeyEsc)
+			}
+			d.typ("r") // refresh the list
+			d.sees("Dr. Grey")
+		})
+	}
+}
