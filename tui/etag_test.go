@@ -85,3 +85,47 @@ func TestRecordFormNoticesSomeoneElsesChange(t *testing.T) {
 		})
 	}
 }
+
+// The user form likewise: a change saved meanwhile answers 412, the form
+// stays open, and ctrl+r reloads the account.
+func TestUserFormNoticesSomeoneElsesChange(t *testing.T) {
+	e := newEnv(t)
+	sam := e.staff("sam@example.org")
+	bob := e.patient("bob@example.org", "Bob", "Builder")
+	ctx := context.Background()
+	d := signedIn(t, sam, 120, 40)
+	d.typ("u")
+	d.sees("bob@example.org")
+	d.typ("/")
+	d.typ("bob")
+	d.press(tea.KeyEnter)
+	d.sees("1 account", "bob@example.org")
+	d.typ("e")
+	d.sees("Edit user", "bob@example.org")
+	// Bob renames himself meanwhile.
+	first := "Robert"
+	if _, err := bob.c.UpdateMe(ctx, client.UserPatch{FirstName: &first}); err != nil {
+		t.Fatal(err)
+	}
+	d.press(tea.KeyTab) // last name
+	d.clear()
+	d.typ("Bonesetter")
+	d.press(tea.KeyCtrlS)
+	d.sees("Someone else changed this account meanwhile; reload it.", "Edit user", "Bonesetter")
+	me, err := bob.c.Me(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if me.LastName != "Builder" || me.FirstName != "Robert" {
+		t.Fatalf("the stale save went through: %+v", me)
+	}
+	d.press(tea.KeyCtrlR)
+	d.sees("Reloaded the account as stored now.", "Robert")
+	d.clear()
+	d.typ("Bonesetter")
+	d.press(tea.KeyCtrlS)
+	d.sees("Saved bob@example.org.")
+	if me, err = bob.c.Me(ctx); err != nil || me.LastName != "Bonesetter" || me.FirstName != "Robert" {
+		t.Fatalf("after reload and save: %+v, %v", me, err)
+	}
+}
