@@ -52,3 +52,8 @@ func TrimPage[T any](rows []T, limit, offset int) (page []T, total int, needCoun
 	}
 	return rows, 0, true
 }
+
+// PageCapacity is the capacity for the rows of a page fetched one past
+// limit: appending them never grows the slice again, and a huge limit
+// reserves no more than a thousand rows up front.
+func PageCapacity(limit int) int { return min(max(limit, 0)+1, 1001) }

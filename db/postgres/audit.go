@@ -68,7 +68,7 @@ func (r *reader) ListAudit(ctx context.Context, f db.AuditFilter) ([]model.Audit
 	if err != nil {
 		return nil, 0, fmt.Errorf("list audit events: %w", err)
 	}
-	events, err := collect(rows, func(row pgx.Row) (model.AuditEvent, error) {
+	events, err := collect(rows, db.PageCapacity(f.Limit), func(row pgx.Row) (model.AuditEvent, error) {
 		var e model.AuditEvent
 		err := row.Scan(&e.ID, &e.At, &e.ActorID, &e.Action, &e.Entity, &e.EntityID, &e.IP)
 		e.At = e.At.UTC()

@@ -9,11 +9,12 @@ import (
 	"github.com/anavara/anavara/db"
 )
 
-// collect scans every row with scan; the slice is empty, not nil, when
+// collect scans every row with scan into a slice of the given capacity;
+// the slice is empty, not nil, when
 // there are none, as the SQLite engine's are (it encodes as [] in JSON).
-func collect[T any](rows pgx.Rows, scan func(pgx.Row) (T, error)) ([]T, error) {
+func collect[T any](rows pgx.Rows, capacity int, scan func(pgx.Row) (T, error)) ([]T, error) {
 	defer rows.Close()
-	out := []T{}
+	out := make([]T, 0, capacity)
 	for rows.Next() {
 		v, err := scan(rows)
 		if err != nil {

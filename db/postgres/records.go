@@ -179,7 +179,7 @@ func (r *reader) ListRecords(ctx context.Context, f db.RecordFilter) ([]model.Me
 	if err != nil {
 		return nil, 0, fmt.Errorf("list records: %w", err)
 	}
-	records, err := collect(rows, scanRecord)
+	records, err := collect(rows, db.PageCapacity(f.Limit), scanRecord)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list records: %w", err)
 	}

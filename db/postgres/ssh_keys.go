@@ -56,7 +56,7 @@ func (r *reader) SSHKeysOf(ctx context.Context, userID string) ([]model.SSHKey, 
 	if err != nil {
 		return nil, fmt.Errorf("list ssh keys: %w", err)
 	}
-	keys, err := collect(rows, func(row pgx.Row) (model.SSHKey, error) {
+	keys, err := collect(rows, 0, func(row pgx.Row) (model.SSHKey, error) {
 		k, err := scanSSHKey(row)
 		return k.SSHKey, err
 	})

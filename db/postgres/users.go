@@ -144,7 +144,7 @@ func (r *reader) ListUsers(ctx context.Context, f db.UserFilter) ([]model.User, 
 	if err != nil {
 		return nil, 0, fmt.Errorf("list users: %w", err)
 	}
-	users, err := collect(rows, func(row pgx.Row) (model.User, error) {
+	users, err := collect(rows, db.PageCapacity(f.Limit), func(row pgx.Row) (model.User, error) {
 		u, err := scanUser(row)
 		return u.User, err
 	})

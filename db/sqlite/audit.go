@@ -70,7 +70,7 @@ func (q *queries) ListAudit(ctx context.Context, f db.AuditFilter) ([]model.Audi
 		return nil, 0, fmt.Errorf("list audit events: %w", err)
 	}
 	defer rows.Close()
-	events := []model.AuditEvent{}
+	events := make([]model.AuditEvent, 0, db.PageCapacity(f.Limit))
 	for rows.Next() {
 		var e model.AuditEvent
 		var at int64

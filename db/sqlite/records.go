@@ -147,7 +147,7 @@ func (q *queries) ListRecords(ctx context.Context, f db.RecordFilter) ([]model.M
 		return nil, 0, fmt.Errorf("list records: %w", err)
 	}
 	defer rows.Close()
-	records := []model.MedicalRecord{}
+	records := make([]model.MedicalRecord, 0, db.PageCapacity(f.Limit))
 	for rows.Next() {
 		r, err := scanRecord(rows)
 		if err != nil {

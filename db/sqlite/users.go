@@ -130,7 +130,7 @@ func (q *queries) ListUsers(ctx context.Context, f db.UserFilter) ([]model.User,
 		return nil, 0, fmt.Errorf("list users: %w", err)
 	}
 	defer rows.Close()
-	users := []model.User{}
+	users := make([]model.User, 0, db.PageCapacity(f.Limit))
 	for rows.Next() {
 		u, err := scanUser(rows)
 		if err != nil {
