@@ -176,9 +176,9 @@ const importLock = `LOCK TABLE users, medical_records, refresh_tokens, otp_codes
 func (s *Store) Import(ctx context.Context, load func(db.ImportTx) error) (err error) {
 	defer func() {
 		if err == nil {
-			s.health.committed()
+			s.health.Committed()
 		} else {
-			s.health.observe(err)
+			s.health.Observe(err)
 		}
 	}()
 	ptx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted})

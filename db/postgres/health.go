@@ -6,9 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"sync"
-	"sync/atomic"
-	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/puddle/v2"
@@ -65,86 +62,11 @@ func classifyCode(code string) db.Cause {
 	return db.Healthy
 }
 
-// defaultHealthInterval is how long one health check's answer is reused.
-const defaultHealthInterval = time.Second
-
-// failureHold is how long a real write's failure keeps the database
-// unhealthy when no write has succeeded since: long enough that a load
-// balancer sees a steady answer while writes keep failing, short enough
-// that an instance no longer sent traffic comes back once its heartbeat
-// writes again.
-const failureHold = 10 * time.Second
-
-// healthProbeTimeout bounds one health check's queries.
-const healthProbeTimeout = 2 * time.Second
-
-// healthMonitor remembers what the store's own writes and reads ran into
-// and caches the health check's answer, so that many polls a second cost
-// one check.
-type healthMonitor struct {
-	interval time.Duration
-	// lastCommit is when a write last committed (Unix nanoseconds).
-	lastCommit atomic.Int64
-	// closed is set by Close: no cached answer outlives the store.
-	closed atomic.Bool
-
-	mu sync.Mutex
-	// failure is the last failure a write or read ran into that names a
-	// cause, and failedAt when. Corruption is kept for good: PostgreSQL
-	// does not repair a damaged page or index by itself, an operator must
-	// (REINDEX, a restore), and until then the instance should not serve.
-	failure  db.Health
-	failedAt time.Time
-	corrupt  error
-
-	checkMu sync.Mutex
-	checked time.Time
-	last    db.Health
-}
-
-func newHealthMonitor(interval time.Duration) *healthMonitor {
-	if interval <= 0 {
-		interval = defaultHealthInterval
-	}
-	return &healthMonitor{interval: interval}
-}
-
-// committed records a successful commit.
-func (h *healthMonitor) committed() { h.lastCommit.Store(time.Now().UnixNano()) }
-
-// observe records err if it names a cause.
-func (h *healthMonitor) observe(err error) {
-	c := Classify(err)
-	if c == db.Healthy {
-		return
-	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if c == db.CauseCorrupt && h.corrupt == nil {
-		h.corrupt = err
-	}
-	h.failure, h.failedAt = db.Health{Cause: c, Err: err}, time.Now()
-}
-
-// remembered is the failure that still stands: corruption ever seen, or a
-// failure within failureHold that no commit has followed.
-func (h *healthMonitor) remembered(now time.Time) (db.Health, bool) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.corrupt != nil {
-		return db.Health{Cause: db.CauseCorrupt, Err: h.corrupt}, true
-	}
-	if h.failure.Cause != db.Healthy && h.failedAt.UnixNano() > h.lastCommit.Load() && now.Sub(h.failedAt) < failureHold {
-		return h.failure, true
-	}
-	return db.Health{}, false
-}
-
 // Observe records an error a caller got from this store's reads, so that
 // Health reports the failure behind it. Write records its own errors.
 // Errors that say nothing about the database (not found, conflicts,
 // cancellations) are ignored.
-func (s *Store) Observe(err error) { s.health.observe(err) }
+func (s *Store) Observe(err error) { s.health.Observe(err) }
 
 // Health reports whether the database can be read and written. Its answer
 // is reused for a second (Options.HealthInterval), so polling it often
@@ -158,34 +80,16 @@ func (s *Store) Observe(err error) { s.health.observe(err) }
 // It takes no context on purpose: its one check serves every caller
 // waiting for it, so no single caller's cancellation may fail it; the
 // check bounds itself to 2 s instead.
-func (s *Store) Health() db.Health {
-	h := s.health
-	if h.closed.Load() {
-		return db.Health{Cause: db.CauseUnavailable, Err: errors.New("health check: the database is closed")}
-	}
-	h.checkMu.Lock()
-	defer h.checkMu.Unlock()
-	now := time.Now()
-	if !h.checked.IsZero() && now.Sub(h.checked) < h.interval {
-		return h.last
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), healthProbeTimeout)
-	defer cancel()
-	h.last = s.checkHealth(ctx, now)
-	h.checked = time.Now()
-	return h.last
-}
+func (s *Store) Health() db.Health { return s.health.Health(s.checkHealth) }
 
-func (s *Store) checkHealth(ctx context.Context, now time.Time) db.Health {
-	h := s.health
-	if f, ok := h.remembered(now); ok {
-		return f
-	}
+// checkHealth is PostgreSQL's part of Health: a read and the heartbeat
+// write.
+func (s *Store) checkHealth(ctx context.Context) db.Health {
 	var beats int64
 	if err := s.pool.QueryRow(ctx, "SELECT beats FROM health_heartbeat WHERE id = 1").Scan(&beats); err != nil {
-		return failed(fmt.Errorf("health check read: %w", err))
+		return s.health.Failed(fmt.Errorf("health check read: %w", err))
 	}
-	if time.Since(time.Unix(0, h.lastCommit.Load())) < h.interval {
+	if s.health.CommittedRecently() {
 		return db.Health{}
 	}
 	err := s.Write(ctx, func(t db.Tx) error {
@@ -193,17 +97,7 @@ func (s *Store) checkHealth(ctx context.Context, now time.Time) db.Health {
 		return err
 	})
 	if err != nil {
-		return failed(fmt.Errorf("health check write: %w", err))
+		return s.health.Failed(fmt.Errorf("health check write: %w", err))
 	}
 	return db.Health{}
-}
-
-// failed is the health of a check whose query failed with err: the cause
-// err names, or not answering.
-func failed(err error) db.Health {
-	c := Classify(err)
-	if c == db.Healthy {
-		c = db.CauseUnavailable
-	}
-	return db.Health{Cause: c, Err: err}
 }

@@ -41,7 +41,7 @@ type Store struct {
 	// users table (see UsersVersion).
 	usersVersion atomic.Uint64
 	// health remembers what queries ran into and caches Health.
-	health *healthMonitor
+	health *db.HealthMonitor
 	// limits are the rate limits shared by every process on the database
 	// (limits.go).
 	limits *rateLimits
@@ -77,7 +77,7 @@ func open(ctx context.Context, cfg *pgxpool.Config, opts Options) (*Store, error
 	if err != nil {
 		return nil, fmt.Errorf("open postgres: %w", err)
 	}
-	s := &Store{pool: pool, health: newHealthMonitor(opts.HealthInterval), limits: newRateLimits(pool)}
+	s := &Store{pool: pool, health: db.NewHealthMonitor(opts.HealthInterval, Classify), limits: newRateLimits(pool)}
 	if err := s.Ping(ctx); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("open postgres: %w", err)
@@ -101,7 +101,7 @@ func (s *Store) Engine() string { return "postgres" }
 // Close closes every connection of the pool, waiting for those in use to
 // be released.
 func (s *Store) Close() error {
-	s.health.closed.Store(true)
+	s.health.Close()
 	s.pool.Close()
 	return nil
 }
@@ -161,9 +161,9 @@ func (s *Store) Write(ctx context.Context, fn func(db.Tx) error) (err error) {
 	// What writes run into is what Health reports.
 	defer func() {
 		if err == nil {
-			s.health.committed()
+			s.health.Committed()
 		} else {
-			s.health.observe(err)
+			s.health.Observe(err)
 		}
 	}()
 	for attempt := 1; ; attempt++ {

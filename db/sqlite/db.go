@@ -57,7 +57,9 @@ type Store struct {
 	// users table (see UsersVersion).
 	usersVersion atomic.Uint64
 	// health remembers what queries ran into and caches db.Health.
-	health *healthMonitor
+	health *db.HealthMonitor
+	// dir is the database's directory, whose free space Health checks.
+	dir string
 }
 
 // Open opens (creating if needed) the database at opts.Path and applies
@@ -156,7 +158,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	reader.SetConnMaxIdleTime(0)
 	reader.SetConnMaxLifetime(0)
 	d := &Store{writer: writer, reader: reader, plainDSN: dsn(""),
-		health: newHealthMonitor(opts.HealthInterval, filepath.Dir(opts.Path))}
+		health: db.NewHealthMonitor(opts.HealthInterval, Classify), dir: filepath.Dir(opts.Path)}
 	if d.ckpt, err = startCheckpointer(dsn(""), &d.commits); err != nil {
 		reader.Close()
 		writer.Close()
@@ -204,7 +206,7 @@ func createPrivate(path string) error {
 
 // Close closes every connection, checkpointing the WAL into the main file.
 func (d *Store) Close() error {
-	d.health.closed.Store(true)
+	d.health.Close()
 	rerr := d.ckpt.close()
 	if err := d.reader.Close(); err != nil && rerr == nil {
 		rerr = err
@@ -260,12 +262,12 @@ func (d *Store) Write(ctx context.Context, fn func(db.Tx) error) error {
 // every sql.Tx to watch its context, which cost a create about a tenth of
 // its CPU time in scheduler wake-ups.
 func (d *Store) write(ctx context.Context, fn func(q *queries) error) (err error) {
-	// What writes run into is what db.Health reports.
+	// What writes run into is what Health reports.
 	defer func() {
 		if err == nil {
-			d.health.committed()
+			d.health.Committed()
 		} else {
-			d.health.observe(err)
+			d.health.Observe(err)
 		}
 	}()
 	conn, err := d.writer.Conn(ctx)
