@@ -41,6 +41,7 @@ func apiScriptCmds() map[string]func(ts *testscript.TestScript, neg bool, args [
 		"unflood":   cmdUnflood,
 		"waitlog":   cmdWaitLog,
 		"perm":      cmdPerm,
+		"everyline": cmdEveryLine,
 	}
 }
 
@@ -63,8 +64,10 @@ type scriptServer struct {
 	drained chan struct{}
 	log     *os.File
 	stopped bool
-	// sshAddr is where its SSH front end listens, if it runs one.
-	sshAddr string
+	// sshAddr is where its SSH front end listens, if it runs one, and
+	// metricsURL where its metrics are served, if they are.
+	sshAddr    string
+	metricsURL string
 }
 
 // serverKey names the script's serverSlot in its testscript values.
@@ -160,6 +163,9 @@ func cmdServe(ts *testscript.TestScript, neg bool, args []string) {
 			if a, ok := strings.CutPrefix(lines.Text(), "SSH listening on "); ok {
 				srv.sshAddr = a
 			}
+			if u, ok := strings.CutPrefix(lines.Text(), "Metrics listening on "); ok {
+				srv.metricsURL = strings.TrimSuffix(u, "/metrics")
+			}
 			if url, ok := strings.CutPrefix(lines.Text(), "API listening on "); ok {
 				addr <- url
 				break
@@ -172,6 +178,7 @@ func cmdServe(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Setenv("API", url)
 		ts.Setenv("API_ADDR", strings.TrimPrefix(url, "http://"))
 		ts.Setenv("SSH_ADDR", srv.sshAddr)
+		ts.Setenv("METRICS", srv.metricsURL)
 		ts.Setenv("SERVE_PID", strconv.Itoa(cmd.Process.Pid))
 		ts.Value(serverKey{}).(*serverSlot).srv = srv
 	case <-srv.drained:
@@ -349,6 +356,10 @@ func cmdAPI(ts *testscript.TestScript, neg bool, args []string) {
 	if neg {
 		ts.Fatalf("unsupported: ! api (check the status with stdout)")
 	}
+	base := ts.Getenv("API")
+	if len(args) >= 2 && args[0] == "-base" {
+		base, args = args[1], args[2:]
+	}
 	from := ""
 	if len(args) >= 2 && args[0] == "-from" {
 		from, args = args[1], args[2:]
@@ -362,13 +373,13 @@ func cmdAPI(ts *testscript.TestScript, neg bool, args []string) {
 		token, args = args[1], args[2:]
 	}
 	if len(args) < 2 || len(args) > 3 {
-		ts.Fatalf("usage: api [-token TOKEN] METHOD PATH [BODY]")
+		ts.Fatalf("usage: api [-base URL] [-from IP] [-service TOKEN] [-token TOKEN] METHOD PATH [BODY]")
 	}
 	var body io.Reader
 	if len(args) == 3 {
 		body = strings.NewReader(args[2])
 	}
-	req, err := http.NewRequest(args[0], ts.Getenv("API")+args[1], body)
+	req, err := http.NewRequest(args[0], base+args[1], body)
 	ts.Check(err)
 	if len(args) == 3 {
 		if strings.HasPrefix(args[2], "{") {
@@ -525,4 +536,36 @@ func scriptSigningKey(ts *testscript.TestScript) server.JWTKey {
 	secret, err := base64.StdEncoding.DecodeString(strings.TrimSpace(ts.ReadFile("data/jwt.key")))
 	ts.Check(err)
 	return server.JWTKey{ID: server.KeyID(secret), Secret: secret}
+}
+
+// cmdEveryLine fails unless every non-empty line of FILE matches PATTERN
+// (a Go regular expression), naming the first that does not; with ! it
+// fails unless some line does not.
+//
+//	everyline PATTERN FILE
+func cmdEveryLine(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: everyline PATTERN FILE")
+	}
+	re, err := regexp.Compile(args[0])
+	ts.Check(err)
+	lines := 0
+	for _, line := range strings.Split(ts.ReadFile(args[1]), "\n") {
+		if line == "" {
+			continue
+		}
+		lines++
+		if !re.MatchString(line) {
+			if neg {
+				return
+			}
+			ts.Fatalf("%s: line %q does not match %q", args[1], line, args[0])
+		}
+	}
+	if neg {
+		ts.Fatalf("%s: every line matches %q", args[1], args[0])
+	}
+	if lines == 0 {
+		ts.Fatalf("%s: no lines", args[1])
+	}
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/anavara/anavara/metrics"
 	"github.com/anavara/anavara/netguard"
 	"github.com/anavara/anavara/password"
+	"github.com/anavara/anavara/ratelimit"
 	"github.com/anavara/anavara/server"
 	"github.com/anavara/anavara/sshapp"
 )
@@ -41,6 +42,7 @@ type serveFlags struct {
 	logFormat  string
 	shutdown   time.Duration
 	metrics    string
+	instanceID string
 	// httpMaxConns and httpMaxConnsPerAddr cap open API connections in
 	// total and per client address.
 	httpMaxConns        int
@@ -82,6 +84,7 @@ func newServeCommand(streams Streams) *cobra.Command {
 	fs.IntVar(&f.hashConcurrency, "hash-concurrency", runtime.NumCPU(), "most password hashes computed at once (each takes 19 MiB while it runs)")
 	fs.IntVar(&f.hashQueue, "hash-queue", 0, "most requests waiting for a password-hashing slot; more answer 503 at once (default 64 per slot)")
 	fs.DurationVar(&f.hashWait, "hash-wait", 5*time.Second, "how long a request waits for a password-hashing slot before answering 503")
+	registerInstanceIDFlag(fs, &f.instanceID)
 	fs.StringVar(&f.metrics, "metrics", "", `address of a separate listener serving Prometheus metrics at /metrics, e.g. 127.0.0.1:9090 ("" disables it)`)
 	return cmd
 }
@@ -91,6 +94,13 @@ func runServe(ctx context.Context, f serveFlags, streams Streams) error {
 	if err != nil {
 		return err
 	}
+	instance, err := instanceID(f.instanceID)
+	if err != nil {
+		return err
+	}
+	// Every line carries the instance id, so that one request's lines can
+	// be told from another instance's where their logs are gathered.
+	logger = logger.With("instance", instance)
 	// The settings are checked before anything is created or opened: on
 	// PostgreSQL, missing secrets refuse the start without a connection.
 	target, err := f.store.target()
@@ -153,6 +163,11 @@ func runServe(ctx context.Context, f serveFlags, streams Streams) error {
 	}
 	// The built-in SSH front end sends the first; the API accepts each.
 	serviceToken := serviceTokens[0]
+	// One recorder counts the decisions of the API's limits and the SSH
+	// front end's, for metrics.
+	shared := db.RateLimits(store)
+	_, inMemory := shared.(ratelimit.Memory)
+	limits := ratelimit.NewRecorder(shared, !inMemory)
 	rawLn, err := net.Listen("tcp", f.httpAddr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", f.httpAddr, err)
@@ -175,7 +190,7 @@ func runServe(ctx context.Context, f serveFlags, streams Streams) error {
 		// Its per-address limit goes with the store, as the API's limits
 		// do (server.Config.RateLimits): on PostgreSQL it holds across
 		// every serve on the database.
-		if sshSrv, err = f.ssh.newSSHServer(f.store.dataDir, loopbackURL(ln.Addr()), serviceToken, db.RateLimits(store), logger); err != nil {
+		if sshSrv, err = f.ssh.newSSHServer(f.store.dataDir, loopbackURL(ln.Addr()), serviceToken, limits, logger); err != nil {
 			return err
 		}
 		if sshLn, err = f.ssh.listen(logger); err != nil {
@@ -191,7 +206,7 @@ func runServe(ctx context.Context, f serveFlags, streams Streams) error {
 	var metricsLn net.Listener
 	if f.metrics != "" {
 		var m *metrics.Metrics
-		if m, metricsSrv, err = newMetricsServer(store, sshSrv, hasher, ln, sshLn); err != nil {
+		if m, metricsSrv, err = newMetricsServer(store, sshSrv, hasher, limits, instance, ln, sshLn); err != nil {
 			return err
 		}
 		observer = m
@@ -207,7 +222,7 @@ func runServe(ctx context.Context, f serveFlags, streams Streams) error {
 	srv, err := server.New(server.Config{
 		JWTKeys: jwtKeys, AccessTTL: f.accessTTL, RefreshTTL: f.refreshTTL, OTPTTL: f.otpTTL, Logger: logger,
 		ServiceTokens: serviceTokens, Metrics: observer,
-		Hasher: hasher,
+		Hasher: hasher, RateLimits: limits,
 	}, store, mailer)
 	if err != nil {
 		return err
@@ -311,9 +326,12 @@ func logFileLimit(logger *slog.Logger, connCaps ...int) {
 // newMetricsServer builds the metrics of this process on a registry of its
 // own and the HTTP server that exposes them at /metrics, apart from the API.
 // sshSrv and sshLn are nil when the SSH front end is off.
-func newMetricsServer(store db.Store, sshSrv *sshapp.Server, hasher *password.Hasher, httpLn, sshLn *netguard.Listener) (*metrics.Metrics, *http.Server, error) {
+func newMetricsServer(store db.Store, sshSrv *sshapp.Server, hasher *password.Hasher, limits *ratelimit.Recorder, instance string, httpLn, sshLn *netguard.Listener) (*metrics.Metrics, *http.Server, error) {
 	reg := prometheus.NewRegistry()
-	opts := metrics.Options{DB: store, Hashing: hasher, Listeners: map[string]metrics.ListenerStats{"http": httpLn}}
+	opts := metrics.Options{
+		DB: store, Hashing: hasher, RateLimits: limits, Instance: instance,
+		Listeners: map[string]metrics.ListenerStats{"http": httpLn},
+	}
 	if sshSrv != nil {
 		opts.SSH = sshSrv
 	}

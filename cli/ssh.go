@@ -118,6 +118,7 @@ type sshServeFlags struct {
 	serviceToken string
 	dataDir      string
 	logFormat    string
+	instanceID   string
 }
 
 func newSSHServeCommand(streams Streams) *cobra.Command {
@@ -138,6 +139,7 @@ func newSSHServeCommand(streams Streams) *cobra.Command {
 	fs.StringVar(&f.serviceToken, "service-token", "", "service credential shared with the API (required); of CURRENT,NEXT the first is sent")
 	fs.StringVar(&f.dataDir, "data-dir", "./anavara-data", "directory holding the SSH host key")
 	fs.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
+	registerInstanceIDFlag(fs, &f.instanceID)
 	return cmd
 }
 
@@ -158,6 +160,11 @@ func runSSHServe(ctx context.Context, f sshServeFlags, streams Streams) error {
 	if err != nil {
 		return err
 	}
+	instance, err := instanceID(f.instanceID)
+	if err != nil {
+		return err
+	}
+	logger = logger.With("instance", instance)
 	srv, err := f.ssh.newSSHServer(f.dataDir, f.apiURL, serviceTokens[0], nil, logger)
 	if err != nil {
 		return err

@@ -1,9 +1,9 @@
 // Package metrics exports Anavara's operational metrics in the Prometheus
 // format: HTTP request counts and latencies by route and status, active SSH
-// sessions, the database connection pools, password hashing and each
-// listener's connections. Everything is registered on
-// a registry the caller owns; nothing touches Prometheus' global default
-// registry.
+// sessions, the database connection pools, password hashing, each
+// listener's connections, the rate limits' decisions and the instance id.
+// Everything is registered on a registry the caller owns; nothing touches
+// Prometheus' global default registry.
 package metrics
 
 import (
@@ -59,6 +59,11 @@ type Options struct {
 	// Listeners report each listening port's connections, by name
 	// ("http", "ssh").
 	Listeners map[string]ListenerStats
+	// RateLimits reports the authentication rate limits' decisions.
+	RateLimits RateLimitStats
+	// Instance names this process among the instances sharing a
+	// database; it is exported as anavara_instance_info{instance_id}.
+	Instance string
 	// DurationBuckets are the request-latency histogram buckets in
 	// seconds; nil uses prometheus.DefBuckets (5 ms to 10 s).
 	DurationBuckets []float64
@@ -118,6 +123,16 @@ func New(reg *prometheus.Registry, opts Options) (*Metrics, error) {
 	}
 	if len(opts.Listeners) > 0 {
 		collectors = append(collectors, newListenerCollector(opts.Listeners))
+	}
+	if opts.RateLimits != nil {
+		collectors = append(collectors, newRateLimitCollector(opts.RateLimits))
+	}
+	if opts.Instance != "" {
+		collectors = append(collectors, prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Namespace: Namespace, Name: "instance_info",
+			Help:        "Always 1; its label is the instance id that this process's log lines carry (--instance-id).",
+			ConstLabels: prometheus.Labels{"instance_id": opts.Instance},
+		}, func() float64 { return 1 }))
 	}
 	for _, c := range collectors {
 		if err := reg.Register(c); err != nil {

@@ -214,3 +214,36 @@ func TestRateLimitsPruneAndHoldNoPlainKeys(t *testing.T) {
 		t.Fatalf("%d expired rows left after %d checks, %v", stale, postgres.PruneEvery, err)
 	}
 }
+
+// TestRecorderCountsUnreachableLimits checks that a limit whose queries
+// fail (here: its context is over) is counted as an error, the figure an
+// operator watches while the endpoint limits fail open.
+func TestRecorderCountsUnreachableLimits(t *testing.T) {
+	s, _ := openStore(t)
+	r := ratelimit.NewRecorder(s.RateLimits(), true)
+	l := r.Limiter("login", ratelimit.Rule{Limit: 10, Window: time.Minute}, time.Now)
+	th := r.Backoff("login-account", ratelimit.BackoffRule{Threshold: 2, Window: time.Minute, Base: time.Minute, Max: time.Hour}, time.Now)
+	if ok, _, err := l.Allow(context.Background(), "k"); err != nil || !ok {
+		t.Fatalf("Allow = %v, %v; want allowed", ok, err)
+	}
+	over, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, _, err := l.Allow(over, "k"); err == nil {
+		t.Fatal("Allow with a cancelled context: no error")
+	}
+	if _, _, err := th.Blocked(over, "k"); err == nil {
+		t.Fatal("Blocked with a cancelled context: no error")
+	}
+	want := []ratelimit.Decision{
+		{Limit: "login", Outcome: ratelimit.OutcomeAllowed, Count: 1},
+		{Limit: "login", Outcome: ratelimit.OutcomeError, Count: 1},
+		{Limit: "login", Outcome: ratelimit.OutcomeLimited, Count: 0},
+		{Limit: "login-account", Outcome: ratelimit.OutcomeBlocked, Count: 0},
+		{Limit: "login-account", Outcome: ratelimit.OutcomeError, Count: 1},
+		{Limit: "login-account", Outcome: ratelimit.OutcomeFailure, Count: 0},
+		{Limit: "login-account", Outcome: ratelimit.OutcomeOpen, Count: 0},
+	}
+	if got := r.Decisions(); !slices.Equal(got, want) {
+		t.Fatalf("Decisions() =\n%v\nwant\n%v", got, want)
+	}
+}
