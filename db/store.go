@@ -36,8 +36,13 @@ type Store interface {
 	// reports the failure behind it. Write observes its own errors.
 	Observe(err error)
 	// UsersVersion changes whenever a write transaction of this process
-	// that wrote the users table ends (see server/user_cache.go).
-	UsersVersion() uint64
+	// that wrote the users table ends, and, on an engine that hears other
+	// processes' changes (PostgreSQL's LISTEN/NOTIFY), whenever one of
+	// theirs is announced. cacheable is false while the store cannot vouch
+	// for that (its listener is not connected, so announcements may be
+	// missed): a caller must then read user rows afresh rather than reuse
+	// any (see server/user_cache.go). Both come from one moment.
+	UsersVersion() (version uint64, cacheable bool)
 	// Pools reports the engine's connection pools, for metrics.
 	Pools() []PoolStats
 	// Engine names the engine: "sqlite" or "postgres".

@@ -9,8 +9,12 @@ import (
 )
 
 // userCacheTTL bounds how long an authenticated user's row is reused. This
-// process's own changes to users take effect at once (db.UsersVersion); the
-// bound is for changes made to the database from outside it.
+// process's own changes to users take effect at once (db.UsersVersion), and
+// on PostgreSQL so do other servers' changes, as soon as their announcement
+// arrives (db/postgres/listener.go); the bound is for changes made to the
+// database without one: another process on a SQLite file, an operator's
+// SQL, or an announcement lost on a connection that broke before the
+// listener noticed.
 const userCacheTTL = 2 * time.Second
 
 // userCacheMax bounds the number of cached rows; a full cache is emptied and
@@ -42,10 +46,28 @@ func newUserCache(store db.Store, now func() time.Time) *userCache {
 	return &userCache{store: store, now: now, entries: make(map[string]cachedUser)}
 }
 
-// user returns the user with id, as current as this process's last write to
-// users and at most userCacheTTL old, or db.ErrNotFound.
+// user returns the user with id, as current as the last change to users
+// this process made or heard of and at most userCacheTTL old, or
+// db.ErrNotFound. While the store cannot vouch for hearing of changes (its
+// listener is not connected), every call reads the row.
 func (c *userCache) user(ctx context.Context, id string) (db.UserRow, error) {
-	version := c.store.UsersVersion()
+	// The version is read before the row, never after: a change that
+	// commits, or is heard of, while the row is being read then moves the
+	// version past the one stored with the row, which is stale at the next
+	// call rather than taken for current until the TTL ends.
+	// What the version cannot cover is another server's change that
+	// committed but whose announcement is still on its way: the
+	// announcement's delivery time, well under a millisecond on a LAN, is
+	// how late such a change applies here.
+	version, cacheable := c.store.UsersVersion()
+	if !cacheable {
+		row, err := c.store.Read().UserByID(ctx, id)
+		if err != nil {
+			return db.UserRow{}, err
+		}
+		row.PasswordHash = ""
+		return row, nil
+	}
 	now := c.now()
 	c.mu.RLock()
 	e, ok := c.entries[id]

@@ -197,7 +197,7 @@ func (s *Store) Import(ctx context.Context, load func(db.ImportTx) error) (err e
 		}
 	}()
 	// Bumped whatever the outcome, as Write does.
-	defer s.usersVersion.Add(1)
+	defer s.users.bump()
 	if _, err := ptx.Exec(ctx, importLock); err != nil {
 		return fmt.Errorf("import: %w", err)
 	}

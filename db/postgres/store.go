@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -37,9 +36,13 @@ type Options struct {
 // Store is an opened PostgreSQL database.
 type Store struct {
 	pool *pgxpool.Pool
-	// usersVersion counts this process's write transactions that wrote the
-	// users table (see UsersVersion).
-	usersVersion atomic.Uint64
+	// users counts this process's write transactions that wrote the users
+	// table and the changes to users other processes announced, and knows
+	// whether the listener hears those (see UsersVersion).
+	users usersVersion
+	// listener hears the changes to users that other processes announce
+	// (listener.go); nil until Open has migrated the database.
+	listener *listener
 	// health remembers what queries ran into and caches Health.
 	health *db.HealthMonitor
 	// limits are the rate limits shared by every process on the database
@@ -47,7 +50,10 @@ type Store struct {
 	limits *rateLimits
 }
 
-var _ db.Store = (*Store)(nil)
+var (
+	_ db.Store         = (*Store)(nil)
+	_ db.UsersListener = (*Store)(nil)
+)
 
 // Open connects to the database at opts.URL and, unless
 // opts.SkipMigrations is set, applies pending migrations (several processes
@@ -92,15 +98,19 @@ func open(ctx context.Context, cfg *pgxpool.Config, opts Options) (*Store, error
 			return nil, fmt.Errorf("open postgres: %w", err)
 		}
 	}
+	// Last, so that no failure above has a listener to stop.
+	s.listener = startListener(ctx, cfg.ConnConfig, &s.users)
 	return s, nil
 }
 
 // Engine names the engine: "postgres".
 func (s *Store) Engine() string { return "postgres" }
 
-// Close closes every connection of the pool, waiting for those in use to
-// be released.
+// Close stops the listener, waiting for it to close its connection, and
+// closes every connection of the pool, waiting for those in use to be
+// released. User rows are not cacheable from then on.
 func (s *Store) Close() error {
+	s.listener.stop()
 	s.health.Close()
 	s.pool.Close()
 	return nil
@@ -130,10 +140,16 @@ func (s *Store) Pools() []db.PoolStats {
 }
 
 // UsersVersion changes whenever a write transaction of this process that
-// wrote the users table ends. Other processes' writes do not move it (on
-// PostgreSQL several servers may share one database), so callers that
-// cache user rows still bound their age.
-func (s *Store) UsersVersion() uint64 { return s.usersVersion.Load() }
+// wrote the users table ends, and whenever the listener hears another
+// process's change to a user announced (on PostgreSQL several servers may
+// share one database), soon after that change commits. Rows are cacheable
+// only while the listener is listening. Changes made without the
+// announcement (an operator's SQL) do not move it, so callers that cache
+// user rows still bound their age.
+func (s *Store) UsersVersion() (uint64, bool) { return s.users.load() }
+
+// UsersListener reports the state of the listener (db.UsersListener).
+func (s *Store) UsersListener() db.UsersListenerStats { return s.listener.stats() }
 
 // Read returns queries that run on the pool, each statement on a snapshot
 // of its own.
@@ -195,7 +211,7 @@ func (s *Store) writeOnce(ctx context.Context, fn func(db.Tx) error) (err error)
 	// afterwards.
 	defer func() {
 		if t.wroteUsers {
-			s.usersVersion.Add(1)
+			s.users.bump()
 		}
 	}()
 	committed := false

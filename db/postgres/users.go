@@ -23,6 +23,16 @@ func scanUser(row pgx.Row) (db.UserRow, error) {
 	return u, err
 }
 
+// announceUser ends an UPDATE of a user row that another process may have
+// cached (server/user_cache.go): the active and staff flags, the token
+// version. It announces the change on usersChannel (listener.go) from
+// inside the transaction, so the announcement leaves only if the change
+// commits, and when it does; for the updated row only, so an update that
+// found no one announces nothing; and in the same statement, at no round
+// trip of its own. PostgreSQL folds identical announcements of one
+// transaction into one.
+const announceUser = ` RETURNING pg_notify('` + usersChannel + `', id::text)`
+
 // CreateUser inserts u; db.ErrConflict when the email (or the id) is
 // taken. ON CONFLICT DO NOTHING rather than a caught unique violation: an
 // error would abort the whole transaction, where SQLite's fails only the
@@ -82,7 +92,7 @@ func (t *tx) UpdateUser(ctx context.Context, u model.User) error {
 		// The email part of search_text is the stored one's: UpdateUser
 		// does not change the email, whatever u.Email holds.
 		`UPDATE users SET first_name = $1, last_name = $2, is_staff = $3, is_active = $4, updated = $5, version = version + 1,
-			search_text = split_part(search_text, E'\x1f', 1) || E'\x1f' || $6 WHERE id = $7`,
+			search_text = split_part(search_text, E'\x1f', 1) || E'\x1f' || $6 WHERE id = $7`+announceUser,
 		u.FirstName, u.LastName, u.IsStaff, u.IsActive, at(u.Updated), db.UserNamesSearchText(u), u.ID)
 	if err != nil {
 		return fmt.Errorf("update user: %w", err)
@@ -98,7 +108,7 @@ func (t *tx) SetPassword(ctx context.Context, id, hash string, when time.Time) e
 	}
 	t.markUsersWritten()
 	tag, err := t.q.Exec(ctx,
-		`UPDATE users SET password_hash = $1, token_version = token_version + 1, updated = $2, version = version + 1 WHERE id = $3`,
+		`UPDATE users SET password_hash = $1, token_version = token_version + 1, updated = $2, version = version + 1 WHERE id = $3`+announceUser,
 		hash, at(when), id)
 	if err != nil {
 		return fmt.Errorf("set password: %w", err)
@@ -113,7 +123,7 @@ func (t *tx) InvalidateAccessTokens(ctx context.Context, id string) error {
 		return db.ErrNotFound
 	}
 	t.markUsersWritten()
-	tag, err := t.q.Exec(ctx, `UPDATE users SET token_version = token_version + 1 WHERE id = $1`, id)
+	tag, err := t.q.Exec(ctx, `UPDATE users SET token_version = token_version + 1 WHERE id = $1`+announceUser, id)
 	if err != nil {
 		return fmt.Errorf("invalidate access tokens: %w", err)
 	}

@@ -337,8 +337,10 @@ func rollback(conn *sql.Conn) error {
 // wrote the users table ends. A user row read while it held one value is
 // current for as long as it still holds that value — unless another
 // process changed the row, which Anavara's own commands never do to an
-// existing user, so callers that cache rows still bound their age.
-func (d *Store) UsersVersion() uint64 { return d.usersVersion.Load() }
+// existing user, so callers that cache rows still bound their age. Rows are
+// always cacheable: SQLite has no way to announce another process's
+// changes, so there is no listener whose absence would make them less so.
+func (d *Store) UsersVersion() (uint64, bool) { return d.usersVersion.Load(), true }
 
 // Backup writes a consistent copy of the live database to path, which must
 // not exist. It reads one snapshot, so writers carry on while it runs.
