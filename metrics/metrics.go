@@ -1,9 +1,9 @@
 // Package metrics exports Anavara's operational metrics in the Prometheus
 // format: HTTP request counts and latencies by route and status, active SSH
-// sessions, the database connection pools, password hashing, each
-// listener's connections, the rate limits' decisions and the instance id.
-// Everything is registered on a registry the caller owns; nothing touches
-// Prometheus' global default registry.
+// sessions, the database connection pools and the listener for changes to
+// users, password hashing, each listener's connections, the rate limits'
+// decisions and the instance id. Everything is registered on a registry the
+// caller owns; nothing touches Prometheus' global default registry.
 package metrics
 
 import (
@@ -52,7 +52,8 @@ type ListenerStats interface {
 type Options struct {
 	// SSH counts the active SSH sessions.
 	SSH SessionCounter
-	// DB reports the connection pools.
+	// DB reports the connection pools, and the listener for changes to
+	// users if it has one (db.UsersListener).
 	DB PoolStats
 	// Hashing reports password hashing.
 	Hashing HashingStats
@@ -108,6 +109,9 @@ func New(reg *prometheus.Registry, opts Options) (*Metrics, error) {
 	}
 	if opts.DB != nil {
 		collectors = append(collectors, newPoolCollector(opts.DB))
+	}
+	if l, ok := opts.DB.(db.UsersListener); ok {
+		collectors = append(collectors, newUsersListenerCollector(l))
 	}
 	if h := opts.Hashing; h != nil {
 		collectors = append(collectors,
