@@ -25,13 +25,14 @@ const ListenerApplicationName = "anavara-listener"
 
 // The listener's timings. A lost connection is tried again after
 // listenerMinBackoff, doubled after each failed attempt up to
-// listenerMaxBackoff. A connection quiet for listenerPingInterval is
-// pinged, as a peer that vanished (a host gone, a cable pulled) sends
-// nothing that would end the wait.
+// listenerMaxBackoff. A connection quiet for the ping interval (default
+// defaultListenerPing, Options.ListenerPing) is pinged, as a peer that
+// vanished (a host gone, a cable pulled) sends nothing that would end the
+// wait.
 const (
 	listenerMinBackoff   = 50 * time.Millisecond
 	listenerMaxBackoff   = 5 * time.Second
-	listenerPingInterval = 10 * time.Second
+	defaultListenerPing  = 10 * time.Second
 	listenerPingTimeout  = 5 * time.Second
 	listenerCloseTimeout = 5 * time.Second
 )
@@ -46,7 +47,9 @@ const (
 type listener struct {
 	cfg     *pgx.ConnConfig
 	version *usersVersion
-	cancel  context.CancelFunc
+	// ping is how long the connection may be quiet before it is pinged.
+	ping   time.Duration
+	cancel context.CancelFunc
 	// done is closed when the listening goroutine has returned.
 	done chan struct{}
 
@@ -55,12 +58,16 @@ type listener struct {
 }
 
 // startListener starts listening on a connection made with cfg (a copy,
-// named ListenerApplicationName), until stop. It waits for the first
+// named ListenerApplicationName), pinging it after ping of quiet (0:
+// defaultListenerPing), until stop. It waits for the first
 // attempt to connect and listen, or for ctx to end, so that a store opened
 // on a healthy database caches from its first request; a failed attempt is
 // retried in the background, and until one succeeds rows are not
 // cacheable.
-func startListener(ctx context.Context, cfg *pgx.ConnConfig, version *usersVersion) *listener {
+func startListener(ctx context.Context, cfg *pgx.ConnConfig, version *usersVersion, ping time.Duration) *listener {
+	if ping <= 0 {
+		ping = defaultListenerPing
+	}
 	cfg = cfg.Copy()
 	if cfg.RuntimeParams == nil {
 		cfg.RuntimeParams = map[string]string{}
@@ -69,7 +76,7 @@ func startListener(ctx context.Context, cfg *pgx.ConnConfig, version *usersVersi
 	// Its own context, which only stop ends: Open's ctx may be a start-up
 	// deadline, and the listener lives as long as the store.
 	lctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	l := &listener{cfg: cfg, version: version, cancel: cancel, done: make(chan struct{})}
+	l := &listener{cfg: cfg, version: version, ping: ping, cancel: cancel, done: make(chan struct{})}
 	first := make(chan struct{})
 	go l.run(lctx, first)
 	select {
@@ -166,7 +173,7 @@ func (l *listener) session(ctx context.Context, listening func()) bool {
 	defer l.version.setListening(false)
 	listening()
 	for {
-		wctx, cancel := context.WithTimeout(ctx, listenerPingInterval)
+		wctx, cancel := context.WithTimeout(ctx, l.ping)
 		_, err := conn.WaitForNotification(wctx)
 		cancel()
 		if err == nil {

@@ -174,3 +174,47 @@ func TestCloseStopsTheListener(t *testing.T) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// A quiet connection is pinged, and the wait that the ping ends leaves the
+// connection as it was: still listening, nothing reconnected, and the next
+// announcement heard.
+func TestListenerPingsAQuietConnection(t *testing.T) {
+	url := pgtest.URL(t)
+	s, err := postgres.Open(context.Background(), postgres.Options{URL: url, ListenerPing: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	// pg_stat_activity shows a session's last statement and when it
+	// started: pgx pings with "-- ping", the listener's first statement
+	// was its LISTEN. Three pings seen, three waits ended by the quiet.
+	c := connect(t, url)
+	deadline := time.Now().Add(30 * time.Second)
+	pings := map[time.Time]bool{}
+	for len(pings) < 3 {
+		var query string
+		var started time.Time
+		err := c.QueryRow(context.Background(), `SELECT query, query_start FROM pg_stat_activity
+			WHERE datname = current_database() AND application_name = $1`, postgres.ListenerApplicationName).Scan(&query, &started)
+		if err != nil {
+			t.Fatalf("find the listener's session: %v", err)
+		}
+		if query == "-- ping" {
+			pings[started] = true
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d pings seen; the listener's last statement is %q", len(pings), query)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if st := s.UsersListener(); !st.Connected || st.Reconnects != 0 {
+		t.Fatalf("listener after pings: %+v, want connected, no reconnects", st)
+	}
+	v, _ := s.UsersVersion()
+	u := createUser(t, s, "ada@example.org")
+	write(t, openAgain(t, url), func(ctx context.Context, tx db.Tx) error { return tx.InvalidateAccessTokens(ctx, u.ID) })
+	versionPast(t, s, v+1, "the store to hear a change after its listener was pinged")
+	if st := s.UsersListener(); st.Notifications != 1 || st.Reconnects != 0 {
+		t.Errorf("listener: %+v, want 1 notification, no reconnects", st)
+	}
+}

@@ -31,6 +31,10 @@ type Options struct {
 	// HealthInterval is how long Health reuses one check's answer;
 	// default 1 s.
 	HealthInterval time.Duration
+	// ListenerPing is how long the listener's connection may be quiet
+	// before it is pinged, to find a connection that died without a word;
+	// default 10 s.
+	ListenerPing time.Duration
 }
 
 // Store is an opened PostgreSQL database.
@@ -99,7 +103,7 @@ func open(ctx context.Context, cfg *pgxpool.Config, opts Options) (*Store, error
 		}
 	}
 	// Last, so that no failure above has a listener to stop.
-	s.listener = startListener(ctx, cfg.ConnConfig, &s.users)
+	s.listener = startListener(ctx, cfg.ConnConfig, &s.users, opts.ListenerPing)
 	return s, nil
 }
 
