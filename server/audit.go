@@ -43,7 +43,7 @@ func (s *Server) listAuditEvents(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	page, err := newPage(c, p, events, count)
+	page, err := newPage(s, c, p, events, count)
 	if err != nil {
 		return err
 	}

@@ -12,7 +12,7 @@ import (
 // auditEvent describes action on entity by actor (empty when anonymous)
 // from the request's client address, now.
 func (s *Server) auditEvent(c *fiber.Ctx, actorID, action, entity, entityID string) model.AuditEvent {
-	return newAuditEvent(s.now(), c.IP(), actorID, action, entity, entityID)
+	return newAuditEvent(s.now(), clientIP(c), actorID, action, entity, entityID)
 }
 
 // newAuditEvent describes action on entity by actor (empty when anonymous)

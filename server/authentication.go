@@ -34,7 +34,7 @@ func (s *Server) signup(c *fiber.Ctx) error {
 	if err := in.err(); err != nil {
 		return err
 	}
-	if err := s.allow(c, s.signupLimiter, c.IP()); err != nil {
+	if err := s.allow(c, s.signupLimiter, clientIP(c)); err != nil {
 		return err
 	}
 	u, err := s.newUser(c.UserContext(), a.email, a.first, a.last, a.password, false)
@@ -130,7 +130,7 @@ func (s *Server) login(c *fiber.Ctx) error {
 	if err := in.err(); err != nil {
 		return err
 	}
-	if err := s.allow(c, s.loginLimiter, c.IP()+"|"+email); err != nil {
+	if err := s.allow(c, s.loginLimiter, clientIP(c)+"|"+email); err != nil {
 		return err
 	}
 	// Checked before the password, so a blocked account answers the same
@@ -247,12 +247,12 @@ func (s *Server) refreshToken(c *fiber.Ctx) error {
 	if err := in.err(); err != nil {
 		return err
 	}
-	if err := s.allow(c, s.refreshLimiter, c.IP()); err != nil {
+	if err := s.allow(c, s.refreshLimiter, clientIP(c)); err != nil {
 		return err
 	}
 	ctx := c.UserContext()
 	now := s.now()
-	fingerprint := clientFingerprint(c.IP(), c.Get(fiber.HeaderUserAgent))
+	fingerprint := clientFingerprint(clientIP(c), c.Get(fiber.HeaderUserAgent))
 	var pair model.TokenPair
 	var reused bool
 	err = s.db.Write(ctx, func(q db.Tx) error {
@@ -403,7 +403,7 @@ func (s *Server) forgotPassword(c *fiber.Ctx) error {
 	if err := in.err(); err != nil {
 		return err
 	}
-	if err := s.allow(c, s.forgotIPLimiter, c.IP()); err != nil {
+	if err := s.allow(c, s.forgotIPLimiter, clientIP(c)); err != nil {
 		return err
 	}
 	if err := s.allow(c, s.forgotEmailLimiter, email); err != nil {
@@ -412,7 +412,7 @@ func (s *Server) forgotPassword(c *fiber.Ctx) error {
 	// Whether the account exists is decided after the response, by the
 	// reset-code worker (reset_codes.go): the answer and its timing are the
 	// same for every address.
-	s.resetCodes.enqueue(resetRequest{email: email, ip: c.IP(), requestID: requestID(c), at: s.now()})
+	s.resetCodes.enqueue(resetRequest{email: email, ip: clientIP(c), requestID: requestID(c), at: s.now()})
 	return c.JSON(fiber.Map{"message": msgResetSent})
 }
 

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"time"
 
 	"github.com/anavara/anavara/password"
@@ -42,6 +43,17 @@ type Config struct {
 	// accepted too. None disables those endpoints.
 	ServiceTokens []string
 	ServiceToken  string
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
+	// the client (see resolveOrigin) and whose X-Forwarded-Proto and
+	// X-Forwarded-Host may shape links without PublicURL. None (the
+	// default) trusts no such header: the client address is the socket
+	// peer's, or what a service caller forwards.
+	TrustedProxies []netip.Prefix
+	// PublicURL, when set, is the scheme, host and any path prefix of
+	// the absolute links the API answers (a page's next and previous):
+	// an absolute http or https URL without query or fragment (see
+	// ParsePublicURL). Without it links name the listener's address.
+	PublicURL string
 	// Now is the clock; tests move it.
 	Now func() time.Time
 	// Logger receives request and error logs. It never sees secrets.
@@ -120,6 +132,16 @@ func (c Config) withDefaults() (Config, error) {
 		tokens = append(tokens, t)
 	}
 	c.ServiceTokens = tokens
+	public, err := ParsePublicURL(c.PublicURL)
+	if err != nil {
+		return c, fmt.Errorf("server config: public URL: %w", err)
+	}
+	c.PublicURL = public
+	for _, p := range c.TrustedProxies {
+		if !p.IsValid() {
+			return c, errors.New("server config: an invalid trusted-proxy prefix")
+		}
+	}
 	if c.AccessTTL <= 0 {
 		c.AccessTTL = 15 * time.Minute
 	}

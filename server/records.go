@@ -44,7 +44,7 @@ func (s *Server) listRecords(c *fiber.Ctx) error {
 	if !me.IsStaff {
 		if userID != "" && userID != me.ID {
 			// Another patient's records: for this caller, there are none.
-			page, err := newPage(c, p, []model.MedicalRecord{}, 0)
+			page, err := newPage(s, c, p, []model.MedicalRecord{}, 0)
 			if err != nil {
 				return err
 			}
@@ -56,7 +56,7 @@ func (s *Server) listRecords(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	page, err := newPage(c, p, records, count)
+	page, err := newPage(s, c, p, records, count)
 	if err != nil {
 		return err
 	}

@@ -122,6 +122,13 @@ func New(cfg Config, store db.Store, mailer mail.Mailer) (*Server, error) {
 		IdleTimeout:           120 * time.Second,
 		JSONEncoder:           gojson.Marshal,
 		JSONDecoder:           json.Unmarshal,
+		// Fiber's Protocol, Hostname and BaseURL otherwise believe any
+		// client's X-Forwarded-Proto and X-Forwarded-Host; with the check
+		// on and no proxy listed they believe none. The client address
+		// and links come from clientOrigin and linkBase instead, which
+		// trust cfg.TrustedProxies (Fiber's own IP would take the
+		// leftmost X-Forwarded-For entry, which the client writes).
+		EnableTrustedProxyCheck: true,
 		// Multipart bodies are not accepted; without this, fasthttp parses
 		// them before any handler and its parse errors reach the client.
 		DisablePreParseMultipartForm: true,
@@ -171,6 +178,7 @@ func (s *Server) routes() {
 	app.Use(requestIDMiddleware)
 	app.Use(s.requestLogger)
 	app.Use(securityHeaders)
+	app.Use(s.clientOrigin)
 
 	app.Get("/healthz", s.health)
 	s.docsRoutes(app)

@@ -112,7 +112,7 @@ func (s *Server) listUsers(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	page, err := newPage(c, p, users, count)
+	page, err := newPage(s, c, p, users, count)
 	if err != nil {
 		return err
 	}
