@@ -10,6 +10,7 @@ package client
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -47,6 +48,22 @@ type Options struct {
 	// newer pair another process already obtained (see TokenStore). Nil (an
 	// SSH session) keeps the pair in this client only.
 	Store TokenStore
+	// Forwarded, when set, makes every request speak for another client:
+	// the SSH front end sets it for each session, so that the API audits
+	// and rate-limits the session's own address instead of the front
+	// end's (see Forwarding).
+	Forwarded *Forwarding
+}
+
+// Forwarding is what a trusted front end sends with every request it
+// makes for one of its clients: its service credential, without which the
+// API ignores the address, and the client's address.
+type Forwarding struct {
+	// ServiceToken is the front end's service credential.
+	ServiceToken string
+	// ClientAddress is the client's IP address, e.g. 192.0.2.7 or
+	// 2001:db8::7.
+	ClientAddress string
 }
 
 // Client talks to one Anavara server on behalf of one user. It is safe for
@@ -57,6 +74,8 @@ type Client struct {
 	timeout  time.Duration
 	onTokens func(model.TokenPair)
 	store    TokenStore
+	// forward holds the headers of Options.Forwarded, nil without it.
+	forward http.Header
 
 	// notifyMu serialises storing a pair together with its OnTokens call, so
 	// the callback sees pairs in the order they were stored.
@@ -83,7 +102,14 @@ func New(opts Options) (*Client, error) {
 	if hc == nil {
 		hc = &http.Client{Timeout: timeout}
 	}
-	return &Client{base: base, http: hc, timeout: timeout, onTokens: opts.OnTokens, store: opts.Store}, nil
+	c := &Client{base: base, http: hc, timeout: timeout, onTokens: opts.OnTokens, store: opts.Store}
+	if f := opts.Forwarded; f != nil {
+		if f.ServiceToken == "" || f.ClientAddress == "" {
+			return nil, errors.New("new anavara client: forwarding needs a service token and a client address")
+		}
+		c.forward = http.Header{headerServiceToken: {f.ServiceToken}, headerClientAddress: {f.ClientAddress}}
+	}
+	return c, nil
 }
 
 // parseBaseURL checks raw is an absolute http(s) URL and returns it without

@@ -12,6 +12,10 @@ import (
 // headerServiceToken carries the service credential of the SSH front end.
 const headerServiceToken = "X-Service-Token"
 
+// headerClientAddress carries, with the service credential, the address of
+// the client a front end speaks for.
+const headerClientAddress = "X-Anavara-Client-Address"
+
 // ListSSHKeys returns the signed-in user's SSH keys.
 func (c *Client) ListSSHKeys(ctx context.Context) ([]model.SSHKey, error) {
 	var keys []model.SSHKey

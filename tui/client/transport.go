@@ -75,10 +75,13 @@ func (c *Client) send(ctx context.Context, r request, access string, out any) er
 	if access != "" {
 		req.Header.Set("Authorization", "Bearer "+access)
 	}
+	for k, vs := range c.forward {
+		req.Header[k] = vs
+	}
+	// A request's own headers win: ssh-login sends the service token it
+	// was given.
 	for k, vs := range r.header {
-		for _, v := range vs {
-			req.Header.Add(k, v)
-		}
+		req.Header[http.CanonicalHeaderKey(k)] = vs
 	}
 
 	res, err := c.http.Do(req)
