@@ -50,11 +50,22 @@ type envOption func(*sshapp.Config)
 
 func newEnv(t *testing.T, opts ...envOption) *env {
 	t.Helper()
+	return newEnvWithAPI(t, nil, opts...)
+}
+
+// newEnvWithAPI is newEnv with the API's config adjusted by apiOpt (when
+// not nil).
+func newEnvWithAPI(t *testing.T, apiOpt func(*server.Config), opts ...envOption) *env {
+	t.Helper()
 	dir := t.TempDir()
 	store, target := testenv.OpenStore(t, sqlite.Options{Path: filepath.Join(dir, "anavara.db"), Synchronous: "NORMAL"})
 	limits := server.DefaultLimits
 	limits.SignupPerIP = ratelimit.Rule{Limit: 10000, Window: time.Hour}
-	api, err := server.New(server.Config{JWTSecret: bytes.Repeat([]byte("s"), 32), ServiceToken: serviceToken, Limits: limits}, store, mail.NewCapture())
+	apiCfg := server.Config{JWTSecret: bytes.Repeat([]byte("s"), 32), ServiceToken: serviceToken, Limits: limits}
+	if apiOpt != nil {
+		apiOpt(&apiCfg)
+	}
+	api, err := server.New(apiCfg, store, mail.NewCapture())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,6 +177,27 @@ func (e *env) dial(auth ...gossh.AuthMethod) (*gossh.Client, error) {
 		HostKeyCallback: gossh.FixedHostKey(e.hostKey),
 		Timeout:         10 * time.Second,
 	})
+}
+
+// dialFrom is dial from the loopback address src, so that sessions can
+// come from distinct client addresses.
+func (e *env) dialFrom(src string, auth ...gossh.AuthMethod) (*gossh.Client, error) {
+	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(src)}, Timeout: 10 * time.Second}
+	conn, err := d.Dial("tcp", e.sshAddr)
+	if err != nil {
+		return nil, err
+	}
+	c, chans, reqs, err := gossh.NewClientConn(conn, e.sshAddr, &gossh.ClientConfig{
+		User:            "anyone",
+		Auth:            auth,
+		HostKeyCallback: gossh.FixedHostKey(e.hostKey),
+		Timeout:         10 * time.Second,
+	})
+	if err != nil {
+		conn.Close()
+		return nil, err
+	}
+	return gossh.NewClient(c, chans, reqs), nil
 }
 
 // terminal is an interactive session with a PTY.

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -39,7 +41,7 @@ func (s *Server) acceptKey(ctx ssh.Context, key ssh.PublicKey) bool {
 	if s.cfg.AllowUnknownKeys {
 		return true
 	}
-	c, err := s.newClient()
+	c, err := s.newClient(ctx.RemoteAddr())
 	if err != nil {
 		return false
 	}
@@ -53,8 +55,32 @@ func (s *Server) acceptKey(ctx ssh.Context, key ssh.PublicKey) bool {
 	return known
 }
 
-func (s *Server) newClient() (*client.Client, error) {
-	return client.New(client.Options{BaseURL: s.cfg.APIURL, HTTPClient: s.cfg.HTTPClient})
+// newClient is an API client speaking for the SSH client at remote: with
+// the service token, every request forwards remote's address, so that the
+// API audits and rate-limits the session's client, not this front end
+// (which all sessions would otherwise share, one sign-up bucket for all).
+func (s *Server) newClient(remote net.Addr) (*client.Client, error) {
+	opts := client.Options{BaseURL: s.cfg.APIURL, HTTPClient: s.cfg.HTTPClient}
+	if addr, ok := remoteIP(remote); ok && s.cfg.ServiceToken != "" {
+		opts.Forwarded = &client.Forwarding{ServiceToken: s.cfg.ServiceToken, ClientAddress: addr}
+	}
+	return client.New(opts)
+}
+
+// remoteIP is the IP address of an SSH client's remote address.
+func remoteIP(a net.Addr) (string, bool) {
+	if a == nil {
+		return "", false
+	}
+	if tcp, ok := a.(*net.TCPAddr); ok {
+		ip, ok := netip.AddrFromSlice(tcp.IP)
+		return ip.Unmap().String(), ok
+	}
+	ap, err := netip.ParseAddrPort(a.String())
+	if err != nil {
+		return "", false
+	}
+	return ap.Addr().Unmap().WithZone("").String(), true
 }
 
 // identify signs the session in as the owner of the key that completed
@@ -62,7 +88,7 @@ func (s *Server) newClient() (*client.Client, error) {
 // sign-in with the key offered for linking.
 func (s *Server) identify(next ssh.Handler) ssh.Handler {
 	return func(sess ssh.Session) {
-		c, err := s.newClient()
+		c, err := s.newClient(sess.RemoteAddr())
 		if err != nil {
 			s.fail(sess, "Anavara is misconfigured: "+err.Error())
 			return
