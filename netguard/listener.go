@@ -10,6 +10,7 @@ import (
 	"errors"
 	"log/slog"
 	"net"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -26,6 +27,10 @@ type Options struct {
 	// MaxConnsPerAddr caps the connections open at once from one client
 	// IP address; 0 means no cap.
 	MaxConnsPerAddr int
+	// ExemptFromPerAddr are addresses MaxConnsPerAddr does not hold: the
+	// trusted reverse proxies, each of which carries the connections of
+	// many clients. Their connections still count toward MaxConns.
+	ExemptFromPerAddr []netip.Prefix
 	// Logger receives accept errors and refusals, at most one line per
 	// LogEvery for each kind; nil discards them.
 	Logger *slog.Logger
@@ -139,7 +144,7 @@ func (l *Listener) admit(c net.Conn) (net.Conn, bool) {
 			"max", l.opts.MaxConns)
 		return nil, false
 	}
-	if l.opts.MaxConnsPerAddr > 0 && l.perIP[addr] >= l.opts.MaxConnsPerAddr {
+	if l.opts.MaxConnsPerAddr > 0 && l.perIP[addr] >= l.opts.MaxConnsPerAddr && !l.exempt(addr) {
 		l.mu.Unlock()
 		l.count(func(s *Stats) { s.RefusedPerAddr++ })
 		c.Close()
@@ -151,6 +156,21 @@ func (l *Listener) admit(c net.Conn) (net.Conn, bool) {
 	l.open.Add(1)
 	l.mu.Unlock()
 	return &conn{Conn: c, release: func() { l.release(addr) }}, true
+}
+
+// exempt reports whether addr is in ExemptFromPerAddr.
+func (l *Listener) exempt(addr string) bool {
+	a, err := netip.ParseAddr(addr)
+	if err != nil {
+		return false
+	}
+	a = a.Unmap().WithZone("")
+	for _, p := range l.opts.ExemptFromPerAddr {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
 }
 
 func (l *Listener) release(addr string) {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"net/netip"
 	"os"
 	"syscall"
 	"testing"
@@ -108,6 +109,45 @@ func TestPerAddressCap(t *testing.T) {
 	receive(t, accepted)
 	if closedByServer(t, again) {
 		t.Fatal("connection after a slot was freed was closed")
+	}
+}
+
+// TestPerAddressCapExemptsTrustedProxies: a trusted reverse proxy carries
+// many clients' connections, so the per-address cap does not hold it; the
+// total cap still does.
+func TestPerAddressCapExemptsTrustedProxies(t *testing.T) {
+	l := listen(t, Options{Name: "test", MaxConns: 5, MaxConnsPerAddr: 1,
+		ExemptFromPerAddr: []netip.Prefix{netip.MustParsePrefix("127.0.0.8/30")}})
+	accepted := serve(t, l)
+	var proxied []net.Conn
+	for range 4 {
+		proxied = append(proxied, dialFrom(t, l, "127.0.0.9"))
+		receive(t, accepted)
+	}
+	for _, c := range proxied {
+		if closedByServer(t, c) {
+			t.Fatal("a trusted proxy's connection was closed by the per-address cap")
+		}
+	}
+	dialFrom(t, l, "127.0.0.5")
+	receive(t, accepted)
+	if over := dialFrom(t, l, "127.0.0.9"); !closedByServer(t, over) {
+		t.Fatal("a trusted proxy's connection kept open past the total cap")
+	}
+	if got := l.Stats().RefusedTotal; got != 1 {
+		t.Fatalf("RefusedTotal = %d, want 1", got)
+	}
+	if got := l.Stats().RefusedPerAddr; got != 0 {
+		t.Fatalf("RefusedPerAddr = %d, want 0", got)
+	}
+	// Others are still held to one.
+	l2 := listen(t, Options{Name: "test", MaxConnsPerAddr: 1,
+		ExemptFromPerAddr: []netip.Prefix{netip.MustParsePrefix("127.0.0.8/30")}})
+	accepted2 := serve(t, l2)
+	dialFrom(t, l2, "127.0.0.5")
+	receive(t, accepted2)
+	if over := dialFrom(t, l2, "127.0.0.5"); !closedByServer(t, over) {
+		t.Fatal("a second connection from an address that is no proxy was kept open")
 	}
 }
 
