@@ -311,7 +311,8 @@ func cmdStopServe(ts *testscript.TestScript, neg bool, args []string) {
 func scriptEnv(ts *testscript.TestScript) []string {
 	var env []string
 	for _, k := range []string{"PATH", "HOME", "TMPDIR", "WORK", "GORACE", "GOCOVERDIR", "GOTRACEBACK",
-		"ANAVARA_JWT_SECRET", "ANAVARA_SERVICE_TOKEN", "ANAVARA_MAILER", "ANAVARA_DATABASE"} {
+		"ANAVARA_JWT_SECRET", "ANAVARA_SERVICE_TOKEN", "ANAVARA_MAILER", "ANAVARA_DATABASE",
+		"ANAVARA_TRUSTED_PROXIES", "ANAVARA_PUBLIC_URL"} {
 		if v := ts.Getenv(k); v != "" {
 			env = append(env, k+"="+v)
 		}
@@ -349,31 +350,41 @@ func fileExists(path string) bool {
 // token; a body starting with { is JSON, any other is form-encoded. -from
 // sends it from another loopback address, as another client would; -service
 // sends TOKEN as the service credential (X-Service-Token), as an SSH front
-// end does.
+// end does. Each -header NAME:VALUE adds a header (Host:NAME sets the
+// request's host), as a proxy or a forger would.
 //
-//	api [-from IP] [-service TOKEN] [-token TOKEN] METHOD PATH [BODY]
+//	api [-base URL] [-header NAME:VALUE]... [-from IP] [-service TOKEN] [-token TOKEN] METHOD PATH [BODY]
+//
+// The options come in any order.
 func cmdAPI(ts *testscript.TestScript, neg bool, args []string) {
 	if neg {
 		ts.Fatalf("unsupported: ! api (check the status with stdout)")
 	}
-	base := ts.Getenv("API")
-	if len(args) >= 2 && args[0] == "-base" {
-		base, args = args[1], args[2:]
-	}
-	from := ""
-	if len(args) >= 2 && args[0] == "-from" {
-		from, args = args[1], args[2:]
-	}
-	service := ""
-	if len(args) >= 2 && args[0] == "-service" {
-		service, args = args[1], args[2:]
-	}
-	token := ""
-	if len(args) >= 2 && args[0] == "-token" {
-		token, args = args[1], args[2:]
+	var headers [][2]string
+	base, from, service, token := ts.Getenv("API"), "", "", ""
+	for len(args) >= 2 && strings.HasPrefix(args[0], "-") {
+		switch args[0] {
+		case "-base":
+			base = args[1]
+		case "-header":
+			name, value, ok := strings.Cut(args[1], ":")
+			if !ok {
+				ts.Fatalf("api: -header %q: want NAME:VALUE", args[1])
+			}
+			headers = append(headers, [2]string{name, value})
+		case "-from":
+			from = args[1]
+		case "-service":
+			service = args[1]
+		case "-token":
+			token = args[1]
+		default:
+			ts.Fatalf("api: unknown option %s", args[0])
+		}
+		args = args[2:]
 	}
 	if len(args) < 2 || len(args) > 3 {
-		ts.Fatalf("usage: api [-base URL] [-from IP] [-service TOKEN] [-token TOKEN] METHOD PATH [BODY]")
+		ts.Fatalf("usage: api [-base URL] [-from IP] [-service TOKEN] [-token TOKEN] [-header NAME:VALUE]... METHOD PATH [BODY]")
 	}
 	var body io.Reader
 	if len(args) == 3 {
@@ -393,6 +404,13 @@ func cmdAPI(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	if service != "" {
 		req.Header.Set(server.HeaderServiceToken, service)
+	}
+	for _, h := range headers {
+		if strings.EqualFold(h[0], "Host") {
+			req.Host = h[1]
+			continue
+		}
+		req.Header.Add(h[0], h[1])
 	}
 	client := &http.Client{Timeout: 30 * time.Second}
 	if from != "" {

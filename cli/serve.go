@@ -51,6 +51,9 @@ type serveFlags struct {
 	hashConcurrency int
 	hashQueue       int
 	hashWait        time.Duration
+	// trustedProxies and publicURL: see proxySettings.
+	trustedProxies string
+	publicURL      string
 	// secretFlags are the secret-carrying flags given on the command line,
 	// which start-up warns about.
 	secretFlags []string
@@ -85,6 +88,8 @@ func newServeCommand(streams Streams) *cobra.Command {
 	fs.IntVar(&f.hashQueue, "hash-queue", 0, "most requests waiting for a password-hashing slot; more answer 503 at once (default 64 per slot)")
 	fs.DurationVar(&f.hashWait, "hash-wait", 5*time.Second, "how long a request waits for a password-hashing slot before answering 503")
 	registerInstanceIDFlag(fs, &f.instanceID)
+	fs.StringVar(&f.trustedProxies, "trusted-proxies", "", "reverse proxies in front of the API, as CIDR prefixes or IP addresses separated by commas: only their X-Forwarded-For names the client (for rate limits and the audit log), and the per-address connection cap does not hold them (default none: every header is ignored)")
+	fs.StringVar(&f.publicURL, "public-url", "", "URL clients reach the API at, e.g. https://records.example.org (a path prefix allowed): the scheme and host of the absolute links the API answers (default: the listener's address, or a trusted proxy's X-Forwarded-Proto and X-Forwarded-Host)")
 	fs.StringVar(&f.metrics, "metrics", "", `address of a separate listener serving Prometheus metrics at /metrics, e.g. 127.0.0.1:9090 ("" disables it)`)
 	return cmd
 }
@@ -108,6 +113,10 @@ func runServe(ctx context.Context, f serveFlags, streams Streams) error {
 		return err
 	}
 	secrets, err := parseServeSecrets(f, target.Engine)
+	if err != nil {
+		return err
+	}
+	proxies, err := parseProxySettings(f)
 	if err != nil {
 		return err
 	}
@@ -138,6 +147,9 @@ func runServe(ctx context.Context, f serveFlags, streams Streams) error {
 	for i, k := range jwtKeys {
 		keyIDs[i] = k.ID
 	}
+	// Neither is secret; logging them shows what the addresses in the
+	// audit log and the links can be trusted for.
+	logger.Info("client addresses", "trusted_proxies", proxies.String(), "public_url", proxies.publicURL)
 	logger.Info("access-token keys", "signing_key_id", jwtKeys[0].ID, "key_ids", strings.Join(keyIDs, ","))
 	mailer, err := mail.New(f.mailer, logger)
 	if err != nil {
@@ -174,6 +186,7 @@ func runServe(ctx context.Context, f serveFlags, streams Streams) error {
 	}
 	ln := netguard.Wrap(rawLn, netguard.Options{
 		Name: "http", MaxConns: f.httpMaxConns, MaxConnsPerAddr: f.httpMaxConnsPerAddr, Logger: logger,
+		ExemptFromPerAddr: proxies.trusted,
 	})
 	// Everything listening is closed on the way out; closing a listener a
 	// server already shut down is harmless.
@@ -223,6 +236,7 @@ func runServe(ctx context.Context, f serveFlags, streams Streams) error {
 		JWTKeys: jwtKeys, AccessTTL: f.accessTTL, RefreshTTL: f.refreshTTL, OTPTTL: f.otpTTL, Logger: logger,
 		ServiceTokens: serviceTokens, Metrics: observer,
 		Hasher: hasher, RateLimits: limits,
+		TrustedProxies: proxies.trusted, PublicURL: proxies.publicURL,
 	}, store, mailer)
 	if err != nil {
 		return err
