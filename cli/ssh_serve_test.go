@@ -33,6 +33,14 @@ func runCommand(t *testing.T, args ...string) string {
 // prefix.
 func runCommandUntil(t *testing.T, prefix string, args ...string) string {
 	t.Helper()
+	lines := runCommandLines(t, prefix, args...)
+	return lines[len(lines)-1]
+}
+
+// runCommandLines is runCommandUntil returning every line printed up to
+// and including the first that starts with prefix, trimmed.
+func runCommandLines(t *testing.T, prefix string, args ...string) []string {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	outR, outW := io.Pipe()
 	done := make(chan int, 1)
@@ -41,15 +49,15 @@ func runCommandUntil(t *testing.T, prefix string, args ...string) string {
 		outW.Close()
 	}()
 	lines := bufio.NewReader(outR)
-	var line string
+	var printed []string
 	for {
 		l, err := lines.ReadString('\n')
 		if err != nil {
 			cancel()
 			t.Fatalf("%v printed no line starting %q (exit %d)", args, prefix, <-done)
 		}
+		printed = append(printed, strings.TrimSpace(l))
 		if strings.HasPrefix(l, prefix) {
-			line = l
 			break
 		}
 	}
@@ -62,7 +70,7 @@ func runCommandUntil(t *testing.T, prefix string, args ...string) string {
 			t.Errorf("%v did not stop", args)
 		}
 	})
-	return strings.TrimSpace(line)
+	return printed
 }
 
 func postJSON(t *testing.T, url, token string, body any) map[string]any {
@@ -90,11 +98,27 @@ func postJSON(t *testing.T, url, token string, body any) map[string]any {
 // it contains want (or fails).
 func screenOf(t *testing.T, addr string, signer gossh.Signer, want string) string {
 	t.Helper()
-	conn, err := gossh.Dial("tcp", addr, &gossh.ClientConfig{User: "x", Auth: []gossh.AuthMethod{gossh.PublicKeys(signer)},
-		HostKeyCallback: gossh.InsecureIgnoreHostKey(), Timeout: 10 * time.Second})
+	return screenOfFrom(t, "", addr, signer, want)
+}
+
+// screenOfFrom is screenOf from the loopback address src ("" for any).
+func screenOfFrom(t *testing.T, src, addr string, signer gossh.Signer, want string) string {
+	t.Helper()
+	d := net.Dialer{Timeout: 10 * time.Second}
+	if src != "" {
+		d.LocalAddr = &net.TCPAddr{IP: net.ParseIP(src)}
+	}
+	raw, err := d.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
+	c, chans, reqs, err := gossh.NewClientConn(raw, addr, &gossh.ClientConfig{User: "x", Auth: []gossh.AuthMethod{gossh.PublicKeys(signer)},
+		HostKeyCallback: gossh.InsecureIgnoreHostKey(), Timeout: 10 * time.Second})
+	if err != nil {
+		raw.Close()
+		t.Fatal(err)
+	}
+	conn := gossh.NewClient(c, chans, reqs)
 	defer conn.Close()
 	sess, err := conn.NewSession()
 	if err != nil {
