@@ -10,4 +10,7 @@ var (
 	ErrNotFound = errors.New("not found")
 	// ErrConflict means a unique value is already taken.
 	ErrConflict = errors.New("conflict")
+	// ErrSuperseded means a newer password-reset code exists already, so
+	// the older request's code is not issued (Tx.CreateOTP).
+	ErrSuperseded = errors.New("superseded by a newer code")
 )

@@ -125,12 +125,34 @@ type Tx interface {
 	// ErrNotFound when there is none.
 	DeleteRecord(ctx context.Context, id string) error
 
-	// CreateOTP voids the user's earlier codes and inserts c.
+	// CreateOTP issues c, a code of a request made at c.Created: it locks
+	// the user's row, so that codes of one account are issued one at a
+	// time on every engine, voids the user's unused codes created no later
+	// than c, and inserts c. When the user already has a code created
+	// after c — a newer request, served first by another worker — it
+	// inserts nothing and returns ErrSuperseded: the newer code wins. On a
+	// user that does not exist it returns ErrNotFound.
 	CreateOTP(ctx context.Context, c OTPCode) error
 	// CountOTPAttempt records one wrong guess against the code.
 	CountOTPAttempt(ctx context.Context, id string) error
 	// UseOTP marks the code used; ErrConflict if it already was.
 	UseOTP(ctx context.Context, id string, at time.Time) error
+
+	// EnqueueResetRequest stores r in the reset-code outbox, unclaimed and
+	// with no attempts, whatever r's Attempts and ClaimedUntil hold.
+	EnqueueResetRequest(ctx context.Context, r ResetRequest) error
+	// ClaimResetRequests claims up to limit requests, oldest requested
+	// first, that are unclaimed or whose lease ran out before now: each
+	// gets the lease until now+lease and one more attempt, and is
+	// returned as it now is. Two transactions claiming at once never get
+	// the same request (on PostgreSQL the second skips the rows the first
+	// has locked), so several workers, of several instances, share the
+	// outbox.
+	ClaimResetRequests(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]ResetRequest, error)
+	// DeleteResetRequest removes the request with id from the outbox; a
+	// request already gone is no error (another worker finished it after
+	// this one's lease ran out).
+	DeleteResetRequest(ctx context.Context, id string) error
 
 	// CreateRefreshToken inserts t.
 	CreateRefreshToken(ctx context.Context, t RefreshToken) error

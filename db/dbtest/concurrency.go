@@ -28,6 +28,77 @@ func raceContext(t *testing.T) context.Context {
 }
 
 var concurrencyTests = []test{
+	{"ClaimResetRequests", func(t *testing.T, s db.Store) {
+		// Eight workers drain one outbox together, a few requests a
+		// claim: each request is claimed once, by one of them.
+		ctx := raceContext(t)
+		const requests, workers = 40, 8
+		var all []db.ResetRequest
+		for i := range requests {
+			all = append(all, newResetRequest("r"+itoa(i)+"@example.org", sec(i)))
+		}
+		enqueue(t, s, all...)
+		claimed := make([][]string, workers)
+		errs := concurrently(workers, func(i int) error {
+			for {
+				var got []db.ResetRequest
+				if err := s.Write(ctx, func(tx db.Tx) error {
+					var err error
+					got, err = tx.ClaimResetRequests(ctx, sec(requests), time.Minute, 3)
+					return err
+				}); err != nil || len(got) == 0 {
+					return err
+				}
+				for _, r := range got {
+					if r.Attempts != 1 {
+						return fmt.Errorf("request %s claimed with %d attempts, want 1", r.Email, r.Attempts)
+					}
+					claimed[i] = append(claimed[i], r.ID)
+				}
+			}
+		})
+		for _, err := range errs {
+			if err != nil {
+				t.Error(err)
+			}
+		}
+		times := map[string]int{}
+		for _, ids := range claimed {
+			for _, id := range ids {
+				times[id]++
+			}
+		}
+		for _, r := range all {
+			if times[r.ID] != 1 {
+				t.Errorf("request %s claimed %d times, want once", r.Email, times[r.ID])
+			}
+		}
+	}},
+	{"CreateOTPOutOfOrder", func(t *testing.T, s db.Store) {
+		// Eight requests of one account issued at once, in no order: the
+		// newest request's code is the one code left to use.
+		ctx := raceContext(t)
+		u := createUser(t, s, "race@example.org")
+		const n = 8
+		codes := make([]db.OTPCode, n)
+		for i := range codes {
+			codes[i] = newOTP(u.ID, sec(i))
+		}
+		errs := concurrently(n, func(i int) error {
+			return s.Write(ctx, func(tx db.Tx) error { return tx.CreateOTP(ctx, codes[i]) })
+		})
+		ok, superseded, other := tally(errs, db.ErrSuperseded)
+		if len(other) > 0 || ok+superseded[0] != n || errs[n-1] != nil {
+			t.Fatalf("%d issued, %d superseded, other errors %v; the newest: %v", ok, superseded[0], other, errs[n-1])
+		}
+		got, err := s.Read().ActiveOTP(ctx, u.ID, sec(n), maxOTPAttempts)
+		if err != nil || got.ID != codes[n-1].ID {
+			t.Fatalf("ActiveOTP: %s, %v; want the newest code %s", got.ID, err, codes[n-1].ID)
+		}
+		write(t, s, func(tx db.Tx) error { return tx.UseOTP(ctx, got.ID, sec(n)) })
+		_, err = s.Read().ActiveOTP(ctx, u.ID, sec(n), maxOTPAttempts)
+		wantErr(t, "ActiveOTP once the newest code is used: an older one still valid", err, db.ErrNotFound)
+	}},
 	{"WrongOTPGuesses", func(t *testing.T, s db.Store) {
 		ctx := raceContext(t)
 		u := createUser(t, s, "guess@example.org")

@@ -52,6 +52,7 @@ func Run(t *testing.T, open func(t *testing.T) db.Store) {
 		{"Users", userTests, true},
 		{"Records", recordTests, true},
 		{"OTP", otpTests, true},
+		{"ResetRequests", resetRequestTests, true},
 		{"RefreshTokens", refreshTests, true},
 		{"SSHKeys", sshKeyTests, true},
 		{"Audit", auditTests, true},

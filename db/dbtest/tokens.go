@@ -101,9 +101,7 @@ var otpTests = []test{
 		u, other := createUser(t, s, "void@example.org"), createUser(t, s, "keep@example.org")
 		kept := newOTP(other.ID, at(0))
 		createOTP(t, s, kept)
-		// The earlier code is the newer by its time, so only voiding it
-		// makes the later code the active one.
-		earlier, later := newOTP(u.ID, at(2*time.Minute)), newOTP(u.ID, at(time.Minute))
+		earlier, later := newOTP(u.ID, at(time.Minute)), newOTP(u.ID, at(2*time.Minute))
 		createOTP(t, s, earlier)
 		createOTP(t, s, later)
 		got, err := s.Read().ActiveOTP(ctx, u.ID, at(3*time.Minute), 5)
@@ -120,6 +118,56 @@ var otpTests = []test{
 		got, err = s.Read().ActiveOTP(ctx, other.ID, t0, 5)
 		if err != nil || got.ID != kept.ID {
 			t.Errorf("ActiveOTP of another user: %s, %v; want %s", got.ID, err, kept.ID)
+		}
+	}},
+	{"CreateOTPOfTheSameTimeVoidsTheOther", func(t *testing.T, s db.Store) {
+		// Two requests of one instant: the one issued last wins, as
+		// before codes were ordered by their requests.
+		ctx := t.Context()
+		u := createUser(t, s, "tie@example.org")
+		first, second := newOTP(u.ID, at(time.Minute)), newOTP(u.ID, at(time.Minute))
+		createOTP(t, s, first)
+		createOTP(t, s, second)
+		got, err := s.Read().ActiveOTP(ctx, u.ID, at(2*time.Minute), 5)
+		if err != nil || got.ID != second.ID {
+			t.Fatalf("ActiveOTP: %s, %v; want the second code %s", got.ID, err, second.ID)
+		}
+		err = s.Write(ctx, func(tx db.Tx) error { return tx.UseOTP(ctx, first.ID, at(2*time.Minute)) })
+		wantErr(t, "UseOTP of the voided first code", err, db.ErrConflict)
+	}},
+	{"CreateOTPOlderThanANewerCodeIsSuperseded", func(t *testing.T, s db.Store) {
+		// Requests served out of order: the newer request's code was
+		// issued first, so the older request issues nothing.
+		ctx := t.Context()
+		u, other := createUser(t, s, "order@example.org"), createUser(t, s, "other@example.org")
+		newer, older := newOTP(u.ID, at(2*time.Minute)), newOTP(u.ID, at(time.Minute))
+		createOTP(t, s, newer)
+		err := s.Write(ctx, func(tx db.Tx) error { return tx.CreateOTP(ctx, older) })
+		mustErr(t, "CreateOTP older than the user's newest", err, db.ErrSuperseded)
+		got, err := s.Read().ActiveOTP(ctx, u.ID, at(3*time.Minute), 5)
+		if err != nil || got.ID != newer.ID {
+			t.Fatalf("ActiveOTP: %s, %v; want the newer code %s, still valid", got.ID, err, newer.ID)
+		}
+		err = s.Write(ctx, func(tx db.Tx) error { return tx.UseOTP(ctx, older.ID, at(3*time.Minute)) })
+		wantErr(t, "UseOTP of the superseded code, never stored", err, db.ErrConflict)
+		// Another user's newer code supersedes nothing of this one's.
+		createOTP(t, s, newOTP(other.ID, at(time.Hour)))
+		later := newOTP(u.ID, at(4*time.Minute))
+		createOTP(t, s, later)
+		got, err = s.Read().ActiveOTP(ctx, u.ID, at(5*time.Minute), 5)
+		if err != nil || got.ID != later.ID {
+			t.Fatalf("ActiveOTP after a later request: %s, %v; want %s", got.ID, err, later.ID)
+		}
+		// A used newer code supersedes too: the request it answered came later.
+		write(t, s, func(tx db.Tx) error { return tx.UseOTP(ctx, later.ID, at(5*time.Minute)) })
+		err = s.Write(ctx, func(tx db.Tx) error { return tx.CreateOTP(ctx, newOTP(u.ID, at(3*time.Minute))) })
+		wantErr(t, "CreateOTP older than a used code", err, db.ErrSuperseded)
+	}},
+	{"CreateOTPOfAMissingUser", func(t *testing.T, s db.Store) {
+		ctx := t.Context()
+		for _, id := range []string{uuid.NewString(), "not-a-uuid"} {
+			err := s.Write(ctx, func(tx db.Tx) error { return tx.CreateOTP(ctx, newOTP(id, at(0))) })
+			wantErr(t, "CreateOTP of user "+id, err, db.ErrNotFound)
 		}
 	}},
 }

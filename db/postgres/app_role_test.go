@@ -152,6 +152,7 @@ var wantPrivileges = map[string]string{
 	"rate_limit_key":     "SELECT INSERT UPDATE DELETE",
 	"rate_limits":        "SELECT INSERT UPDATE DELETE",
 	"rate_limit_backoff": "SELECT INSERT UPDATE DELETE",
+	"reset_requests":     "SELECT INSERT UPDATE DELETE",
 	"audit_events":       "SELECT INSERT",
 	"goose_db_version":   "SELECT",
 }

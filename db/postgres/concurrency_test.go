@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -138,5 +139,74 @@ func TestConcurrentCreateUserOneEmail(t *testing.T) {
 	}
 	if _, total, err := s.Read().ListUsers(ctx, db.UserFilter{Limit: 100}); err != nil || total != 1 {
 		t.Errorf("ListUsers: total %d, %v; want 1", total, err)
+	}
+}
+
+// Two workers claim reset requests while each holds its claim open: the
+// second skips the rows the first has locked (FOR UPDATE SKIP LOCKED)
+// instead of waiting for them, and takes the next ones. A claim that
+// waited would block here until the test's deadline, since the first
+// transaction commits only after the second has claimed.
+func TestConcurrentResetClaimsSkipLockedRows(t *testing.T) {
+	s, _ := openStore(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var want []string
+	write(t, s, func(ctx context.Context, tx db.Tx) error {
+		for i := range 4 {
+			r := db.ResetRequest{ID: uuid.NewString(), Email: "r@example.org", IP: "192.0.2.1", RequestID: "req",
+				RequestedAt: base.Add(time.Duration(i) * time.Second)}
+			want = append(want, r.ID)
+			if err := tx.EnqueueResetRequest(ctx, r); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	now := base.Add(time.Minute)
+	claimed := make(chan []db.ResetRequest, 1)
+	secondDone := make(chan struct{})
+	firstErr := make(chan error, 1)
+	go func() {
+		firstErr <- s.Write(ctx, func(tx db.Tx) error {
+			got, err := tx.ClaimResetRequests(ctx, now, time.Minute, 2)
+			if err != nil {
+				return err
+			}
+			claimed <- got
+			// Hold the rows until the second claim is done.
+			select {
+			case <-secondDone:
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		})
+	}()
+	var first []db.ResetRequest
+	select {
+	case first = <-claimed:
+	case err := <-firstErr:
+		t.Fatalf("first claim: %v", err)
+	}
+	var second []db.ResetRequest
+	err := s.Write(ctx, func(tx db.Tx) error {
+		var err error
+		second, err = tx.ClaimResetRequests(ctx, now, time.Minute, 10)
+		return err
+	})
+	close(secondDone)
+	if err != nil {
+		t.Fatalf("second claim: %v", err)
+	}
+	if err := <-firstErr; err != nil {
+		t.Fatalf("first claim: %v", err)
+	}
+	var got []string
+	for _, r := range append(first, second...) {
+		got = append(got, r.ID)
+	}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Fatalf("claimed %v, then %v; want the two oldest, then the other two:\n got  %v\n want %v", len(first), len(second), got, want)
 	}
 }

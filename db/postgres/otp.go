@@ -8,22 +8,39 @@ import (
 	"github.com/anavara/anavara/db"
 )
 
-// CreateOTP voids the user's earlier codes and inserts c.
+// CreateOTP issues c unless the user has a code created after it
+// (db.ErrSuperseded), voiding the user's codes created no later than c.
+// It first locks the user's row, so that two workers issuing codes of one
+// account take turns: the second sees the first's code, committed, once
+// it has the lock (each READ COMMITTED statement reads afresh). FOR NO KEY
+// UPDATE, not FOR UPDATE: it does not hold up inserts that refer to the
+// user (a record, a token) meanwhile.
 func (t *tx) CreateOTP(ctx context.Context, c db.OTPCode) error {
 	id, err := idArg("insert code: id", c.ID)
 	if err != nil {
 		return err
 	}
-	userID, err := idArg("insert code: user id", c.UserID)
-	if err != nil {
-		return err
+	if !validID(c.UserID) {
+		return db.ErrNotFound
 	}
-	if _, err := t.q.Exec(ctx, `UPDATE otp_codes SET used_at = $1 WHERE user_id = $2 AND used_at IS NULL`,
-		at(c.Created), userID); err != nil {
+	var one int
+	if err := t.q.QueryRow(ctx, `SELECT 1 FROM users WHERE id = $1 FOR NO KEY UPDATE`, c.UserID).Scan(&one); err != nil {
+		return notFound(err, "lock user")
+	}
+	var newer bool
+	if err := t.q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM otp_codes WHERE user_id = $1 AND created > $2)`,
+		c.UserID, at(c.Created)).Scan(&newer); err != nil {
+		return fmt.Errorf("check newer codes: %w", err)
+	}
+	if newer {
+		return db.ErrSuperseded
+	}
+	if _, err := t.q.Exec(ctx, `UPDATE otp_codes SET used_at = $1 WHERE user_id = $2 AND used_at IS NULL AND created <= $1`,
+		at(c.Created), c.UserID); err != nil {
 		return fmt.Errorf("void earlier codes: %w", err)
 	}
 	_, err = t.q.Exec(ctx, `INSERT INTO otp_codes (id, user_id, code_hash, created, expires_at) VALUES ($1, $2, $3, $4, $5)`,
-		id, userID, c.Hash, at(c.Created), at(c.ExpiresAt))
+		id, c.UserID, c.Hash, at(c.Created), at(c.ExpiresAt))
 	if err != nil {
 		return fmt.Errorf("insert code: %w", err)
 	}

@@ -8,13 +8,27 @@ import (
 	"time"
 )
 
-// CreateOTP voids the user's earlier codes and inserts c.
+// CreateOTP issues c unless the user has a code created after it
+// (db.ErrSuperseded), voiding the user's codes created no later than c.
+// SQLite has one writer at a time, so nothing can issue a code of the
+// user between the check and the insert: no row lock is needed.
 func (q *queries) CreateOTP(ctx context.Context, c db.OTPCode) error {
-	if _, err := q.q.ExecContext(ctx, `UPDATE otp_codes SET used_at = ? WHERE user_id = ? AND used_at IS NULL`,
-		micros(c.Created), c.UserID); err != nil {
+	var exists, newer bool
+	err := q.q.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM users WHERE id = ?),
+		EXISTS (SELECT 1 FROM otp_codes WHERE user_id = ? AND created > ?)`, c.UserID, c.UserID, micros(c.Created)).Scan(&exists, &newer)
+	switch {
+	case err != nil:
+		return fmt.Errorf("check newer codes: %w", err)
+	case !exists:
+		return db.ErrNotFound
+	case newer:
+		return db.ErrSuperseded
+	}
+	if _, err := q.q.ExecContext(ctx, `UPDATE otp_codes SET used_at = ? WHERE user_id = ? AND used_at IS NULL AND created <= ?`,
+		micros(c.Created), c.UserID, micros(c.Created)); err != nil {
 		return fmt.Errorf("void earlier codes: %w", err)
 	}
-	_, err := q.q.ExecContext(ctx, `INSERT INTO otp_codes (id, user_id, code_hash, created, expires_at) VALUES (?,?,?,?,?)`,
+	_, err = q.q.ExecContext(ctx, `INSERT INTO otp_codes (id, user_id, code_hash, created, expires_at) VALUES (?,?,?,?,?)`,
 		c.ID, c.UserID, c.Hash, micros(c.Created), micros(c.ExpiresAt))
 	if err != nil {
 		return fmt.Errorf("insert code: %w", err)
