@@ -88,6 +88,11 @@ type Reader interface {
 	// ListAudit returns one page of events, newest first, and the number
 	// matching f.
 	ListAudit(ctx context.Context, f AuditFilter) ([]model.AuditEvent, int, error)
+
+	// ResetRequestsDue reports whether a reset request waits in the outbox
+	// that Tx.ClaimResetRequests would claim at now: a read, so that a
+	// worker polling an empty outbox writes nothing.
+	ResetRequestsDue(ctx context.Context, now time.Time) (bool, error)
 }
 
 // Tx is one write transaction: every read, and every write.

@@ -62,6 +62,14 @@ var resetRequestTests = []test{
 		enqueue(t, s, a, b, c)
 		a.Attempts, a.ClaimedUntil = 0, nil
 		now, lease := sec(10), time.Minute
+		due := func(at time.Time, want bool) {
+			t.Helper()
+			got, err := s.Read().ResetRequestsDue(t.Context(), at)
+			if err != nil || got != want {
+				t.Errorf("ResetRequestsDue at %v: %v, %v; want %v", at, got, err, want)
+			}
+		}
+		due(now, true)
 		got := claim(t, s, now, lease, 2)
 		checkIDs(t, "first claim", ids(got, resetRequestID), []string{b.ID, c.ID})
 		if len(got) == 2 {
@@ -74,8 +82,10 @@ var resetRequestTests = []test{
 		if len(got) == 1 {
 			checkResetRequest(t, "a", got[0], a, 1, now.Add(lease))
 		}
+		due(now.Add(lease), false)
 		checkIDs(t, "claim with everything leased", ids(claim(t, s, now.Add(lease), lease, 10), resetRequestID), nil)
 		later := now.Add(lease + time.Microsecond)
+		due(later, true)
 		got = claim(t, s, later, lease, 10)
 		checkIDs(t, "claim once the leases ran out", ids(got, resetRequestID), []string{b.ID, c.ID, a.ID})
 		if len(got) == 3 {
@@ -92,6 +102,10 @@ var resetRequestTests = []test{
 			write(t, s, func(tx db.Tx) error { return tx.DeleteResetRequest(ctx, id) })
 		}
 		checkIDs(t, "claim after the delete", ids(claim(t, s, sec(5), time.Minute, 10), resetRequestID), []string{b.ID})
+		write(t, s, func(tx db.Tx) error { return tx.DeleteResetRequest(ctx, b.ID) })
+		if due, err := s.Read().ResetRequestsDue(ctx, sec(3600)); err != nil || due {
+			t.Errorf("ResetRequestsDue of an empty outbox: %v, %v; want false", due, err)
+		}
 	}},
 	{"RolledBackClaimLeavesTheRequests", func(t *testing.T, s db.Store) {
 		ctx := t.Context()

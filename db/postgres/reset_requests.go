@@ -74,6 +74,18 @@ func (t *tx) ClaimResetRequests(ctx context.Context, now time.Time, lease time.D
 	return out, nil
 }
 
+// ResetRequestsDue reports whether a request is unclaimed or its lease
+// ran out before now. Rows another transaction is claiming count: the
+// claim that follows finds out whether they are still due.
+func (r *reader) ResetRequestsDue(ctx context.Context, now time.Time) (bool, error) {
+	var due bool
+	if err := r.q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM reset_requests WHERE claimed_until IS NULL OR claimed_until < $1)`,
+		at(now)).Scan(&due); err != nil {
+		return false, fmt.Errorf("reset requests due: %w", err)
+	}
+	return due, nil
+}
+
 // DeleteResetRequest removes the request with id, if it is still there.
 func (t *tx) DeleteResetRequest(ctx context.Context, id string) error {
 	if !validID(id) {

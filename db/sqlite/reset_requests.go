@@ -71,6 +71,17 @@ func compareResetRequests(a, b db.ResetRequest) int {
 	return cmp.Or(a.RequestedAt.Compare(b.RequestedAt), cmp.Compare(a.ID, b.ID))
 }
 
+// ResetRequestsDue reports whether a request is unclaimed or its lease
+// ran out before now.
+func (q *queries) ResetRequestsDue(ctx context.Context, now time.Time) (bool, error) {
+	var due bool
+	if err := q.q.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM reset_requests WHERE claimed_until IS NULL OR claimed_until < ?)`,
+		micros(now)).Scan(&due); err != nil {
+		return false, fmt.Errorf("reset requests due: %w", err)
+	}
+	return due, nil
+}
+
 // DeleteResetRequest removes the request with id, if it is still there.
 func (q *queries) DeleteResetRequest(ctx context.Context, id string) error {
 	if _, err := q.q.ExecContext(ctx, `DELETE FROM reset_requests WHERE id = ?`, id); err != nil {
