@@ -411,8 +411,13 @@ func (s *Server) forgotPassword(c *fiber.Ctx) error {
 	}
 	// Whether the account exists is decided after the response, by the
 	// reset-code worker (reset_codes.go): the answer and its timing are the
-	// same for every address.
-	s.resetCodes.enqueue(resetRequest{email: email, ip: clientIP(c), requestID: requestID(c), at: s.now()})
+	// same for every address. The request is stored before the answer, so
+	// that a crash after it loses nothing.
+	if err := s.enqueueResetRequest(c.UserContext(), db.ResetRequest{
+		Email: email, IP: clientIP(c), RequestID: requestID(c), RequestedAt: s.now(),
+	}); err != nil {
+		return err
+	}
 	return c.JSON(fiber.Map{"message": msgResetSent})
 }
 

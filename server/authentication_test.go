@@ -314,25 +314,34 @@ func TestForgotAndResetPassword(t *testing.T) {
 // The forgot-password answer must not wait for anything that depends on
 // whether the account exists: storing a code is a synced write, which takes
 // milliseconds against the microseconds of an unknown address, and that
-// difference enumerates accounts. Here another connection holds the
-// database's write lock: the answer for an existing account still comes
-// back, and the code is stored and mailed once the lock is released.
+// difference enumerates accounts. The answer waits only for the request
+// to be stored in the outbox, the same write for every address. Here the
+// server's reset-code worker is not running: the answer for an existing
+// account still comes back, with no code issued, and the code is stored
+// and mailed once the worker runs.
+// (Before the outbox, this test held the database's write lock instead and
+// expected the answer regardless; the answer now needs that one write.)
 func TestForgotPasswordAnswersBeforeStoringTheCode(t *testing.T) {
-	// The worker's write waits for the lock for as long as the test may
-	// take to release it, even on a loaded machine.
-	h := newHarness(t, withBusyTimeout(time.Minute))
+	h := newHarness(t, withoutResetWorker())
 	a := h.signup("held@example.org")
 	ctx := context.Background()
-	release := h.holdWriteLock()
 
+	before := h.clock.Now()
 	res := h.post("/api/auth/forgot-password", map[string]any{"email": a.Email}, "").expect(http.StatusOK)
+	requested := h.clock.Now()
 	if e := res.errorBody(); e.Message != "If an account exists for that email, a reset code has been sent." {
 		t.Fatalf("message %q", e.Message)
 	}
 	if n := len(h.mail.Messages()); n != 0 {
 		t.Fatalf("%d emails before the code could be stored", n)
 	}
-	release()
+	if _, err := h.store.Read().UserByEmail(ctx, a.Email); err != nil {
+		t.Fatal(err)
+	}
+	if events := h.resetRequestedEvents(a.ID); len(events) != 0 {
+		t.Fatalf("reset-request audit events %+v before the worker ran; want none", events)
+	}
+	h.srv.StartResetWorker()
 
 	wait, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
@@ -342,10 +351,20 @@ func TestForgotPasswordAnswersBeforeStoringTheCode(t *testing.T) {
 	}
 	h.post("/api/auth/reset-password", map[string]any{"email": a.Email, "otp_code": sixDigits.FindString(msg.Body), "password": newPassword}, "").
 		expect(http.StatusOK)
-	events, _, err := h.store.Read().ListAudit(ctx, db.AuditFilter{EntityID: a.ID, Action: model.ActionResetRequested, Limit: 10})
-	if err != nil || len(events) != 1 || events[0].IP == "" {
-		t.Fatalf("reset-request audit events %+v, %v; want one, with the client's address", events, err)
+	events := h.resetRequestedEvents(a.ID)
+	if len(events) != 1 || events[0].IP == "" || events[0].At.Before(before) || events[0].At.After(requested) {
+		t.Fatalf("reset-request audit events %+v; want one, with the client's address and the request's time", events)
 	}
+}
+
+// resetRequestedEvents returns the reset-request audit events of user id.
+func (h *harness) resetRequestedEvents(id string) []model.AuditEvent {
+	h.t.Helper()
+	events, _, err := h.store.Read().ListAudit(context.Background(), db.AuditFilter{EntityID: id, Action: model.ActionResetRequested, Limit: 10})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return events
 }
 
 // Shutdown finishes the reset requests it has already answered: their
@@ -377,16 +396,21 @@ func TestShutdownIssuesAnsweredResetCodes(t *testing.T) {
 
 // When Shutdown runs out of time it abandons the reset codes it could not
 // issue, and stops the worker before returning: the caller closes the
-// database next, and nothing may use it after that.
+// database next, and nothing may use it after that. The abandoned request
+// stays in the outbox, and the next server to start serves it.
+// (Before the outbox, the request was answered while the write lock was
+// held; now the answer stores the request, so the lock is taken after it,
+// and the worker started then.)
 func TestShutdownOutOfTimeStopsResetWorker(t *testing.T) {
 	// The worker's write cannot be interrupted while it waits for the
 	// lock, so Shutdown takes up to this long past its deadline.
 	const busy = 300 * time.Millisecond
-	h := newHarness(t, withBusyTimeout(busy))
+	h := newHarness(t, withBusyTimeout(busy), withoutResetWorker())
 	a := h.signup("stuck@example.org")
 	ctx := context.Background()
-	release := h.holdWriteLock()
 	h.post("/api/auth/forgot-password", map[string]any{"email": a.Email}, "").expect(http.StatusOK)
+	release := h.holdWriteLock()
+	h.srv.StartResetWorker()
 	short, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
 	defer cancel()
 	if err := h.srv.Shutdown(short); !errors.Is(err, context.DeadlineExceeded) {
@@ -397,13 +421,17 @@ func TestShutdownOutOfTimeStopsResetWorker(t *testing.T) {
 	// take it, write and mail.
 	release()
 	time.Sleep(busy + time.Second)
-	events, _, err := h.store.Read().ListAudit(ctx, db.AuditFilter{EntityID: a.ID, Action: model.ActionResetRequested, Limit: 10})
-	if err != nil || len(events) != 0 {
-		t.Fatalf("reset requested events %v, %v after Shutdown gave up; want none", events, err)
+	if events := h.resetRequestedEvents(a.ID); len(events) != 0 {
+		t.Fatalf("reset requested events %v after Shutdown gave up; want none", events)
 	}
 	if n := len(h.mail.Messages()); n != 0 {
 		t.Fatalf("%d emails after Shutdown gave up", n)
 	}
+	// The next start mails the code.
+	next := h.restarted()
+	code := next.waitForCode(a.Email)
+	next.post("/api/auth/reset-password", map[string]any{"email": a.Email, "otp_code": code, "password": newPassword}, "").
+		expect(http.StatusOK)
 }
 
 func TestResetCodeRules(t *testing.T) {

@@ -54,6 +54,11 @@ type Config struct {
 	// an absolute http or https URL without query or fragment (see
 	// ParsePublicURL). Without it links name the listener's address.
 	PublicURL string
+	// ResetPollInterval is how often the reset-code worker looks in the
+	// outbox for requests it was not woken for: left by a process that
+	// stopped before serving them, or accepted by another instance on the
+	// database. Default 1 s.
+	ResetPollInterval time.Duration
 	// Now is the clock; tests move it.
 	Now func() time.Time
 	// Logger receives request and error logs. It never sees secrets.
@@ -159,6 +164,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.Limits == (Limits{}) {
 		c.Limits = DefaultLimits
+	}
+	if c.ResetPollInterval <= 0 {
+		c.ResetPollInterval = time.Second
 	}
 	if c.Now == nil {
 		c.Now = time.Now

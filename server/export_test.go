@@ -1,5 +1,21 @@
 package server
 
+import (
+	"github.com/anavara/anavara/db"
+	"github.com/anavara/anavara/mail"
+)
+
+// NewWithoutResetWorker is New without starting the reset-code worker: a
+// server that answers forgot-password and stops (or crashes) before it
+// serves any request, for tests of what the outbox keeps.
+func NewWithoutResetWorker(cfg Config, store db.Store, mailer mail.Mailer) (*Server, error) {
+	return newServer(cfg, store, mailer)
+}
+
+// StartResetWorker starts the worker of a server built by
+// NewWithoutResetWorker.
+func (s *Server) StartResetWorker() { s.startResetCodes() }
+
 // InFlight is the number of requests running in handlers, for tests.
 func (s *Server) InFlight() int {
 	s.requests.mu.Lock()

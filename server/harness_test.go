@@ -43,6 +43,9 @@ type harness struct {
 type harnessSetup struct {
 	cfg   server.Config
 	store sqlite.Options
+	// noResetWorker builds the server without starting its reset-code
+	// worker (server.NewWithoutResetWorker).
+	noResetWorker bool
 }
 
 // harnessOption adjusts the setup before the harness is built.
@@ -55,6 +58,11 @@ func withLimits(l server.Limits) harnessOption { return func(h *harnessSetup) { 
 func withConfig(f func(*server.Config)) harnessOption {
 	return func(h *harnessSetup) { f(&h.cfg) }
 }
+
+// withoutResetWorker builds the server with its reset-code worker not
+// started: forgot-password requests wait in the outbox until
+// h.srv.StartResetWorker, or another server, serves them.
+func withoutResetWorker() harnessOption { return func(h *harnessSetup) { h.noResetWorker = true } }
 
 // withBusyTimeout sets how long the store's writes wait for a lock another
 // connection holds.
@@ -92,7 +100,11 @@ func newHarness(t *testing.T, opts ...harnessOption) *harness {
 	setup.store.Path = path
 	store, target := testenv.OpenStore(t, setup.store)
 	capture := mail.NewCapture()
-	srv, err := server.New(setup.cfg, store, capture)
+	build := server.New
+	if setup.noResetWorker {
+		build = server.NewWithoutResetWorker
+	}
+	srv, err := build(setup.cfg, store, capture)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"math/big"
-	"strings"
 	"sync"
 	"time"
 
@@ -18,196 +17,298 @@ import (
 	"github.com/anavara/anavara/model"
 )
 
-// resetRequest is one accepted POST /api/auth/forgot-password, waiting for
-// the reset-code worker.
-type resetRequest struct {
-	email     string // normalised
-	ip        string
-	requestID string
-	at        time.Time // the request's time, on the server's clock
-	queued    time.Time // when it was queued, for resetWorkerDelay
-}
+// Password-reset codes go out through an outbox, the table reset_requests
+// (db.ResetRequest). POST /api/auth/forgot-password stores a row and
+// answers: the same write whether or not an account has the email, so
+// neither the answer nor its timing tells (issuing a code is a synced
+// write more: milliseconds against microseconds). A worker — one per
+// server, and several servers may share a PostgreSQL database — claims
+// rows under a lease, looks the account up, issues the code and mails it,
+// and deletes the row only once the mailer took the message. So a crash
+// after the answer loses nothing: the row stays, and the next worker to
+// find it (this server after a restart, or another instance) issues a
+// fresh code — mail is sent at least once, and a retry's code voids the
+// unsent one. Workers may serve one account's requests out of order;
+// db.Tx.CreateOTP lets the newer request's code win.
 
-// resetCodeQueue hands forgot-password requests to one worker goroutine,
-// which looks the account up, stores a code and mails it. The handler
-// answers before any of that, so neither the answer nor its timing tells
-// whether an account exists (storing a code is a synced write: milliseconds
-// against microseconds). One worker keeps requests in order, so a newer
-// code always voids an older one.
-type resetCodeQueue struct {
-	requests chan resetRequest
-	logger   *slog.Logger
+// resetWorker runs the outbox worker of one server.
+type resetWorker struct {
+	logger *slog.Logger
+	// poll is how often the worker looks for requests it was not nudged
+	// about: left by a crashed process or accepted by another instance.
+	poll time.Duration
+	// nudges wakes the worker after this server stored a request, so its
+	// mail goes out within milliseconds, not at the next poll. Buffered:
+	// one pending nudge covers every request stored before the worker
+	// wakes.
+	nudges chan struct{}
 
-	// mu guards closed. A request is queued only while the queue is open,
-	// and senders counts those still waiting for room, so that once the
-	// queue is closed and senders is zero nothing more can arrive and the
-	// worker's drain is final.
+	// mu guards started and stopped.
 	mu      sync.Mutex
-	closed  bool
-	senders sync.WaitGroup
-	// stop closes when the queue is closed and its last sender done; the
-	// worker then drains it and exits.
+	started bool
+	stopped bool
+	// stop closes when Shutdown begins: the worker serves what is due
+	// once more and exits.
 	stop chan struct{}
-	// cancel aborts the worker's database work when Shutdown runs out of
-	// time; done closes when the worker has exited.
+	// cancel aborts the worker's work when Shutdown runs out of time;
+	// done closes when the worker has exited.
 	cancel context.CancelFunc
+	ctx    context.Context
 	done   chan struct{}
 }
 
-// resetQueueLength bounds the requests waiting for the worker; the
-// forgot-password rate limits keep it far from full.
-const resetQueueLength = 256
+// resetLease is how long a claimed request is a worker's alone. It
+// exceeds what serving one takes at most (resetIssueTimeout and
+// resetMailTimeout), so only a worker that died gives its requests up to
+// another; one that failed to mail gets them back when it runs out.
+const resetLease = 2 * time.Minute
 
-// resetEnqueueTimeout is how long a request waits for room in a full queue
-// before it is dropped (and logged).
-const resetEnqueueTimeout = 5 * time.Second
+// resetIssueTimeout bounds the lookup and the write that issue one code,
+// resetMailTimeout the mail that sends it.
+const (
+	resetIssueTimeout = 30 * time.Second
+	resetMailTimeout  = 30 * time.Second
+)
 
-// resetWorkerDelay is how long after a request the worker starts on it,
-// so that its lookup, write and sync do not compete with the answer still
-// being written: on a 2-core machine that contention alone was visible as
-// milliseconds more for existing accounts. Mail arrives this much later.
+// resetMaxAttempts is how many times a request is tried before it is
+// dropped (and logged): a mail server that refuses an address five times
+// will not take it the sixth.
+const resetMaxAttempts = 5
+
+// resetClaimBatch is the most requests a worker claims at once; they are
+// served concurrently, so that one slow mail does not hold the others up.
+const resetClaimBatch = 8
+
+// resetWorkerDelay is how long after a request the worker starts issuing
+// its code, so that the lookup, the write and its sync do not compete with
+// the answer still being written: on a 2-core machine that contention
+// alone was visible as milliseconds more for existing accounts. Mail
+// arrives this much later.
 const resetWorkerDelay = 20 * time.Millisecond
 
-// startResetCodes starts the worker, which issues each queued request's
-// code in turn until Shutdown stops it (stopResetCodes).
-func (s *Server) startResetCodes() {
+// newResetWorker prepares the worker; startResetCodes runs it.
+func (s *Server) newResetWorker() *resetWorker {
 	ctx, cancel := context.WithCancel(context.Background())
-	q := &resetCodeQueue{
-		requests: make(chan resetRequest, resetQueueLength),
-		logger:   s.cfg.Logger,
-		stop:     make(chan struct{}),
-		cancel:   cancel,
-		done:     make(chan struct{}),
+	return &resetWorker{
+		logger: s.cfg.Logger,
+		poll:   s.cfg.ResetPollInterval,
+		nudges: make(chan struct{}, 1),
+		stop:   make(chan struct{}),
+		ctx:    ctx,
+		cancel: cancel,
+		done:   make(chan struct{}),
 	}
-	s.resetCodes = q
+}
+
+// startResetCodes runs the worker until Shutdown stops it
+// (stopResetCodes). Once stopped, it does not start again.
+func (s *Server) startResetCodes() {
+	w := s.resetCodes
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.started || w.stopped {
+		return
+	}
+	w.started = true
 	go func() {
-		defer close(q.done)
+		defer close(w.done)
+		poll := time.NewTimer(w.poll)
+		defer poll.Stop()
 		for {
 			select {
-			case r := <-q.requests:
-				s.issueResetCode(ctx, r)
-			case <-q.stop:
-				// Closed: nothing more can be queued, so this drain is
-				// final.
-				for {
-					select {
-					case r := <-q.requests:
-						s.issueResetCode(ctx, r)
-					default:
-						return
-					}
+			case <-w.stop:
+				// The requests this server answered are served before
+				// it goes, as far as Shutdown's time allows.
+				s.serveResetRequests(w.ctx)
+				return
+			case <-w.nudges:
+				select {
+				case <-time.After(resetWorkerDelay):
+				case <-w.stop:
+				}
+			case <-poll.C:
+				due, err := s.db.Read().ResetRequestsDue(w.ctx, s.now())
+				if err != nil && w.ctx.Err() == nil {
+					s.db.Observe(err)
+					w.logger.Error("looking for password reset requests failed", "error", err)
+				}
+				if !due {
+					poll.Reset(w.poll)
+					continue
 				}
 			}
+			s.serveResetRequests(w.ctx)
+			poll.Reset(w.poll)
 		}
 	}()
 }
 
-// stopResetCodes closes the queue and waits until the worker has issued
-// every queued code, or until ctx ends; then it aborts the worker's
-// database work and waits for it to exit, so that the caller may close the
-// database once it returns.
-func (s *Server) stopResetCodes(ctx context.Context) error {
-	q := s.resetCodes
-	q.mu.Lock()
-	if !q.closed {
-		q.closed = true
-		// Senders already waiting finish (the worker keeps taking
-		// requests meanwhile); no new one can start.
-		go func() {
-			q.senders.Wait()
-			close(q.stop)
-		}()
-	}
-	q.mu.Unlock()
+// nudge wakes the worker without waiting for it.
+func (w *resetWorker) nudge() {
 	select {
-	case <-q.done:
+	case w.nudges <- struct{}{}:
+	default: // a nudge is pending already
+	}
+}
+
+// stopResetCodes stops the worker: it serves the requests due now and
+// exits, or, when ctx ends first, abandons them — they stay in the outbox
+// for the next start — and exits. It returns once the worker has, so that
+// the caller may close the database.
+func (s *Server) stopResetCodes(ctx context.Context) error {
+	w := s.resetCodes
+	w.mu.Lock()
+	started := w.started
+	if !w.stopped {
+		w.stopped = true
+		close(w.stop)
+	}
+	w.mu.Unlock()
+	if !started {
+		w.cancel()
+		return nil
+	}
+	select {
+	case <-w.done:
 		return nil
 	case <-ctx.Done():
-		q.cancel()
-		<-q.done
+		w.cancel()
+		<-w.done
 		return ctx.Err()
 	}
 }
 
-// enqueue queues r for the worker, waiting up to resetEnqueueTimeout for
-// room; waiting senders are served in order. Strings are copied: Fiber's
-// request strings point into buffers it reuses after the handler returns.
-func (q *resetCodeQueue) enqueue(r resetRequest) {
-	r.email, r.ip, r.requestID = strings.Clone(r.email), strings.Clone(r.ip), strings.Clone(r.requestID)
-	r.queued = time.Now()
-	q.mu.Lock()
-	if q.closed {
-		q.mu.Unlock()
-		q.logger.Warn("password reset request dropped: server shutting down", "request_id", r.requestID)
-		return
-	}
-	q.senders.Add(1)
-	q.mu.Unlock()
-	defer q.senders.Done()
-	timer := time.NewTimer(resetEnqueueTimeout)
-	defer timer.Stop()
-	select {
-	case q.requests <- r:
-	case <-timer.C:
-		q.logger.Error("password reset request dropped: queue full", "request_id", r.requestID)
+// serveResetRequests claims and serves due requests, a batch at a time,
+// until none is left or ctx ends.
+func (s *Server) serveResetRequests(ctx context.Context) {
+	for ctx.Err() == nil {
+		var batch []db.ResetRequest
+		err := s.db.Write(ctx, func(q db.Tx) error {
+			var err error
+			batch, err = q.ClaimResetRequests(ctx, s.now(), resetLease, resetClaimBatch)
+			return err
+		})
+		if err != nil {
+			if ctx.Err() == nil {
+				s.cfg.Logger.Error("claiming password reset requests failed", "error", err)
+			}
+			return
+		}
+		if len(batch) == 0 {
+			return
+		}
+		var wg sync.WaitGroup
+		for _, r := range batch {
+			wg.Go(func() { s.serveResetRequest(ctx, r) })
+		}
+		wg.Wait()
 	}
 }
 
-// issueResetCode stores a new code for r's account, if it exists and is
-// active, voiding older ones, audits the request and mails the code.
-// Failures, panics included, are logged: the client has had its answer.
-func (s *Server) issueResetCode(ctx context.Context, r resetRequest) {
-	fail := func(err error) {
-		s.cfg.Logger.Error("issuing password reset code failed", "request_id", r.requestID, "error", err)
+// serveResetRequest issues and mails r's code, if its account exists and
+// is active, and then deletes r. Failures, panics included, are logged
+// and leave r for another attempt once its lease runs out.
+func (s *Server) serveResetRequest(ctx context.Context, r db.ResetRequest) {
+	log := s.cfg.Logger.With("request_id", r.RequestID, "attempt", r.Attempts)
+	fail := func(what string, err error) {
+		if r.Attempts >= resetMaxAttempts {
+			log.Error(what+"; giving up on the password reset request", "error", err)
+			s.deleteResetRequest(ctx, r)
+			return
+		}
+		log.Error(what+"; the password reset request will be tried again", "error", err, "retry_after", resetLease)
 	}
 	defer func() {
 		if p := recover(); p != nil {
-			fail(fmt.Errorf("panic: %v", p))
+			fail("issuing password reset code panicked", fmt.Errorf("panic: %v", p))
 		}
 	}()
-	if wait := resetWorkerDelay - time.Since(r.queued); wait > 0 {
+	if r.Attempts > resetMaxAttempts {
+		// Claimed before by a worker that died while serving it.
+		log.Error("password reset request dropped after too many attempts")
+		s.deleteResetRequest(ctx, r)
+		return
+	}
+	if age := s.now().Sub(r.RequestedAt); age >= s.cfg.OTPTTL {
+		// Its code would have expired already: sending it helps nobody.
+		log.Warn("password reset request dropped: older than a code's lifetime", "age", age)
+		s.deleteResetRequest(ctx, r)
+		return
+	}
+	if wait := resetWorkerDelay - s.now().Sub(r.RequestedAt); wait > 0 {
 		select {
-		case <-time.After(wait):
+		case <-time.After(min(wait, resetWorkerDelay)):
 		case <-ctx.Done():
+			return
 		}
 	}
-	if err := ctx.Err(); err != nil {
-		fail(err)
+	u, code, err := s.issueResetCode(ctx, r)
+	switch {
+	case errors.Is(err, db.ErrNotFound):
+		// No such active account: no code, no mail.
+		s.deleteResetRequest(ctx, r)
+		return
+	case errors.Is(err, db.ErrSuperseded):
+		log.Info("password reset request superseded by a newer one: no code sent")
+		s.deleteResetRequest(ctx, r)
+		return
+	case err != nil:
+		if ctx.Err() == nil {
+			fail("issuing password reset code failed", err)
+		}
 		return
 	}
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	u, err := s.db.Read().UserByEmail(ctx, r.email)
-	if errors.Is(err, db.ErrNotFound) || (err == nil && !u.IsActive) {
+	if err := s.sendResetCode(ctx, u.Email, u.FirstName, code); err != nil {
+		if ctx.Err() == nil {
+			fail("sending password reset email failed", err)
+		}
 		return
+	}
+	s.deleteResetRequest(ctx, r)
+}
+
+// issueResetCode stores a new code for r's account, voiding older ones,
+// and audits the request, in one transaction. It returns db.ErrNotFound
+// when no active account has r's email, and db.ErrSuperseded when a newer
+// request's code was issued first.
+func (s *Server) issueResetCode(ctx context.Context, r db.ResetRequest) (db.UserRow, string, error) {
+	ctx, cancel := context.WithTimeout(ctx, resetIssueTimeout)
+	defer cancel()
+	u, err := s.db.Read().UserByEmail(ctx, r.Email)
+	if err == nil && !u.IsActive {
+		err = db.ErrNotFound
 	}
 	if err != nil {
-		fail(err)
-		return
+		return u, "", err
 	}
 	code, err := newOTPCode()
 	if err != nil {
-		fail(err)
-		return
+		return u, "", err
 	}
 	err = s.db.Write(ctx, func(q db.Tx) error {
 		if err := q.CreateOTP(ctx, db.OTPCode{
-			ID: uuid.NewString(), UserID: u.ID, Hash: s.otp.hash(u.ID, code), Created: r.at, ExpiresAt: r.at.Add(s.cfg.OTPTTL),
+			ID: uuid.NewString(), UserID: u.ID, Hash: s.otp.hash(u.ID, code), Created: r.RequestedAt, ExpiresAt: r.RequestedAt.Add(s.cfg.OTPTTL),
 		}); err != nil {
 			return err
 		}
-		return q.InsertAudit(ctx, newAuditEvent(r.at, r.ip, "", model.ActionResetRequested, model.EntityUser, u.ID))
+		return q.InsertAudit(ctx, newAuditEvent(r.RequestedAt, r.IP, "", model.ActionResetRequested, model.EntityUser, u.ID))
 	})
-	if err != nil {
-		fail(err)
-		return
-	}
-	s.sendResetCode(u.Email, u.FirstName, code)
+	return u, code, err
 }
 
-// sendResetCode mails the code in the background, so a slow mail server
-// does not hold up the next request's code.
-func (s *Server) sendResetCode(to, name, code string) {
+// deleteResetRequest removes a served request from the outbox. Not under
+// ctx alone: once the mail is out, a Shutdown running out of time must not
+// leave the row to be mailed again.
+func (s *Server) deleteResetRequest(ctx context.Context, r db.ResetRequest) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), resetIssueTimeout)
+	defer cancel()
+	if err := s.db.Write(ctx, func(q db.Tx) error { return q.DeleteResetRequest(ctx, r.ID) }); err != nil {
+		s.cfg.Logger.Error("deleting a served password reset request failed; it may be mailed again", "request_id", r.RequestID, "error", err)
+	}
+}
+
+// sendResetCode mails the code and returns once the mailer has taken it.
+func (s *Server) sendResetCode(ctx context.Context, to, name, code string) error {
 	minutes := int(s.cfg.OTPTTL / time.Minute)
 	msg := mail.Message{
 		To:      to,
@@ -215,13 +316,24 @@ func (s *Server) sendResetCode(to, name, code string) {
 		Body: fmt.Sprintf("Hello %s,\n\nYour password reset code is %s. It expires in %d minutes and works once.\n\n"+
 			"If you did not ask to reset your password, ignore this email: your password stays as it is.\n", name, code, minutes),
 	}
-	s.background.Go(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if err := s.mailer.Send(ctx, msg); err != nil {
-			s.cfg.Logger.Error("sending password reset email failed", "error", err)
-		}
-	})
+	ctx, cancel := context.WithTimeout(ctx, resetMailTimeout)
+	defer cancel()
+	if err := s.mailer.Send(ctx, msg); err != nil {
+		return fmt.Errorf("send reset code: %w", err)
+	}
+	return nil
+}
+
+// enqueueResetRequest stores a forgot-password request in the outbox and
+// wakes the worker. It does the same whether or not an account has the
+// email.
+func (s *Server) enqueueResetRequest(ctx context.Context, r db.ResetRequest) error {
+	r.ID = uuid.NewString()
+	if err := s.db.Write(ctx, func(q db.Tx) error { return q.EnqueueResetRequest(ctx, r) }); err != nil {
+		return err
+	}
+	s.resetCodes.nudge()
+	return nil
 }
 
 // newOTPCode returns six uniformly random digits.

@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -62,21 +61,28 @@ type Server struct {
 	// requests counts the requests running in handlers, for Shutdown.
 	requests *inflight
 
-	// resetCodes issues password-reset codes after forgot-password has
-	// answered.
-	resetCodes *resetCodeQueue
+	// resetCodes is the worker that issues and mails password-reset codes
+	// from the outbox after forgot-password has answered.
+	resetCodes *resetWorker
 
 	// lastHealth is the db.Cause /healthz last answered, so that a change
 	// is logged once rather than on every poll.
 	lastHealth atomic.Int32
-
-	// background tracks email being sent after its request, so Shutdown
-	// can wait for it.
-	background sync.WaitGroup
 }
 
-// New builds the API server on store, sending email through mailer.
+// New builds the API server on store, sending email through mailer, and
+// starts its password-reset worker (reset_codes.go).
 func New(cfg Config, store db.Store, mailer mail.Mailer) (*Server, error) {
+	s, err := newServer(cfg, store, mailer)
+	if err != nil {
+		return nil, err
+	}
+	s.startResetCodes()
+	return s, nil
+}
+
+// newServer builds the API server, its reset-code worker not yet started.
+func newServer(cfg Config, store db.Store, mailer mail.Mailer) (*Server, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err
@@ -136,7 +142,7 @@ func New(cfg Config, store db.Store, mailer mail.Mailer) (*Server, error) {
 	s.routes()
 	s.guardUnknownMethods()
 	s.routeLabels = newRouteLabels(s.app)
-	s.startResetCodes()
+	s.resetCodes = s.newResetWorker()
 	return s, nil
 }
 
@@ -147,26 +153,18 @@ func (s *Server) App() *fiber.App { return s.app }
 func (s *Server) Serve(ln net.Listener) error { return s.app.Listener(ln) }
 
 // Shutdown stops accepting connections, waits for in-flight requests and
-// background work until ctx ends. When it returns, nothing of the server
-// uses the database any more (email may still be on its way when ctx
-// ended first): requests still in handlers when ctx ends are waited for,
-// and later ones refused with 503. A write waiting for another process's
-// lock cannot be interrupted, so Shutdown may then return up to the
-// database's busy timeout after ctx ends.
+// for the reset-code worker to serve the requests due, until ctx ends.
+// When it returns, nothing of the server uses the database any more:
+// requests still in handlers when ctx ends are waited for, and later ones
+// refused with 503; reset requests not served by then stay in the outbox
+// for the next start. A write waiting for another process's lock cannot
+// be interrupted, so Shutdown may then return up to the database's busy
+// timeout after ctx ends.
 func (s *Server) Shutdown(ctx context.Context) error {
 	err := s.app.ShutdownWithContext(ctx)
 	<-s.requests.close()
 	if rerr := s.stopResetCodes(ctx); err == nil {
 		err = rerr
-	}
-	done := make(chan struct{})
-	go func() { s.background.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-ctx.Done():
-		if err == nil {
-			err = ctx.Err()
-		}
 	}
 	return err
 }
