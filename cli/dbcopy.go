@@ -46,8 +46,9 @@ func newDBCopyCommand(streams Streams) *cobra.Command {
 		Short: "Copy a whole Anavara database to another, e.g. from SQLite to PostgreSQL",
 		Long: "Copy every row of the Anavara database --from into the empty database --to: users\n" +
 			"with their password hashes, medical records, refresh tokens (whole families, used\n" +
-			"and revoked ones too, so sessions carry over), password-reset codes, SSH keys and\n" +
-			"the full audit trail, each row with its id and timestamps. Both take the forms of\n" +
+			"and revoked ones too, so sessions carry over), password-reset codes, SSH keys,\n" +
+			"the full audit trail and the password-reset requests not yet mailed (the target's\n" +
+			"server mails them), each row with its id and timestamps. Both take the forms of\n" +
 			"--database, and both must be given: sqlite:PATH (e.g. sqlite:./anavara-data/anavara.db)\n" +
 			"or postgres://user:password@host:5432/dbname?sslmode=… (or the ANAVARA_FROM and\n" +
 			"ANAVARA_TO environment variables, which keep passwords off the command line).\n\n" +
@@ -271,6 +272,11 @@ func (c *copier) SSHKeys(ctx context.Context, rows []db.SSHKeyRow) error {
 // AuditEvents forwards the audit trail.
 func (c *copier) AuditEvents(ctx context.Context, rows []model.AuditEvent) error {
 	return forward(ctx, c, db.TableAuditEvents, rows, c.tx.AuditEvents)
+}
+
+// ResetRequests forwards the password-reset requests not yet mailed.
+func (c *copier) ResetRequests(ctx context.Context, rows []db.ResetRequest) error {
+	return forward(ctx, c, db.TableResetRequests, rows, c.tx.ResetRequests)
 }
 
 // summary prints one line per table and the totals.

@@ -214,6 +214,21 @@ func populate(t *testing.T, src *apiServer, clock *testenv.Clock) copyFixture {
 		map[string]any{"email": "kwame@example.org", "otp_code": code, "password": f.resetPassword}, nil)
 	clock.Advance(2 * time.Minute)
 	src.must(t, http.StatusOK, http.MethodPost, "/api/auth/forgot-password", "", map[string]any{"email": "elodie@example.org"}, nil)
+	// Served before the copy, so that neither database's worker changes
+	// its rows afterwards: mailed, and gone from the outbox.
+	if _, err := src.mail.WaitFor(waitCtx, "elodie@example.org"); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		due, err := src.store.Read().ResetRequestsDue(waitCtx, clock.Now().Add(time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !due {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
 
 	// Refresh families: one rotated (its first token is reuse from now on),
 	// one rotated and then reused, so revoked whole, one logged out, and a
@@ -260,6 +275,7 @@ type rows struct {
 	otps    []db.OTPCode
 	keys    []db.SSHKeyRow
 	events  []model.AuditEvent
+	resets  []db.ResetRequest
 }
 
 // rowCollector is an ExportSink that keeps every row (a test's small
@@ -291,6 +307,10 @@ func (c *rowCollector) AuditEvents(_ context.Context, r []model.AuditEvent) erro
 	c.r.events = append(c.r.events, r...)
 	return nil
 }
+func (c *rowCollector) ResetRequests(_ context.Context, r []db.ResetRequest) error {
+	c.r.resets = append(c.r.resets, r...)
+	return nil
+}
 
 // allRows reads every row of store.
 func allRows(t *testing.T, store db.Store) rows {
@@ -306,6 +326,7 @@ func allRows(t *testing.T, store db.Store) rows {
 	slices.SortFunc(r.otps, func(a, b db.OTPCode) int { return cmp.Compare(a.ID, b.ID) })
 	slices.SortFunc(r.keys, func(a, b db.SSHKeyRow) int { return cmp.Compare(a.ID, b.ID) })
 	slices.SortFunc(r.events, func(a, b model.AuditEvent) int { return cmp.Compare(a.ID, b.ID) })
+	slices.SortFunc(r.resets, func(a, b db.ResetRequest) int { return cmp.Compare(a.ID, b.ID) })
 	return r
 }
 
@@ -325,6 +346,7 @@ func compareRows(t *testing.T, want, got rows) {
 	check("otp_codes", want.otps, got.otps)
 	check("ssh_keys", want.keys, got.keys)
 	check("audit_events", want.events, got.events)
+	check("reset_requests", want.resets, got.resets)
 }
 
 // runCLI runs anavara with args and returns its exit code and output.

@@ -24,7 +24,8 @@ type Table string
 // recounts its counters from the rows it loaded (ImportTx.Recount), so a
 // copy cannot carry a drifted counter over. Nor are health_heartbeat (each
 // engine's own health probe) and goose_db_version (the target's migrations
-// write their own).
+// write their own). The reset-code outbox (reset_requests) is copied: a
+// request answered but not yet mailed is mailed by the target's server.
 const (
 	TableUsers          Table = "users"
 	TableMedicalRecords Table = "medical_records"
@@ -32,12 +33,13 @@ const (
 	TableOTPCodes       Table = "otp_codes"
 	TableSSHKeys        Table = "ssh_keys"
 	TableAuditEvents    Table = "audit_events"
+	TableResetRequests  Table = "reset_requests"
 )
 
 // CopyTables lists the copied tables in the order Export delivers them:
 // users first, since every other table but the audit trail refers to them
 // by a foreign key that an importer checks row by row.
-var CopyTables = []Table{TableUsers, TableMedicalRecords, TableRefreshTokens, TableOTPCodes, TableSSHKeys, TableAuditEvents}
+var CopyTables = []Table{TableUsers, TableMedicalRecords, TableRefreshTokens, TableOTPCodes, TableSSHKeys, TableAuditEvents, TableResetRequests}
 
 // ExportBatch is the most rows Export hands a RowSink in one call: large
 // enough that a PostgreSQL importer's COPY or a SQLite importer's statement
@@ -62,6 +64,9 @@ type RowSink interface {
 	SSHKeys(ctx context.Context, rows []SSHKeyRow) error
 	// AuditEvents receives the audit trail.
 	AuditEvents(ctx context.Context, rows []model.AuditEvent) error
+	// ResetRequests receives the password-reset requests waiting in the
+	// outbox, with their attempts and leases.
+	ResetRequests(ctx context.Context, rows []ResetRequest) error
 }
 
 // ExportSink is what Export streams into: a RowSink that learns the

@@ -59,7 +59,10 @@ func (s *Store) Export(ctx context.Context, sink db.ExportSink) error {
 	if err := exportTable(ctx, tx, `SELECT `+sshKeyColumns+` FROM ssh_keys ORDER BY created, id`, scanSSHKey, sink.SSHKeys); err != nil {
 		return err
 	}
-	return exportTable(ctx, tx, `SELECT `+auditColumns+` FROM audit_events ORDER BY at, id`, scanAudit, sink.AuditEvents)
+	if err := exportTable(ctx, tx, `SELECT `+auditColumns+` FROM audit_events ORDER BY at, id`, scanAudit, sink.AuditEvents); err != nil {
+		return err
+	}
+	return exportTable(ctx, tx, `SELECT `+resetRequestColumns+` FROM reset_requests ORDER BY requested_at, id`, scanResetRequest, sink.ResetRequests)
 }
 
 // exportTable runs query and hands its rows, scanned by scan, to deliver
@@ -168,7 +171,7 @@ func readCounters(ctx context.Context, q querier, query string) ([]db.Counter, e
 // for the whole import (readers carry on): the emptiness Import checks
 // then holds until it commits, and no server's write interleaves with the
 // copy's.
-const importLock = `LOCK TABLE users, medical_records, refresh_tokens, otp_codes, ssh_keys, audit_events, counts IN EXCLUSIVE MODE`
+const importLock = `LOCK TABLE users, medical_records, refresh_tokens, otp_codes, ssh_keys, audit_events, reset_requests, counts IN EXCLUSIVE MODE`
 
 // Import runs load in one READ COMMITTED transaction with the copied
 // tables locked (importLock). It is not retried: load streams from a
@@ -316,6 +319,16 @@ func (im *importTx) OTPCodes(ctx context.Context, rows []db.OTPCode) error {
 			return nil, err
 		}
 		return []any{c.ID, c.UserID, c.Hash, at(c.Created), at(c.ExpiresAt), c.Attempts, optionalAt(c.UsedAt)}, nil
+	})
+}
+
+// ResetRequests copies outbox requests with their attempts and leases.
+func (im *importTx) ResetRequests(ctx context.Context, rows []db.ResetRequest) error {
+	return copyRows(ctx, im, db.TableResetRequests, resetRequestColumns, rows, func(r db.ResetRequest) ([]any, error) {
+		if err := ids("reset request id", r.ID); err != nil {
+			return nil, err
+		}
+		return []any{r.ID, r.Email, r.IP, r.RequestID, at(r.RequestedAt), r.Attempts, optionalAt(r.ClaimedUntil)}, nil
 	})
 }
 

@@ -27,6 +27,7 @@ type exported struct {
 	otps    []db.OTPCode
 	keys    []db.SSHKeyRow
 	events  []model.AuditEvent
+	resets  []db.ResetRequest
 }
 
 // pipe is an ExportSink that keeps every row when tx is nil, and
@@ -75,6 +76,9 @@ func (p *pipe) SSHKeys(ctx context.Context, r []db.SSHKeyRow) error {
 }
 func (p *pipe) AuditEvents(ctx context.Context, r []model.AuditEvent) error {
 	return pass(ctx, p, r, &p.got.events, func(tx db.ImportTx) func(context.Context, []model.AuditEvent) error { return tx.AuditEvents })
+}
+func (p *pipe) ResetRequests(ctx context.Context, r []db.ResetRequest) error {
+	return pass(ctx, p, r, &p.got.resets, func(tx db.ImportTx) func(context.Context, []db.ResetRequest) error { return tx.ResetRequests })
 }
 
 func exportAll(t *testing.T, s db.Exporter) exported {
@@ -156,6 +160,17 @@ func fillStore(t testing.TB, s db.Store, n int) {
 				return err
 			}
 		}
+		for i := range 2 {
+			r := db.ResetRequest{ID: uuid.NewString(), Email: "pending" + strconv.Itoa(i) + "@example.org", IP: "192.0.2.1",
+				RequestID: "request " + strconv.Itoa(i), RequestedAt: tick()}
+			if err := q.EnqueueResetRequest(ctx, r); err != nil {
+				return err
+			}
+		}
+		// One of them claimed: its attempts and lease are copied too.
+		if _, err := q.ClaimResetRequests(ctx, tick(), time.Minute, 1); err != nil {
+			return err
+		}
 		for i, u := range []db.UserRow{staff, patient} {
 			k := db.SSHKeyRow{SSHKey: model.SSHKey{ID: uuid.NewString(), Name: "key " + strconv.Itoa(i), Type: "ssh-ed25519",
 				Fingerprint: "SHA256:" + strconv.Itoa(i), Created: tick()}, UserID: u.ID, PublicKey: "ssh-ed25519 AAAA" + strconv.Itoa(i)}
@@ -226,7 +241,8 @@ func TestCopyPostgresToPostgres(t *testing.T) {
 	if !reflect.DeepEqual(want, got) {
 		t.Fatalf("the copy differs from its source:\nsource %+v\ncopy   %+v", want.tally, got.tally)
 	}
-	if len(want.records) != 2500 || len(want.events) != 2501 || len(want.tokens) != 3 || want.tokens[0].ChildID == "" {
+	if len(want.records) != 2500 || len(want.events) != 2501 || len(want.tokens) != 3 || want.tokens[0].ChildID == "" ||
+		len(want.resets) != 2 || want.resets[0].Attempts != 1 || want.resets[0].ClaimedUntil == nil || want.resets[1].ClaimedUntil != nil {
 		t.Fatalf("fill made %+v", want.tally)
 	}
 	rs, n, err := dst.Read().ListRecords(ctx, db.RecordFilter{Search: "élodie ünal 249", Limit: 20})

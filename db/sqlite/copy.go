@@ -67,7 +67,10 @@ func (d *Store) Export(ctx context.Context, sink db.ExportSink) error {
 	if err := exportTable(ctx, tx, `SELECT `+sshKeyColumns+` FROM ssh_keys ORDER BY rowid`, scanSSHKey, sink.SSHKeys); err != nil {
 		return err
 	}
-	return exportTable(ctx, tx, `SELECT `+auditColumns+` FROM audit_events ORDER BY at, id`, scanAudit, sink.AuditEvents)
+	if err := exportTable(ctx, tx, `SELECT `+auditColumns+` FROM audit_events ORDER BY at, id`, scanAudit, sink.AuditEvents); err != nil {
+		return err
+	}
+	return exportTable(ctx, tx, `SELECT `+resetRequestColumns+` FROM reset_requests ORDER BY rowid`, scanResetRequest, sink.ResetRequests)
 }
 
 // scanner is what *sql.Row and *sql.Rows have in common.
@@ -341,6 +344,13 @@ func (im *importTx) SSHKeys(ctx context.Context, rows []db.SSHKeyRow) error {
 func (im *importTx) AuditEvents(ctx context.Context, rows []model.AuditEvent) error {
 	return insertAll(ctx, im, db.TableAuditEvents, auditColumns, rows, func(e model.AuditEvent) []any {
 		return []any{e.ID, micros(e.At), e.ActorID, e.Action, e.Entity, e.EntityID, e.IP}
+	})
+}
+
+// ResetRequests inserts outbox requests with their attempts and leases.
+func (im *importTx) ResetRequests(ctx context.Context, rows []db.ResetRequest) error {
+	return insertAll(ctx, im, db.TableResetRequests, resetRequestColumns, rows, func(r db.ResetRequest) []any {
+		return []any{r.ID, r.Email, r.IP, r.RequestID, micros(r.RequestedAt), r.Attempts, optionalMicros(r.ClaimedUntil)}
 	})
 }
 

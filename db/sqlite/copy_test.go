@@ -27,6 +27,7 @@ type collected struct {
 	otps    []db.OTPCode
 	keys    []db.SSHKeyRow
 	events  []model.AuditEvent
+	resets  []db.ResetRequest
 }
 
 // collector is an ExportSink that keeps every row (tests only: a real
@@ -56,6 +57,11 @@ func (s *collector) SSHKeys(_ context.Context, r []db.SSHKeyRow) error {
 }
 func (s *collector) AuditEvents(_ context.Context, r []model.AuditEvent) error {
 	s.c.events = append(s.c.events, r...)
+	return nil
+}
+
+func (s *collector) ResetRequests(_ context.Context, r []db.ResetRequest) error {
+	s.c.resets = append(s.c.resets, r...)
 	return nil
 }
 
@@ -108,6 +114,9 @@ func (f *forwarder) SSHKeys(ctx context.Context, r []db.SSHKeyRow) error {
 }
 func (f *forwarder) AuditEvents(ctx context.Context, r []model.AuditEvent) error {
 	return fwd(ctx, f, r, f.tx.AuditEvents)
+}
+func (f *forwarder) ResetRequests(ctx context.Context, r []db.ResetRequest) error {
+	return fwd(ctx, f, r, f.tx.ResetRequests)
 }
 
 // copyStore copies src into dst as anavara db copy does, failing after
@@ -181,6 +190,17 @@ func fill(t testing.TB, d *sqlite.Store, n int) {
 				return err
 			}
 		}
+		for i := range 2 {
+			r := db.ResetRequest{ID: uuid.NewString(), Email: "pending" + strconv.Itoa(i) + "@example.org", IP: "192.0.2.1",
+				RequestID: "request " + strconv.Itoa(i), RequestedAt: tick()}
+			if err := q.EnqueueResetRequest(ctx, r); err != nil {
+				return err
+			}
+		}
+		// One of them claimed: its attempts and lease are copied too.
+		if _, err := q.ClaimResetRequests(ctx, tick(), time.Minute, 1); err != nil {
+			return err
+		}
 		for i, u := range []db.UserRow{staff, patient} {
 			k := db.SSHKeyRow{SSHKey: model.SSHKey{ID: uuid.NewString(), Name: "key " + strconv.Itoa(i), Type: "ssh-ed25519",
 				Fingerprint: "SHA256:" + strconv.Itoa(i), Created: tick()}, UserID: u.ID, PublicKey: "ssh-ed25519 AAAA" + strconv.Itoa(i)}
@@ -241,7 +261,8 @@ func TestCopyKeepsEveryRowAndColumn(t *testing.T) {
 		t.Fatalf("the copy differs from its source:\nsource %+v\ncopy   %+v", want.tally, got.tally)
 	}
 	if want.tally.Rows[db.TableMedicalRecords] != 2500 || want.tally.Rows[db.TableAuditEvents] != 2501 ||
-		len(want.tokens) != 3 || want.tokens[0].GraceUsedAt == nil || want.tokens[0].ChildID == "" || len(want.otps) != 2 || len(want.keys) != 2 {
+		len(want.tokens) != 3 || want.tokens[0].GraceUsedAt == nil || want.tokens[0].ChildID == "" || len(want.otps) != 2 || len(want.keys) != 2 ||
+		len(want.resets) != 2 || want.resets[0].Attempts != 1 || want.resets[0].ClaimedUntil == nil || want.resets[1].ClaimedUntil != nil {
 		t.Fatalf("fill made %+v", want.tally)
 	}
 	// The derived columns are written as the engine's own writes write them:
