@@ -47,7 +47,7 @@ func (t *tx) EnqueueResetRequest(ctx context.Context, r db.ResetRequest) error {
 func (t *tx) ClaimResetRequests(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]db.ResetRequest, error) {
 	rows, err := t.q.Query(ctx, `WITH claimable AS (
 			SELECT id FROM reset_requests WHERE claimed_until IS NULL OR claimed_until < $1
-			ORDER BY requested_at, id LIMIT $3 FOR UPDATE SKIP LOCKED)
+			ORDER BY requested_at LIMIT $3 FOR UPDATE SKIP LOCKED)
 		UPDATE reset_requests r SET claimed_until = $2, attempts = r.attempts + 1
 		FROM claimable WHERE r.id = claimable.id
 		RETURNING r.id, r.email, r.ip, r.request_id, r.requested_at, r.attempts, r.claimed_until`,

@@ -120,3 +120,26 @@ func TestListQueriesUseIndexes(t *testing.T) {
 		})
 	}
 }
+
+// The reset-code worker's claim reads the outbox oldest first through its
+// index, skipping leased rows there, rather than sorting the whole table;
+// so does the poll that asks whether anything is due.
+func TestResetClaimUsesItsIndex(t *testing.T) {
+	d, err := Open(context.Background(), Options{Path: filepath.Join(t.TempDir(), "anavara.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	for _, q := range []struct {
+		query string
+		args  []any
+	}{
+		{`SELECT id FROM reset_requests WHERE claimed_until IS NULL OR claimed_until < ? ORDER BY requested_at LIMIT ?`, []any{1, 8}},
+		{`SELECT EXISTS (SELECT 1 FROM reset_requests WHERE claimed_until IS NULL OR claimed_until < ?)`, []any{1}},
+	} {
+		plan := queryPlan(t, d, q.query, q.args...)
+		if !strings.Contains(plan, "INDEX reset_requests_claim") || strings.Contains(plan, "TEMP B-TREE") {
+			t.Errorf("%s:\n%s", q.query, plan)
+		}
+	}
+}

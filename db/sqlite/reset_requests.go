@@ -39,11 +39,13 @@ func (q *queries) EnqueueResetRequest(ctx context.Context, r db.ResetRequest) er
 // ClaimResetRequests leases up to limit claimable requests, oldest first,
 // in one statement. SQLite has one writer at a time, so a second claimer
 // runs after this transaction commits and finds these rows leased: no
-// row lock is needed.
+// row lock is needed. Requests of one instant are claimed in the index's
+// order, which is the order they were stored in; ordering by id too would
+// sort the whole outbox (TestResetClaimUsesItsIndex).
 func (q *queries) ClaimResetRequests(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]db.ResetRequest, error) {
 	rows, err := q.q.QueryContext(ctx, `UPDATE reset_requests SET claimed_until = ?, attempts = attempts + 1
 		WHERE id IN (SELECT id FROM reset_requests WHERE claimed_until IS NULL OR claimed_until < ?
-			ORDER BY requested_at, id LIMIT ?)
+			ORDER BY requested_at LIMIT ?)
 		RETURNING `+resetRequestColumns, micros(now.Add(lease)), micros(now), limit)
 	if err != nil {
 		return nil, fmt.Errorf("claim reset requests: %w", err)
