@@ -38,7 +38,7 @@ type Config struct {
 	// hold across every instance on it; in memory on SQLite).
 	RateLimits ratelimit.Store
 	// ServiceTokens authorise trusted internal callers (the SSH front end)
-	// at /api/auth/ssh-login and ssh-key-check: each one is accepted (the
+	// at /api/auth/ssh-login, ssh-key-check and ssh-connection: each one is accepted (the
 	// current and the next, during a rotation). ServiceToken, when set, is
 	// accepted too. None disables those endpoints.
 	ServiceTokens []string
@@ -89,6 +89,10 @@ type Limits struct {
 	// ChangePasswordPerUser bounds guesses of current_password by someone
 	// holding a stolen access token.
 	ChangePasswordPerUser ratelimit.Rule
+	// SSHConnectionsPerIP bounds new SSH connections per client address,
+	// counted at /api/auth/ssh-connection for the separate SSH front ends
+	// (ssh-serve), in the bucket serve's built-in front end uses too.
+	SSHConnectionsPerIP ratelimit.Rule
 	// LoginFailuresPerAccount blocks logins to one email, from every
 	// address, after repeated failures: guessing spread over many
 	// addresses escapes LoginPerIPAndEmail but not this. It is keyed by
@@ -106,6 +110,7 @@ var DefaultLimits = Limits{
 	ResetPerEmail:         ratelimit.Rule{Limit: 10, Window: 15 * time.Minute},
 	RefreshPerIP:          ratelimit.Rule{Limit: 120, Window: time.Minute},
 	ChangePasswordPerUser: ratelimit.Rule{Limit: 10, Window: 15 * time.Minute},
+	SSHConnectionsPerIP:   ratelimit.Rule{Limit: 30, Window: time.Minute},
 	// Short and growing blocks (1, 2, 4, 8, then 15 minutes): an attacker
 	// can delay the owner's next login, not lock them out for long, and is
 	// held to about 20 guesses per 15 minutes per account.

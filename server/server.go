@@ -51,6 +51,7 @@ type Server struct {
 	resetLimiter       ratelimit.Counter
 	refreshLimiter     ratelimit.Counter
 	changeLimiter      ratelimit.Counter
+	sshConnectLimiter  ratelimit.Counter
 	accountBackoff     ratelimit.Throttle
 	// limitErrors logs limiter failures, a line a minute at most.
 	limitErrors *logthrottle.Logger
@@ -117,6 +118,7 @@ func newServer(cfg Config, store db.Store, mailer mail.Mailer) (*Server, error) 
 	s.resetLimiter = limits.Limiter("reset", cfg.Limits.ResetPerEmail, cfg.Now)
 	s.refreshLimiter = limits.Limiter("refresh", cfg.Limits.RefreshPerIP, cfg.Now)
 	s.changeLimiter = limits.Limiter("change-password", cfg.Limits.ChangePasswordPerUser, cfg.Now)
+	s.sshConnectLimiter = limits.Limiter(SSHConnectLimit, cfg.Limits.SSHConnectionsPerIP, cfg.Now)
 	s.accountBackoff = limits.Backoff("login-account", cfg.Limits.LoginFailuresPerAccount, cfg.Now)
 	s.app = fiber.New(fiber.Config{
 		AppName:               "anavara",
@@ -197,6 +199,7 @@ func (s *Server) routes() {
 	auth.Post("/change-password", authed, s.changePassword)
 	auth.Post("/ssh-login", s.requireService, s.sshLogin)
 	auth.Post("/ssh-key-check", s.requireService, s.sshKeyCheck)
+	auth.Post("/ssh-connection", s.requireService, s.sshConnection)
 
 	users := api.Group("/users")
 	users.Get("/me", authed, s.getMe)

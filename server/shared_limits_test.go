@@ -22,7 +22,14 @@ import (
 // and limits), on a loopback listener, and returns its base URL.
 func (h *harness) secondInstance() string {
 	h.t.Helper()
-	setup := newHarnessSetup(h.clock, nil)
+	return h.secondInstanceWith()
+}
+
+// secondInstanceWith is secondInstance with its config adjusted by opts,
+// which should match those h was built with.
+func (h *harness) secondInstanceWith(opts ...harnessOption) string {
+	h.t.Helper()
+	setup := newHarnessSetup(h.clock, opts)
 	srv, err := server.New(setup.cfg, testenv.OpenAgain(h.t, h.target), mail.NewCapture())
 	if err != nil {
 		h.t.Fatal(err)
