@@ -2,9 +2,11 @@ package client
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
+	"time"
 
 	"github.com/anavara/anavara/model"
 )
@@ -79,4 +81,28 @@ func (c *Client) SSHKeyKnown(ctx context.Context, serviceToken, fingerprint stri
 		return false, nil
 	}
 	return false, fmt.Errorf("ssh key check: %w", err)
+}
+
+// AdmitSSHConnection counts a new SSH connection from clientAddress (an IP
+// address) against the API's per-address connection limit, which every
+// front end and API instance on one PostgreSQL database shares, and
+// reports whether the connection may go on; when it may not, retryAfter
+// says when the address may connect again. Front ends without a database
+// of their own (ssh-serve) call it for every connection; only they hold
+// serviceToken. An error means the API gave no answer on the limit.
+func (c *Client) AdmitSSHConnection(ctx context.Context, serviceToken, clientAddress string) (allowed bool, retryAfter time.Duration, err error) {
+	r, err := newRequest(http.MethodPost, "/api/auth/ssh-connection", nil, nil)
+	if err != nil {
+		return false, 0, err
+	}
+	r.header = http.Header{headerServiceToken: {serviceToken}, headerClientAddress: {clientAddress}}
+	err = c.send(ctx, r, "", nil)
+	var apiErr *APIError
+	switch {
+	case err == nil:
+		return true, 0, nil
+	case errors.As(err, &apiErr) && apiErr.Status == http.StatusTooManyRequests:
+		return false, apiErr.RetryAfter, nil
+	}
+	return false, 0, fmt.Errorf("ssh connection check: %w", err)
 }

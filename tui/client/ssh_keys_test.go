@@ -5,11 +5,14 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"errors"
+	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/crypto/ssh"
 
+	"github.com/anavara/anavara/ratelimit"
 	"github.com/anavara/anavara/server"
 	"github.com/anavara/anavara/tui/client"
 )
@@ -65,3 +68,39 @@ func TestSSHKeysAndKeyLogin(t *testing.T) {
 }
 
 func errorsAs(err error, target **client.APIError) bool { return errors.As(err, target) }
+
+func TestAdmitSSHConnection(t *testing.T) {
+	const serviceToken = "client-test-service-token-0123456789"
+	e := newEnv(t, func(c *server.Config) {
+		c.ServiceToken = serviceToken
+		c.Limits.SSHConnectionsPerIP = ratelimit.Rule{Limit: 2, Window: time.Hour}
+	})
+	ctx := context.Background()
+	// A client that forwards another address for its own requests: the
+	// check must count the address it is given, not that one.
+	front, err := client.New(client.Options{BaseURL: e.url, HTTPClient: &http.Client{Transport: e.transport},
+		Forwarded: &client.Forwarding{ServiceToken: serviceToken, ClientAddress: "198.51.100.1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := front.AdmitSSHConnection(ctx, "wrong", "192.0.2.7"); !client.IsStatus(err, http.StatusUnauthorized) {
+		t.Fatalf("wrong service token: %v, want a 401", err)
+	}
+	for i := range 2 {
+		ok, retry, err := front.AdmitSSHConnection(ctx, serviceToken, "192.0.2.7")
+		if err != nil || !ok || retry != 0 {
+			t.Fatalf("connection %d of 2: %v, %v, %v; want allowed", i+1, ok, retry, err)
+		}
+	}
+	// 2 an hour: one more every 30 minutes.
+	ok, retry, err := front.AdmitSSHConnection(ctx, serviceToken, "192.0.2.7")
+	if err != nil || ok || retry != 30*time.Minute {
+		t.Fatalf("third connection: %v, %v, %v; want refused, retry after 30m", ok, retry, err)
+	}
+	if ok, _, err := front.AdmitSSHConnection(ctx, serviceToken, "198.51.100.1"); err != nil || !ok {
+		t.Fatalf("the forwarded address's own bucket: %v, %v; want allowed", ok, err)
+	}
+	if _, _, err := front.AdmitSSHConnection(ctx, serviceToken, ""); !client.IsStatus(err, http.StatusBadRequest) {
+		t.Fatalf("no address: %v, want a 400", err)
+	}
+}
