@@ -60,7 +60,8 @@ type Config struct {
 	ConnectionsPerIP ratelimit.Rule
 	// RateLimits keeps ConnectionsPerIP's state; nil keeps it in memory.
 	// Run in-process with serve on PostgreSQL, it is the database's, so
-	// the limit holds across every instance.
+	// the limit holds across every instance; run apart from the API
+	// (ssh-serve), it is APILimits, so the API's limit holds too.
 	RateLimits ratelimit.Store
 	// ShutdownGrace is how long Shutdown lets sessions end on their own
 	// after telling them; default 10 s.
@@ -141,7 +142,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{
 		cfg:      cfg,
-		limiter:  cfg.RateLimits.Limiter("ssh-connect", cfg.ConnectionsPerIP, cfg.Now),
+		limiter:  cfg.RateLimits.Limiter(connectLimit, cfg.ConnectionsPerIP, cfg.Now),
 		sessions: newSessionRegistry(cfg.MaxSessions, cfg.MaxAnonymousSessions),
 		pending:  &pendingCount{max: cfg.MaxUnauthenticated},
 		conns:    newConnections(),
