@@ -232,8 +232,12 @@ func runServe(ctx context.Context, f serveFlags, streams Streams) error {
 		metricsLn = netguard.Wrap(rawMetricsLn, netguard.Options{Name: "metrics", MaxConns: 64, Logger: logger})
 		listeners = append(listeners, metricsLn)
 	}
+	// The API applies --ssh-connections-per-minute for the ssh-serve
+	// front ends that ask it, in the bucket the built-in one uses.
+	rules := server.DefaultLimits
+	rules.SSHConnectionsPerIP = f.ssh.connectionRule()
 	srv, err := server.New(server.Config{
-		JWTKeys: jwtKeys, AccessTTL: f.accessTTL, RefreshTTL: f.refreshTTL, OTPTTL: f.otpTTL, Logger: logger,
+		JWTKeys: jwtKeys, Limits: rules, AccessTTL: f.accessTTL, RefreshTTL: f.refreshTTL, OTPTTL: f.otpTTL, Logger: logger,
 		ServiceTokens: serviceTokens, Metrics: observer,
 		Hasher: hasher, RateLimits: limits,
 		TrustedProxies: proxies.trusted, PublicURL: proxies.publicURL,

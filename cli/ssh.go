@@ -43,7 +43,7 @@ func (f *sshFlags) register(fs *pflag.FlagSet) {
 	fs.DurationVar(&f.maxSessionTime, "ssh-max-session-time", 8*time.Hour, "close any SSH session after this long")
 	fs.IntVar(&f.maxSessions, "ssh-max-sessions", 256, "most concurrent SSH sessions")
 	fs.IntVar(&f.maxAnonymous, "ssh-max-anonymous-sessions", 0, "most concurrent SSH sessions of keys no account has, the sign-in screen (0: a quarter of --ssh-max-sessions)")
-	fs.IntVar(&f.perIPPerMinute, "ssh-connections-per-minute", 30, "new SSH connections allowed per client address per minute")
+	fs.IntVar(&f.perIPPerMinute, "ssh-connections-per-minute", 30, "new SSH connections allowed per client address per minute (serve: over every front end on the API; ssh-serve: its own first check, before the API's)")
 	fs.DurationVar(&f.handshakeTimeout, "ssh-handshake-timeout", 20*time.Second, "close SSH connections that have not authenticated within this long")
 	fs.IntVar(&f.maxUnauth, "ssh-max-unauthenticated", 64, "most SSH connections not yet authenticated; more are closed at once")
 	fs.IntVar(&f.maxConns, "ssh-max-connections", 1024, "most open SSH connections; more are closed at once (0: no cap)")
@@ -63,9 +63,14 @@ func (f *sshFlags) listen(logger *slog.Logger) (*netguard.Listener, error) {
 	}), nil
 }
 
+// connectionRule is --ssh-connections-per-minute as a rule.
+func (f *sshFlags) connectionRule() ratelimit.Rule {
+	return ratelimit.Rule{Limit: f.perIPPerMinute, Window: time.Minute}
+}
+
 // newSSHServer builds the SSH front end against the API at apiURL, its
-// per-address connection limit kept in limits (nil: in memory, as
-// ssh-serve, which has no database, keeps it).
+// per-address connection limit kept in limits: serve's store, or for
+// ssh-serve, which has no database, sshapp.APILimits.
 func (f *sshFlags) newSSHServer(dataDir, apiURL, serviceToken string, limits ratelimit.Store, logger *slog.Logger) (*sshapp.Server, error) {
 	hostKey, err := sshapp.LoadOrCreateHostKey(filepath.Join(dataDir, "ssh_host_ed25519_key"))
 	if err != nil {
@@ -80,7 +85,7 @@ func (f *sshFlags) newSSHServer(dataDir, apiURL, serviceToken string, limits rat
 		MaxSessionTime:       f.maxSessionTime,
 		MaxSessions:          f.maxSessions,
 		MaxAnonymousSessions: f.maxAnonymous,
-		ConnectionsPerIP:     ratelimit.Rule{Limit: f.perIPPerMinute, Window: time.Minute},
+		ConnectionsPerIP:     f.connectionRule(),
 		RateLimits:           limits,
 		HandshakeTimeout:     f.handshakeTimeout,
 		MaxUnauthenticated:   f.maxUnauth,
@@ -165,7 +170,15 @@ func runSSHServe(ctx context.Context, f sshServeFlags, streams Streams) error {
 		return err
 	}
 	logger = logger.With("instance", instance)
-	srv, err := f.ssh.newSSHServer(f.dataDir, f.apiURL, serviceTokens[0], nil, logger)
+	// With no database to share, the per-address connection limit is
+	// asked of the API, which counts every front end's connections in one
+	// bucket (its own --ssh-connections-per-minute); this one's flag is a
+	// first check in memory.
+	limits, err := sshapp.NewAPILimits(f.apiURL, serviceTokens[0], nil)
+	if err != nil {
+		return err
+	}
+	srv, err := f.ssh.newSSHServer(f.dataDir, f.apiURL, serviceTokens[0], limits, logger)
 	if err != nil {
 		return err
 	}

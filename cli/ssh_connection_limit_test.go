@@ -1,0 +1,72 @@
+package cli_test
+
+import (
+	"crypto/ed25519"
+	"crypto/rand"
+	"net"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	gossh "golang.org/x/crypto/ssh"
+)
+
+// handshakeFrom completes an SSH handshake with a fresh key from the
+// loopback address src to addr and hangs up; an error means the front end
+// turned the connection away.
+func handshakeFrom(t *testing.T, src, addr string) error {
+	t.Helper()
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := gossh.NewSignerFromKey(priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(src)}, Timeout: 10 * time.Second}
+	raw, err := d.Dial("tcp", addr)
+	if err != nil {
+		return err
+	}
+	c, chans, reqs, err := gossh.NewClientConn(raw, addr, &gossh.ClientConfig{User: "x", Auth: []gossh.AuthMethod{gossh.PublicKeys(signer)},
+		HostKeyCallback: gossh.InsecureIgnoreHostKey(), Timeout: 10 * time.Second})
+	if err != nil {
+		raw.Close()
+		return err
+	}
+	return gossh.NewClient(c, chans, reqs).Close()
+}
+
+// TestSSHServeConnectionLimitHeldByAPI is the regression for ssh-serve
+// counting connections per process: two ssh-serve front ends (each
+// allowing the default 30 a minute itself) against one serve whose
+// --ssh-connections-per-minute is 2 let one address connect twice in
+// all, not twice through each.
+func TestSSHServeConnectionLimitHeldByAPI(t *testing.T) {
+	dir := t.TempDir()
+	const token = "connection-limit-service-token-0123456789"
+	apiLine := runCommand(t, "serve", "--data-dir", filepath.Join(dir, "api"), "--http", "127.0.0.1:0", "--ssh", "",
+		"--service-token", token, "--ssh-connections-per-minute", "2")
+	api := strings.TrimPrefix(apiLine, "API listening on ")
+	var fronts []string
+	for _, name := range []string{"front1", "front2"} {
+		line := runCommand(t, "ssh-serve", "--api", api, "--service-token", token, "--ssh", "127.0.0.1:0", "--data-dir", filepath.Join(dir, name))
+		fronts = append(fronts, strings.TrimPrefix(line, "SSH listening on "))
+	}
+	const src = "127.0.0.81"
+	for i, front := range fronts {
+		if err := handshakeFrom(t, src, front); err != nil {
+			t.Fatalf("connection %d of 2, through front end %d: %v", i+1, i+1, err)
+		}
+	}
+	for i, front := range fronts {
+		if handshakeFrom(t, src, front) == nil {
+			t.Fatalf("front end %d accepted a third connection within the minute", i+1)
+		}
+	}
+	if err := handshakeFrom(t, "127.0.0.82", fronts[0]); err != nil {
+		t.Fatalf("a connection from another address: %v", err)
+	}
+}
