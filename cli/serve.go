@@ -179,6 +179,13 @@ func runServe(ctx context.Context, f serveFlags, streams Streams) error {
 	// front end's, for metrics.
 	shared := db.RateLimits(store)
 	_, inMemory := shared.(ratelimit.Memory)
+	if inMemory {
+		// This process alone serves the database; limits of one name
+		// still share their state in it, so that the built-in SSH front
+		// end and the API's check for ssh-serve count one bucket per
+		// address.
+		shared = ratelimit.NewSharedMemory()
+	}
 	limits := ratelimit.NewRecorder(shared, !inMemory)
 	rawLn, err := net.Listen("tcp", f.httpAddr)
 	if err != nil {

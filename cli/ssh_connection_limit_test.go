@@ -70,3 +70,40 @@ func TestSSHServeConnectionLimitHeldByAPI(t *testing.T) {
 		t.Fatalf("a connection from another address: %v", err)
 	}
 }
+
+// TestBuiltInAndSSHServeShareConnectionLimit: serve's built-in front end
+// and an ssh-serve asking that serve count one address's connections in
+// one bucket, also on SQLite, where the limits live in serve's memory.
+func TestBuiltInAndSSHServeShareConnectionLimit(t *testing.T) {
+	dir := t.TempDir()
+	const token = "shared-limit-service-token-0123456789"
+	lines := runCommandLines(t, "API listening on ", "serve", "--data-dir", filepath.Join(dir, "api"), "--http", "127.0.0.1:0",
+		"--ssh", "127.0.0.1:0", "--service-token", token, "--ssh-connections-per-minute", "2")
+	var api, builtin string
+	for _, l := range lines {
+		if a, ok := strings.CutPrefix(l, "SSH listening on "); ok {
+			builtin = a
+		}
+		if a, ok := strings.CutPrefix(l, "API listening on "); ok {
+			api = a
+		}
+	}
+	if builtin == "" {
+		t.Fatalf("serve printed no SSH address: %q", lines)
+	}
+	line := runCommand(t, "ssh-serve", "--api", api, "--service-token", token, "--ssh", "127.0.0.1:0", "--data-dir", filepath.Join(dir, "front"))
+	front := strings.TrimPrefix(line, "SSH listening on ")
+
+	const src = "127.0.0.83"
+	if err := handshakeFrom(t, src, builtin); err != nil {
+		t.Fatalf("first connection, to serve's front end: %v", err)
+	}
+	if err := handshakeFrom(t, src, front); err != nil {
+		t.Fatalf("second connection, to ssh-serve: %v", err)
+	}
+	for _, addr := range []string{front, builtin} {
+		if handshakeFrom(t, src, addr) == nil {
+			t.Fatalf("%s accepted a third connection within the minute", addr)
+		}
+	}
+}
