@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"github.com/anavara/anavara/auth"
 	"github.com/anavara/anavara/internal/testenv"
 	"io"
 	"net"
@@ -545,15 +546,15 @@ func cmdForgeJWT(ts *testscript.TestScript, neg bool, args []string) {
 // scriptSigningKey is the key the script's server signs with: the first
 // of $ANAVARA_JWT_SECRET when set, else the one generated into
 // $WORK/data/jwt.key.
-func scriptSigningKey(ts *testscript.TestScript) server.JWTKey {
+func scriptSigningKey(ts *testscript.TestScript) auth.JWTKey {
 	if setting := ts.Getenv("ANAVARA_JWT_SECRET"); setting != "" {
-		keys, err := server.ParseJWTKeys(setting)
+		keys, err := auth.ParseJWTKeys(setting)
 		ts.Check(err)
 		return keys[0]
 	}
 	secret, err := base64.StdEncoding.DecodeString(strings.TrimSpace(ts.ReadFile("data/jwt.key")))
 	ts.Check(err)
-	return server.JWTKey{ID: server.KeyID(secret), Secret: secret}
+	return auth.JWTKey{ID: auth.KeyID(secret), Secret: secret}
 }
 
 // cmdEveryLine fails unless every non-empty line of FILE matches PATTERN

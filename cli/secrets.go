@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/anavara/anavara/auth"
 	"github.com/anavara/anavara/db/engines"
-	"github.com/anavara/anavara/server"
 )
 
 // serveSecrets are what serve signs access tokens with and the service
@@ -14,7 +14,7 @@ import (
 type serveSecrets struct {
 	// jwtKeys are --jwt-secret's keys; nil means the key generated into
 	// the data directory (SQLite only).
-	jwtKeys []server.JWTKey
+	jwtKeys []auth.JWTKey
 	// serviceTokens are --service-token's values; nil means a random one
 	// that lives as long as the process (SQLite only).
 	serviceTokens []string
@@ -44,9 +44,9 @@ func parseServeSecrets(f serveFlags, engine string) (serveSecrets, error) {
 	var s serveSecrets
 	var err error
 	if f.jwtSecret != "" {
-		if s.jwtKeys, err = server.ParseJWTKeys(f.jwtSecret); err != nil {
+		if s.jwtKeys, err = auth.ParseJWTKeys(f.jwtSecret); err != nil {
 			return serveSecrets{}, fmt.Errorf("--jwt-secret (%s): %w; expected keys separated by commas, each ID:SECRET or a bare SECRET, every secret at least %d bytes",
-				EnvName("jwt-secret"), err, server.MinJWTSecretLen)
+				EnvName("jwt-secret"), err, auth.MinJWTSecretLen)
 		}
 	}
 	if f.serviceTok != "" {
@@ -60,7 +60,7 @@ func parseServeSecrets(f serveFlags, engine string) (serveSecrets, error) {
 // parseServiceTokenFlag reads --service-token: the current token, or the
 // current and the next separated by a comma.
 func parseServiceTokenFlag(setting string) ([]string, error) {
-	tokens, err := server.ParseServiceTokens(setting)
+	tokens, err := auth.ParseServiceTokens(setting)
 	if err != nil {
 		return nil, fmt.Errorf("--service-token (%s): %w", EnvName("service-token"), err)
 	}

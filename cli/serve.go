@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/spf13/cobra"
 
+	"github.com/anavara/anavara/auth"
 	"github.com/anavara/anavara/db"
 	"github.com/anavara/anavara/db/engines"
 	"github.com/anavara/anavara/mail"
@@ -139,7 +140,7 @@ func runServe(ctx context.Context, f serveFlags, streams Streams) error {
 		if err != nil {
 			return err
 		}
-		jwtKeys = []server.JWTKey{{ID: server.KeyID(secret), Secret: secret}}
+		jwtKeys = []auth.JWTKey{{ID: auth.KeyID(secret), Secret: secret}}
 	}
 	// Key ids are public (every token carries its key's); logging them
 	// lets an operator check each step of a rotation.

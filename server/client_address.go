@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
+
+	"github.com/anavara/anavara/auth"
 )
 
 // HeaderClientAddress carries, from a service caller (the SSH front end,
@@ -55,7 +57,7 @@ func (s *Server) clientOrigin(c *fiber.Ctx) error {
 func (s *Server) resolveOrigin(c *fiber.Ctx) (origin, error) {
 	peer := peerAddr(c)
 	if fwd := c.Get(HeaderClientAddress); fwd != "" {
-		if tok := c.Get(HeaderServiceToken); tok != "" && serviceTokenValid(s.cfg.ServiceTokens, tok) {
+		if tok := c.Get(HeaderServiceToken); tok != "" && auth.ServiceTokenValid(s.cfg.ServiceTokens, tok) {
 			a, err := parseIP(fwd)
 			if err != nil {
 				return origin{}, errBadClientAddress

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/anavara/anavara/auth"
 	"github.com/anavara/anavara/password"
 	"github.com/anavara/anavara/ratelimit"
 )
@@ -16,9 +17,9 @@ type Config struct {
 	// JWTKeys sign and verify access tokens and key the reset-code
 	// hashes: the first signs (and keys new codes), every one verifies, so
 	// a key can be rotated without signing anyone out. Each secret has at
-	// least MinJWTSecretLen bytes and the ids differ.
-	JWTKeys []JWTKey
-	// JWTSecret is the one key when JWTKeys is empty, its id KeyID(JWTSecret).
+	// least auth.MinJWTSecretLen bytes and the ids differ.
+	JWTKeys []auth.JWTKey
+	// JWTSecret is the one key when JWTKeys is empty, its id auth.KeyID(JWTSecret).
 	JWTSecret []byte
 	// AccessTTL, RefreshTTL and OTPTTL are token and code lifetimes.
 	AccessTTL  time.Duration
@@ -126,9 +127,9 @@ func (c Config) withDefaults() (Config, error) {
 	case len(c.JWTKeys) > 0 && c.JWTSecret != nil:
 		return c, errors.New("server config: set JWTKeys or JWTSecret, not both")
 	case len(c.JWTKeys) == 0:
-		c.JWTKeys = []JWTKey{{ID: KeyID(c.JWTSecret), Secret: c.JWTSecret}}
+		c.JWTKeys = []auth.JWTKey{{ID: auth.KeyID(c.JWTSecret), Secret: c.JWTSecret}}
 	}
-	if err := checkJWTKeys(c.JWTKeys); err != nil {
+	if err := auth.CheckJWTKeys(c.JWTKeys); err != nil {
 		return c, fmt.Errorf("server config: JWT keys: %w", err)
 	}
 	var tokens []string

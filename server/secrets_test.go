@@ -12,17 +12,18 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/anavara/anavara/auth"
 	"github.com/anavara/anavara/server"
 )
 
 // Keys for the rotation tests: A is the old key, B the new one.
 var (
-	keyA = server.JWTKey{ID: "a", Secret: bytes.Repeat([]byte("A"), 32)}
-	keyB = server.JWTKey{ID: "b", Secret: bytes.Repeat([]byte("B"), 32)}
+	keyA = auth.JWTKey{ID: "a", Secret: bytes.Repeat([]byte("A"), 32)}
+	keyB = auth.JWTKey{ID: "b", Secret: bytes.Repeat([]byte("B"), 32)}
 )
 
 // withJWTKeys configures the server's access-token keys.
-func withJWTKeys(keys ...server.JWTKey) harnessOption {
+func withJWTKeys(keys ...auth.JWTKey) harnessOption {
 	return func(h *harnessSetup) { h.cfg.JWTKeys, h.cfg.JWTSecret = keys, nil }
 }
 
@@ -110,11 +111,11 @@ func TestJWTSecretKeyID(t *testing.T) {
 	secret := bytes.Repeat([]byte("k"), 32)
 	h := newHarness(t, withConfig(func(c *server.Config) { c.JWTSecret = secret }))
 	a := h.signup("a@example.org")
-	if kid, want := tokenKeyID(t, a.Access), server.KeyID(secret); kid != want || len(kid) != 8 {
+	if kid, want := tokenKeyID(t, a.Access), auth.KeyID(secret); kid != want || len(kid) != 8 {
 		t.Fatalf("kid %q, want %q (8 hex digits)", kid, want)
 	}
 	// The same secret given as an explicit key with that id verifies it.
-	h.restart(withJWTKeys(server.JWTKey{ID: server.KeyID(secret), Secret: secret}))
+	h.restart(withJWTKeys(auth.JWTKey{ID: auth.KeyID(secret), Secret: secret}))
 	h.get("/api/users/me", a.Access).expect(http.StatusOK)
 }
 
@@ -213,109 +214,16 @@ func TestServiceTokenRotation(t *testing.T) {
 	}
 }
 
-func TestParseJWTKeys(t *testing.T) {
-	long := strings.Repeat("s", 32)
-	other := strings.Repeat("t", 40)
-	for name, tc := range map[string]struct {
-		setting string
-		want    []server.JWTKey
-		err     string // a substring of the error
-	}{
-		"bare":          {long, []server.JWTKey{{ID: server.KeyID([]byte(long)), Secret: []byte(long)}}, ""},
-		"id and secret": {"k1:" + long, []server.JWTKey{{ID: "k1", Secret: []byte(long)}}, ""},
-		"several, first signs": {"new:" + other + "," + long, []server.JWTKey{
-			{ID: "new", Secret: []byte(other)}, {ID: server.KeyID([]byte(long)), Secret: []byte(long)}}, ""},
-		"colon after a non-id is part of a bare secret": {"pass phrase:" + long,
-			[]server.JWTKey{{ID: server.KeyID([]byte("pass phrase:" + long)), Secret: []byte("pass phrase:" + long)}}, ""},
-		"colons inside the secret":           {"k1:" + long + ":x", []server.JWTKey{{ID: "k1", Secret: []byte(long + ":x")}}, ""},
-		"empty":                              {"", nil, "no key given"},
-		"too short bare":                     {"short-secret", nil, "key 1 of 1 (id \"" + server.KeyID([]byte("short-secret")) + "\"): the secret is 12 bytes, at least 32 are needed"},
-		"too short with id":                  {"k1:" + long + ",k2:short-secret", nil, "key 2 of 2 (id \"k2\"): the secret is 12 bytes"},
-		"empty secret":                       {"k1:", nil, "the secret is 0 bytes"},
-		"duplicate id":                       {"k1:" + long + ",k1:" + other, nil, "keys 1 and 2 of 2 have the same id \"k1\""},
-		"duplicate bare secret":              {long + "," + long, nil, "keys 1 and 2 of 2 have the same id"},
-		"explicit id equal to a derived one": {server.KeyID([]byte(long)) + ":" + other + "," + long, nil, "same id"},
-		"empty entry":                        {"k1:" + long + ",,k2:" + other, nil, "key 2 of 3 is empty"},
-		"trailing comma":                     {"k1:" + long + ",", nil, "key 2 of 2 is empty"},
-		"leading comma":                      {"," + long, nil, "key 1 of 2 is empty"},
-	} {
-		t.Run(name, func(t *testing.T) {
-			got, err := server.ParseJWTKeys(tc.setting)
-			if tc.err != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.err) {
-					t.Fatalf("error %v, want one containing %q", err, tc.err)
-				}
-				for _, secret := range []string{long, other, "short-secret"} {
-					if strings.Contains(err.Error(), secret) {
-						t.Fatalf("error %q quotes a secret", err)
-					}
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(got) != len(tc.want) {
-				t.Fatalf("got %d keys, want %d", len(got), len(tc.want))
-			}
-			for i := range got {
-				if got[i].ID != tc.want[i].ID || !bytes.Equal(got[i].Secret, tc.want[i].Secret) {
-					t.Fatalf("key %d: id %q, want %q (or the secret differs)", i, got[i].ID, tc.want[i].ID)
-				}
-			}
-		})
-	}
-}
-
-func TestKeyIDIsSHA256Prefix(t *testing.T) {
-	// printf %s 'anavara-test-secret-0123456789abcdef' | sha256sum | cut -c1-8
-	if got := server.KeyID([]byte("anavara-test-secret-0123456789abcdef")); got != "b3835ece" {
-		t.Fatalf("KeyID = %s, want b3835ece", got)
-	}
-}
-
-func TestParseServiceTokens(t *testing.T) {
-	for name, tc := range map[string]struct {
-		setting string
-		want    []string
-		err     string
-	}{
-		"one":            {"tok-cur", []string{"tok-cur"}, ""},
-		"current, next":  {"tok-cur,tok-nxt", []string{"tok-cur", "tok-nxt"}, ""},
-		"empty":          {"", nil, "no token given"},
-		"three":          {"tok-a,tok-b,tok-c", nil, "3 tokens given; at most 2"},
-		"empty next":     {"tok-cur,", nil, "token 2 of 2 is empty"},
-		"empty current":  {",tok-nxt", nil, "token 1 of 2 is empty"},
-		"the same twice": {"tok-cur,tok-cur", nil, "the two tokens are the same"},
-	} {
-		t.Run(name, func(t *testing.T) {
-			got, err := server.ParseServiceTokens(tc.setting)
-			if tc.err != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.err) {
-					t.Fatalf("error %v, want one containing %q", err, tc.err)
-				}
-				if strings.Contains(err.Error(), "tok-") {
-					t.Fatalf("error %q quotes a token", err)
-				}
-				return
-			}
-			if err != nil || strings.Join(got, ",") != strings.Join(tc.want, ",") {
-				t.Fatalf("got %q, %v; want %q", got, err, tc.want)
-			}
-		})
-	}
-}
-
 // TestConfigRefusesBadKeys: server.New checks keys given in code the way
 // the flag's parser does.
 func TestConfigRefusesBadKeys(t *testing.T) {
 	long := bytes.Repeat([]byte("s"), 32)
 	for name, cfg := range map[string]server.Config{
 		"no key":        {},
-		"short":         {JWTKeys: []server.JWTKey{{ID: "a", Secret: []byte("short")}}},
-		"no id":         {JWTKeys: []server.JWTKey{{Secret: long}}},
-		"duplicate id":  {JWTKeys: []server.JWTKey{{ID: "a", Secret: long}, {ID: "a", Secret: bytes.Repeat([]byte("t"), 32)}}},
-		"both fields":   {JWTKeys: []server.JWTKey{{ID: "a", Secret: long}}, JWTSecret: long},
+		"short":         {JWTKeys: []auth.JWTKey{{ID: "a", Secret: []byte("short")}}},
+		"no id":         {JWTKeys: []auth.JWTKey{{Secret: long}}},
+		"duplicate id":  {JWTKeys: []auth.JWTKey{{ID: "a", Secret: long}, {ID: "a", Secret: bytes.Repeat([]byte("t"), 32)}}},
+		"both fields":   {JWTKeys: []auth.JWTKey{{ID: "a", Secret: long}}, JWTSecret: long},
 		"empty service": {JWTSecret: long, ServiceTokens: []string{""}},
 	} {
 		t.Run(name, func(t *testing.T) {

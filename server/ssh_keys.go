@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 	"golang.org/x/crypto/ssh"
 
+	"github.com/anavara/anavara/auth"
 	"github.com/anavara/anavara/db"
 	"github.com/anavara/anavara/model"
 )
@@ -147,7 +148,7 @@ func (s *Server) removeSSHKey(c *fiber.Ctx) error {
 // credential, compared in constant time.
 func (s *Server) requireService(c *fiber.Ctx) error {
 	given := c.Get(HeaderServiceToken)
-	if !serviceTokenValid(s.cfg.ServiceTokens, given) {
+	if !auth.ServiceTokenValid(s.cfg.ServiceTokens, given) {
 		return errBadServiceToken
 	}
 	return c.Next()

@@ -14,6 +14,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/uuid"
 
+	"github.com/anavara/anavara/auth"
 	"github.com/anavara/anavara/db"
 	"github.com/anavara/anavara/model"
 )
@@ -21,7 +22,7 @@ import (
 // tokenIssuer mints and checks access tokens and mints refresh tokens.
 type tokenIssuer struct {
 	// signing signs new access tokens; verifying holds every key by id.
-	signing    JWTKey
+	signing    auth.JWTKey
 	verifying  map[string][]byte
 	accessTTL  time.Duration
 	refreshTTL time.Duration
@@ -38,7 +39,7 @@ type accessClaims struct {
 const tokenIssuerName = "anavara"
 
 // newTokenIssuer signs with keys[0] and verifies with every key.
-func newTokenIssuer(keys []JWTKey, accessTTL, refreshTTL time.Duration, now func() time.Time) *tokenIssuer {
+func newTokenIssuer(keys []auth.JWTKey, accessTTL, refreshTTL time.Duration, now func() time.Time) *tokenIssuer {
 	t := &tokenIssuer{signing: keys[0], verifying: make(map[string][]byte, len(keys)),
 		accessTTL: accessTTL, refreshTTL: refreshTTL, now: now}
 	for _, k := range keys {
@@ -186,7 +187,7 @@ func hashRefreshToken(token string) []byte {
 // rotates, would be one more secret to share and could never be changed.
 type otpHasher struct{ keys [][]byte }
 
-func newOTPHasher(keys []JWTKey) otpHasher {
+func newOTPHasher(keys []auth.JWTKey) otpHasher {
 	h := otpHasher{keys: make([][]byte, len(keys))}
 	for i, k := range keys {
 		m := hmac.New(sha256.New, k.Secret)

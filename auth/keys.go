@@ -1,4 +1,4 @@
-package server
+package auth
 
 import (
 	"crypto/sha256"
@@ -10,9 +10,10 @@ import (
 	"strings"
 )
 
-// JWTKey is one access-token key: the first of Config.JWTKeys signs, every
-// one verifies, so a secret can be rotated without signing everyone out.
-// Tokens name their key in the kid header.
+// JWTKey is one access-token key: the first of a list of keys
+// (server.Config.JWTKeys) signs, every one verifies, so a secret can be
+// rotated without signing everyone out. Tokens name their key in the kid
+// header.
 type JWTKey struct {
 	// ID is the key id tokens carry in their kid header. It is public.
 	ID string
@@ -59,14 +60,15 @@ func ParseJWTKeys(setting string) ([]JWTKey, error) {
 		}
 		keys = append(keys, k)
 	}
-	if err := checkJWTKeys(keys); err != nil {
+	if err := CheckJWTKeys(keys); err != nil {
 		return nil, err
 	}
 	return keys, nil
 }
 
-// checkJWTKeys refuses short secrets and duplicate ids.
-func checkJWTKeys(keys []JWTKey) error {
+// CheckJWTKeys refuses short secrets and duplicate ids, for keys given
+// in code rather than through ParseJWTKeys.
+func CheckJWTKeys(keys []JWTKey) error {
 	if len(keys) == 0 {
 		return errors.New("no key given")
 	}
@@ -112,10 +114,10 @@ func ParseServiceTokens(setting string) ([]string, error) {
 	return tokens, nil
 }
 
-// serviceTokenValid reports whether given is one of the accepted service
+// ServiceTokenValid reports whether given is one of the accepted service
 // tokens. Both sides are hashed first so that the comparisons take the
 // same time whatever the lengths, and every token is compared.
-func serviceTokenValid(accepted []string, given string) bool {
+func ServiceTokenValid(accepted []string, given string) bool {
 	g := sha256.Sum256([]byte(given))
 	ok := 0
 	for _, tok := range accepted {
