@@ -10,6 +10,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/google/uuid"
 
+	"github.com/anavara/anavara/auth"
 	"github.com/anavara/anavara/db"
 	"github.com/anavara/anavara/model"
 	"github.com/anavara/anavara/password"
@@ -49,7 +50,7 @@ func (s *Server) signup(c *fiber.Ctx) error {
 		if err := q.InsertAudit(c.UserContext(), s.auditEvent(c, u.ID, model.ActionSignup, model.EntityUser, u.ID)); err != nil {
 			return err
 		}
-		pair, err = s.tokens.pair(c.UserContext(), q, u, "")
+		pair, err = s.tokens.Pair(c.UserContext(), q, u, "")
 		return err
 	})
 	if errors.Is(err, db.ErrConflict) {
@@ -179,7 +180,7 @@ func (s *Server) login(c *fiber.Ctx) error {
 		if err := q.InsertAudit(ctx, s.auditEvent(c, u.ID, model.ActionLogin, model.EntityUser, u.ID)); err != nil {
 			return err
 		}
-		pair, err = s.tokens.pair(ctx, q, cur, "")
+		pair, err = s.tokens.Pair(ctx, q, cur, "")
 		return err
 	})
 	if errors.Is(err, errLoginRaced) {
@@ -221,7 +222,7 @@ const refreshGrace = 10 * time.Second
 //
 // With one exception, the grace window: a rotated token presented again
 // less than refreshGrace after its rotation, from the same client
-// fingerprint (address and User-Agent, see clientFingerprint), while the
+// fingerprint (address and User-Agent, see auth.ClientFingerprint), while the
 // token that rotation issued (its child) is still unused and unrevoked, and
 // only once per token, is answered with a new pair instead: a fresh access
 // token and a new refresh token in the same family, a sibling of the child.
@@ -252,12 +253,12 @@ func (s *Server) refreshToken(c *fiber.Ctx) error {
 	}
 	ctx := c.UserContext()
 	now := s.now()
-	fingerprint := clientFingerprint(clientIP(c), c.Get(fiber.HeaderUserAgent))
+	fingerprint := auth.ClientFingerprint(clientIP(c), c.Get(fiber.HeaderUserAgent))
 	var pair model.TokenPair
 	var reused bool
 	err = s.db.Write(ctx, func(q db.Tx) error {
 		reused = false // an engine may run fn again
-		t, err := q.RefreshTokenByHash(ctx, hashRefreshToken(token))
+		t, err := q.RefreshTokenByHash(ctx, auth.HashRefreshToken(token))
 		if err != nil {
 			return err
 		}
@@ -294,7 +295,7 @@ func (s *Server) refreshToken(c *fiber.Ctx) error {
 			return errBadRefresh
 		}
 		var child string
-		pair, child, err = s.tokens.issue(ctx, q, u, t.FamilyID)
+		pair, child, err = s.tokens.Issue(ctx, q, u, t.FamilyID)
 		if err != nil {
 			return err
 		}
@@ -350,7 +351,7 @@ func (s *Server) refreshWithinGrace(c *fiber.Ctx, q db.Tx, t db.RefreshToken, no
 	if err := q.UseRefreshGrace(ctx, t.ID, now); err != nil {
 		return model.TokenPair{}, err
 	}
-	pair, err := s.tokens.pair(ctx, q, u, t.FamilyID)
+	pair, err := s.tokens.Pair(ctx, q, u, t.FamilyID)
 	if err != nil {
 		return model.TokenPair{}, err
 	}
@@ -370,7 +371,7 @@ func (s *Server) logout(c *fiber.Ctx) error {
 	}
 	ctx := c.UserContext()
 	err = s.db.Write(ctx, func(q db.Tx) error {
-		t, err := q.RefreshTokenByHash(ctx, hashRefreshToken(token))
+		t, err := q.RefreshTokenByHash(ctx, auth.HashRefreshToken(token))
 		if err != nil {
 			return err
 		}
@@ -472,7 +473,7 @@ func (s *Server) resetPassword(c *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
-		if !s.otp.matches(otp.Hash, u.ID, code) {
+		if !s.otp.Matches(otp.Hash, u.ID, code) {
 			wrong = true
 			return q.CountOTPAttempt(ctx, otp.ID)
 		}
@@ -577,7 +578,7 @@ func (s *Server) changePassword(c *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
-		pair, err = s.tokens.pair(ctx, q, u, "")
+		pair, err = s.tokens.Pair(ctx, q, u, "")
 		return err
 	})
 	if err != nil {

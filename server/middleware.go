@@ -64,7 +64,7 @@ func (s *Server) authenticate(c *fiber.Ctx) error {
 	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
 		return errBadToken
 	}
-	claims, err := s.tokens.parseAccess(strings.TrimSpace(token))
+	claims, err := s.tokens.ParseAccess(strings.TrimSpace(token))
 	if err != nil {
 		return errBadToken
 	}

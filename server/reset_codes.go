@@ -2,16 +2,15 @@ package server
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/big"
 	"sync"
 	"time"
 
 	"github.com/google/uuid"
 
+	"github.com/anavara/anavara/auth"
 	"github.com/anavara/anavara/db"
 	"github.com/anavara/anavara/mail"
 	"github.com/anavara/anavara/model"
@@ -281,13 +280,13 @@ func (s *Server) issueResetCode(ctx context.Context, r db.ResetRequest) (db.User
 	if err != nil {
 		return u, "", err
 	}
-	code, err := newOTPCode()
+	code, err := auth.NewOTPCode()
 	if err != nil {
 		return u, "", err
 	}
 	err = s.db.Write(ctx, func(q db.Tx) error {
 		if err := q.CreateOTP(ctx, db.OTPCode{
-			ID: uuid.NewString(), UserID: u.ID, Hash: s.otp.hash(u.ID, code), Created: r.RequestedAt, ExpiresAt: r.RequestedAt.Add(s.cfg.OTPTTL),
+			ID: uuid.NewString(), UserID: u.ID, Hash: s.otp.Hash(u.ID, code), Created: r.RequestedAt, ExpiresAt: r.RequestedAt.Add(s.cfg.OTPTTL),
 		}); err != nil {
 			return err
 		}
@@ -334,13 +333,4 @@ func (s *Server) enqueueResetRequest(ctx context.Context, r db.ResetRequest) err
 	}
 	s.resetCodes.nudge()
 	return nil
-}
-
-// newOTPCode returns six uniformly random digits.
-func newOTPCode() (string, error) {
-	n, err := rand.Int(rand.Reader, big.NewInt(1_000_000))
-	if err != nil {
-		return "", fmt.Errorf("reset code: %w", err)
-	}
-	return fmt.Sprintf("%06d", n.Int64()), nil
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/recover"
 
+	"github.com/anavara/anavara/auth"
 	"github.com/anavara/anavara/db"
 	"github.com/anavara/anavara/internal/logthrottle"
 	"github.com/anavara/anavara/mail"
@@ -31,8 +32,8 @@ type Server struct {
 	db     db.Store
 	mailer mail.Mailer
 	app    *fiber.App
-	tokens *tokenIssuer
-	otp    otpHasher
+	tokens *auth.Tokens
+	otp    auth.OTPHasher
 	// users serves the account behind each access token.
 	users *userCache
 
@@ -98,8 +99,8 @@ func newServer(cfg Config, store db.Store, mailer mail.Mailer) (*Server, error) 
 		cfg:       cfg,
 		db:        store,
 		mailer:    mailer,
-		tokens:    newTokenIssuer(cfg.JWTKeys, cfg.AccessTTL, cfg.RefreshTTL, cfg.Now),
-		otp:       newOTPHasher(cfg.JWTKeys),
+		tokens:    auth.NewTokens(cfg.JWTKeys, cfg.AccessTTL, cfg.RefreshTTL, cfg.Now),
+		otp:       auth.NewOTPHasher(cfg.JWTKeys),
 		users:     newUserCache(store, cfg.Now),
 		requests:  newInflight(),
 		dummyHash: dummy,

@@ -212,7 +212,7 @@ func (s *Server) sshLogin(c *fiber.Ctx) error {
 		if err := q.InsertAudit(ctx, s.auditEvent(c, u.ID, model.ActionSSHLogin, model.EntitySSHKey, k.ID)); err != nil {
 			return err
 		}
-		pair, err := s.tokens.pair(ctx, q, u, "")
+		pair, err := s.tokens.Pair(ctx, q, u, "")
 		resp = model.AuthResponse{AccessToken: pair.AccessToken, RefreshToken: pair.RefreshToken, User: u.User, Message: msgSSHLogin}
 		return err
 	})
