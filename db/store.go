@@ -41,7 +41,7 @@ type Store interface {
 	// theirs is announced. cacheable is false while the store cannot vouch
 	// for that (its listener is not connected, so announcements may be
 	// missed): a caller must then read user rows afresh rather than reuse
-	// any (see server/user_cache.go). Both come from one moment.
+	// any (see auth/user_cache.go). Both come from one moment.
 	UsersVersion() (version uint64, cacheable bool)
 	// Pools reports the engine's connection pools, for metrics.
 	Pools() []PoolStats

@@ -528,7 +528,7 @@ func (s *Server) changePassword(c *fiber.Ctx) error {
 	}
 	var checkedHash string
 	if hasCurrent {
-		// The authenticated row carries no hash (userCache); read it now.
+		// The authenticated row carries no hash (auth.UserCache); read it now.
 		stored, err := s.db.Read().UserByID(c.UserContext(), me.ID)
 		if err != nil {
 			return fmt.Errorf("read user %s: %w", me.ID, err)

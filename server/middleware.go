@@ -68,7 +68,7 @@ func (s *Server) authenticate(c *fiber.Ctx) error {
 	if err != nil {
 		return errBadToken
 	}
-	u, err := s.users.user(c.UserContext(), claims.Subject)
+	u, err := s.users.User(c.UserContext(), claims.Subject)
 	if err != nil {
 		if err == db.ErrNotFound {
 			return errBadToken

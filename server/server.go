@@ -35,7 +35,7 @@ type Server struct {
 	tokens *auth.Tokens
 	otp    auth.OTPHasher
 	// users serves the account behind each access token.
-	users *userCache
+	users *auth.UserCache
 
 	// hasher runs every password hash and verification, a bounded number
 	// at once.
@@ -101,7 +101,7 @@ func newServer(cfg Config, store db.Store, mailer mail.Mailer) (*Server, error) 
 		mailer:    mailer,
 		tokens:    auth.NewTokens(cfg.JWTKeys, cfg.AccessTTL, cfg.RefreshTTL, cfg.Now),
 		otp:       auth.NewOTPHasher(cfg.JWTKeys),
-		users:     newUserCache(store, cfg.Now),
+		users:     auth.NewUserCache(store, cfg.Now),
 		requests:  newInflight(),
 		dummyHash: dummy,
 		hasher:    cfg.Hasher,

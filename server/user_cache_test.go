@@ -10,7 +10,7 @@ import (
 	"github.com/anavara/anavara/internal/testenv"
 )
 
-// Authenticated requests reuse the account's row (server/user_cache.go);
+// Authenticated requests reuse the account's row (auth/user_cache.go);
 // every change the API makes to an account must still apply to the very
 // next request made with an older token.
 // newPassword passes the password policy and differs from testPassword.

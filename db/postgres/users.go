@@ -24,7 +24,7 @@ func scanUser(row pgx.Row) (db.UserRow, error) {
 }
 
 // announceUser ends an UPDATE of a user row that another process may have
-// cached (server/user_cache.go): the active and staff flags, the token
+// cached (auth/user_cache.go): the active and staff flags, the token
 // version. It announces the change on usersChannel (listener.go) from
 // inside the transaction, so the announcement leaves only if the change
 // commits, and when it does; for the updated row only, so an update that

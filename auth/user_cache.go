@@ -1,4 +1,4 @@
-package server
+package auth
 
 import (
 	"context"
@@ -21,11 +21,11 @@ const userCacheTTL = 2 * time.Second
 // refilled rather than tracking recency, which costs one read per user.
 const userCacheMax = 10_000
 
-// userCache keeps the rows of recently authenticated users, so that a
+// UserCache keeps the rows of recently authenticated users, so that a
 // request with a valid access token does not read the users table each
 // time: that read is a tenth of a records list's server time. Cached rows
 // carry no password hash.
-type userCache struct {
+type UserCache struct {
 	store db.Store
 	now   func() time.Time
 
@@ -42,15 +42,16 @@ type cachedUser struct {
 	read    time.Time
 }
 
-func newUserCache(store db.Store, now func() time.Time) *userCache {
-	return &userCache{store: store, now: now, entries: make(map[string]cachedUser)}
+// NewUserCache caches the users of store, aged on the clock now.
+func NewUserCache(store db.Store, now func() time.Time) *UserCache {
+	return &UserCache{store: store, now: now, entries: make(map[string]cachedUser)}
 }
 
-// user returns the user with id, as current as the last change to users
+// User returns the user with id, as current as the last change to users
 // this process made or heard of and at most userCacheTTL old, or
 // db.ErrNotFound. While the store cannot vouch for hearing of changes (its
 // listener is not connected), every call reads the row.
-func (c *userCache) user(ctx context.Context, id string) (db.UserRow, error) {
+func (c *UserCache) User(ctx context.Context, id string) (db.UserRow, error) {
 	// The version is read before the row, never after: a change that
 	// commits, or is heard of, while the row is being read then moves the
 	// version past the one stored with the row, which is stale at the next
