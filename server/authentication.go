@@ -411,12 +411,10 @@ func (s *Server) forgotPassword(c *fiber.Ctx) error {
 		return err
 	}
 	// Whether the account exists is decided after the response, by the
-	// reset-code worker (reset_codes.go): the answer and its timing are the
-	// same for every address. The request is stored before the answer, so
-	// that a crash after it loses nothing.
-	if err := s.enqueueResetRequest(c.UserContext(), db.ResetRequest{
-		Email: email, IP: clientIP(c), RequestID: requestID(c), RequestedAt: s.now(),
-	}); err != nil {
+	// reset-code worker (auth.ResetCodes): the answer and its timing are
+	// the same for every address. The request is stored before the answer,
+	// so that a crash after it loses nothing.
+	if err := s.resetCodes.Request(c.UserContext(), email, clientIP(c), requestID(c), s.now()); err != nil {
 		return err
 	}
 	return c.JSON(fiber.Map{"message": msgResetSent})

@@ -14,7 +14,7 @@ func NewWithoutResetWorker(cfg Config, store db.Store, mailer mail.Mailer) (*Ser
 
 // StartResetWorker starts the worker of a server built by
 // NewWithoutResetWorker.
-func (s *Server) StartResetWorker() { s.startResetCodes() }
+func (s *Server) StartResetWorker() { s.resetCodes.Start() }
 
 // InFlight is the number of requests running in handlers, for tests.
 func (s *Server) InFlight() int {

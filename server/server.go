@@ -65,7 +65,7 @@ type Server struct {
 
 	// resetCodes is the worker that issues and mails password-reset codes
 	// from the outbox after forgot-password has answered.
-	resetCodes *resetWorker
+	resetCodes *auth.ResetCodes
 
 	// lastHealth is the db.Cause /healthz last answered, so that a change
 	// is logged once rather than on every poll.
@@ -73,13 +73,13 @@ type Server struct {
 }
 
 // New builds the API server on store, sending email through mailer, and
-// starts its password-reset worker (reset_codes.go).
+// starts its password-reset worker (auth.ResetCodes).
 func New(cfg Config, store db.Store, mailer mail.Mailer) (*Server, error) {
 	s, err := newServer(cfg, store, mailer)
 	if err != nil {
 		return nil, err
 	}
-	s.startResetCodes()
+	s.resetCodes.Start()
 	return s, nil
 }
 
@@ -145,7 +145,7 @@ func newServer(cfg Config, store db.Store, mailer mail.Mailer) (*Server, error) 
 	s.routes()
 	s.guardUnknownMethods()
 	s.routeLabels = newRouteLabels(s.app)
-	s.resetCodes = s.newResetWorker()
+	s.resetCodes = auth.NewResetCodes(store, mailer, s.otp, cfg.Logger, s.now, cfg.OTPTTL, cfg.ResetPollInterval)
 	return s, nil
 }
 
@@ -166,7 +166,7 @@ func (s *Server) Serve(ln net.Listener) error { return s.app.Listener(ln) }
 func (s *Server) Shutdown(ctx context.Context) error {
 	err := s.app.ShutdownWithContext(ctx)
 	<-s.requests.close()
-	if rerr := s.stopResetCodes(ctx); err == nil {
+	if rerr := s.resetCodes.Stop(ctx); err == nil {
 		err = rerr
 	}
 	return err

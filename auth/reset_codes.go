@@ -1,4 +1,4 @@
-package server
+package auth
 
 import (
 	"context"
@@ -10,7 +10,6 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/anavara/anavara/auth"
 	"github.com/anavara/anavara/db"
 	"github.com/anavara/anavara/mail"
 	"github.com/anavara/anavara/model"
@@ -30,9 +29,16 @@ import (
 // unsent one. Workers may serve one account's requests out of order;
 // db.Tx.CreateOTP lets the newer request's code win.
 
-// resetWorker runs the outbox worker of one server.
-type resetWorker struct {
+// ResetCodes runs the outbox worker of one server.
+type ResetCodes struct {
+	store  db.Store
+	mailer mail.Mailer
+	otp    OTPHasher
 	logger *slog.Logger
+	// now is the clock, at the precision the database stores.
+	now func() time.Time
+	// otpTTL is how long a code lives.
+	otpTTL time.Duration
 	// poll is how often the worker looks for requests it was not nudged
 	// about: left by a crashed process or accepted by another instance.
 	poll time.Duration
@@ -46,10 +52,10 @@ type resetWorker struct {
 	mu      sync.Mutex
 	started bool
 	stopped bool
-	// stop closes when Shutdown begins: the worker serves what is due
+	// stop closes when Stop begins: the worker serves what is due
 	// once more and exits.
 	stop chan struct{}
-	// cancel aborts the worker's work when Shutdown runs out of time;
+	// cancel aborts the worker's work when Stop runs out of time;
 	// done closes when the worker has exited.
 	cancel context.CancelFunc
 	ctx    context.Context
@@ -85,12 +91,21 @@ const resetClaimBatch = 8
 // arrives this much later.
 const resetWorkerDelay = 20 * time.Millisecond
 
-// newResetWorker prepares the worker; startResetCodes runs it.
-func (s *Server) newResetWorker() *resetWorker {
+// NewResetCodes prepares the worker of a server on store: it mails codes
+// through mailer, hashes them with otp, logs to logger, reads the time
+// from now (at the precision the database stores), issues codes that live
+// otpTTL and looks in the outbox every poll besides when nudged. Start
+// runs it.
+func NewResetCodes(store db.Store, mailer mail.Mailer, otp OTPHasher, logger *slog.Logger, now func() time.Time, otpTTL, poll time.Duration) *ResetCodes {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &resetWorker{
-		logger: s.cfg.Logger,
-		poll:   s.cfg.ResetPollInterval,
+	return &ResetCodes{
+		store:  store,
+		mailer: mailer,
+		otp:    otp,
+		logger: logger,
+		now:    now,
+		otpTTL: otpTTL,
+		poll:   poll,
 		nudges: make(chan struct{}, 1),
 		stop:   make(chan struct{}),
 		ctx:    ctx,
@@ -99,10 +114,9 @@ func (s *Server) newResetWorker() *resetWorker {
 	}
 }
 
-// startResetCodes runs the worker until Shutdown stops it
-// (stopResetCodes). Once stopped, it does not start again.
-func (s *Server) startResetCodes() {
-	w := s.resetCodes
+// Start runs the worker until Stop. Once stopped, it does not start
+// again.
+func (w *ResetCodes) Start() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.started || w.stopped {
@@ -117,8 +131,8 @@ func (s *Server) startResetCodes() {
 			select {
 			case <-w.stop:
 				// The requests this server answered are served before
-				// it goes, as far as Shutdown's time allows.
-				s.serveResetRequests(w.ctx)
+				// it goes, as far as Stop's time allows.
+				w.serveResetRequests(w.ctx)
 				return
 			case <-w.nudges:
 				select {
@@ -126,9 +140,9 @@ func (s *Server) startResetCodes() {
 				case <-w.stop:
 				}
 			case <-poll.C:
-				due, err := s.db.Read().ResetRequestsDue(w.ctx, s.now())
+				due, err := w.store.Read().ResetRequestsDue(w.ctx, w.now())
 				if err != nil && w.ctx.Err() == nil {
-					s.db.Observe(err)
+					w.store.Observe(err)
 					w.logger.Error("looking for password reset requests failed", "error", err)
 				}
 				if !due {
@@ -136,26 +150,25 @@ func (s *Server) startResetCodes() {
 					continue
 				}
 			}
-			s.serveResetRequests(w.ctx)
+			w.serveResetRequests(w.ctx)
 			poll.Reset(w.poll)
 		}
 	}()
 }
 
 // nudge wakes the worker without waiting for it.
-func (w *resetWorker) nudge() {
+func (w *ResetCodes) nudge() {
 	select {
 	case w.nudges <- struct{}{}:
 	default: // a nudge is pending already
 	}
 }
 
-// stopResetCodes stops the worker: it serves the requests due now and
-// exits, or, when ctx ends first, abandons them — they stay in the outbox
-// for the next start — and exits. It returns once the worker has, so that
-// the caller may close the database.
-func (s *Server) stopResetCodes(ctx context.Context) error {
-	w := s.resetCodes
+// Stop stops the worker: it serves the requests due now and exits, or,
+// when ctx ends first, abandons them — they stay in the outbox for the
+// next start — and exits. It returns once the worker has, so that the
+// caller may close the database.
+func (w *ResetCodes) Stop(ctx context.Context) error {
 	w.mu.Lock()
 	started := w.started
 	if !w.stopped {
@@ -179,17 +192,17 @@ func (s *Server) stopResetCodes(ctx context.Context) error {
 
 // serveResetRequests claims and serves due requests, a batch at a time,
 // until none is left or ctx ends.
-func (s *Server) serveResetRequests(ctx context.Context) {
+func (w *ResetCodes) serveResetRequests(ctx context.Context) {
 	for ctx.Err() == nil {
 		var batch []db.ResetRequest
-		err := s.db.Write(ctx, func(q db.Tx) error {
+		err := w.store.Write(ctx, func(q db.Tx) error {
 			var err error
-			batch, err = q.ClaimResetRequests(ctx, s.now(), resetLease, resetClaimBatch)
+			batch, err = q.ClaimResetRequests(ctx, w.now(), resetLease, resetClaimBatch)
 			return err
 		})
 		if err != nil {
 			if ctx.Err() == nil {
-				s.cfg.Logger.Error("claiming password reset requests failed", "error", err)
+				w.logger.Error("claiming password reset requests failed", "error", err)
 			}
 			return
 		}
@@ -198,7 +211,7 @@ func (s *Server) serveResetRequests(ctx context.Context) {
 		}
 		var wg sync.WaitGroup
 		for _, r := range batch {
-			wg.Go(func() { s.serveResetRequest(ctx, r) })
+			wg.Go(func() { w.serveResetRequest(ctx, r) })
 		}
 		wg.Wait()
 	}
@@ -207,12 +220,12 @@ func (s *Server) serveResetRequests(ctx context.Context) {
 // serveResetRequest issues and mails r's code, if its account exists and
 // is active, and then deletes r. Failures, panics included, are logged
 // and leave r for another attempt once its lease runs out.
-func (s *Server) serveResetRequest(ctx context.Context, r db.ResetRequest) {
-	log := s.cfg.Logger.With("request_id", r.RequestID, "attempt", r.Attempts)
+func (w *ResetCodes) serveResetRequest(ctx context.Context, r db.ResetRequest) {
+	log := w.logger.With("request_id", r.RequestID, "attempt", r.Attempts)
 	fail := func(what string, err error) {
 		if r.Attempts >= resetMaxAttempts {
 			log.Error(what+"; giving up on the password reset request", "error", err)
-			s.deleteResetRequest(ctx, r)
+			w.deleteResetRequest(ctx, r)
 			return
 		}
 		log.Error(what+"; the password reset request will be tried again", "error", err, "retry_after", resetLease)
@@ -225,31 +238,31 @@ func (s *Server) serveResetRequest(ctx context.Context, r db.ResetRequest) {
 	if r.Attempts > resetMaxAttempts {
 		// Claimed before by a worker that died while serving it.
 		log.Error("password reset request dropped after too many attempts")
-		s.deleteResetRequest(ctx, r)
+		w.deleteResetRequest(ctx, r)
 		return
 	}
-	if age := s.now().Sub(r.RequestedAt); age >= s.cfg.OTPTTL {
+	if age := w.now().Sub(r.RequestedAt); age >= w.otpTTL {
 		// Its code would have expired already: sending it helps nobody.
 		log.Warn("password reset request dropped: older than a code's lifetime", "age", age)
-		s.deleteResetRequest(ctx, r)
+		w.deleteResetRequest(ctx, r)
 		return
 	}
-	if wait := resetWorkerDelay - s.now().Sub(r.RequestedAt); wait > 0 {
+	if wait := resetWorkerDelay - w.now().Sub(r.RequestedAt); wait > 0 {
 		select {
 		case <-time.After(min(wait, resetWorkerDelay)):
 		case <-ctx.Done():
 			return
 		}
 	}
-	u, code, err := s.issueResetCode(ctx, r)
+	u, code, err := w.issueResetCode(ctx, r)
 	switch {
 	case errors.Is(err, db.ErrNotFound):
 		// No such active account: no code, no mail.
-		s.deleteResetRequest(ctx, r)
+		w.deleteResetRequest(ctx, r)
 		return
 	case errors.Is(err, db.ErrSuperseded):
 		log.Info("password reset request superseded by a newer one: no code sent")
-		s.deleteResetRequest(ctx, r)
+		w.deleteResetRequest(ctx, r)
 		return
 	case err != nil:
 		if ctx.Err() == nil {
@@ -257,58 +270,58 @@ func (s *Server) serveResetRequest(ctx context.Context, r db.ResetRequest) {
 		}
 		return
 	}
-	if err := s.sendResetCode(ctx, u.Email, u.FirstName, code); err != nil {
+	if err := w.sendResetCode(ctx, u.Email, u.FirstName, code); err != nil {
 		if ctx.Err() == nil {
 			fail("sending password reset email failed", err)
 		}
 		return
 	}
-	s.deleteResetRequest(ctx, r)
+	w.deleteResetRequest(ctx, r)
 }
 
 // issueResetCode stores a new code for r's account, voiding older ones,
 // and audits the request, in one transaction. It returns db.ErrNotFound
 // when no active account has r's email, and db.ErrSuperseded when a newer
 // request's code was issued first.
-func (s *Server) issueResetCode(ctx context.Context, r db.ResetRequest) (db.UserRow, string, error) {
+func (w *ResetCodes) issueResetCode(ctx context.Context, r db.ResetRequest) (db.UserRow, string, error) {
 	ctx, cancel := context.WithTimeout(ctx, resetIssueTimeout)
 	defer cancel()
-	u, err := s.db.Read().UserByEmail(ctx, r.Email)
+	u, err := w.store.Read().UserByEmail(ctx, r.Email)
 	if err == nil && !u.IsActive {
 		err = db.ErrNotFound
 	}
 	if err != nil {
 		return u, "", err
 	}
-	code, err := auth.NewOTPCode()
+	code, err := NewOTPCode()
 	if err != nil {
 		return u, "", err
 	}
-	err = s.db.Write(ctx, func(q db.Tx) error {
+	err = w.store.Write(ctx, func(q db.Tx) error {
 		if err := q.CreateOTP(ctx, db.OTPCode{
-			ID: uuid.NewString(), UserID: u.ID, Hash: s.otp.Hash(u.ID, code), Created: r.RequestedAt, ExpiresAt: r.RequestedAt.Add(s.cfg.OTPTTL),
+			ID: uuid.NewString(), UserID: u.ID, Hash: w.otp.Hash(u.ID, code), Created: r.RequestedAt, ExpiresAt: r.RequestedAt.Add(w.otpTTL),
 		}); err != nil {
 			return err
 		}
-		return q.InsertAudit(ctx, newAuditEvent(r.RequestedAt, r.IP, "", model.ActionResetRequested, model.EntityUser, u.ID))
+		return q.InsertAudit(ctx, NewAuditEvent(r.RequestedAt, r.IP, "", model.ActionResetRequested, model.EntityUser, u.ID))
 	})
 	return u, code, err
 }
 
 // deleteResetRequest removes a served request from the outbox. Not under
-// ctx alone: once the mail is out, a Shutdown running out of time must not
+// ctx alone: once the mail is out, a Stop running out of time must not
 // leave the row to be mailed again.
-func (s *Server) deleteResetRequest(ctx context.Context, r db.ResetRequest) {
+func (w *ResetCodes) deleteResetRequest(ctx context.Context, r db.ResetRequest) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), resetIssueTimeout)
 	defer cancel()
-	if err := s.db.Write(ctx, func(q db.Tx) error { return q.DeleteResetRequest(ctx, r.ID) }); err != nil {
-		s.cfg.Logger.Error("deleting a served password reset request failed; it may be mailed again", "request_id", r.RequestID, "error", err)
+	if err := w.store.Write(ctx, func(q db.Tx) error { return q.DeleteResetRequest(ctx, r.ID) }); err != nil {
+		w.logger.Error("deleting a served password reset request failed; it may be mailed again", "request_id", r.RequestID, "error", err)
 	}
 }
 
 // sendResetCode mails the code and returns once the mailer has taken it.
-func (s *Server) sendResetCode(ctx context.Context, to, name, code string) error {
-	minutes := int(s.cfg.OTPTTL / time.Minute)
+func (w *ResetCodes) sendResetCode(ctx context.Context, to, name, code string) error {
+	minutes := int(w.otpTTL / time.Minute)
 	msg := mail.Message{
 		To:      to,
 		Subject: "Your Anavara password reset code",
@@ -317,20 +330,21 @@ func (s *Server) sendResetCode(ctx context.Context, to, name, code string) error
 	}
 	ctx, cancel := context.WithTimeout(ctx, resetMailTimeout)
 	defer cancel()
-	if err := s.mailer.Send(ctx, msg); err != nil {
+	if err := w.mailer.Send(ctx, msg); err != nil {
 		return fmt.Errorf("send reset code: %w", err)
 	}
 	return nil
 }
 
-// enqueueResetRequest stores a forgot-password request in the outbox and
-// wakes the worker. It does the same whether or not an account has the
-// email.
-func (s *Server) enqueueResetRequest(ctx context.Context, r db.ResetRequest) error {
-	r.ID = uuid.NewString()
-	if err := s.db.Write(ctx, func(q db.Tx) error { return q.EnqueueResetRequest(ctx, r) }); err != nil {
+// Request stores a forgot-password request for email, from client
+// address ip, in the outbox and wakes the worker. requestID names the
+// HTTP request in the worker's logs; at is when it was asked. It does the
+// same whether or not an account has the email.
+func (w *ResetCodes) Request(ctx context.Context, email, ip, requestID string, at time.Time) error {
+	r := db.ResetRequest{ID: uuid.NewString(), Email: email, IP: ip, RequestID: requestID, RequestedAt: at}
+	if err := w.store.Write(ctx, func(q db.Tx) error { return q.EnqueueResetRequest(ctx, r) }); err != nil {
 		return err
 	}
-	s.resetCodes.nudge()
+	w.nudge()
 	return nil
 }
