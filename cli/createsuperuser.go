@@ -9,10 +9,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/anavara/anavara/auth"
 	"github.com/anavara/anavara/db"
 	"github.com/anavara/anavara/model"
 	"github.com/anavara/anavara/password"
@@ -68,30 +68,18 @@ func runCreateSuperuser(cmd *cobra.Command, f superuserFlags, streams Streams) e
 	if err != nil {
 		return err
 	}
-	hash, err := password.Hash(pw, password.DefaultParams)
-	if err != nil {
-		return err
-	}
 	ctx := cmd.Context()
 	store, _, err := f.store.open(ctx)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
-	now := time.Now().UTC()
-	u := db.UserRow{
-		User: model.User{ID: uuid.NewString(), Email: email, FirstName: first, LastName: last,
-			IsStaff: true, IsActive: true, Created: now, Updated: now},
-		PasswordHash: hash,
-	}
-	err = store.Write(ctx, func(q db.Tx) error {
-		if err := q.CreateUser(ctx, u); err != nil {
-			return err
-		}
-		id := u.ID
-		return q.InsertAudit(ctx, model.AuditEvent{ID: uuid.NewString(), At: now, Action: model.ActionUserCreate,
-			Entity: model.EntityUser, EntityID: &id, IP: "cli"})
-	})
+	// The account and its audit event are made as POST /api/users makes
+	// them, by no account and from the address "cli", with the default
+	// password costs.
+	hasher := password.NewHasher(password.HasherOptions{Params: password.DefaultParams})
+	a := auth.NewAccount{Email: email, FirstName: first, LastName: last, Password: pw, IsStaff: true}
+	u, err := auth.CreateAccount(ctx, store, hasher, a, auth.Actor{IP: "cli"}, func() time.Time { return time.Now().UTC() })
 	if errors.Is(err, db.ErrConflict) {
 		return fmt.Errorf("a user with email %s already exists", email)
 	}

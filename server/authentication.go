@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
-	"github.com/google/uuid"
 
 	"github.com/anavara/anavara/auth"
 	"github.com/anavara/anavara/db"
@@ -38,18 +37,9 @@ func (s *Server) signup(c *fiber.Ctx) error {
 	if err := s.allow(c, s.signupLimiter, clientIP(c)); err != nil {
 		return err
 	}
-	u, err := s.newUser(c.UserContext(), a.email, a.first, a.last, a.password, false)
-	if err != nil {
-		return err
-	}
 	var pair model.TokenPair
-	err = s.db.Write(c.UserContext(), func(q db.Tx) error {
-		if err := q.CreateUser(c.UserContext(), u); err != nil {
-			return err
-		}
-		if err := q.InsertAudit(c.UserContext(), s.auditEvent(c, u.ID, model.ActionSignup, model.EntityUser, u.ID)); err != nil {
-			return err
-		}
+	u, err := auth.SignUp(c.UserContext(), s.db, s.hasher, a, clientIP(c), s.now, func(q db.Tx, u db.UserRow) error {
+		var err error
 		pair, err = s.tokens.Pair(c.UserContext(), q, u, "")
 		return err
 	})
@@ -64,31 +54,27 @@ func (s *Server) signup(c *fiber.Ctx) error {
 	})
 }
 
-// newAccount is the validated input of a signup or a staff-created account.
-type newAccount struct {
-	first, last, email, password string
-}
-
 // readNewAccount reads and validates names, email and password from in,
-// recording problems in in's field errors.
-func readNewAccount(in *input) newAccount {
-	var a newAccount
-	a.first, _ = in.trimmed("first_name", true)
-	a.last, _ = in.trimmed("last_name", true)
+// recording problems in in's field errors: the input of a signup or a
+// staff-created account.
+func readNewAccount(in *input) auth.NewAccount {
+	var a auth.NewAccount
+	a.FirstName, _ = in.trimmed("first_name", true)
+	a.LastName, _ = in.trimmed("last_name", true)
 	email, hasEmail := in.str("email", true)
 	pw, hasPW := in.str("password", true)
-	a.email, a.password = model.NormalizeEmail(email), pw
+	a.Email, a.Password = model.NormalizeEmail(email), pw
 	if !in.errs.Has("first_name") {
-		in.check("first_name", model.ValidateName(a.first))
+		in.check("first_name", model.ValidateName(a.FirstName))
 	}
 	if !in.errs.Has("last_name") {
-		in.check("last_name", model.ValidateName(a.last))
+		in.check("last_name", model.ValidateName(a.LastName))
 	}
 	if hasEmail {
-		in.check("email", model.ValidateEmail(a.email))
+		in.check("email", model.ValidateEmail(a.Email))
 	}
 	if hasPW {
-		in.errs.AddAll("password", model.ValidatePassword(pw, model.PasswordOwner{Email: a.email, FirstName: a.first, LastName: a.last}))
+		in.errs.AddAll("password", model.ValidatePassword(pw, model.PasswordOwner{Email: a.Email, FirstName: a.FirstName, LastName: a.LastName}))
 	}
 	return a
 }
@@ -97,22 +83,6 @@ func emailTaken() *apiError {
 	e := fieldError("email", model.MsgEmailTaken)
 	e.status = fiber.StatusConflict
 	return e
-}
-
-// newUser builds an active user row with a hashed password.
-func (s *Server) newUser(ctx context.Context, email, first, last, pw string, staff bool) (db.UserRow, error) {
-	hash, err := s.hasher.Hash(ctx, pw)
-	if err != nil {
-		return db.UserRow{}, err
-	}
-	now := s.now()
-	return db.UserRow{
-		User: model.User{
-			ID: uuid.NewString(), Email: email, FirstName: first, LastName: last,
-			IsStaff: staff, IsActive: true, Created: now, Updated: now,
-		},
-		PasswordHash: hash,
-	}, nil
 }
 
 // login exchanges an email and password for a token pair. Every failure

@@ -6,6 +6,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/anavara/anavara/auth"
 	"github.com/anavara/anavara/db"
 	"github.com/anavara/anavara/model"
 )
@@ -144,17 +145,8 @@ func (s *Server) createUser(c *fiber.Ctx) error {
 	if err := in.err(); err != nil {
 		return err
 	}
-	u, err := s.newUser(c.UserContext(), a.email, a.first, a.last, a.password, staff)
-	if err != nil {
-		return err
-	}
-	ctx := c.UserContext()
-	err = s.db.Write(ctx, func(q db.Tx) error {
-		if err := q.CreateUser(ctx, u); err != nil {
-			return err
-		}
-		return q.InsertAudit(ctx, s.auditEvent(c, currentUser(c).ID, model.ActionUserCreate, model.EntityUser, u.ID))
-	})
+	a.IsStaff = staff
+	u, err := auth.CreateAccount(c.UserContext(), s.db, s.hasher, a, auth.Actor{ID: currentUser(c).ID, IP: clientIP(c)}, s.now)
 	if errors.Is(err, db.ErrConflict) {
 		return emailTaken()
 	}
