@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/anavara/anavara/auth"
 	"github.com/anavara/anavara/cli"
 	"github.com/anavara/anavara/db"
 	"github.com/anavara/anavara/db/sqlite"
@@ -42,7 +43,7 @@ func startLiveServer(t *testing.T, dataDir string) *liveServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	limits := server.DefaultLimits
+	limits := auth.DefaultLimits
 	limits.SignupPerIP = ratelimit.Rule{Limit: 1_000_000, Window: time.Hour}
 	srv, err := server.New(server.Config{
 		JWTSecret:      bytes.Repeat([]byte("s"), 32),

@@ -25,6 +25,7 @@ import (
 	"github.com/google/uuid"
 	"golang.org/x/crypto/ssh"
 
+	"github.com/anavara/anavara/auth"
 	"github.com/anavara/anavara/cli"
 	"github.com/anavara/anavara/db"
 	"github.com/anavara/anavara/db/engines"
@@ -53,7 +54,7 @@ type apiServer struct {
 // serveStore serves store until the test ends, then closes it.
 func serveStore(t *testing.T, store db.Store, clock *testenv.Clock) *apiServer {
 	t.Helper()
-	limits := server.DefaultLimits
+	limits := auth.DefaultLimits
 	limits.SignupPerIP = ratelimit.Rule{Limit: 1_000_000, Window: time.Hour}
 	mailbox := mail.NewCapture()
 	srv, err := server.New(server.Config{

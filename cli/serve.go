@@ -242,7 +242,7 @@ func runServe(ctx context.Context, f serveFlags, streams Streams) error {
 	}
 	// The API applies --ssh-connections-per-minute for the ssh-serve
 	// front ends that ask it, in the bucket the built-in one uses.
-	rules := server.DefaultLimits
+	rules := auth.DefaultLimits
 	rules.SSHConnectionsPerIP = f.ssh.connectionRule()
 	srv, err := server.New(server.Config{
 		JWTKeys: jwtKeys, Limits: rules, AccessTTL: f.accessTTL, RefreshTTL: f.refreshTTL, OTPTTL: f.otpTTL, Logger: logger,

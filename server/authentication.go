@@ -34,7 +34,7 @@ func (s *Server) signup(c *fiber.Ctx) error {
 	if err := in.err(); err != nil {
 		return err
 	}
-	if err := s.allow(c, s.signupLimiter, clientIP(c)); err != nil {
+	if err := s.allow(c, s.limiters.Signup, clientIP(c)); err != nil {
 		return err
 	}
 	var pair model.TokenPair
@@ -101,12 +101,12 @@ func (s *Server) login(c *fiber.Ctx) error {
 	if err := in.err(); err != nil {
 		return err
 	}
-	if err := s.allow(c, s.loginLimiter, clientIP(c)+"|"+email); err != nil {
+	if err := s.allow(c, s.limiters.Login, clientIP(c)+"|"+email); err != nil {
 		return err
 	}
 	// Checked before the password, so a blocked account answers the same
 	// whether or not the guess is right, and costs no hash.
-	if blocked, retry, err := s.accountBackoff.Blocked(c.UserContext(), email); err != nil {
+	if blocked, retry, err := s.limiters.AccountBackoff.Blocked(c.UserContext(), email); err != nil {
 		return fmt.Errorf("login back-off: %w", err)
 	} else if blocked {
 		return tooManyRequests(retry)
@@ -170,7 +170,7 @@ var errLoginRaced = errors.New("account changed during login")
 // failedLogin counts the failure against email, audits it (naming the
 // account when there is one) and answers 401.
 func (s *Server) failedLogin(c *fiber.Ctx, email, userID string) error {
-	if err := s.accountBackoff.Fail(c.UserContext(), email); err != nil {
+	if err := s.limiters.AccountBackoff.Fail(c.UserContext(), email); err != nil {
 		return fmt.Errorf("login back-off: %w", err)
 	}
 	err := s.db.Write(c.UserContext(), func(q db.Tx) error {
@@ -218,7 +218,7 @@ func (s *Server) refreshToken(c *fiber.Ctx) error {
 	if err := in.err(); err != nil {
 		return err
 	}
-	if err := s.allow(c, s.refreshLimiter, clientIP(c)); err != nil {
+	if err := s.allow(c, s.limiters.Refresh, clientIP(c)); err != nil {
 		return err
 	}
 	ctx := c.UserContext()
@@ -374,10 +374,10 @@ func (s *Server) forgotPassword(c *fiber.Ctx) error {
 	if err := in.err(); err != nil {
 		return err
 	}
-	if err := s.allow(c, s.forgotIPLimiter, clientIP(c)); err != nil {
+	if err := s.allow(c, s.limiters.ForgotIP, clientIP(c)); err != nil {
 		return err
 	}
-	if err := s.allow(c, s.forgotEmailLimiter, email); err != nil {
+	if err := s.allow(c, s.limiters.ForgotEmail, email); err != nil {
 		return err
 	}
 	// Whether the account exists is decided after the response, by the
@@ -414,7 +414,7 @@ func (s *Server) resetPassword(c *fiber.Ctx) error {
 	if hasCode && model.ValidateOTPCode(code) != "" {
 		return errBadCode
 	}
-	if err := s.allow(c, s.resetLimiter, email); err != nil {
+	if err := s.allow(c, s.limiters.Reset, email); err != nil {
 		return err
 	}
 	ctx := c.UserContext()
@@ -491,7 +491,7 @@ func (s *Server) changePassword(c *fiber.Ctx) error {
 	if err := in.err(); err != nil {
 		return err
 	}
-	if err := s.allow(c, s.changeLimiter, me.ID); err != nil {
+	if err := s.allow(c, s.limiters.ChangePassword, me.ID); err != nil {
 		return err
 	}
 	var checkedHash string

@@ -33,7 +33,7 @@ type Config struct {
 	// means one with PasswordParams and password.HasherOptions' defaults.
 	Hasher *password.Hasher
 	// Limits rate-limit the authentication endpoints.
-	Limits Limits
+	Limits auth.Limits
 	// RateLimits keeps the limits' state; nil means the store's
 	// (db.RateLimits: in the database on PostgreSQL, so that the limits
 	// hold across every instance on it; in memory on SQLite).
@@ -77,45 +77,6 @@ type RequestObserver interface {
 	// UnmatchedRoute), the final status and how long it took. The strings
 	// are the observer's to keep.
 	ObserveRequest(method, route string, status int, d time.Duration)
-}
-
-// Limits are the rate-limit rules of the authentication endpoints.
-type Limits struct {
-	LoginPerIPAndEmail ratelimit.Rule
-	SignupPerIP        ratelimit.Rule
-	ForgotPerEmail     ratelimit.Rule
-	ForgotPerIP        ratelimit.Rule
-	ResetPerEmail      ratelimit.Rule
-	RefreshPerIP       ratelimit.Rule
-	// ChangePasswordPerUser bounds guesses of current_password by someone
-	// holding a stolen access token.
-	ChangePasswordPerUser ratelimit.Rule
-	// SSHConnectionsPerIP bounds new SSH connections per client address,
-	// counted at /api/auth/ssh-connection for the separate SSH front ends
-	// (ssh-serve), in the bucket serve's built-in front end uses too.
-	SSHConnectionsPerIP ratelimit.Rule
-	// LoginFailuresPerAccount blocks logins to one email, from every
-	// address, after repeated failures: guessing spread over many
-	// addresses escapes LoginPerIPAndEmail but not this. It is keyed by
-	// the email whether or not an account has it, so its answers reveal
-	// nothing; a successful login or password reset clears it.
-	LoginFailuresPerAccount ratelimit.BackoffRule
-}
-
-// DefaultLimits are the production rate limits.
-var DefaultLimits = Limits{
-	LoginPerIPAndEmail:    ratelimit.Rule{Limit: 10, Window: time.Minute},
-	SignupPerIP:           ratelimit.Rule{Limit: 20, Window: time.Hour},
-	ForgotPerEmail:        ratelimit.Rule{Limit: 3, Window: 15 * time.Minute},
-	ForgotPerIP:           ratelimit.Rule{Limit: 20, Window: 15 * time.Minute},
-	ResetPerEmail:         ratelimit.Rule{Limit: 10, Window: 15 * time.Minute},
-	RefreshPerIP:          ratelimit.Rule{Limit: 120, Window: time.Minute},
-	ChangePasswordPerUser: ratelimit.Rule{Limit: 10, Window: 15 * time.Minute},
-	SSHConnectionsPerIP:   ratelimit.Rule{Limit: 30, Window: time.Minute},
-	// Short and growing blocks (1, 2, 4, 8, then 15 minutes): an attacker
-	// can delay the owner's next login, not lock them out for long, and is
-	// held to about 20 guesses per 15 minutes per account.
-	LoginFailuresPerAccount: ratelimit.BackoffRule{Threshold: 20, Window: 15 * time.Minute, Base: time.Minute, Max: 15 * time.Minute},
 }
 
 // maxOTPAttempts is how many wrong guesses void a reset code.
@@ -168,8 +129,8 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Hasher == nil {
 		c.Hasher = password.NewHasher(password.HasherOptions{Params: c.PasswordParams})
 	}
-	if c.Limits == (Limits{}) {
-		c.Limits = DefaultLimits
+	if c.Limits == (auth.Limits{}) {
+		c.Limits = auth.DefaultLimits
 	}
 	if c.ResetPollInterval <= 0 {
 		c.ResetPollInterval = time.Second

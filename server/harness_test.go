@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/anavara/anavara/auth"
 	"github.com/anavara/anavara/db"
 	"github.com/anavara/anavara/db/engines"
 	"github.com/anavara/anavara/db/sqlite"
@@ -52,7 +53,7 @@ type harnessSetup struct {
 type harnessOption func(*harnessSetup)
 
 // withLimits replaces the rate limits.
-func withLimits(l server.Limits) harnessOption { return func(h *harnessSetup) { h.cfg.Limits = l } }
+func withLimits(l auth.Limits) harnessOption { return func(h *harnessSetup) { h.cfg.Limits = l } }
 
 // withConfig adjusts the server's config.
 func withConfig(f func(*server.Config)) harnessOption {
@@ -85,8 +86,8 @@ func newHarnessSetup(clock *testenv.Clock, opts []harnessOption) harnessSetup {
 
 // testLimits are the production limits, except signups, which tests make
 // many of from one address.
-func testLimits() server.Limits {
-	l := server.DefaultLimits
+func testLimits() auth.Limits {
+	l := auth.DefaultLimits
 	l.SignupPerIP = ratelimit.Rule{Limit: 100000, Window: time.Hour}
 	l.RefreshPerIP = ratelimit.Rule{Limit: 100000, Window: time.Minute}
 	return l

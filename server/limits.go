@@ -39,7 +39,7 @@ func (s *Server) allow(c *fiber.Ctx, l ratelimit.Counter, key string) error {
 
 // clearBackoff forgets email's login failures, logging when it cannot.
 func (s *Server) clearBackoff(c *fiber.Ctx, email string) {
-	if err := s.accountBackoff.Clear(c.UserContext(), email); err != nil {
+	if err := s.limiters.AccountBackoff.Clear(c.UserContext(), email); err != nil {
 		s.limitErrors.Warn("login back-off not cleared", "error", err)
 	}
 }

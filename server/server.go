@@ -20,7 +20,6 @@ import (
 	"github.com/anavara/anavara/internal/logthrottle"
 	"github.com/anavara/anavara/mail"
 	"github.com/anavara/anavara/password"
-	"github.com/anavara/anavara/ratelimit"
 )
 
 // BodyLimit is the largest request body accepted.
@@ -45,15 +44,8 @@ type Server struct {
 	// costs the same whether or not the account exists.
 	dummyHash string
 
-	loginLimiter       ratelimit.Counter
-	signupLimiter      ratelimit.Counter
-	forgotEmailLimiter ratelimit.Counter
-	forgotIPLimiter    ratelimit.Counter
-	resetLimiter       ratelimit.Counter
-	refreshLimiter     ratelimit.Counter
-	changeLimiter      ratelimit.Counter
-	sshConnectLimiter  ratelimit.Counter
-	accountBackoff     ratelimit.Throttle
+	// limiters rate-limit the authentication endpoints.
+	limiters *auth.Limiters
 	// limitErrors logs limiter failures, a line a minute at most.
 	limitErrors *logthrottle.Logger
 
@@ -112,15 +104,7 @@ func newServer(cfg Config, store db.Store, mailer mail.Mailer) (*Server, error) 
 	if limits == nil {
 		limits = db.RateLimits(store)
 	}
-	s.loginLimiter = limits.Limiter("login", cfg.Limits.LoginPerIPAndEmail, cfg.Now)
-	s.signupLimiter = limits.Limiter("signup", cfg.Limits.SignupPerIP, cfg.Now)
-	s.forgotEmailLimiter = limits.Limiter("forgot-email", cfg.Limits.ForgotPerEmail, cfg.Now)
-	s.forgotIPLimiter = limits.Limiter("forgot-ip", cfg.Limits.ForgotPerIP, cfg.Now)
-	s.resetLimiter = limits.Limiter("reset", cfg.Limits.ResetPerEmail, cfg.Now)
-	s.refreshLimiter = limits.Limiter("refresh", cfg.Limits.RefreshPerIP, cfg.Now)
-	s.changeLimiter = limits.Limiter("change-password", cfg.Limits.ChangePasswordPerUser, cfg.Now)
-	s.sshConnectLimiter = limits.Limiter(SSHConnectLimit, cfg.Limits.SSHConnectionsPerIP, cfg.Now)
-	s.accountBackoff = limits.Backoff("login-account", cfg.Limits.LoginFailuresPerAccount, cfg.Now)
+	s.limiters = auth.NewLimiters(limits, cfg.Limits, cfg.Now)
 	s.app = fiber.New(fiber.Config{
 		AppName:               "anavara",
 		BodyLimit:             BodyLimit,

@@ -6,13 +6,6 @@ import (
 	"github.com/gofiber/fiber/v2"
 )
 
-// SSHConnectLimit names the per-address limit of new SSH connections in
-// every ratelimit.Store: the SSH front end built into serve asks its store
-// for it directly, and this API applies it for the separate front ends
-// (anavara ssh-serve) at /api/auth/ssh-connection, so that on PostgreSQL
-// all of them draw on one bucket per client address.
-const SSHConnectLimit = "ssh-connect"
-
 // errNoClientAddress answers an ssh-connection check that does not say
 // which client is connecting: without it the front end's own address
 // would be limited, one bucket for all its clients.
@@ -28,7 +21,7 @@ func (s *Server) sshConnection(c *fiber.Ctx) error {
 	if strings.TrimSpace(c.Get(HeaderClientAddress)) == "" {
 		return errNoClientAddress
 	}
-	if err := s.allow(c, s.sshConnectLimiter, clientIP(c)); err != nil {
+	if err := s.allow(c, s.limiters.SSHConnect, clientIP(c)); err != nil {
 		return err
 	}
 	return c.SendStatus(fiber.StatusNoContent)

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/anavara/anavara/auth"
 	"github.com/anavara/anavara/internal/testenv"
 	"github.com/anavara/anavara/ratelimit"
 	"github.com/anavara/anavara/server"
@@ -63,7 +64,7 @@ func TestSSHConnectionCheck(t *testing.T) {
 // TestSSHConnectionCheckDefaultRule: without a rule of its own the check
 // applies DefaultLimits' 30 a minute.
 func TestSSHConnectionCheckDefaultRule(t *testing.T) {
-	if r := server.DefaultLimits.SSHConnectionsPerIP; r != (ratelimit.Rule{Limit: 30, Window: time.Minute}) {
+	if r := auth.DefaultLimits.SSHConnectionsPerIP; r != (ratelimit.Rule{Limit: 30, Window: time.Minute}) {
 		t.Fatalf("DefaultLimits.SSHConnectionsPerIP = %+v, want 30 a minute", r)
 	}
 	h := newHarness(t, withServiceToken(testServiceToken))

@@ -12,7 +12,7 @@ import (
 )
 
 // connectLimit names the per-address limit of new connections. It equals
-// server.SSHConnectLimit, the name under which the API applies the same
+// auth.SSHConnectLimit, the name under which the API applies the same
 // limit for front ends that ask it (APILimits), so that serve's built-in
 // front end and the API count one address in one bucket.
 const connectLimit = "ssh-connect"

@@ -20,6 +20,7 @@ import (
 	"github.com/creack/pty"
 	gossh "golang.org/x/crypto/ssh"
 
+	"github.com/anavara/anavara/auth"
 	"github.com/anavara/anavara/db"
 	"github.com/anavara/anavara/db/engines"
 	"github.com/anavara/anavara/db/sqlite"
@@ -59,7 +60,7 @@ func newEnvWithAPI(t *testing.T, apiOpt func(*server.Config), opts ...envOption)
 	t.Helper()
 	dir := t.TempDir()
 	store, target := testenv.OpenStore(t, sqlite.Options{Path: filepath.Join(dir, "anavara.db"), Synchronous: "NORMAL"})
-	limits := server.DefaultLimits
+	limits := auth.DefaultLimits
 	limits.SignupPerIP = ratelimit.Rule{Limit: 10000, Window: time.Hour}
 	apiCfg := server.Config{JWTSecret: bytes.Repeat([]byte("s"), 32), ServiceToken: serviceToken, Limits: limits}
 	if apiOpt != nil {

@@ -20,6 +20,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 	"github.com/muesli/termenv"
 
+	"github.com/anavara/anavara/auth"
 	"github.com/anavara/anavara/db"
 	"github.com/anavara/anavara/db/sqlite"
 	"github.com/anavara/anavara/internal/testenv"
@@ -55,7 +56,7 @@ func newEnv(t testing.TB) *env {
 	srv, err := server.New(server.Config{
 		JWTSecret:      bytes.Repeat([]byte("k"), 32),
 		PasswordParams: cheapHashing,
-		Limits: server.Limits{
+		Limits: auth.Limits{
 			LoginPerIPAndEmail: generous, SignupPerIP: generous, ForgotPerEmail: generous,
 			ForgotPerIP: generous, ResetPerEmail: generous, RefreshPerIP: generous,
 		},

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/anavara/anavara/auth"
 	"github.com/anavara/anavara/db"
 	"github.com/anavara/anavara/db/sqlite"
 	"github.com/anavara/anavara/internal/testenv"
@@ -46,9 +47,9 @@ type env struct {
 }
 
 // generousLimits lets tests make as many calls as they like.
-func generousLimits() server.Limits {
+func generousLimits() auth.Limits {
 	lots := ratelimit.Rule{Limit: 1_000_000, Window: time.Minute}
-	return server.Limits{
+	return auth.Limits{
 		LoginPerIPAndEmail: lots, SignupPerIP: lots, ForgotPerEmail: lots,
 		ForgotPerIP: lots, ResetPerEmail: lots, RefreshPerIP: lots,
 	}
