@@ -29,7 +29,6 @@ const BodyLimit = 1 << 20
 type Server struct {
 	cfg    Config
 	db     db.Store
-	mailer mail.Mailer
 	app    *fiber.App
 	tokens *auth.Tokens
 	otp    auth.OTPHasher
@@ -90,7 +89,6 @@ func newServer(cfg Config, store db.Store, mailer mail.Mailer) (*Server, error) 
 	s := &Server{
 		cfg:       cfg,
 		db:        store,
-		mailer:    mailer,
 		tokens:    auth.NewTokens(cfg.JWTKeys, cfg.AccessTTL, cfg.RefreshTTL, cfg.Now),
 		otp:       auth.NewOTPHasher(cfg.JWTKeys),
 		users:     auth.NewUserCache(store, cfg.Now),
