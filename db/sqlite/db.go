@@ -129,10 +129,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	if err := createPrivate(opts.Path); err != nil {
 		return nil, err
 	}
-	writer, err := sql.Open("sqlite3", writerDSN)
-	if err != nil {
-		return nil, fmt.Errorf("open database writer: %w", err)
-	}
+	writer := openWriter(writerDSN)
 	writer.SetMaxOpenConns(1)
 	writer.SetMaxIdleConns(1)
 	writer.SetConnMaxLifetime(0)
@@ -373,6 +370,12 @@ func inTransaction(conn *sql.Conn) (bool, error) {
 // always cacheable: SQLite has no way to announce another process's
 // changes, so there is no listener whose absence would make them less so.
 func (d *Store) UsersVersion() (uint64, bool) { return d.usersVersion.Load(), true }
+
+// Commits reports how many write transactions this Store has committed
+// since it opened. With group commit one COMMIT, and so one fsync of the WAL
+// with synchronous=FULL, covers a batch of Writes: Writes per commit is
+// the batch size (BENCHMARKS.md).
+func (d *Store) Commits() uint64 { return d.commits.Load() }
 
 // Backup writes a consistent copy of the live database to path, which must
 // not exist. It reads one snapshot, so writers carry on while it runs.
