@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"runtime"
+	"syscall"
 	"testing"
 	"time"
 
@@ -22,7 +23,7 @@ import (
 // writers=1 one at a time, the case group commit must not slow down.
 // batch=64 is group commit as Open sets it up; batch=1 turns it off, every
 // write committing on its own as before group commit. Besides ns/op it
-// reports creates/s, commits/op (each commit is one fsync of the WAL with
+// reports cpu-ns/op (getrusage), creates/s, commits/op (each commit is one fsync of the WAL with
 // FULL; the background checkpointer's syncs come on top, a few a second)
 // and writes/op (write system calls of the whole process, /proc/self/io).
 func BenchmarkGroupCommitCreate(b *testing.B) {
@@ -61,7 +62,7 @@ func benchmarkCreates(b *testing.B, writers, batch int) {
 				Action: model.ActionRecordCreate, Entity: "medical_record", EntityID: &r.ID, IP: "127.0.0.1"})
 		})
 	}
-	commits, writes := d.Commits(), testenv.WriteCalls(b)
+	commits, writes, cpu := d.Commits(), testenv.WriteCalls(b), cpuTime(b)
 	start := time.Now()
 	if writers == 1 {
 		for b.Loop() {
@@ -89,4 +90,15 @@ func benchmarkCreates(b *testing.B, writers, batch int) {
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "creates/s")
 	b.ReportMetric(float64(d.Commits()-commits)/float64(b.N), "commits/op")
 	b.ReportMetric(float64(testenv.WriteCalls(b)-writes)/float64(b.N), "writes/op")
+	b.ReportMetric(float64(cpuTime(b)-cpu)/float64(b.N), "cpu-ns/op")
+}
+
+// cpuTime is the CPU time this process has used, user and system, on every
+// thread: steadier than wall time on a shared machine.
+func cpuTime(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
