@@ -337,8 +337,9 @@ func TestGroupCommitDropsACancelledQueuedRequest(t *testing.T) {
 
 // A request whose context ends while its fn runs in a batch either
 // completes (fn returned nil: its commit is not interrupted) or rolls back
-// its own work (its statement was cancelled). SQLite rolls the whole
-// transaction back when it interrupts a write, so the requests before it
+// its own work (its statement was cancelled). SQLite may roll the whole
+// transaction back when it interrupts a write (see
+// TestGroupCommitRerunsABatchSQLiteRolledBack), so the requests before it
 // in the batch must still land.
 func TestGroupCommitSurvivesACancelledRunningRequest(t *testing.T) {
 	for round := range 5 {
@@ -399,6 +400,57 @@ func TestGroupCommitSurvivesACancelledRunningRequest(t *testing.T) {
 			}
 			t.Logf("cancelled request: %v; %d commits", errCut, d.commits.Load()-commits)
 		})
+	}
+}
+
+// When SQLite rolls the whole transaction back under a request (as after an
+// interrupted write, a full disk or an I/O error; here the request's own
+// ROLLBACK stands in for those), that request gets its error, the requests
+// before it in the batch, whose work was lost, run again alone, and those
+// after it form the next batch: all of them land.
+func TestGroupCommitRerunsABatchSQLiteRolledBack(t *testing.T) {
+	d, userID := groupStore(t, Options{})
+	ctx := context.Background()
+	commits := d.commits.Load()
+	release, leaderID, leader := blockedLeader(t, d, userID)
+	a := groupRecord(userID)
+	resA := queue(d, ctx, func(q *queries) error { return q.CreateRecord(ctx, a) })
+	x := groupRecord(userID)
+	failure := errors.New("x lost the transaction")
+	resX := queue(d, ctx, func(q *queries) error {
+		if err := q.CreateRecord(ctx, x); err != nil {
+			return err
+		}
+		if _, err := q.q.ExecContext(ctx, "ROLLBACK"); err != nil {
+			return err
+		}
+		return failure
+	})
+	c := groupRecord(userID)
+	resC := queue(d, ctx, func(q *queries) error { return q.CreateRecord(ctx, c) })
+	close(release)
+	for name, res := range map[string]chan error{"leader": leader, "a": resA, "c": resC} {
+		if err := <-res; err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+	}
+	if err := <-resX; !errors.Is(err, failure) {
+		t.Fatalf("x returned %v, want its own error", err)
+	}
+	for _, id := range []string{leaderID, a.ID, c.ID} {
+		if !exists(t, d, id) {
+			t.Fatalf("record %s is missing", id)
+		}
+	}
+	if exists(t, d, x.ID) {
+		t.Fatal("x's record landed")
+	}
+	if rows, counted := recordCount(t, d); rows != 3 || counted != 3 {
+		t.Fatalf("%d records, counted %d; want 3 and 3", rows, counted)
+	}
+	// The leader and a again, alone; then c's batch.
+	if n := d.commits.Load() - commits; n != 3 {
+		t.Fatalf("%d commits, want 3", n)
 	}
 }
 
