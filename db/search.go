@@ -25,11 +25,8 @@ func UserSearchText(u model.User) string {
 // only this part, keeping the stored email's.
 func UserNamesSearchText(u model.User) string { return Fold(u.FirstName + " " + u.LastName) }
 
-// RecordSearchText is what a records search matches against: the folded
-// patient name, doctor and diagnosis, joined like UserSearchText.
-func RecordSearchText(r model.MedicalRecord) string {
-	return Fold(r.PatientName + "\x1f" + r.Doctor + "\x1f" + r.Diagnosis)
-}
+// UserSearchText and LikePattern serve the users search, a substring
+// match. The records search matches words instead (SearchWords).
 
 // LikePattern makes a substring pattern for LIKE … ESCAPE '\' of the
 // folded search s, escaping LIKE's wildcards so that they match literally.

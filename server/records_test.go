@@ -1037,11 +1037,19 @@ func TestRecordListSearchAndFilters(t *testing.T) {
 		{"search=WATSON", []string{"Alan Turing"}},
 		{"search=rhinit", []string{"Ada Lovelace"}},
 		{"search=HARMFUL", []string{"Edsger Dijkstra"}},
-		{"search=an", []string{"Alan Turing", "Rosalind Franklin"}},
-		{"search=%25", []string{"Alan Turing"}},
+		// Each word of the search must start a word (issue 14): "an"
+		// is inside "Alan" and "Franklin" but starts no word.
+		{"search=an", nil},
+		{"search=al", []string{"Alan Turing"}},
+		{"search=grace+hop", []string{"Ada Lovelace", "Marie_Curie", "Edsger Dijkstra"}},
+		{"search=hopper+ADA", []string{"Ada Lovelace"}},
+		{"search=lovelace+turing", nil},
+		// Punctuation separates words: % and _ match nothing by themselves.
+		{"search=%25", nil},
 		{"search=100%25", []string{"Alan Turing"}},
-		{"search=_", []string{"Marie_Curie"}},
-		{"search=e_c", []string{"Marie_Curie"}},
+		{"search=_", nil},
+		{"search=curie", []string{"Marie_Curie"}},
+		{"search=e_c", []string{"Edsger Dijkstra"}},
 		{"search=a%25e", nil},
 		{"search=secretword", nil}, // treatment is not searched
 		{"search=zzz", nil},

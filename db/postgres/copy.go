@@ -280,14 +280,14 @@ func (im *importTx) Users(ctx context.Context, rows []db.UserRow) error {
 // MedicalRecords copies records with their fold keys and search text, as
 // CreateRecord writes them, leaving the counter to Recount.
 func (im *importTx) MedicalRecords(ctx context.Context, rows []model.MedicalRecord) error {
-	return copyRows(ctx, im, db.TableMedicalRecords, recordColumns+`, patient_name_key, doctor_key, search_text`, rows,
+	return copyRows(ctx, im, db.TableMedicalRecords, recordColumns+`, patient_name_key, doctor_key, search_words`, rows,
 		func(r model.MedicalRecord) ([]any, error) {
 			if err := ids("record id", r.ID, r.UserID); err != nil {
 				return nil, err
 			}
 			return []any{r.ID, r.UserID, r.PatientName, dateArg(r.DateOfBirth), r.Diagnosis, r.Treatment,
 				dateArg(r.DateOfTreatment), r.Doctor, at(r.Created), at(r.Updated), r.Version,
-				db.Fold(r.PatientName), db.Fold(r.Doctor), db.RecordSearchText(r)}, nil
+				db.Fold(r.PatientName), db.Fold(r.Doctor), db.RecordSearchWords(r)}, nil
 		})
 }
 

@@ -35,11 +35,11 @@ func (t *tx) CreateRecord(ctx context.Context, r model.MedicalRecord) error {
 	if err != nil {
 		return err
 	}
-	_, err = t.q.Exec(ctx, `INSERT INTO medical_records (`+recordColumns+`, patient_name_key, doctor_key, search_text)
+	_, err = t.q.Exec(ctx, `INSERT INTO medical_records (`+recordColumns+`, patient_name_key, doctor_key, search_words)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
 		id, userID, r.PatientName, dateArg(r.DateOfBirth), r.Diagnosis, r.Treatment,
 		dateArg(r.DateOfTreatment), r.Doctor, at(r.Created), at(r.Updated), int64(1),
-		db.Fold(r.PatientName), db.Fold(r.Doctor), db.RecordSearchText(r))
+		db.Fold(r.PatientName), db.Fold(r.Doctor), db.RecordSearchWords(r))
 	if err != nil {
 		return fmt.Errorf("insert record: %w", err)
 	}
@@ -72,9 +72,9 @@ func (t *tx) UpdateRecord(ctx context.Context, r model.MedicalRecord) error {
 	}
 	tag, err := t.q.Exec(ctx, `UPDATE medical_records SET user_id = $1, patient_name = $2, date_of_birth = $3,
 		diagnosis = $4, treatment = $5, date_of_treatment = $6, doctor = $7, updated = $8,
-		version = version + 1, patient_name_key = $9, doctor_key = $10, search_text = $11 WHERE id = $12`,
+		version = version + 1, patient_name_key = $9, doctor_key = $10, search_words = $11 WHERE id = $12`,
 		userID, r.PatientName, dateArg(r.DateOfBirth), r.Diagnosis, r.Treatment, dateArg(r.DateOfTreatment),
-		r.Doctor, at(r.Updated), db.Fold(r.PatientName), db.Fold(r.Doctor), db.RecordSearchText(r), r.ID)
+		r.Doctor, at(r.Updated), db.Fold(r.PatientName), db.Fold(r.Doctor), db.RecordSearchWords(r), r.ID)
 	if err != nil {
 		return fmt.Errorf("update record: %w", err)
 	}
@@ -115,7 +115,8 @@ type recordQuery struct {
 	// unfiltered is set when nothing narrows the list, whose total is
 	// then the records counter.
 	unfiltered bool
-	// none is set when a filter can match nothing (a malformed user id).
+	// none is set when a filter can match nothing: a malformed user id,
+	// a search without words (db.SearchWords), such as "%".
 	none bool
 }
 
@@ -129,7 +130,11 @@ func recordListSQL(f db.RecordFilter) (recordQuery, error) {
 		q.add("user_id = ", f.UserID)
 	}
 	if f.Search != "" {
-		q.add("search_text LIKE ", db.LikePattern(f.Search), ` ESCAPE '\'`)
+		words := db.SearchWords(f.Search)
+		if len(words) == 0 {
+			q.none = true
+		}
+		q.add(searchVector+" @@ ", searchQuery(words), "::tsquery")
 	}
 	if f.Doctor != "" {
 		q.add("doctor_key = ", db.Fold(f.Doctor))

@@ -62,7 +62,7 @@ var (
 // Open connects to the database at opts.URL and, unless
 // opts.SkipMigrations is set, applies pending migrations (several processes
 // opening one database at once apply them once) and corrects drifted
-// counters. No error it returns contains the URL's password.
+// counters and search words (fillSearchWords). No error it returns contains the URL's password.
 func Open(ctx context.Context, opts Options) (*Store, error) {
 	if opts.URL == "" {
 		return nil, errors.New("open postgres: empty database URL")
@@ -98,6 +98,10 @@ func open(ctx context.Context, cfg *pgxpool.Config, opts Options) (*Store, error
 			return nil, err
 		}
 		if err := s.recountAtOpen(ctx); err != nil {
+			pool.Close()
+			return nil, fmt.Errorf("open postgres: %w", err)
+		}
+		if err := s.fillSearchWords(ctx); err != nil {
 			pool.Close()
 			return nil, fmt.Errorf("open postgres: %w", err)
 		}

@@ -299,14 +299,35 @@ func (im *importTx) Users(ctx context.Context, rows []db.UserRow) error {
 	})
 }
 
-// MedicalRecords inserts records with their search text, as CreateRecord
-// does, but leaves the counter to Recount.
+// MedicalRecords inserts records with their search words, indexed as
+// CreateRecord indexes them (record_search.go), but leaves the counter to
+// Recount.
 func (im *importTx) MedicalRecords(ctx context.Context, rows []model.MedicalRecord) error {
-	return insertAll(ctx, im, db.TableMedicalRecords, recordColumns+`, patient_name_key, doctor_key, search_text`, rows, func(r model.MedicalRecord) []any {
-		return []any{r.ID, r.UserID, r.PatientName, r.DateOfBirth.String(), r.Diagnosis, r.Treatment,
+	s, err := im.stmt(ctx, db.TableMedicalRecords, recordColumns+`, patient_name_key, doctor_key, search_words`)
+	if err != nil {
+		return err
+	}
+	index, err := im.stmt(ctx, recordSearchTable, `docid, search_words`)
+	if err != nil {
+		return err
+	}
+	for _, r := range rows {
+		words := db.RecordSearchWords(r)
+		res, err := s.ExecContext(ctx, r.ID, r.UserID, r.PatientName, r.DateOfBirth.String(), r.Diagnosis, r.Treatment,
 			r.DateOfTreatment.String(), r.Doctor, micros(r.Created), micros(r.Updated), r.Version,
-			db.Fold(r.PatientName), db.Fold(r.Doctor), db.RecordSearchText(r)}
-	})
+			db.Fold(r.PatientName), db.Fold(r.Doctor), words)
+		if err != nil {
+			return fmt.Errorf("import %s: %w", db.TableMedicalRecords, err)
+		}
+		rowid, err := res.LastInsertId()
+		if err != nil {
+			return fmt.Errorf("import %s: %w", db.TableMedicalRecords, err)
+		}
+		if _, err := index.ExecContext(ctx, rowid, words); err != nil {
+			return fmt.Errorf("import %s: index: %w", db.TableMedicalRecords, err)
+		}
+	}
+	return nil
 }
 
 // RefreshTokens inserts tokens with every column of their rotation state.

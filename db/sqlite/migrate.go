@@ -14,9 +14,11 @@ import (
 var migrationFiles embed.FS
 
 // goMigrations are the migrations SQL alone cannot write: they need Go's
-// Unicode case folding (db.Fold), which SQLite's lower() lacks.
+// Unicode case folding (db.Fold, db.SearchWords), which SQLite's lower()
+// lacks.
 var goMigrations = []*goose.Migration{
 	goose.NewGoMigration(10, &goose.GoFunc{RunTx: addFoldKeys}, &goose.GoFunc{RunTx: dropFoldKeys}),
+	goose.NewGoMigration(13, &goose.GoFunc{RunTx: addRecordSearch}, &goose.GoFunc{RunTx: dropRecordSearch}),
 }
 
 // newProvider returns goose's provider of every embedded migration, SQL

@@ -66,7 +66,7 @@ func TestListQueriesUseIndexes(t *testing.T) {
 	}
 	for _, tt := range records {
 		t.Run("records/"+tt.name, func(t *testing.T) {
-			page, count, args, err := recordListSQL(tt.f)
+			page, count, args, _, err := recordListSQL(tt.f)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -29,15 +29,24 @@ func scanRecord(row interface{ Scan(...any) error }) (model.MedicalRecord, error
 	return r, nil
 }
 
-// CreateRecord inserts r at version 1 and counts it (counts.go). Call it
-// inside Store.Write, so that both land or neither does.
+// CreateRecord inserts r at version 1, indexes its words for search
+// (record_search.go) and counts it (counts.go). Call it inside
+// Store.Write, so that all of it lands or none does.
 func (q *queries) CreateRecord(ctx context.Context, r model.MedicalRecord) error {
-	_, err := q.q.ExecContext(ctx, `INSERT INTO medical_records (`+recordColumns+`, patient_name_key, doctor_key, search_text) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+	words := db.RecordSearchWords(r)
+	res, err := q.q.ExecContext(ctx, `INSERT INTO medical_records (`+recordColumns+`, patient_name_key, doctor_key, search_words) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 		r.ID, r.UserID, r.PatientName, r.DateOfBirth.String(), r.Diagnosis, r.Treatment,
 		r.DateOfTreatment.String(), r.Doctor, micros(r.Created), micros(r.Updated), 1,
-		db.Fold(r.PatientName), db.Fold(r.Doctor), db.RecordSearchText(r))
+		db.Fold(r.PatientName), db.Fold(r.Doctor), words)
 	if err != nil {
 		return fmt.Errorf("insert record: %w", err)
+	}
+	rowid, err := res.LastInsertId()
+	if err != nil {
+		return fmt.Errorf("insert record: %w", err)
+	}
+	if err := q.indexRecord(ctx, rowid, words); err != nil {
+		return err
 	}
 	return q.addToCount(ctx, countRecords, "", 1)
 }
@@ -52,23 +61,51 @@ func (q *queries) RecordByID(ctx context.Context, id string) (model.MedicalRecor
 }
 
 // UpdateRecord stores every writable field of r and its updated time, and
-// bumps the record's version.
+// bumps the record's version. When its words change, the search index
+// changes with them (record_search.go), in the same transaction.
 func (q *queries) UpdateRecord(ctx context.Context, r model.MedicalRecord) error {
+	var rowid int64
+	var oldWords string
+	err := q.q.QueryRowContext(ctx, `SELECT rowid, search_words FROM medical_records WHERE id = ?`, r.ID).Scan(&rowid, &oldWords)
+	if err != nil {
+		return notFound(err, "update record")
+	}
+	words := db.RecordSearchWords(r)
+	// Most edits (a treatment, a date) leave the words as they were.
+	reindex := words != oldWords
+	if reindex {
+		if err := q.unindexRecord(ctx, rowid); err != nil {
+			return err
+		}
+	}
 	res, err := q.q.ExecContext(ctx, `UPDATE medical_records SET user_id = ?, patient_name = ?, date_of_birth = ?,
 		diagnosis = ?, treatment = ?, date_of_treatment = ?, doctor = ?, updated = ?,
-		version = version + 1, patient_name_key = ?, doctor_key = ?, search_text = ? WHERE id = ?`,
+		version = version + 1, patient_name_key = ?, doctor_key = ?, search_words = ? WHERE rowid = ?`,
 		r.UserID, r.PatientName, r.DateOfBirth.String(), r.Diagnosis, r.Treatment, r.DateOfTreatment.String(),
-		r.Doctor, micros(r.Updated), db.Fold(r.PatientName), db.Fold(r.Doctor), db.RecordSearchText(r), r.ID)
+		r.Doctor, micros(r.Updated), db.Fold(r.PatientName), db.Fold(r.Doctor), words, rowid)
 	if err != nil {
 		return fmt.Errorf("update record: %w", err)
 	}
-	return requireOneRow(res)
+	if err := requireOneRow(res); err != nil {
+		return err
+	}
+	if reindex {
+		return q.indexRecord(ctx, rowid, words)
+	}
+	return nil
 }
 
-// DeleteRecord removes the record with id and uncounts it. Call it inside
-// Store.Write, like CreateRecord.
+// DeleteRecord removes the record with id and its words from the search
+// index, and uncounts it. Call it inside Store.Write, like CreateRecord.
 func (q *queries) DeleteRecord(ctx context.Context, id string) error {
-	res, err := q.q.ExecContext(ctx, `DELETE FROM medical_records WHERE id = ?`, id)
+	var rowid int64
+	if err := q.q.QueryRowContext(ctx, `SELECT rowid FROM medical_records WHERE id = ?`, id).Scan(&rowid); err != nil {
+		return notFound(err, "delete record")
+	}
+	if err := q.unindexRecord(ctx, rowid); err != nil {
+		return err
+	}
+	res, err := q.q.ExecContext(ctx, `DELETE FROM medical_records WHERE rowid = ?`, rowid)
 	if err != nil {
 		return fmt.Errorf("delete record: %w", err)
 	}
@@ -87,16 +124,22 @@ var recordOrderColumns = map[string]string{
 }
 
 // recordListSQL builds ListRecords' page and count queries for f; the page
-// query takes args followed by the limit and offset.
-func recordListSQL(f db.RecordFilter) (page, count string, args []any, err error) {
+// query takes args followed by the limit and offset. none is true when f
+// can match no record: a search with no words (db.SearchWords), such as
+// "%" or "*".
+func recordListSQL(f db.RecordFilter) (page, count string, args []any, none bool, err error) {
 	var where []string
 	if f.UserID != "" {
 		where = append(where, "user_id = ?")
 		args = append(args, f.UserID)
 	}
+	var match string
 	if f.Search != "" {
-		where = append(where, `search_text LIKE ? ESCAPE '\'`)
-		args = append(args, db.LikePattern(f.Search))
+		words := db.SearchWords(f.Search)
+		none = len(words) == 0
+		match = matchExpr(words)
+		where = append(where, `rowid IN (SELECT docid FROM record_search WHERE record_search MATCH ?)`)
+		args = append(args, match)
 	}
 	if f.Doctor != "" {
 		where = append(where, "doctor_key = ?")
@@ -125,21 +168,28 @@ func recordListSQL(f db.RecordFilter) (page, count string, args []any, err error
 	}
 	col, ok := recordOrderColumns[ordering]
 	if !ok {
-		return "", "", nil, fmt.Errorf("list records: unknown ordering %q", f.Ordering)
+		return "", "", nil, false, fmt.Errorf("list records: unknown ordering %q", f.Ordering)
 	}
 	page = `SELECT ` + recordColumns + ` FROM medical_records` + cond + ` ORDER BY ` + col + ` ` + dir + `, id ` + dir + ` LIMIT ? OFFSET ?`
 	count = `SELECT count(*) FROM medical_records` + cond
-	if cond == "" {
+	switch {
+	case cond == "":
 		count = `SELECT n FROM counts WHERE name = '` + countRecords + `' AND part = ''`
+	case len(where) == 1 && match != "":
+		// The index alone counts a search's matches: no record is read.
+		count = `SELECT count(*) FROM record_search WHERE record_search MATCH ?`
 	}
-	return page, count, args, nil
+	return page, count, args, none, nil
 }
 
 // ListRecords returns one page of records and the number matching f.
 func (q *queries) ListRecords(ctx context.Context, f db.RecordFilter) ([]model.MedicalRecord, int, error) {
-	pageSQL, countSQL, args, err := recordListSQL(f)
+	pageSQL, countSQL, args, none, err := recordListSQL(f)
 	if err != nil {
 		return nil, 0, err
+	}
+	if none {
+		return []model.MedicalRecord{}, 0, nil
 	}
 	// One row past the page, so a last page needs no count (pageTotal).
 	rows, err := q.q.QueryContext(ctx, pageSQL, pageArgs(args, f.Limit, f.Offset)...)

@@ -1,0 +1,94 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/anavara/anavara/db"
+	"github.com/anavara/anavara/model"
+)
+
+// The records search (migration 5): medical_records.search_words holds
+// db.RecordSearchWords, indexed by GIN over
+// array_to_tsvector(string_to_array(search_words, ' ')), which recordListSQL
+// repeats word for word so that the planner uses the index.
+
+// searchVector is the indexed expression.
+const searchVector = `array_to_tsvector(string_to_array(search_words, ' '))`
+
+// searchQuery is the tsquery text of a search's words (db.SearchWords):
+// each word as a quoted prefix lexeme, all of them required. tsquery's
+// input takes quoted lexemes as they are, without a parser or dictionary,
+// so they match the lexemes array_to_tsvector stored; the words hold
+// letters and digits only, but quotes and backslashes are escaped all the
+// same, and the text travels as a parameter, never as SQL.
+func searchQuery(words []string) string {
+	var b strings.Builder
+	for i, w := range words {
+		if i > 0 {
+			b.WriteString(" & ")
+		}
+		b.WriteByte('\'')
+		b.WriteString(strings.NewReplacer(`\`, `\\`, `'`, `''`).Replace(w))
+		b.WriteString("':*")
+	}
+	return b.String()
+}
+
+// searchBackfillBatch is how many records fillSearchWords writes per
+// statement, and searchProgressEvery how many between progress lines.
+const (
+	searchBackfillBatch = 10_000
+	searchProgressEvery = 100_000
+)
+
+// fillSearchWords writes the search words of the records migration 5
+// left without (search_words IS NULL), in batches, each its own
+// transaction, so that other servers on the database keep writing
+// meanwhile; Open runs it, and a later Open finishes what an interrupted
+// one left. A record that another server updates in the meantime keeps
+// the words that update wrote.
+func (s *Store) fillSearchWords(ctx context.Context) error {
+	var pending int
+	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM medical_records WHERE search_words IS NULL`).Scan(&pending); err != nil {
+		return fmt.Errorf("search words: %w", err)
+	}
+	done := 0
+	for done < pending {
+		rows, err := s.pool.Query(ctx, `SELECT id, patient_name, doctor, diagnosis FROM medical_records
+			WHERE search_words IS NULL ORDER BY id LIMIT $1`, searchBackfillBatch)
+		if err != nil {
+			return fmt.Errorf("search words: %w", err)
+		}
+		var ids, words []string
+		var r model.MedicalRecord
+		_, err = pgx.ForEachRow(rows, []any{&r.ID, &r.PatientName, &r.Doctor, &r.Diagnosis}, func() error {
+			ids = append(ids, r.ID)
+			words = append(words, db.RecordSearchWords(r))
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("search words: %w", err)
+		}
+		if len(ids) == 0 {
+			break
+		}
+		_, err = s.pool.Exec(ctx, `UPDATE medical_records AS m SET search_words = v.words
+			FROM unnest($1::uuid[], $2::text[]) AS v (id, words)
+			WHERE m.id = v.id AND m.search_words IS NULL`, ids, words)
+		if err != nil {
+			return fmt.Errorf("search words: %w", err)
+		}
+		before := done
+		done += len(ids)
+		if pending > searchProgressEvery && done/searchProgressEvery != before/searchProgressEvery {
+			slog.InfoContext(ctx, "migration 5: building the records search index", "records", done, "of", pending,
+				"percent", 100*done/pending)
+		}
+	}
+	return nil
+}
