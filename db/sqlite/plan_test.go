@@ -34,7 +34,7 @@ func queryPlan(t *testing.T, d *Store, query string, args ...any) string {
 // Every list the API serves reads an index in the order it returns rows:
 // no step scans a whole table to filter it or sorts the matches, which on a
 // million records costs hundreds of milliseconds instead of a fraction of
-// one. The free-text search is the one documented full scan.
+// one. The search reads its own index (record_search) too.
 func TestListQueriesUseIndexes(t *testing.T) {
 	d, err := Open(context.Background(), Options{Path: filepath.Join(t.TempDir(), "anavara.db")})
 	if err != nil {
@@ -66,7 +66,7 @@ func TestListQueriesUseIndexes(t *testing.T) {
 	}
 	for _, tt := range records {
 		t.Run("records/"+tt.name, func(t *testing.T) {
-			page, count, args, _, err := recordListSQL(tt.f)
+			page, count, args, err := recordListSQL(tt.f, "", searchNone)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -82,6 +82,35 @@ func TestListQueriesUseIndexes(t *testing.T) {
 			}
 			if plan := queryPlan(t, d, count, args...); strings.Contains(plan, "SCAN medical_records") && !strings.Contains(plan, "INDEX") {
 				t.Errorf("count query scans the table:\n%s", plan)
+			}
+		})
+	}
+
+	// A search reads the index either way planSearch chooses: looking
+	// its few matches up by rowid (and sorting them), or walking the
+	// ordering's index and probing the matches, which never sorts.
+	for _, tt := range []struct {
+		name string
+		f    db.RecordFilter
+		plan searchPlan
+		want string
+	}{
+		{"lookup", db.RecordFilter{Search: "flu"}, searchLookup, "SEARCH medical_records USING INTEGER PRIMARY KEY"},
+		{"probe", db.RecordFilter{Search: "flu"}, searchProbe, "SCAN medical_records USING INDEX medical_records_created"},
+		{"probe by patient name", db.RecordFilter{Search: "flu", Ordering: "patient_name"}, searchProbe, "SCAN medical_records USING INDEX medical_records_patient_name"},
+		{"probe a patient's", db.RecordFilter{Search: "flu", UserID: "u"}, searchProbe, "SEARCH medical_records USING INDEX medical_records_user_created"},
+	} {
+		t.Run("records/search "+tt.name, func(t *testing.T) {
+			page, _, args, err := recordListSQL(tt.f, "flu*", tt.plan)
+			if err != nil {
+				t.Fatal(err)
+			}
+			plan := queryPlan(t, d, page, append(args, 20, 0)...)
+			if !strings.Contains(plan, tt.want) || !strings.Contains(plan, "SCAN record_search VIRTUAL TABLE") {
+				t.Errorf("page query plan, want %q and the index:\n%s", tt.want, plan)
+			}
+			if sorts := strings.Contains(plan, "TEMP B-TREE"); sorts != (tt.plan == searchLookup) {
+				t.Errorf("page query sorts: %v:\n%s", sorts, plan)
 			}
 		})
 	}

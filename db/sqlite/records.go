@@ -124,21 +124,17 @@ var recordOrderColumns = map[string]string{
 }
 
 // recordListSQL builds ListRecords' page and count queries for f; the page
-// query takes args followed by the limit and offset. none is true when f
-// can match no record: a search with no words (db.SearchWords), such as
-// "%" or "*".
-func recordListSQL(f db.RecordFilter) (page, count string, args []any, none bool, err error) {
+// query takes args followed by the limit and offset. A search takes the
+// FTS4 MATCH expression of its words (matchExpr) and reads the index in the
+// way plan says (record_search.go).
+func recordListSQL(f db.RecordFilter, match string, plan searchPlan) (page, count string, args []any, err error) {
 	var where []string
 	if f.UserID != "" {
 		where = append(where, "user_id = ?")
 		args = append(args, f.UserID)
 	}
-	var match string
 	if f.Search != "" {
-		words := db.SearchWords(f.Search)
-		none = len(words) == 0
-		match = matchExpr(words)
-		where = append(where, `rowid IN (SELECT docid FROM record_search WHERE record_search MATCH ?)`)
+		where = append(where, plan.condition())
 		args = append(args, match)
 	}
 	if f.Doctor != "" {
@@ -168,28 +164,38 @@ func recordListSQL(f db.RecordFilter) (page, count string, args []any, none bool
 	}
 	col, ok := recordOrderColumns[ordering]
 	if !ok {
-		return "", "", nil, false, fmt.Errorf("list records: unknown ordering %q", f.Ordering)
+		return "", "", nil, fmt.Errorf("list records: unknown ordering %q", f.Ordering)
 	}
 	page = `SELECT ` + recordColumns + ` FROM medical_records` + cond + ` ORDER BY ` + col + ` ` + dir + `, id ` + dir + ` LIMIT ? OFFSET ?`
 	count = `SELECT count(*) FROM medical_records` + cond
-	switch {
-	case cond == "":
+	if cond == "" {
 		count = `SELECT n FROM counts WHERE name = '` + countRecords + `' AND part = ''`
-	case len(where) == 1 && match != "":
-		// The index alone counts a search's matches: no record is read.
-		count = `SELECT count(*) FROM record_search WHERE record_search MATCH ?`
 	}
-	return page, count, args, none, nil
+	return page, count, args, nil
 }
 
 // ListRecords returns one page of records and the number matching f.
 func (q *queries) ListRecords(ctx context.Context, f db.RecordFilter) ([]model.MedicalRecord, int, error) {
-	pageSQL, countSQL, args, none, err := recordListSQL(f)
+	var match string
+	plan, matches := searchNone, -1
+	if f.Search != "" {
+		words := db.SearchWords(f.Search)
+		if len(words) == 0 {
+			// Nothing in the query can start a word.
+			return []model.MedicalRecord{}, 0, nil
+		}
+		match = matchExpr(words)
+		var err error
+		if plan, matches, err = q.planSearch(ctx, match, f); err != nil {
+			return nil, 0, fmt.Errorf("list records: %w", err)
+		}
+		if matches == 0 {
+			return []model.MedicalRecord{}, 0, nil
+		}
+	}
+	pageSQL, countSQL, args, err := recordListSQL(f, match, plan)
 	if err != nil {
 		return nil, 0, err
-	}
-	if none {
-		return []model.MedicalRecord{}, 0, nil
 	}
 	// One row past the page, so a last page needs no count (pageTotal).
 	rows, err := q.q.QueryContext(ctx, pageSQL, pageArgs(args, f.Limit, f.Offset)...)
@@ -207,6 +213,11 @@ func (q *queries) ListRecords(ctx context.Context, f db.RecordFilter) ([]model.M
 	}
 	if err := rows.Err(); err != nil {
 		return nil, 0, fmt.Errorf("list records: %w", err)
+	}
+	if searchOnly(f) {
+		// The index counted the matches already.
+		records, _, _ = db.TrimPage(records, f.Limit, f.Offset)
+		return records, matches, nil
 	}
 	records, count, err := pageTotal(ctx, q.q, records, f.Limit, f.Offset, countSQL, args)
 	if err != nil {
