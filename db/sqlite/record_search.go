@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/anavara/anavara/db"
+	"github.com/anavara/anavara/model"
 )
 
 // The records search index (migration 13): record_search is an FTS4 table
@@ -116,3 +117,76 @@ func (q *queries) planSearch(ctx context.Context, match string, f db.RecordFilte
 func searchOnly(f db.RecordFilter) bool {
 	return f.Search != "" && f.UserID == "" && f.Doctor == "" && f.TreatedAfter == nil && f.TreatedBefore == nil
 }
+
+// maxDocidPage bounds offset+limit for searchByDocid: deeper pages look up
+// that many candidates, which the probe does more cheaply.
+const maxDocidPage = 1000
+
+// searchByDocid answers a page of a list whose one filter is a search, in
+// the created ordering (either way), from the index's own order: FTS4
+// returns the matches in docid (rowid) order and stops after the first
+// few, with no temporary table of them all. Rowids grow with insertion and
+// records are created in time order, so the first offset+limit matches by
+// rowid are almost always the first by (created, id); that is then
+// checked, and when some record inserted earlier is newer than the last
+// of them (a clock step back, a copy of such a database) ok is false and
+// the caller lists the page another way. The check walks the ordering's
+// index only as far as the page reaches, about (offset+limit) × records /
+// matches entries.
+func (q *queries) searchByDocid(ctx context.Context, match string, f db.RecordFilter, desc bool) (page []model.MedicalRecord, ok bool, err error) {
+	k := f.Offset + f.Limit
+	dir, cmp, rowidCmp := "ASC", "<", ">"
+	if desc {
+		dir, cmp, rowidCmp = "DESC", ">", "<"
+	}
+	rows, err := q.q.QueryContext(ctx, `SELECT `+recordColumns+`, rowid FROM medical_records
+		WHERE rowid IN (SELECT docid FROM record_search WHERE record_search MATCH ? ORDER BY docid `+dir+` LIMIT ?)
+		ORDER BY created `+dir+`, id `+dir, match, k)
+	if err != nil {
+		return nil, false, err
+	}
+	defer rows.Close()
+	candidates := make([]model.MedicalRecord, 0, k)
+	var edge int64 // the candidates' least rowid (descending) or greatest
+	for rows.Next() {
+		var rowid int64
+		r, err := scanRecord(withRowid{rows, &rowid})
+		if err != nil {
+			return nil, false, err
+		}
+		if len(candidates) == 0 || (desc && rowid < edge) || (!desc && rowid > edge) {
+			edge = rowid
+		}
+		candidates = append(candidates, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, false, err
+	}
+	if len(candidates) == k {
+		// Every match outside the candidates lies beyond edge in rowid
+		// order; none of them may come before the last candidate.
+		last := candidates[k-1]
+		var beyond int
+		err := q.q.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM medical_records
+			WHERE (created, id) `+cmp+` (?, ?) AND rowid `+rowidCmp+` ? LIMIT 1)`, micros(last.Created), last.ID, edge).Scan(&beyond)
+		if err != nil {
+			return nil, false, err
+		}
+		if beyond > 0 {
+			return nil, false, nil
+		}
+	}
+	if f.Offset >= len(candidates) {
+		return []model.MedicalRecord{}, true, nil
+	}
+	return candidates[f.Offset:min(len(candidates), k)], true, nil
+}
+
+// withRowid scans a record's columns followed by its rowid.
+type withRowid struct {
+	row   interface{ Scan(...any) error }
+	rowid *int64
+}
+
+// Scan scans dest and then the rowid.
+func (w withRowid) Scan(dest ...any) error { return w.row.Scan(append(dest, w.rowid)...) }

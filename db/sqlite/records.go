@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"github.com/anavara/anavara/db"
@@ -191,6 +192,16 @@ func (q *queries) ListRecords(ctx context.Context, f db.RecordFilter) ([]model.M
 		}
 		if matches == 0 {
 			return []model.MedicalRecord{}, 0, nil
+		}
+		ordering := cmp.Or(f.Ordering, model.DefaultRecordOrdering)
+		if plan == searchProbe && searchOnly(f) && strings.TrimPrefix(ordering, "-") == "created" && f.Offset+f.Limit <= maxDocidPage {
+			page, ok, err := q.searchByDocid(ctx, match, f, ordering == "-created")
+			if err != nil {
+				return nil, 0, fmt.Errorf("list records: %w", err)
+			}
+			if ok {
+				return page, matches, nil
+			}
 		}
 	}
 	pageSQL, countSQL, args, err := recordListSQL(f, match, plan)
