@@ -30,7 +30,7 @@ func addRecordSearch(ctx context.Context, tx *sql.Tx) error {
 	if _, err := tx.ExecContext(ctx, `ALTER TABLE medical_records RENAME COLUMN search_text TO search_words`); err != nil {
 		return fmt.Errorf("record search: %w", err)
 	}
-	if err := rewriteRecordSearch(ctx, tx, db.RecordSearchWords); err != nil {
+	if err := rewriteRecordSearch(ctx, tx, "building the records search index", db.RecordSearchWords); err != nil {
 		return fmt.Errorf("record search: %w", err)
 	}
 	for _, stmt := range []string{
@@ -57,7 +57,7 @@ func dropRecordSearch(ctx context.Context, tx *sql.Tx) error {
 	if _, err := tx.ExecContext(ctx, `DROP TABLE record_search`); err != nil {
 		return fmt.Errorf("drop record search: %w", err)
 	}
-	if err := rewriteRecordSearch(ctx, tx, substringSearchText); err != nil {
+	if err := rewriteRecordSearch(ctx, tx, "undoing the records search index", substringSearchText); err != nil {
 		return fmt.Errorf("drop record search: %w", err)
 	}
 	if _, err := tx.ExecContext(ctx, `ALTER TABLE medical_records RENAME COLUMN search_words TO search_text`); err != nil {
@@ -73,8 +73,9 @@ func substringSearchText(r model.MedicalRecord) string {
 
 // rewriteRecordSearch sets the search column (search_words, or search_text
 // once renamed back) of every record to text(record), logging a progress
-// line every searchProgressEvery records when there are more than that.
-func rewriteRecordSearch(ctx context.Context, tx *sql.Tx, text func(model.MedicalRecord) string) error {
+// line, saying what it is doing, every searchProgressEvery records when
+// there are more than that.
+func rewriteRecordSearch(ctx context.Context, tx *sql.Tx, doing string, text func(model.MedicalRecord) string) error {
 	var total int
 	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM medical_records`).Scan(&total); err != nil {
 		return err
@@ -129,7 +130,7 @@ func rewriteRecordSearch(ctx context.Context, tx *sql.Tx, text func(model.Medica
 		before := done
 		done += len(batch)
 		if total > searchProgressEvery && done/searchProgressEvery != before/searchProgressEvery {
-			slog.InfoContext(ctx, "migration 13: building the records search index", "records", done, "of", total,
+			slog.InfoContext(ctx, "migration 13: "+doing, "records", done, "of", total,
 				"percent", 100*done/total)
 		}
 	}
