@@ -115,6 +115,8 @@ type recordQuery struct {
 	// unfiltered is set when nothing narrows the list, whose total is
 	// then the records counter.
 	unfiltered bool
+	// search is the tsquery of the search's words, if there is a search.
+	search string
 	// none is set when a filter can match nothing: a malformed user id,
 	// a search without words (db.SearchWords), such as "%".
 	none bool
@@ -134,7 +136,8 @@ func recordListSQL(f db.RecordFilter) (recordQuery, error) {
 		if len(words) == 0 {
 			q.none = true
 		}
-		q.add(searchVector+" @@ ", searchQuery(words), "::tsquery")
+		q.search = searchQuery(words)
+		q.add(searchVector+" @@ ", q.search, "::tsquery")
 	}
 	if f.Doctor != "" {
 		q.add("doctor_key = ", db.Fold(f.Doctor))
@@ -179,14 +182,37 @@ func (r *reader) ListRecords(ctx context.Context, f db.RecordFilter) ([]model.Me
 			return nil, 0, fmt.Errorf("list records: %w", err)
 		}
 	}
+	pageSQL := `SELECT ` + recordColumns + ` FROM medical_records` + q.sql()
+	matches := -1
+	if q.search != "" {
+		var few bool
+		if matches, few, err = r.planSearch(ctx, q.search, f); err != nil {
+			return nil, 0, fmt.Errorf("list records: %w", err)
+		}
+		if matches == 0 {
+			return []model.MedicalRecord{}, 0, nil
+		}
+		if few {
+			// Collected from the index, then sorted: planned alone, the
+			// matches are read through the GIN index, never by walking
+			// the ordering's index and testing every row it holds.
+			pageSQL = `WITH matches AS MATERIALIZED (SELECT * FROM medical_records` + q.sql() + `)
+				SELECT ` + recordColumns + ` FROM matches`
+		}
+	}
 	page, args := q.page(q.order, f.Limit, f.Offset)
-	rows, err := r.q.Query(ctx, `SELECT `+recordColumns+` FROM medical_records`+q.sql()+page, args...)
+	rows, err := r.q.Query(ctx, pageSQL+page, args...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list records: %w", err)
 	}
 	records, err := collect(rows, db.PageCapacity(f.Limit), scanRecord)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list records: %w", err)
+	}
+	if q.search != "" && len(q.conds) == 1 {
+		// The search is the one filter: planSearch counted its matches.
+		records, _, _ = db.TrimPage(records, f.Limit, f.Offset)
+		return records, matches, nil
 	}
 	records, count, err := pageTotal(ctx, r.q, records, f.Limit, f.Offset, countSQL, q.args)
 	if err != nil {
