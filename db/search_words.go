@@ -49,6 +49,19 @@ func SearchWords(s string) []string {
 	return words
 }
 
+// MaxQueryWords is how many words of a search count: the first
+// MaxQueryWords distinct ones, on every engine. SQLite's FTS4 refuses a
+// query of some thousands of words (its expression tree is at most 12
+// deep), and each word costs a pass over its part of the index.
+const MaxQueryWords = 16
+
+// QueryWords are the words a search matches: its first MaxQueryWords
+// distinct SearchWords.
+func QueryWords(s string) []string {
+	words := SearchWords(s)
+	return words[:min(len(words), MaxQueryWords)]
+}
+
 // RecordSearchWords is what the records search index holds for r: the
 // SearchWords of its patient name, doctor and diagnosis, joined by single
 // spaces.

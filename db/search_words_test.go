@@ -1,6 +1,7 @@
 package db
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -53,5 +54,16 @@ func TestRecordSearchWords(t *testing.T) {
 	r := model.MedicalRecord{PatientName: "Élodie Martin", Doctor: "Dr. Martin", Diagnosis: "Migraine; aura", Treatment: "rest"}
 	if got, want := RecordSearchWords(r), "elodie martin dr migraine aura"; got != want {
 		t.Errorf("RecordSearchWords = %q, want %q", got, want)
+	}
+}
+
+func TestQueryWordsCountsTheFirstSixteen(t *testing.T) {
+	var many []string
+	for i := range MaxQueryWords + 5 {
+		many = append(many, fmt.Sprintf("w%d", i), fmt.Sprintf("W%d", i))
+	}
+	got := QueryWords(strings.Join(many, " "))
+	if len(got) != MaxQueryWords || got[0] != "w0" || got[MaxQueryWords-1] != fmt.Sprintf("w%d", MaxQueryWords-1) {
+		t.Errorf("QueryWords kept %q", got)
 	}
 }

@@ -2,6 +2,7 @@ package dbtest
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -91,6 +92,10 @@ func testRecordSearchWords(t *testing.T, s db.Store) {
 		{"tsquery syntax", db.RecordFilter{Search: "house & !carol | bob:*"}, nil},
 		{"tsquery prefix", db.RecordFilter{Search: "hou:*"}, []string{"s2", "s3"}},
 		{"SQL", db.RecordFilter{Search: "'; DROP TABLE medical_records; --"}, nil},
+		// Sixteen distinct words that all start words of s3, then more.
+		{"the first 16 words count", db.RecordFilter{Search: "c ca car caro carol k ki kin king d dr h ho hou hous house zzz"}, []string{"s3"}},
+		{"a 16th word counts", db.RecordFilter{Search: "c ca car caro carol k ki kin king d dr h ho hou hous zzz"}, nil},
+		{"thousands of words", db.RecordFilter{Search: strings.Repeat("house w ", 3000) + strings.Repeat("x", 5000)}, nil},
 		{"with the owner", db.RecordFilter{UserID: pb.ID, Search: "house"}, []string{"s3"}},
 		{"with the doctor", db.RecordFilter{Doctor: "dr. who", Search: "b"}, []string{"s5"}},
 		{"with dates", db.RecordFilter{TreatedAfter: ptr(model.NewDate(2031, time.June, 3)), Search: "house"}, []string{"s3"}},

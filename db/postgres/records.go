@@ -132,7 +132,7 @@ func recordListSQL(f db.RecordFilter) (recordQuery, error) {
 		q.add("user_id = ", f.UserID)
 	}
 	if f.Search != "" {
-		words := db.SearchWords(f.Search)
+		words := db.QueryWords(f.Search)
 		if len(words) == 0 {
 			q.none = true
 		}

@@ -180,7 +180,7 @@ func (q *queries) ListRecords(ctx context.Context, f db.RecordFilter) ([]model.M
 	var match string
 	plan, matches := searchNone, -1
 	if f.Search != "" {
-		words := db.SearchWords(f.Search)
+		words := db.QueryWords(f.Search)
 		if len(words) == 0 {
 			// Nothing in the query can start a word.
 			return []model.MedicalRecord{}, 0, nil
