@@ -277,7 +277,7 @@ func (im *importTx) Users(ctx context.Context, rows []db.UserRow) error {
 	})
 }
 
-// MedicalRecords copies records with their fold keys and search text, as
+// MedicalRecords copies records with their fold keys and search words, as
 // CreateRecord writes them, leaving the counter to Recount.
 func (im *importTx) MedicalRecords(ctx context.Context, rows []model.MedicalRecord) error {
 	return copyRows(ctx, im, db.TableMedicalRecords, recordColumns+`, patient_name_key, doctor_key, search_words`, rows,

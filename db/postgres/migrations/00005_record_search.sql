@@ -26,4 +26,4 @@ ALTER TABLE medical_records DROP COLUMN search_words;
 ALTER TABLE medical_records ADD COLUMN search_text text NOT NULL DEFAULT '';
 UPDATE medical_records SET search_text = lower(patient_name || E'\x1f' || doctor || E'\x1f' || diagnosis);
 CREATE INDEX medical_records_search ON medical_records USING gin (search_text gin_trgm_ops);
-COMMENT ON COLUMN medical_records.search_text IS 'db.RecordSearchText, written by the code, matched with LIKE';
+COMMENT ON COLUMN medical_records.search_text IS 'folded patient_name, doctor and diagnosis, written by the code, matched with LIKE';
