@@ -46,12 +46,22 @@ const (
 	searchProgressEvery = 100_000
 )
 
+// searchFillLock is the advisory lock key fillSearchWords holds while it
+// fills a batch ("anavaras" in ASCII; goose's migration lock has another
+// key), so that
+// servers upgraded and started together fill one batch at a time instead
+// of updating the same rows in their own orders, which could deadlock and
+// fail one of their starts.
+const searchFillLock int64 = 0x616e617661726173
+
 // fillSearchWords writes the search words of the records migration 5
 // left without (search_words IS NULL), in batches, each its own
-// transaction, so that other servers on the database keep writing
-// meanwhile; Open runs it, and a later Open finishes what an interrupted
-// one left. A record that another server updates in the meantime keeps
-// the words that update wrote.
+// transaction holding searchFillLock, so that other servers on the
+// database keep writing meanwhile and two servers starting at once take
+// turns (the second then finds the rows the first filled and stops);
+// Open runs it, and a later Open finishes what an interrupted one left.
+// A record that another server updates in the meantime keeps the words
+// that update wrote.
 func (s *Store) fillSearchWords(ctx context.Context) error {
 	var pending int
 	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM medical_records WHERE search_words IS NULL`).Scan(&pending); err != nil {
@@ -59,32 +69,44 @@ func (s *Store) fillSearchWords(ctx context.Context) error {
 	}
 	done := 0
 	for done < pending {
-		rows, err := s.pool.Query(ctx, `SELECT id, patient_name, doctor, diagnosis FROM medical_records
-			WHERE search_words IS NULL ORDER BY id LIMIT $1`, searchBackfillBatch)
-		if err != nil {
-			return fmt.Errorf("search words: %w", err)
-		}
-		var ids, words []string
-		var r model.MedicalRecord
-		_, err = pgx.ForEachRow(rows, []any{&r.ID, &r.PatientName, &r.Doctor, &r.Diagnosis}, func() error {
-			ids = append(ids, r.ID)
-			words = append(words, db.RecordSearchWords(r))
+		var filled int
+		err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+			if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, searchFillLock); err != nil {
+				return err
+			}
+			rows, err := tx.Query(ctx, `SELECT id, patient_name, doctor, diagnosis FROM medical_records
+				WHERE search_words IS NULL ORDER BY id LIMIT $1`, searchBackfillBatch)
+			if err != nil {
+				return err
+			}
+			var ids, words []string
+			var r model.MedicalRecord
+			if _, err := pgx.ForEachRow(rows, []any{&r.ID, &r.PatientName, &r.Doctor, &r.Diagnosis}, func() error {
+				ids = append(ids, r.ID)
+				words = append(words, db.RecordSearchWords(r))
+				return nil
+			}); err != nil {
+				return err
+			}
+			if len(ids) == 0 {
+				return nil
+			}
+			if _, err := tx.Exec(ctx, `UPDATE medical_records AS m SET search_words = v.words
+				FROM unnest($1::uuid[], $2::text[]) AS v (id, words)
+				WHERE m.id = v.id AND m.search_words IS NULL`, ids, words); err != nil {
+				return err
+			}
+			filled = len(ids)
 			return nil
 		})
 		if err != nil {
 			return fmt.Errorf("search words: %w", err)
 		}
-		if len(ids) == 0 {
+		if filled == 0 {
 			break
 		}
-		_, err = s.pool.Exec(ctx, `UPDATE medical_records AS m SET search_words = v.words
-			FROM unnest($1::uuid[], $2::text[]) AS v (id, words)
-			WHERE m.id = v.id AND m.search_words IS NULL`, ids, words)
-		if err != nil {
-			return fmt.Errorf("search words: %w", err)
-		}
 		before := done
-		done += len(ids)
+		done += filled
 		if pending > searchProgressEvery && done/searchProgressEvery != before/searchProgressEvery {
 			slog.InfoContext(ctx, "migration 5: building the records search index", "records", done, "of", pending,
 				"percent", 100*done/pending)
