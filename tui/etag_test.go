@@ -129,3 +129,23 @@ func TestUserFormNoticesSomeoneElsesChange(t *testing.T) {
 		t.Fatalf("after reload and save: %+v, %v", me, err)
 	}
 }
+
+// The footer of an edit form names ctrl+r, which refills it from what is
+// stored; a new-record form, with nothing stored to reload, does not.
+func TestEditFormsShowReload(t *testing.T) {
+	e := newEnv(t)
+	ann := e.patient("ann@example.org", "Ann", "Smith")
+	if _, err := ann.c.CreateRecord(context.Background(), client.RecordInput{PatientName: "Ann Smith", DateOfBirth: model.NewDate(1990, 4, 23),
+		DateOfTreatment: future(10), Doctor: "Dr. Grey", Diagnosis: "Flu"}); err != nil {
+		t.Fatal(err)
+	}
+	d := signedIn(t, ann, 120, 40)
+	d.sees("Dr. Grey")
+	d.typ("e")
+	d.sees("Edit record", "ctrl+r reload")
+	d.press(tea.KeyEsc)
+	d.sees("Dr. Grey")
+	d.typ("n")
+	d.sees("New record")
+	d.misses("ctrl+r reload")
+}

@@ -53,6 +53,9 @@ type keyMap struct {
 	Submit    key.Binding
 	Toggle    key.Binding
 	Cancel    key.Binding
+	// Reload refills an edit form from what is stored, after someone
+	// else saved the record or account meanwhile.
+	Reload key.Binding
 
 	// Search line.
 	Apply     key.Binding
@@ -118,6 +121,7 @@ func newKeyMap() *keyMap {
 		Submit:    b([]string{"ctrl+s"}, "ctrl+s", "save"),
 		Toggle:    b([]string{" "}, "space", "toggle"),
 		Cancel:    b([]string{"esc"}, "esc", "cancel"),
+		Reload:    b([]string{"ctrl+r"}, "ctrl+r", "reload"),
 
 		Apply:     b([]string{"enter"}, "enter", "apply"),
 		StopInput: b([]string{"esc"}, "esc", "cancel"),

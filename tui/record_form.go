@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 
+	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/anavara/anavara/model"
@@ -149,7 +150,13 @@ func (s *recordFormScreen) title() string {
 	return "New record"
 }
 
-func (s *recordFormScreen) help() bindings { return s.form.help("save", "cancel") }
+func (s *recordFormScreen) help() bindings {
+	if s.rec == nil {
+		return s.form.help("save", "cancel")
+	}
+	// An edit form can be refilled from what is stored (after a 412).
+	return s.form.help("save", "cancel", s.form.a.keys.Reload)
+}
 
 // submit checks the fields with the model's rules and saves.
 func (s *recordFormScreen) submit() tea.Cmd {
@@ -298,7 +305,7 @@ func (s *recordFormScreen) update(msg tea.Msg) tea.Cmd {
 		}
 		return cmd
 	case tea.KeyMsg:
-		if msg.String() == "ctrl+r" && s.rec != nil && !s.busy {
+		if key.Matches(msg, s.form.a.keys.Reload) && s.rec != nil && !s.busy {
 			return s.fetch(true)
 		}
 	}

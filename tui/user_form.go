@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 
+	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/anavara/anavara/model"
@@ -91,7 +92,13 @@ func (s *userFormScreen) load(u model.User) {
 	s.active.on, s.active.origOn = u.IsActive, u.IsActive
 }
 
-func (s *userFormScreen) help() bindings { return s.form.help("save", "cancel") }
+func (s *userFormScreen) help() bindings {
+	if s.user == nil {
+		return s.form.help("save", "cancel")
+	}
+	// An edit form can be refilled from what is stored (after a 412).
+	return s.form.help("save", "cancel", s.form.a.keys.Reload)
+}
 
 func (s *userFormScreen) title() string {
 	if s.user == nil {
@@ -215,7 +222,7 @@ func (s *userFormScreen) update(msg tea.Msg) tea.Cmd {
 		}
 		return cmd
 	case tea.KeyMsg:
-		if msg.String() == "ctrl+r" && s.user != nil && !s.busy {
+		if key.Matches(msg, s.form.a.keys.Reload) && s.user != nil && !s.busy {
 			return s.fetch(true)
 		}
 	}
