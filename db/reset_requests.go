@@ -1,6 +1,7 @@
 package db
 
 import (
+	"cmp"
 	"time"
 )
 
@@ -26,4 +27,10 @@ type ResetRequest struct {
 	// ClaimedUntil is when the current claim's lease runs out, after which
 	// another worker may claim the row again; nil while never claimed.
 	ClaimedUntil *time.Time
+}
+
+// CompareResetRequests is the order ClaimResetRequests returns requests
+// in, on every engine: oldest first, ties by id.
+func CompareResetRequests(a, b ResetRequest) int {
+	return cmp.Or(a.RequestedAt.Compare(b.RequestedAt), cmp.Compare(a.ID, b.ID))
 }

@@ -34,6 +34,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/anavara/anavara/db"
+	"github.com/anavara/anavara/db/dbtest"
 	"github.com/anavara/anavara/db/postgres"
 	"github.com/anavara/anavara/db/postgres/pgtest"
 	"github.com/anavara/anavara/db/sqlite"
@@ -79,18 +80,6 @@ const benchRecordBatch = 25_000
 const benchSeedEnv = "ANAVARA_BENCH_SEED"
 
 var (
-	benchFirstNames = []string{"Amara", "Bjorn", "Chen", "Dalia", "Emeka", "Fatima", "Goran", "Hana", "Ines", "Jonas",
-		"Kwame", "Lena", "Mateo", "Nadia", "Omar", "Priya", "Quinn", "Rosa", "Sven", "Tomas",
-		"Uma", "Viktor", "Wen", "Ximena", "Yusuf", "Zofia", "Aiko", "Bruno", "Carmen", "Dmitri"}
-	benchLastNames = []string{"Okafor", "Lindqvist", "Wang", "Haddad", "Nwosu", "Rahman", "Petrovic", "Sato", "Ferreira", "Berg",
-		"Mensah", "Kowalski", "Alvarez", "Novak", "Farouk", "Iyer", "Murphy", "Costa", "Eriksen", "Dvorak",
-		"Tanaka", "Moreau", "Schmidt", "Rossi", "Jansen", "Keller", "Brennan", "Silva", "Horvat", "Quispe",
-		"Nakamura", "Adeyemi", "Olsen", "Varga", "Lopez", "Meyer", "Nieminen", "Popescu", "Yilmaz", "Kim"}
-	benchDiagnoses = []string{"Asthma", "Type 2 diabetes", "Hypertension", "Migraine", "Sprained ankle", "Bronchitis",
-		"Otitis media", "Iron-deficiency anaemia", "Gastritis", "Lower back pain", "Eczema", "Tonsillitis",
-		"Urinary tract infection", "Hypothyroidism", "Seasonal allergic rhinitis", "Osteoarthritis of the knee",
-		"Concussion", "Conjunctivitis", "Gout", "Sinusitis", "Plantar fasciitis", "Anxiety disorder",
-		"Influenza", "Fractured wrist", "Psoriasis", "Kidney stones", "Tendinitis", "Vertigo", "Shingles", "Pneumonia"}
 	benchTreatments = []string{
 		"Prescribed medication; review in two weeks.",
 		"Physiotherapy twice a week for six weeks, then reassess.",
@@ -154,12 +143,12 @@ func seedBenchDB(b *testing.B, store benchStore, seed benchSeed) benchAccounts {
 		return model.MedicalRecord{
 			ID:              uuid.NewString(),
 			UserID:          owner,
-			PatientName:     benchFirstNames[rng.IntN(len(benchFirstNames))] + " " + benchLastNames[rng.IntN(len(benchLastNames))],
+			PatientName:     dbtest.BenchFirstNames[rng.IntN(len(dbtest.BenchFirstNames))] + " " + dbtest.BenchLastNames[rng.IntN(len(dbtest.BenchLastNames))],
 			DateOfBirth:     model.NewDate(1940+rng.IntN(80), time.Month(1+rng.IntN(12)), 1+rng.IntN(28)),
-			Diagnosis:       benchDiagnoses[rng.IntN(len(benchDiagnoses))],
+			Diagnosis:       dbtest.BenchDiagnoses[rng.IntN(len(dbtest.BenchDiagnoses))],
 			Treatment:       benchTreatments[rng.IntN(len(benchTreatments))],
 			DateOfTreatment: model.DateOf(created).AddDays(1 + rng.IntN(60)),
-			Doctor:          "Dr. " + benchLastNames[rng.IntN(len(benchLastNames))],
+			Doctor:          "Dr. " + dbtest.BenchLastNames[rng.IntN(len(dbtest.BenchLastNames))],
 			Created:         created,
 			Updated:         created,
 		}

@@ -18,17 +18,18 @@ import (
 // store with SeedSearchBench and measures it with BenchSearch, so that
 // both engines answer the same queries over the same rows.
 
-// Bench generator vocabulary: the server's list benchmarks' (server/
-// bench_test.go), so that the figures compare.
+// The benchmarks' vocabulary, which the server's list benchmarks
+// (server/bench_test.go) use too, so that the figures compare: first and
+// last names (last names also make the doctors) and diagnoses.
 var (
-	benchFirstNames = []string{"Amara", "Bjorn", "Chen", "Dalia", "Emeka", "Fatima", "Goran", "Hana", "Ines", "Jonas",
+	BenchFirstNames = []string{"Amara", "Bjorn", "Chen", "Dalia", "Emeka", "Fatima", "Goran", "Hana", "Ines", "Jonas",
 		"Kwame", "Lena", "Mateo", "Nadia", "Omar", "Priya", "Quinn", "Rosa", "Sven", "Tomas",
 		"Uma", "Viktor", "Wen", "Ximena", "Yusuf", "Zofia", "Aiko", "Bruno", "Carmen", "Dmitri"}
-	benchLastNames = []string{"Okafor", "Lindqvist", "Wang", "Haddad", "Nwosu", "Rahman", "Petrovic", "Sato", "Ferreira", "Berg",
+	BenchLastNames = []string{"Okafor", "Lindqvist", "Wang", "Haddad", "Nwosu", "Rahman", "Petrovic", "Sato", "Ferreira", "Berg",
 		"Mensah", "Kowalski", "Alvarez", "Novak", "Farouk", "Iyer", "Murphy", "Costa", "Eriksen", "Dvorak",
 		"Tanaka", "Moreau", "Schmidt", "Rossi", "Jansen", "Keller", "Brennan", "Silva", "Horvat", "Quispe",
 		"Nakamura", "Adeyemi", "Olsen", "Varga", "Lopez", "Meyer", "Nieminen", "Popescu", "Yilmaz", "Kim"}
-	benchDiagnoses = []string{"Asthma", "Type 2 diabetes", "Hypertension", "Migraine", "Sprained ankle", "Bronchitis",
+	BenchDiagnoses = []string{"Asthma", "Type 2 diabetes", "Hypertension", "Migraine", "Sprained ankle", "Bronchitis",
 		"Otitis media", "Iron-deficiency anaemia", "Gastritis", "Lower back pain", "Eczema", "Tonsillitis",
 		"Urinary tract infection", "Hypothyroidism", "Seasonal allergic rhinitis", "Osteoarthritis of the knee",
 		"Concussion", "Conjunctivitis", "Gout", "Sinusitis", "Plantar fasciitis", "Anxiety disorder",
@@ -65,11 +66,11 @@ func SeedSearchBench(b *testing.B, im db.Importer, records int) {
 			created := base.Add(time.Duration(i) * time.Minute)
 			batch = append(batch, model.MedicalRecord{
 				ID: uuid.NewString(), UserID: users[rng.IntN(len(users))].ID,
-				PatientName: pick(benchFirstNames) + " " + pick(benchLastNames),
+				PatientName: pick(BenchFirstNames) + " " + pick(BenchLastNames),
 				DateOfBirth: model.NewDate(1940+rng.IntN(80), time.Month(1+rng.IntN(12)), 1+rng.IntN(28)),
-				Diagnosis:   pick(benchDiagnoses), Treatment: "Rest",
+				Diagnosis:   pick(BenchDiagnoses), Treatment: "Rest",
 				DateOfTreatment: model.DateOf(created).AddDays(1 + rng.IntN(60)),
-				Doctor:          "Dr. " + pick(benchLastNames), Created: created, Updated: created, Version: 1,
+				Doctor:          "Dr. " + pick(BenchLastNames), Created: created, Updated: created, Version: 1,
 			})
 			if len(batch) == cap(batch) || i == records-1 {
 				if err := tx.MedicalRecords(ctx, batch); err != nil {

@@ -1,7 +1,6 @@
 package postgres
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -68,9 +67,7 @@ func (t *tx) ClaimResetRequests(ctx context.Context, now time.Time, lease time.D
 		return nil, fmt.Errorf("claim reset requests: %w", err)
 	}
 	// RETURNING gives no order.
-	slices.SortFunc(out, func(a, b db.ResetRequest) int {
-		return cmp.Or(a.RequestedAt.Compare(b.RequestedAt), cmp.Compare(a.ID, b.ID))
-	})
+	slices.SortFunc(out, db.CompareResetRequests)
 	return out, nil
 }
 

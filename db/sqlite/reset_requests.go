@@ -1,7 +1,6 @@
 package sqlite
 
 import (
-	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
@@ -63,14 +62,8 @@ func (q *queries) ClaimResetRequests(ctx context.Context, now time.Time, lease t
 		return nil, fmt.Errorf("claim reset requests: %w", err)
 	}
 	// RETURNING gives no order.
-	slices.SortFunc(out, compareResetRequests)
+	slices.SortFunc(out, db.CompareResetRequests)
 	return out, nil
-}
-
-// compareResetRequests orders requests oldest first, ties by id, as the
-// claim picks them.
-func compareResetRequests(a, b db.ResetRequest) int {
-	return cmp.Or(a.RequestedAt.Compare(b.RequestedAt), cmp.Compare(a.ID, b.ID))
 }
 
 // ResetRequestsDue reports whether a request is unclaimed or its lease
