@@ -63,7 +63,15 @@ func TestStaffJourneyEndToEnd(t *testing.T) {
 	tm.keys("first", "a")
 	tm.waitFor("first", "Audit log")
 	tm.waitFor("first", "record.create")
+	// Newest first: the two lists that showed the new record (the person's
+	// records, then every record), audited with what they served.
 	tm.keys("first", "Enter")
+	for _, want := range []string{"a page of records was listed", "1 record of 1 matching (page 1, 20 a page)", "sam@example.org (Sam Staff, staff)"} {
+		tm.waitFor("first", want)
+	}
+	tm.keys("first", "Escape")
+	tm.waitFor("first", "Audit log")
+	tm.keys("first", "Down", "Down", "Enter")
 	tm.waitFor("first", "Audit event")
 	// The actor's account loads after the screen opens.
 	for _, want := range []string{"a record was created", "sam@example.org (Sam Staff, staff)", "enter open the record"} {

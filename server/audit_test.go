@@ -387,8 +387,9 @@ func TestAuditEventsAppendOnlyInDatabase(t *testing.T) {
 	h, _ := htHarnessAt(t, path)
 	a := h.signup("ann@example.org")
 	r := mrCreate(h, a.Access, nil)
+	listPage[model.MedicalRecord](h, mrPath, a.Access) // an event naming r in audit_event_records
 	before := auAll(h)
-	if len(before) < 2 {
+	if len(before) < 3 {
 		t.Fatalf("%d events", len(before))
 	}
 
@@ -412,6 +413,8 @@ func TestAuditEventsAppendOnlyInDatabase(t *testing.T) {
 		{"update one", "UPDATE audit_events SET actor_id = NULL WHERE entity_id = ?", []any{r.ID}},
 		{"delete one", "DELETE FROM audit_events WHERE entity_id = ?", []any{r.ID}},
 		{"delete all", "DELETE FROM audit_events", nil},
+		{"forget who saw a record", "DELETE FROM audit_event_records WHERE record_id = ?", []any{r.ID}},
+		{"move what a list served", "UPDATE audit_event_records SET record_id = 'other'", nil},
 	}
 	for _, tc := range tamper {
 		t.Run(tc.name, func(t *testing.T) {
@@ -441,7 +444,7 @@ func TestAuditEventsAppendOnlyInDatabase(t *testing.T) {
 	}
 	// Appending still works.
 	h.get(mrPath+"/"+r.ID, a.Access).expect(http.StatusOK)
-	if got := h.auditActions(r.ID); !slices.Equal(got, []string{model.ActionRecordCreate, model.ActionRecordRead}) {
+	if got := h.auditActions(r.ID); !slices.Equal(got, []string{model.ActionRecordCreate, model.ActionRecordList, model.ActionRecordRead}) {
 		t.Fatalf("after tampering attempts, record audit %v", got)
 	}
 }

@@ -1,8 +1,10 @@
 package server
 
 import (
+	"encoding/json"
 	"errors"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/google/uuid"
@@ -41,26 +43,62 @@ func (s *Server) listRecords(c *fiber.Ctx) error {
 		return err
 	}
 	f.UserID = userID
-	if !me.IsStaff {
-		if userID != "" && userID != me.ID {
-			// Another patient's records: for this caller, there are none.
-			page, err := newPage(s, c, p, []model.MedicalRecord{}, 0)
-			if err != nil {
-				return err
-			}
-			return c.JSON(page)
+	var records []model.MedicalRecord
+	var count int
+	if !me.IsStaff && userID != "" && userID != me.ID {
+		// Another patient's records: for this caller, there are none.
+		records = []model.MedicalRecord{}
+	} else {
+		if !me.IsStaff {
+			f.UserID = me.ID
 		}
-		f.UserID = me.ID
-	}
-	records, count, err := s.db.Read().ListRecords(c.UserContext(), f)
-	if err != nil {
-		return err
+		var err error
+		if records, count, err = s.db.Read().ListRecords(c.UserContext(), f); err != nil {
+			return err
+		}
 	}
 	page, err := newPage(s, c, p, records, count)
 	if err != nil {
 		return err
 	}
+	// The page is answered only once the trail holds what it served.
+	if err := s.reads.Log(c.UserContext(), s.listEvent(c, me.ID, f, p, records, count)); err != nil {
+		return err
+	}
 	return c.JSON(page)
+}
+
+// listEvent is the audit event of a page of records served to actorID:
+// the filters without their free text, and the ids served.
+func (s *Server) listEvent(c *fiber.Ctx, actorID string, f db.RecordFilter, p pageRequest, served []model.MedicalRecord, count int) model.AuditEvent {
+	action := model.ActionRecordList
+	if f.Search != "" {
+		action = model.ActionRecordSearch
+	}
+	e := s.auditEvent(c, actorID, action, model.EntityRecord, "")
+	detail := model.RecordListDetail{
+		UserID:        f.UserID,
+		TreatedAfter:  f.TreatedAfter,
+		TreatedBefore: f.TreatedBefore,
+		Ordering:      f.Ordering,
+		Page:          p.number,
+		PageSize:      p.size,
+		Count:         count,
+	}
+	if f.Search != "" {
+		detail.Search = &model.TextShape{Length: utf8.RuneCountInString(f.Search), Words: len(db.SearchWords(f.Search))}
+	}
+	if f.Doctor != "" {
+		detail.Doctor = &model.TextShape{Length: utf8.RuneCountInString(f.Doctor), Words: len(strings.Fields(f.Doctor))}
+	}
+	// Every field is a number, a date, a uuid or an ordering's name:
+	// nothing here fails to encode.
+	e.Detail, _ = json.Marshal(detail)
+	e.RecordIDs = make([]string, len(served))
+	for i, r := range served {
+		e.RecordIDs[i] = r.ID
+	}
+	return e
 }
 
 // queryDate reads an optional YYYY-MM-DD query parameter.
@@ -190,11 +228,8 @@ func (s *Server) getRecord(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	ctx := c.UserContext()
-	err = s.db.Write(ctx, func(q db.Tx) error {
-		return q.InsertAudit(ctx, s.auditEvent(c, currentUser(c).ID, model.ActionRecordRead, model.EntityRecord, r.ID))
-	})
-	if err != nil {
+	// The record is answered only once the trail holds the read.
+	if err := s.reads.Log(c.UserContext(), s.auditEvent(c, currentUser(c).ID, model.ActionRecordRead, model.EntityRecord, r.ID)); err != nil {
 		return err
 	}
 	setETag(c, r.Version)

@@ -758,7 +758,7 @@ func TestRecordAudit(t *testing.T) {
 	step()
 	h.get(path, a.Access).expect(http.StatusOK)
 	step()
-	listPage[model.MedicalRecord](h, mrPath, a.Access) // lists are not audited per record
+	listPage[model.MedicalRecord](h, mrPath, a.Access) // one event naming the records served
 	step()
 	h.patch(path, map[string]any{"doctor": ""}, a.Access).expect(http.StatusBadRequest) // no change, no event
 	step()
@@ -773,6 +773,7 @@ func TestRecordAudit(t *testing.T) {
 	want := []struct{ action, actor string }{
 		{model.ActionRecordCreate, a.ID},
 		{model.ActionRecordRead, a.ID},
+		{model.ActionRecordList, a.ID},
 		{model.ActionRecordUpdate, a.ID},
 		{model.ActionRecordRead, s.ID},
 		{model.ActionRecordUpdate, s.ID},
@@ -796,7 +797,13 @@ func TestRecordAudit(t *testing.T) {
 		if e.ActorID == nil || *e.ActorID != w.actor {
 			t.Errorf("event %d (%s) actor %v, want %s", i, e.Action, e.ActorID, w.actor)
 		}
-		if e.Entity != model.EntityRecord || e.EntityID == nil || *e.EntityID != r.ID {
+		switch {
+		case e.Action == model.ActionRecordList:
+			// A list is about no one record; it names those it served.
+			if e.Entity != model.EntityRecord || e.EntityID != nil || !slices.Equal(e.RecordIDs, []string{r.ID}) || len(e.Detail) == 0 {
+				t.Errorf("event %d: entity %s/%v, records %v, detail %s", i, e.Entity, e.EntityID, e.RecordIDs, e.Detail)
+			}
+		case e.Entity != model.EntityRecord || e.EntityID == nil || *e.EntityID != r.ID:
 			t.Errorf("event %d entity %s/%v", i, e.Entity, e.EntityID)
 		}
 		if e.IP == "" {

@@ -15,6 +15,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/recover"
 
+	"github.com/anavara/anavara/audit"
 	"github.com/anavara/anavara/auth"
 	"github.com/anavara/anavara/db"
 	"github.com/anavara/anavara/internal/logthrottle"
@@ -34,6 +35,9 @@ type Server struct {
 	otp    auth.OTPHasher
 	// users serves the account behind each access token.
 	users *auth.UserCache
+	// reads audits the reads of records, the events of concurrent reads
+	// sharing a transaction.
+	reads *audit.Writer
 
 	// hasher runs every password hash and verification, a bounded number
 	// at once.
@@ -92,6 +96,7 @@ func newServer(cfg Config, store db.Store, mailer mail.Mailer) (*Server, error) 
 		tokens:    auth.NewTokens(cfg.JWTKeys, cfg.AccessTTL, cfg.RefreshTTL, cfg.Now),
 		otp:       auth.NewOTPHasher(cfg.JWTKeys),
 		users:     auth.NewUserCache(store, cfg.Now),
+		reads:     audit.NewWriter(store, audit.Options{}),
 		requests:  newInflight(),
 		dummyHash: dummy,
 		hasher:    cfg.Hasher,

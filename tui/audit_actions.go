@@ -24,6 +24,8 @@ var auditActions = [...]struct{ action, meaning string }{
 	{model.ActionUserUpdate, "an account was changed"},
 	{model.ActionRecordCreate, "a record was created"},
 	{model.ActionRecordRead, "a record was opened"},
+	{model.ActionRecordList, "a page of records was listed"},
+	{model.ActionRecordSearch, "records were searched"},
 	{model.ActionRecordUpdate, "a record was changed"},
 	{model.ActionRecordDelete, "a record was deleted"},
 	{model.ActionSSHKeyAdd, "an SSH key was added"},

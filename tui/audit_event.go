@@ -2,6 +2,8 @@ package tui
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"strings"
 	"time"
 
@@ -127,14 +129,55 @@ func (s *auditEventScreen) view(w, h int) string {
 		{"About", about},
 		{"From", from},
 	}
+	if served, filters, ok := listedRecords(e); ok {
+		rows = append(rows, [2]string{"Served", served}, [2]string{"Filters", filters})
+	}
 	var b strings.Builder
 	for _, r := range rows {
-		b.WriteString(st.Label.Render(padRight(r[0], 8)) + r[1] + "\n")
+		b.WriteString(st.Label.Render(padRight(r[0], 9)) + r[1] + "\n")
 	}
 	if e.Action == model.ActionUserUpdate || e.Action == model.ActionRecordUpdate {
 		b.WriteString("\n" + st.Muted.Render("The audit trail records who changed what, not the values or which fields changed."))
 	}
 	return a.page("Audit event", "", b.String())
+}
+
+// listedRecords describes what a list or search event served and how it
+// was asked for; ok is false for other events. The trail keeps the shape
+// of free text, never the text, so that is all there is to show.
+func listedRecords(e model.AuditEvent) (served, filters string, ok bool) {
+	if e.Action != model.ActionRecordList && e.Action != model.ActionRecordSearch {
+		return "", "", false
+	}
+	var d model.RecordListDetail
+	if err := json.Unmarshal(e.Detail, &d); err != nil {
+		return plural(len(e.RecordIDs), "record", "records"), "—", true
+	}
+	served = fmt.Sprintf("%s of %d matching (page %d, %d a page)", plural(len(e.RecordIDs), "record", "records"), d.Count, d.Page, d.PageSize)
+	var parts []string
+	shape := func(name string, t *model.TextShape) {
+		if t != nil {
+			parts = append(parts, fmt.Sprintf("%s of %s, %s", name, plural(t.Words, "word", "words"), plural(t.Length, "character", "characters")))
+		}
+	}
+	shape("search", d.Search)
+	shape("doctor", d.Doctor)
+	if d.UserID != "" {
+		parts = append(parts, "account "+clean(d.UserID))
+	}
+	if d.TreatedAfter != nil {
+		parts = append(parts, "treated from "+d.TreatedAfter.String())
+	}
+	if d.TreatedBefore != nil {
+		parts = append(parts, "treated until "+d.TreatedBefore.String())
+	}
+	if d.Ordering != "" {
+		parts = append(parts, "ordered by "+clean(d.Ordering))
+	}
+	if len(parts) == 0 {
+		return served, "none", true
+	}
+	return served, strings.Join(parts, "; "), true
 }
 
 func (s *auditEventScreen) help() bindings {

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -41,7 +42,8 @@ func checkEvent(t *testing.T, what string, got, want model.AuditEvent) {
 	t.Helper()
 	optEq := func(a, b *string) bool { return (a == nil) == (b == nil) && (a == nil || *a == *b) }
 	if got.ID != want.ID || got.Action != want.Action || got.Entity != want.Entity || got.IP != want.IP ||
-		!optEq(got.ActorID, want.ActorID) || !optEq(got.EntityID, want.EntityID) {
+		!optEq(got.ActorID, want.ActorID) || !optEq(got.EntityID, want.EntityID) ||
+		string(got.Detail) != string(want.Detail) || (got.Detail == nil) != (want.Detail == nil) || !slices.Equal(got.RecordIDs, want.RecordIDs) {
 		t.Errorf("%s: %s\nwant %s", what, describeEvent(got), describeEvent(want))
 	}
 	checkTime(t, what+" at", got.At, want.At)
@@ -54,7 +56,8 @@ func describeEvent(e model.AuditEvent) string {
 		}
 		return *p
 	}
-	return e.ID + " " + e.At.String() + " actor " + opt(e.ActorID) + " " + e.Action + " " + e.Entity + " " + opt(e.EntityID) + " " + e.IP
+	return e.ID + " " + e.At.String() + " actor " + opt(e.ActorID) + " " + e.Action + " " + e.Entity + " " + opt(e.EntityID) + " " + e.IP +
+		" detail " + string(e.Detail) + " records " + strings.Join(e.RecordIDs, ",")
 }
 
 // checkAuditTotals fails the test unless ListAudit reports want events
@@ -84,6 +87,10 @@ var auditTests = []test{
 		ev := func(d time.Duration, actor *string, action, entity string, entityID *string) model.AuditEvent {
 			return model.AuditEvent{ID: uuid.NewString(), At: at(d), ActorID: actor, Action: action, Entity: entity, EntityID: entityID, IP: "2001:db8::1"}
 		}
+		served := func(e model.AuditEvent, detail string, records ...string) model.AuditEvent {
+			e.Detail, e.RecordIDs = []byte(detail), records
+			return e
+		}
 		es := map[string]model.AuditEvent{
 			"e1": ev(1*time.Second, &ua.ID, model.ActionRecordCreate, model.EntityRecord, &rec1),
 			"e2": ev(2*time.Second, &ua.ID, model.ActionRecordRead, model.EntityRecord, &rec1),
@@ -93,6 +100,11 @@ var auditTests = []test{
 			"e6": ev(4*time.Second, &ub.ID, model.ActionRecordRead, model.EntityRecord, &rec2),
 			"e7": ev(5*time.Second, nil, model.ActionSignup, model.EntityUser, &ua.ID),
 			"e8": ev(6*time.Second, &ua.ID, model.ActionRecordRead, model.EntityRecord, &rec2),
+			// Reads of several records: about none, naming those served.
+			"e9":  served(ev(6500*time.Millisecond, &ua.ID, model.ActionRecordList, model.EntityRecord, nil), `{"page":1,"page_size":20,"count":2}`, rec2, rec1),
+			"e10": served(ev(2500*time.Millisecond, &ub.ID, model.ActionRecordSearch, model.EntityRecord, nil), `{"search":{"length":3,"words":1}}`, rec2),
+			// About rec1 and serving it too: found once by rec1.
+			"e11": served(ev(500*time.Millisecond, nil, model.ActionRecordRead, model.EntityRecord, &rec1), `{}`, rec1),
 		}
 		var all []model.AuditEvent
 		for _, e := range es {
@@ -100,25 +112,29 @@ var auditTests = []test{
 		}
 		// In two transactions, the later first.
 		insertEvents(t, s, es["e5"], es["e6"], es["e7"], es["e8"])
-		insertEvents(t, s, es["e1"], es["e2"], es["e3"], es["e4"])
+		insertEvents(t, s, es["e1"], es["e2"], es["e3"], es["e4"], es["e9"], es["e10"], es["e11"])
 		since := at(2 * time.Second)
 		for _, tc := range []struct {
 			name string
 			f    db.AuditFilter
 			want []string
 		}{
-			{"none", db.AuditFilter{}, []string{"e1", "e2", "e3", "e4", "e5", "e6", "e7", "e8"}},
-			{"actor", db.AuditFilter{ActorID: ua.ID}, []string{"e1", "e2", "e8"}},
-			{"entity", db.AuditFilter{EntityID: rec1}, []string{"e1", "e2", "e5"}},
+			{"none", db.AuditFilter{}, []string{"e1", "e2", "e3", "e4", "e5", "e6", "e7", "e8", "e9", "e10", "e11"}},
+			{"actor", db.AuditFilter{ActorID: ua.ID}, []string{"e1", "e2", "e8", "e9"}},
+			{"entity", db.AuditFilter{EntityID: rec1}, []string{"e1", "e2", "e5", "e9", "e11"}},
+			{"entity served", db.AuditFilter{EntityID: rec2}, []string{"e3", "e6", "e8", "e9", "e10"}},
+			{"entity served, action", db.AuditFilter{EntityID: rec2, Action: model.ActionRecordList}, []string{"e9"}},
+			{"entity served, since", db.AuditFilter{EntityID: rec2, Since: ptr(at(3 * time.Second))}, []string{"e6", "e8", "e9"}},
+			{"entity not a uuid", db.AuditFilter{EntityID: "not-a-uuid"}, nil},
 			{"entity user", db.AuditFilter{EntityID: ua.ID}, []string{"e7"}},
-			{"action", db.AuditFilter{Action: model.ActionRecordRead}, []string{"e2", "e3", "e6", "e8"}},
+			{"action", db.AuditFilter{Action: model.ActionRecordRead}, []string{"e2", "e3", "e6", "e8", "e11"}},
 			{"action seen once", db.AuditFilter{Action: model.ActionLoginFailed}, []string{"e4"}},
 			{"action never seen", db.AuditFilter{Action: model.ActionSSHLogin}, nil},
-			{"since, inclusive", db.AuditFilter{Since: &since}, []string{"e2", "e3", "e4", "e5", "e6", "e7", "e8"}},
+			{"since, inclusive", db.AuditFilter{Since: &since}, []string{"e2", "e3", "e4", "e5", "e6", "e7", "e8", "e9", "e10"}},
 			{"since the end", db.AuditFilter{Since: ptr(at(7 * time.Second))}, nil},
 			{"action and since", db.AuditFilter{Action: model.ActionRecordRead, Since: ptr(at(3 * time.Second))}, []string{"e6", "e8"}},
 			{"actor and action", db.AuditFilter{ActorID: ub.ID, Action: model.ActionRecordRead}, []string{"e3", "e6"}},
-			{"actor and entity", db.AuditFilter{ActorID: ub.ID, EntityID: rec2}, []string{"e3", "e6"}},
+			{"actor and entity", db.AuditFilter{ActorID: ub.ID, EntityID: rec2}, []string{"e3", "e6", "e10"}},
 			{"everything", db.AuditFilter{ActorID: ua.ID, EntityID: rec2, Action: model.ActionRecordRead, Since: &since}, []string{"e8"}},
 			{"unknown actor", db.AuditFilter{ActorID: uuid.NewString()}, nil},
 		} {

@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"encoding/hex"
 	"errors"
 	"net/url"
@@ -14,6 +15,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/pressly/goose/v3"
 
 	"github.com/anavara/anavara/db"
 	"github.com/anavara/anavara/db/dbtest"
@@ -142,19 +144,20 @@ func randomHex(n int) string {
 // schema, and nothing else: a table missing here is one that a migration
 // added without adding it to the grants (app_role.go).
 var wantPrivileges = map[string]string{
-	"users":              "SELECT INSERT UPDATE DELETE",
-	"medical_records":    "SELECT INSERT UPDATE DELETE",
-	"refresh_tokens":     "SELECT INSERT UPDATE DELETE",
-	"otp_codes":          "SELECT INSERT UPDATE DELETE",
-	"ssh_keys":           "SELECT INSERT UPDATE DELETE",
-	"counts":             "SELECT INSERT UPDATE DELETE",
-	"health_heartbeat":   "SELECT INSERT UPDATE DELETE",
-	"rate_limit_key":     "SELECT INSERT UPDATE DELETE",
-	"rate_limits":        "SELECT INSERT UPDATE DELETE",
-	"rate_limit_backoff": "SELECT INSERT UPDATE DELETE",
-	"reset_requests":     "SELECT INSERT UPDATE DELETE",
-	"audit_events":       "SELECT INSERT",
-	"goose_db_version":   "SELECT",
+	"users":               "SELECT INSERT UPDATE DELETE",
+	"medical_records":     "SELECT INSERT UPDATE DELETE",
+	"refresh_tokens":      "SELECT INSERT UPDATE DELETE",
+	"otp_codes":           "SELECT INSERT UPDATE DELETE",
+	"ssh_keys":            "SELECT INSERT UPDATE DELETE",
+	"counts":              "SELECT INSERT UPDATE DELETE",
+	"health_heartbeat":    "SELECT INSERT UPDATE DELETE",
+	"rate_limit_key":      "SELECT INSERT UPDATE DELETE",
+	"rate_limits":         "SELECT INSERT UPDATE DELETE",
+	"rate_limit_backoff":  "SELECT INSERT UPDATE DELETE",
+	"reset_requests":      "SELECT INSERT UPDATE DELETE",
+	"audit_events":        "SELECT INSERT",
+	"audit_event_records": "SELECT INSERT",
+	"goose_db_version":    "SELECT",
 }
 
 // checkPrivileges fails t unless role has exactly wantPrivileges on the
@@ -520,4 +523,40 @@ func TestAppRoleGrantsQuote(t *testing.T) {
 			t.Errorf("grants lack %s:\n%s", want, grants)
 		}
 	}
+}
+
+// TestAppRoleUpgradeKeepsAuditAppendOnly upgrades a database whose
+// application role was granted at migration 5, before audit_event_records
+// existed: the default privileges give the role every right on the table
+// migration 6 creates, and the migration must take UPDATE, DELETE and
+// TRUNCATE back, leaving exactly what a fresh install grants.
+func TestAppRoleUpgradeKeepsAuditAppendOnly(t *testing.T) {
+	role, _ := newAppRole(t)
+	ctx := context.Background()
+	ownerURL := pgtest.EmptyURL(t)
+	conn, err := sql.Open("pgx", ownerURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	p, err := goose.NewProvider(goose.DialectPostgres, conn, postgres.Migrations())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.UpTo(ctx, 5); err != nil {
+		t.Fatal(err)
+	}
+	var owner, database string
+	if err := conn.QueryRowContext(ctx, "SELECT current_user, current_database()").Scan(&owner, &database); err != nil {
+		t.Fatal(err)
+	}
+	// The grants as migration 5's README had them: no audit_event_records.
+	grants := strings.Replace(postgres.AppRole{Database: database, Owner: owner, Role: role}.Grants(), "audit_events, audit_event_records", "audit_events", 1)
+	if _, err := conn.ExecContext(ctx, "REVOKE ALL ON DATABASE "+pgx.Identifier{database}.Sanitize()+" FROM PUBLIC;\n"+grants); err != nil {
+		t.Fatalf("grant: %v", err)
+	}
+	if _, err := p.Up(ctx); err != nil {
+		t.Fatal(err)
+	}
+	checkPrivileges(t, ownerURL, role, database)
 }

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 
@@ -10,20 +11,69 @@ import (
 	"github.com/anavara/anavara/model"
 )
 
-// InsertAudit appends e to the audit trail and counts it under its action
-// (counts.go), in the transaction of the change it records.
+// auditColumns are the columns of audit_events scanAudit reads, in order.
+const auditColumns = `id, at, actor_id, action, entity, entity_id, ip, detail, record_ids`
+
+// auditColumnsOf is auditColumns of the table alias.
+func auditColumnsOf(alias string) string {
+	return alias + "." + strings.ReplaceAll(auditColumns, ", ", ", "+alias+".")
+}
+
+// auditRow is an event's values for auditColumns, checked: every id a
+// uuid, the detail text or NULL, the record ids an array or NULL.
+func auditRow(e model.AuditEvent) ([]any, error) {
+	id, err := idArg("audit event id", e.ID)
+	if err != nil {
+		return nil, err
+	}
+	actor, err := optionalIDArg("audit event actor id", e.ActorID)
+	if err != nil {
+		return nil, err
+	}
+	var detail *string
+	if e.Detail != nil {
+		s := string(e.Detail)
+		detail = &s
+	}
+	var recordIDs []string // NULL when the event served no records
+	for _, r := range e.RecordIDs {
+		if _, err := idArg("audit event record id", r); err != nil {
+			return nil, err
+		}
+		recordIDs = append(recordIDs, r)
+	}
+	return []any{id, at(e.At), actor, e.Action, e.Entity, e.EntityID, e.IP, detail, recordIDs}, nil
+}
+
+func scanAudit(row pgx.Row) (model.AuditEvent, error) {
+	var e model.AuditEvent
+	var detail *string
+	if err := row.Scan(&e.ID, &e.At, &e.ActorID, &e.Action, &e.Entity, &e.EntityID, &e.IP, &detail, &e.RecordIDs); err != nil {
+		return e, err
+	}
+	e.At = e.At.UTC()
+	if detail != nil {
+		e.Detail = []byte(*detail)
+	}
+	return e, nil
+}
+
+// InsertAudit appends e to the audit trail, indexes the records it served
+// (audit_event_records) in the same statement, and counts it under its
+// action (counts.go), in the transaction of the change it records.
 func (t *tx) InsertAudit(ctx context.Context, e model.AuditEvent) error {
-	id, err := idArg("insert audit event: id", e.ID)
+	row, err := auditRow(e)
 	if err != nil {
-		return err
+		return fmt.Errorf("insert audit event: %w", err)
 	}
-	actor, err := optionalIDArg("insert audit event: actor id", e.ActorID)
-	if err != nil {
-		return err
+	insert := `INSERT INTO audit_events (` + auditColumns + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`
+	if len(e.RecordIDs) > 0 {
+		// One round trip for the event and its index rows.
+		insert = `WITH e AS (` + insert + ` RETURNING at, id, record_ids)
+			INSERT INTO audit_event_records (record_id, at, event_id)
+			SELECT DISTINCT r, e.at, e.id FROM e, unnest(e.record_ids) AS r`
 	}
-	_, err = t.q.Exec(ctx, `INSERT INTO audit_events (id, at, actor_id, action, entity, entity_id, ip) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-		id, at(e.At), actor, e.Action, e.Entity, e.EntityID, e.IP)
-	if err != nil {
+	if _, err := t.q.Exec(ctx, insert, row...); err != nil {
 		return fmt.Errorf("insert audit event: %w", err)
 	}
 	t.addToCount(countAudit, e.Action, 1)
@@ -33,24 +83,51 @@ func (t *tx) InsertAudit(ctx context.Context, e model.AuditEvent) error {
 // ListAudit returns one page of events, newest first (id breaking ties),
 // and the number matching f. A filter by an actor id that is not a uuid
 // matches nothing.
+//
+// A filter by entity finds the events about it (entity_id) and, when it is
+// a uuid, the events that served it (audit_event_records): two index
+// ranges in the trail's order, appended.
 func (r *reader) ListAudit(ctx context.Context, f db.AuditFilter) ([]model.AuditEvent, int, error) {
+	if f.ActorID != "" && !validID(f.ActorID) {
+		return []model.AuditEvent{}, 0, nil
+	}
 	var w where
-	if f.ActorID != "" {
-		if !validID(f.ActorID) {
-			return []model.AuditEvent{}, 0, nil
+	conds := func(atColumn string) {
+		if f.ActorID != "" {
+			w.add("e.actor_id = ", f.ActorID)
 		}
-		w.add("actor_id = ", f.ActorID)
+		if f.Action != "" {
+			w.add("e.action = ", f.Action)
+		}
+		if f.Since != nil {
+			w.add(atColumn+" >= ", at(*f.Since))
+		}
 	}
-	if f.EntityID != "" {
-		w.add("entity_id = ", f.EntityID)
+	var countSQL, pageSQL string
+	switch {
+	case f.EntityID != "":
+		w.add("e.entity_id = ", f.EntityID)
+		conds("e.at")
+		about := ` FROM audit_events e` + w.sql()
+		countSQL, pageSQL = `SELECT (SELECT count(*)`+about+`)`, `SELECT `+auditColumnsOf("e")+about
+		if validID(f.EntityID) {
+			aboutConds := w.conds
+			w.conds = nil
+			// An event about the record that also served it is counted
+			// once, as one about it.
+			w.add("r.record_id = ", f.EntityID, "::uuid")
+			w.conds = append(w.conds, "e.entity_id IS DISTINCT FROM r.record_id::text")
+			conds("r.at")
+			served := ` FROM audit_event_records r JOIN audit_events e ON e.at = r.at AND e.id = r.event_id` + w.sql()
+			countSQL += ` + (SELECT count(*)` + served + `)`
+			pageSQL += ` UNION ALL SELECT ` + auditColumnsOf("e") + served
+			w.conds = append(aboutConds, w.conds...) // for the page's numbering only
+		}
+	default:
+		conds("e.at")
+		countSQL, pageSQL = `SELECT count(*) FROM audit_events e`+w.sql(), `SELECT `+auditColumnsOf("e")+` FROM audit_events e`+w.sql()
 	}
-	if f.Action != "" {
-		w.add("action = ", f.Action)
-	}
-	if f.Since != nil {
-		w.add("at >= ", at(*f.Since))
-	}
-	countSQL, countArgs := `SELECT count(*) FROM audit_events`+w.sql(), w.args
+	countArgs := w.args
 	// InsertAudit counts events by action, which totals the whole trail and
 	// each action in it without reading the trail.
 	if f.ActorID == "" && f.EntityID == "" && f.Since == nil {
@@ -64,16 +141,11 @@ func (r *reader) ListAudit(ctx context.Context, f db.AuditFilter) ([]model.Audit
 	}
 	// (at, id) is the primary key: newest first is its own order.
 	page, args := w.page("at DESC, id DESC", f.Limit, f.Offset)
-	rows, err := r.q.Query(ctx, `SELECT id, at, actor_id, action, entity, entity_id, ip FROM audit_events`+w.sql()+page, args...)
+	rows, err := r.q.Query(ctx, pageSQL+page, args...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list audit events: %w", err)
 	}
-	events, err := collect(rows, db.PageCapacity(f.Limit), func(row pgx.Row) (model.AuditEvent, error) {
-		var e model.AuditEvent
-		err := row.Scan(&e.ID, &e.At, &e.ActorID, &e.Action, &e.Entity, &e.EntityID, &e.IP)
-		e.At = e.At.UTC()
-		return e, err
-	})
+	events, err := collect(rows, db.PageCapacity(f.Limit), scanAudit)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list audit events: %w", err)
 	}

@@ -111,18 +111,6 @@ func scanOTP(row pgx.Row) (db.OTPCode, error) {
 	return c, nil
 }
 
-// auditColumns are the columns scanAudit reads, in order.
-const auditColumns = `id, at, actor_id, action, entity, entity_id, ip`
-
-func scanAudit(row pgx.Row) (model.AuditEvent, error) {
-	var e model.AuditEvent
-	if err := row.Scan(&e.ID, &e.At, &e.ActorID, &e.Action, &e.Entity, &e.EntityID, &e.IP); err != nil {
-		return e, err
-	}
-	e.At = e.At.UTC()
-	return e, nil
-}
-
 // tallyOf counts every copied table and reads the counters, stored and
 // true, in q's snapshot.
 func tallyOf(ctx context.Context, q querier) (db.Tally, error) {
@@ -343,19 +331,28 @@ func (im *importTx) SSHKeys(ctx context.Context, rows []db.SSHKeyRow) error {
 }
 
 // AuditEvents appends events to the trail, which its triggers allow (they
-// refuse only UPDATE, DELETE and TRUNCATE), leaving the counters to
-// Recount.
+// refuse only UPDATE, DELETE and TRUNCATE), and indexes the records each
+// served, leaving the counters to Recount.
 func (im *importTx) AuditEvents(ctx context.Context, rows []model.AuditEvent) error {
-	return copyRows(ctx, im, db.TableAuditEvents, auditColumns, rows, func(e model.AuditEvent) ([]any, error) {
-		if err := ids("audit event id", e.ID); err != nil {
-			return nil, err
+	if err := copyRows(ctx, im, db.TableAuditEvents, auditColumns, rows, auditRow); err != nil {
+		return err
+	}
+	var recordIDs, eventIDs []string
+	var ats []time.Time
+	for _, e := range rows {
+		for _, r := range e.RecordIDs {
+			recordIDs, eventIDs, ats = append(recordIDs, r), append(eventIDs, e.ID), append(ats, at(e.At))
 		}
-		actor, err := optionalIDArg("audit event actor id", e.ActorID)
-		if err != nil {
-			return nil, err
-		}
-		return []any{e.ID, at(e.At), actor, e.Action, e.Entity, e.EntityID, e.IP}, nil
-	})
+	}
+	if len(recordIDs) == 0 {
+		return nil
+	}
+	_, err := im.tx.Exec(ctx, `INSERT INTO audit_event_records (record_id, at, event_id)
+		SELECT DISTINCT * FROM unnest($1::uuid[], $2::timestamptz[], $3::uuid[])`, recordIDs, ats, eventIDs)
+	if err != nil {
+		return fmt.Errorf("import %s: index the records served: %w", db.TableAuditEvents, err)
+	}
+	return nil
 }
 
 // Recount rebuilds the counts table from the rows, in the transaction.

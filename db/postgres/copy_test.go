@@ -203,6 +203,12 @@ func fillStore(t testing.TB, s db.Store, n int) {
 					if err := q.UpdateRecord(ctx, r); err != nil {
 						return err
 					}
+					// A list that served it: the copy must find it by the record.
+					if err := q.InsertAudit(ctx, model.AuditEvent{ID: uuid.NewString(), At: tick(), ActorID: &staff.ID,
+						Action: model.ActionRecordList, Entity: model.EntityRecord, IP: "203.0.113.9",
+						Detail: []byte(`{"page":1,"page_size":20,"count":2500}`), RecordIDs: []string{r.ID, patient.ID}}); err != nil {
+						return err
+					}
 				}
 				rid := r.ID
 				if err := q.InsertAudit(ctx, model.AuditEvent{ID: uuid.NewString(), At: r.Created, ActorID: &staff.ID,
@@ -241,7 +247,7 @@ func TestCopyPostgresToPostgres(t *testing.T) {
 	if !reflect.DeepEqual(want, got) {
 		t.Fatalf("the copy differs from its source:\nsource %+v\ncopy   %+v", want.tally, got.tally)
 	}
-	if len(want.records) != 2500 || len(want.events) != 2501 || len(want.tokens) != 3 || want.tokens[0].ChildID == "" ||
+	if len(want.records) != 2500 || len(want.events) != 2506 || len(want.tokens) != 3 || want.tokens[0].ChildID == "" ||
 		len(want.resets) != 2 || want.resets[0].Attempts != 1 || want.resets[0].ClaimedUntil == nil || want.resets[1].ClaimedUntil != nil {
 		t.Fatalf("fill made %+v", want.tally)
 	}
@@ -252,8 +258,16 @@ func TestCopyPostgresToPostgres(t *testing.T) {
 	if rs, n, err := dst.Read().ListRecords(ctx, db.RecordFilter{Doctor: "dr. öz", Ordering: "patient_name", Limit: 1}); err != nil || n != 2500 || rs[0].PatientName != "Élodie Ünal 0" {
 		t.Fatalf("doctor filter on the copy: %v %d %v", rs, n, err)
 	}
-	if _, n, err := dst.Read().ListAudit(ctx, db.AuditFilter{Limit: 1}); err != nil || n != 2501 {
+	if _, n, err := dst.Read().ListAudit(ctx, db.AuditFilter{Limit: 1}); err != nil || n != 2506 {
 		t.Fatalf("audit total on the copy: %d, %v", n, err)
+	}
+	// The copy indexes the records each list served.
+	lists, n, err := dst.Read().ListAudit(ctx, db.AuditFilter{Action: model.ActionRecordList, Limit: 10})
+	if err != nil || n != 5 || len(lists[0].RecordIDs) != 2 {
+		t.Fatalf("list events on the copy: %+v, %d, %v", lists, n, err)
+	}
+	if seen, n, err := dst.Read().ListAudit(ctx, db.AuditFilter{EntityID: lists[0].RecordIDs[0], Limit: 10}); err != nil || n != 2 || seen[0].ID != lists[0].ID {
+		t.Fatalf("events of a record served on the copy: %+v, %d, %v", seen, n, err)
 	}
 }
 

@@ -72,13 +72,19 @@ func TestConcurrentOpensMigrateOnce(t *testing.T) {
 func TestAuditTrailIsAppendOnly(t *testing.T) {
 	s, u := openStore(t)
 	ctx := context.Background()
-	e := model.AuditEvent{ID: uuid.NewString(), At: base, Action: model.ActionLogin, Entity: "user", IP: "127.0.0.1"}
+	e := model.AuditEvent{ID: uuid.NewString(), At: base, Action: model.ActionRecordList, Entity: model.EntityRecord, IP: "127.0.0.1",
+		Detail: []byte(`{"page":1}`), RecordIDs: []string{uuid.NewString()}}
 	write(t, s, func(ctx context.Context, tx db.Tx) error { return tx.InsertAudit(ctx, e) })
 	c := connect(t, u)
 	for _, stmt := range []string{
 		`UPDATE audit_events SET ip = 'forged'`,
+		`UPDATE audit_events SET record_ids = NULL`,
 		`DELETE FROM audit_events`,
 		`TRUNCATE audit_events`,
+		// The index of the records each event served, likewise.
+		`UPDATE audit_event_records SET record_id = gen_random_uuid()`,
+		`DELETE FROM audit_event_records`,
+		`TRUNCATE audit_event_records`,
 	} {
 		_, err := c.Exec(ctx, stmt)
 		if err == nil || !strings.Contains(err.Error(), "append-only") {
@@ -88,6 +94,9 @@ func TestAuditTrailIsAppendOnly(t *testing.T) {
 	events, total, err := s.Read().ListAudit(ctx, db.AuditFilter{Limit: 10})
 	if err != nil || total != 1 || len(events) != 1 || events[0].IP != "127.0.0.1" {
 		t.Fatalf("trail after the attempts: %+v, total %d, %v", events, total, err)
+	}
+	if served, _, err := s.Read().ListAudit(ctx, db.AuditFilter{EntityID: e.RecordIDs[0], Limit: 10}); err != nil || len(served) != 1 {
+		t.Fatalf("events of the record served after the attempts: %+v, %v", served, err)
 	}
 }
 

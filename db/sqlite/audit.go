@@ -3,53 +3,154 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
-	"github.com/anavara/anavara/db"
 	"strings"
 
+	"github.com/anavara/anavara/db"
 	"github.com/anavara/anavara/model"
 )
 
 // InsertAudit appends e to the audit trail and counts it under its action
-// (counts.go). Call it inside Store.Write, in the transaction of the change it
-// records.
+// (counts.go), and indexes the records it served (audit_event_records).
+// Call it inside Store.Write, in the transaction of the change it records.
 func (q *queries) InsertAudit(ctx context.Context, e model.AuditEvent) error {
-	_, err := q.q.ExecContext(ctx, `INSERT INTO audit_events (id, at, actor_id, action, entity, entity_id, ip) VALUES (?,?,?,?,?,?,?)`,
-		e.ID, micros(e.At), e.ActorID, e.Action, e.Entity, e.EntityID, e.IP)
+	s, err := storedAuditOf(e)
 	if err != nil {
+		return fmt.Errorf("insert audit event: %w", err)
+	}
+	_, err = q.q.ExecContext(ctx, `INSERT INTO audit_events (`+auditColumns+`) VALUES (?,?,?,?,?,?,?,?,?)`,
+		e.ID, micros(e.At), e.ActorID, e.Action, e.Entity, e.EntityID, e.IP, s.detail, s.recordIDs)
+	if err != nil {
+		return fmt.Errorf("insert audit event: %w", err)
+	}
+	if err := indexAuditRecords(ctx, q.q, s); err != nil {
 		return fmt.Errorf("insert audit event: %w", err)
 	}
 	return q.addToCount(ctx, countAudit, e.Action, 1)
 }
 
-// auditListSQL builds ListAudit's count and page queries for f; the page
-// query takes args followed by the limit and offset.
-func auditListSQL(f db.AuditFilter) (count, page string, args []any) {
-	var where []string
+// storedAudit is an event with its detail and record ids as stored: text,
+// or NULL when the event has none.
+type storedAudit struct {
+	model.AuditEvent
+	detail, recordIDs any
+}
+
+func storedAuditOf(e model.AuditEvent) (storedAudit, error) {
+	s := storedAudit{AuditEvent: e}
+	if e.Detail != nil {
+		s.detail = string(e.Detail)
+	}
+	if len(e.RecordIDs) > 0 {
+		b, err := json.Marshal(e.RecordIDs)
+		if err != nil {
+			return s, fmt.Errorf("record ids: %w", err)
+		}
+		s.recordIDs = string(b)
+	}
+	return s, nil
+}
+
+// indexAuditRecords adds e's records to audit_event_records, in one
+// statement whatever their number.
+func indexAuditRecords(ctx context.Context, q interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}, e storedAudit) error {
+	if e.recordIDs == nil {
+		return nil
+	}
+	_, err := q.ExecContext(ctx, `INSERT INTO audit_event_records (record_id, at, event_id) SELECT DISTINCT value, ?, ? FROM json_each(?)`,
+		micros(e.At), e.ID, e.recordIDs)
+	if err != nil {
+		return fmt.Errorf("index the records served: %w", err)
+	}
+	return nil
+}
+
+// auditColumns are the columns of audit_events scanAudit reads, in order.
+const auditColumns = `id, at, actor_id, action, entity, entity_id, ip, detail, record_ids`
+
+func scanAudit(row scanner) (model.AuditEvent, error) {
+	var e model.AuditEvent
+	var at int64
+	var actor, entity, detail, recordIDs sql.NullString
+	if err := row.Scan(&e.ID, &at, &actor, &e.Action, &e.Entity, &entity, &e.IP, &detail, &recordIDs); err != nil {
+		return e, fmt.Errorf("scan audit event: %w", err)
+	}
+	e.At = fromMicros(at)
+	if actor.Valid {
+		e.ActorID = &actor.String
+	}
+	if entity.Valid {
+		e.EntityID = &entity.String
+	}
+	if detail.Valid {
+		e.Detail = json.RawMessage(detail.String)
+	}
+	if recordIDs.Valid {
+		if err := json.Unmarshal([]byte(recordIDs.String), &e.RecordIDs); err != nil {
+			return e, fmt.Errorf("scan audit event %s: record ids: %w", e.ID, err)
+		}
+	}
+	return e, nil
+}
+
+// auditColumnsOf is the columns scanAudit reads, of the table alias.
+func auditColumnsOf(alias string) string {
+	return alias + `.id, ` + alias + `.at, ` + alias + `.actor_id, ` + alias + `.action, ` + alias + `.entity, ` + alias + `.entity_id, ` + alias + `.ip, ` + alias + `.detail, ` + alias + `.record_ids`
+}
+
+// auditConditions are f's conditions but the entity's, on the events of
+// alias, and their arguments; at is the column f.Since bounds.
+func auditConditions(f db.AuditFilter, alias, at string) (where []string, args []any) {
 	if f.ActorID != "" {
-		where = append(where, "actor_id = ?")
+		where = append(where, alias+".actor_id = ?")
 		args = append(args, f.ActorID)
 	}
-	if f.EntityID != "" {
-		where = append(where, "entity_id = ?")
-		args = append(args, f.EntityID)
-	}
 	if f.Action != "" {
-		where = append(where, "action = ?")
+		where = append(where, alias+".action = ?")
 		args = append(args, f.Action)
 	}
 	if f.Since != nil {
-		where = append(where, "at >= ?")
+		where = append(where, at+" >= ?")
 		args = append(args, micros(*f.Since))
+	}
+	return where, args
+}
+
+// auditListSQL builds ListAudit's count and page queries for f; the page
+// query takes args followed by the limit and offset.
+//
+// A filter by entity finds the events about it (entity_id) and the events
+// that served it (audit_event_records): two index ranges in the trail's
+// order, merged.
+func auditListSQL(f db.AuditFilter) (count, page string, args []any) {
+	where, args := auditConditions(f, "e", "e.at")
+	if f.EntityID != "" {
+		about := append([]string{"e.entity_id = ?"}, where...)
+		aboutArgs := append([]any{f.EntityID}, args...)
+		served, servedArgs := auditConditions(f, "e", "r.at")
+		// An event about the record that also served it is counted once.
+		// The second range selects its key from audit_event_records, whose
+		// order the merge then keeps, rather than sorting the range.
+		served = append([]string{"r.record_id = ?", "e.entity_id IS NOT r.record_id"}, served...)
+		servedArgs = append([]any{f.EntityID}, servedArgs...)
+		aboutSQL := ` FROM audit_events e WHERE ` + strings.Join(about, " AND ")
+		servedSQL := ` FROM audit_event_records r JOIN audit_events e ON e.at = r.at AND e.id = r.event_id WHERE ` + strings.Join(served, " AND ")
+		args = append(aboutArgs, servedArgs...)
+		return `SELECT (SELECT count(*)` + aboutSQL + `) + (SELECT count(*)` + servedSQL + `)`,
+			`SELECT ` + auditColumnsOf("e") + aboutSQL + ` UNION ALL SELECT r.event_id, r.at, ` + strings.TrimPrefix(auditColumnsOf("e"), "e.id, e.at, ") + servedSQL + ` ORDER BY 2 DESC, 1 DESC LIMIT ? OFFSET ?`,
+			args
 	}
 	cond := ""
 	if len(where) > 0 {
 		cond = " WHERE " + strings.Join(where, " AND ")
 	}
-	count = `SELECT count(*) FROM audit_events` + cond
+	count = `SELECT count(*) FROM audit_events e` + cond
 	// InsertAudit counts events by action, which totals the whole trail and
 	// each action in it without reading the trail.
-	if f.ActorID == "" && f.EntityID == "" && f.Since == nil {
+	if f.ActorID == "" && f.Since == nil {
 		count = `SELECT coalesce(sum(n), 0) FROM counts WHERE name = '` + countAudit + `'`
 		if f.Action != "" {
 			count += ` AND part = ?`
@@ -57,7 +158,7 @@ func auditListSQL(f db.AuditFilter) (count, page string, args []any) {
 	}
 	// (at, id) is the table's primary key: newest first is its own order.
 	return count,
-		`SELECT id, at, actor_id, action, entity, entity_id, ip FROM audit_events` + cond + ` ORDER BY at DESC, id DESC LIMIT ? OFFSET ?`,
+		`SELECT ` + auditColumnsOf("e") + ` FROM audit_events e` + cond + ` ORDER BY e.at DESC, e.id DESC LIMIT ? OFFSET ?`,
 		args
 }
 
@@ -72,18 +173,9 @@ func (q *queries) ListAudit(ctx context.Context, f db.AuditFilter) ([]model.Audi
 	defer rows.Close()
 	events := make([]model.AuditEvent, 0, db.PageCapacity(f.Limit))
 	for rows.Next() {
-		var e model.AuditEvent
-		var at int64
-		var actor, entity sql.NullString
-		if err := rows.Scan(&e.ID, &at, &actor, &e.Action, &e.Entity, &entity, &e.IP); err != nil {
-			return nil, 0, fmt.Errorf("scan audit event: %w", err)
-		}
-		e.At = fromMicros(at)
-		if actor.Valid {
-			e.ActorID = &actor.String
-		}
-		if entity.Valid {
-			e.EntityID = &entity.String
+		e, err := scanAudit(rows)
+		if err != nil {
+			return nil, 0, err
 		}
 		events = append(events, e)
 	}

@@ -67,7 +67,7 @@ func (d *Store) Export(ctx context.Context, sink db.ExportSink) error {
 	if err := exportTable(ctx, tx, `SELECT `+sshKeyColumns+` FROM ssh_keys ORDER BY rowid`, scanSSHKey, sink.SSHKeys); err != nil {
 		return err
 	}
-	if err := exportTable(ctx, tx, `SELECT `+auditColumns+` FROM audit_events ORDER BY at, id`, scanAudit, sink.AuditEvents); err != nil {
+	if err := exportTable(ctx, tx, `SELECT `+auditColumnsOf("audit_events")+` FROM audit_events ORDER BY at, id`, scanAudit, sink.AuditEvents); err != nil {
 		return err
 	}
 	return exportTable(ctx, tx, `SELECT `+resetRequestColumns+` FROM reset_requests ORDER BY rowid`, scanResetRequest, sink.ResetRequests)
@@ -133,26 +133,6 @@ func scanOTP(row scanner) (db.OTPCode, error) {
 	}
 	c.Created, c.ExpiresAt, c.UsedAt = fromMicros(created), fromMicros(expires), optionalTime(used)
 	return c, nil
-}
-
-// auditColumns are the columns scanAudit reads, in order.
-const auditColumns = `id, at, actor_id, action, entity, entity_id, ip`
-
-func scanAudit(row scanner) (model.AuditEvent, error) {
-	var e model.AuditEvent
-	var at int64
-	var actor, entity sql.NullString
-	if err := row.Scan(&e.ID, &at, &actor, &e.Action, &e.Entity, &entity, &e.IP); err != nil {
-		return e, err
-	}
-	e.At = fromMicros(at)
-	if actor.Valid {
-		e.ActorID = &actor.String
-	}
-	if entity.Valid {
-		e.EntityID = &entity.String
-	}
-	return e, nil
 }
 
 // tallyOf counts every copied table and reads the counters, stored and
@@ -361,11 +341,28 @@ func (im *importTx) SSHKeys(ctx context.Context, rows []db.SSHKeyRow) error {
 }
 
 // AuditEvents appends events to the trail, which its triggers allow (they
-// refuse only UPDATE and DELETE), leaving the counters to Recount.
+// refuse only UPDATE and DELETE), and indexes the records each served,
+// leaving the counters to Recount.
 func (im *importTx) AuditEvents(ctx context.Context, rows []model.AuditEvent) error {
-	return insertAll(ctx, im, db.TableAuditEvents, auditColumns, rows, func(e model.AuditEvent) []any {
-		return []any{e.ID, micros(e.At), e.ActorID, e.Action, e.Entity, e.EntityID, e.IP}
+	stored := make([]storedAudit, len(rows))
+	for i, e := range rows {
+		var err error
+		if stored[i], err = storedAuditOf(e); err != nil {
+			return fmt.Errorf("import %s: %w", db.TableAuditEvents, err)
+		}
+	}
+	err := insertAll(ctx, im, db.TableAuditEvents, auditColumns, stored, func(e storedAudit) []any {
+		return []any{e.ID, micros(e.At), e.ActorID, e.Action, e.Entity, e.EntityID, e.IP, e.detail, e.recordIDs}
 	})
+	if err != nil {
+		return err
+	}
+	for _, e := range stored {
+		if err := indexAuditRecords(ctx, im.conn, e); err != nil {
+			return fmt.Errorf("import %s: %w", db.TableAuditEvents, err)
+		}
+	}
+	return nil
 }
 
 // ResetRequests inserts outbox requests with their attempts and leases.

@@ -233,6 +233,12 @@ func fill(t testing.TB, d *sqlite.Store, n int) {
 					if err := q.UpdateRecord(ctx, r); err != nil {
 						return err
 					}
+					// A list that served it: the copy must find it by the record.
+					if err := q.InsertAudit(ctx, model.AuditEvent{ID: uuid.NewString(), At: tick(), ActorID: &staff.ID,
+						Action: model.ActionRecordList, Entity: model.EntityRecord, IP: "203.0.113.9",
+						Detail: []byte(`{"page":1,"page_size":20,"count":2500}`), RecordIDs: []string{r.ID, patient.ID}}); err != nil {
+						return err
+					}
 				}
 				rid := r.ID
 				if err := q.InsertAudit(ctx, model.AuditEvent{ID: uuid.NewString(), At: r.Created, ActorID: &staff.ID,
@@ -260,7 +266,7 @@ func TestCopyKeepsEveryRowAndColumn(t *testing.T) {
 	if !reflect.DeepEqual(want, got) {
 		t.Fatalf("the copy differs from its source:\nsource %+v\ncopy   %+v", want.tally, got.tally)
 	}
-	if want.tally.Rows[db.TableMedicalRecords] != 2500 || want.tally.Rows[db.TableAuditEvents] != 2501 ||
+	if want.tally.Rows[db.TableMedicalRecords] != 2500 || want.tally.Rows[db.TableAuditEvents] != 2506 ||
 		len(want.tokens) != 3 || want.tokens[0].GraceUsedAt == nil || want.tokens[0].ChildID == "" || len(want.otps) != 2 || len(want.keys) != 2 ||
 		len(want.resets) != 2 || want.resets[0].Attempts != 1 || want.resets[0].ClaimedUntil == nil || want.resets[1].ClaimedUntil != nil {
 		t.Fatalf("fill made %+v", want.tally)
@@ -276,8 +282,16 @@ func TestCopyKeepsEveryRowAndColumn(t *testing.T) {
 		t.Fatalf("user search on the copy: %v %d %v", us, n, err)
 	}
 	// The unfiltered lists' totals come from the recounted counters.
-	if _, n, err := dst.Read().ListAudit(ctx, db.AuditFilter{Limit: 1}); err != nil || n != 2501 {
+	if _, n, err := dst.Read().ListAudit(ctx, db.AuditFilter{Limit: 1}); err != nil || n != 2506 {
 		t.Fatalf("audit total on the copy: %d, %v", n, err)
+	}
+	// The copy indexes the records each list served.
+	lists, n, err := dst.Read().ListAudit(ctx, db.AuditFilter{Action: model.ActionRecordList, Limit: 10})
+	if err != nil || n != 5 || len(lists[0].RecordIDs) != 2 {
+		t.Fatalf("list events on the copy: %+v, %d, %v", lists, n, err)
+	}
+	if seen, n, err := dst.Read().ListAudit(ctx, db.AuditFilter{EntityID: lists[0].RecordIDs[0], Limit: 10}); err != nil || n != 2 || seen[0].ID != lists[0].ID {
+		t.Fatalf("events of a record served on the copy: %+v, %d, %v", seen, n, err)
 	}
 }
 

@@ -1,0 +1,159 @@
+// Package audit writes the audit events of reads of medical data.
+//
+// A change is audited in its own transaction (the event lands with the
+// change or not at all). A read has no transaction of its own, and giving
+// each one a commit of its own would cut list throughput to create's; so a
+// Writer gathers the events of concurrent reads into one write
+// transaction, the way a database groups commits: the events that arrive
+// while a batch commits form the next batch. A read alone is not delayed,
+// as its batch starts at once, and no caller is told its event is written
+// before the transaction that holds it has committed, so a read answered
+// after Log returns is always in the trail.
+package audit
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/anavara/anavara/db"
+	"github.com/anavara/anavara/model"
+)
+
+// DefaultMaxBatch bounds how many events one transaction writes.
+const DefaultMaxBatch = 256
+
+// DefaultWriteTimeout bounds one batch's transaction. A batch serves many
+// callers, so no one caller's context may cancel it.
+const DefaultWriteTimeout = 30 * time.Second
+
+// Options configure a Writer; zero fields take the defaults.
+type Options struct {
+	// MaxBatch bounds how many events one transaction writes.
+	MaxBatch int
+	// WriteTimeout bounds one batch's transaction.
+	WriteTimeout time.Duration
+}
+
+// Writer appends events to the trail in batches (see the package doc). It
+// holds no goroutine while idle; the zero value is not usable, use
+// NewWriter.
+type Writer struct {
+	store db.Store
+	opts  Options
+
+	mu      sync.Mutex
+	queue   []*pending
+	writing bool // a goroutine is writing batches until the queue is empty
+
+	events, transactions atomic.Uint64
+}
+
+// Stats counts what a Writer has done since it was made.
+type Stats struct {
+	// Events is the number of events committed.
+	Events uint64
+	// Transactions is the number of transactions that committed them.
+	Transactions uint64
+}
+
+// Stats reports the events committed and the transactions that held them.
+func (w *Writer) Stats() Stats {
+	return Stats{Events: w.events.Load(), Transactions: w.transactions.Load()}
+}
+
+// pending is one caller's event, and where its outcome goes.
+type pending struct {
+	event model.AuditEvent
+	done  chan error // buffered: the writer never waits for the caller
+}
+
+// NewWriter returns a Writer appending to store's trail.
+func NewWriter(store db.Store, opts Options) *Writer {
+	if opts.MaxBatch <= 0 {
+		opts.MaxBatch = DefaultMaxBatch
+	}
+	if opts.WriteTimeout <= 0 {
+		opts.WriteTimeout = DefaultWriteTimeout
+	}
+	return &Writer{store: store, opts: opts}
+}
+
+// Log appends e to the trail and returns once the transaction holding it
+// has committed, or with the error that kept it out. When ctx ends first,
+// Log returns ctx's error at once; the event may still be written, which
+// over-reports a read the caller will not answer, never the reverse.
+func (w *Writer) Log(ctx context.Context, e model.AuditEvent) error {
+	p := &pending{event: e, done: make(chan error, 1)}
+	w.mu.Lock()
+	w.queue = append(w.queue, p)
+	if !w.writing {
+		w.writing = true
+		go w.writeBatches()
+	}
+	w.mu.Unlock()
+	select {
+	case err := <-p.done:
+		return err
+	case <-ctx.Done():
+		return fmt.Errorf("audit %s: %w", e.Action, ctx.Err())
+	}
+}
+
+// writeBatches writes what is queued, a batch at a time, until nothing is.
+func (w *Writer) writeBatches() {
+	for {
+		w.mu.Lock()
+		n := min(len(w.queue), w.opts.MaxBatch)
+		if n == 0 {
+			w.writing = false
+			w.mu.Unlock()
+			return
+		}
+		batch := w.queue[:n:n]
+		w.queue = w.queue[n:]
+		if len(w.queue) == 0 {
+			w.queue = nil // let the backing array go
+		}
+		w.mu.Unlock()
+		w.write(batch)
+	}
+}
+
+// write commits batch in one transaction. Should that fail, each event is
+// tried in a transaction of its own, so that one event the store refuses
+// does not keep the others out of the trail; every caller gets its own
+// event's outcome.
+func (w *Writer) write(batch []*pending) {
+	err := w.commit(batch)
+	if err == nil || len(batch) == 1 {
+		for _, p := range batch {
+			p.done <- err
+		}
+		return
+	}
+	for _, p := range batch {
+		p.done <- w.commit([]*pending{p})
+	}
+}
+
+func (w *Writer) commit(batch []*pending) error {
+	ctx, cancel := context.WithTimeout(context.Background(), w.opts.WriteTimeout)
+	defer cancel()
+	err := w.store.Write(ctx, func(tx db.Tx) error {
+		for _, p := range batch {
+			if err := tx.InsertAudit(ctx, p.event); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("audit %d events: %w", len(batch), err)
+	}
+	w.transactions.Add(1)
+	w.events.Add(uint64(len(batch)))
+	return nil
+}
