@@ -1,6 +1,7 @@
 package server
 
 import (
+	"github.com/anavara/anavara/audit"
 	"github.com/anavara/anavara/db"
 	"github.com/anavara/anavara/mail"
 )
@@ -25,3 +26,7 @@ func (s *Server) InFlight() int {
 
 // HashesInUse is how many password hashes run now, for tests.
 func (s *Server) HashesInUse() int { return s.hasher.InUse() }
+
+// ReadAuditStats reports what the audit of reads has committed, for tests
+// and benchmarks.
+func (s *Server) ReadAuditStats() audit.Stats { return s.reads.Stats() }

@@ -12,7 +12,7 @@ import (
 )
 
 // InsertAudit appends e to the audit trail and counts it under its action
-// (counts.go), and indexes the records it served (audit_event_records).
+// (counts.go), and indexes the records it served (audit_record_index).
 // Call it inside Store.Write, in the transaction of the change it records.
 func (q *queries) InsertAudit(ctx context.Context, e model.AuditEvent) error {
 	s, err := storedAuditOf(e)
@@ -52,21 +52,29 @@ func storedAuditOf(e model.AuditEvent) (storedAudit, error) {
 	return s, nil
 }
 
-// indexAuditRecords adds e's records to audit_event_records, in one
-// statement whatever their number.
+// indexAuditRecords adds e's records to audit_record_index, one document
+// per event whatever the number of records.
 func indexAuditRecords(ctx context.Context, q interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 }, e storedAudit) error {
-	if e.recordIDs == nil {
+	if len(e.RecordIDs) == 0 {
 		return nil
 	}
-	_, err := q.ExecContext(ctx, `INSERT INTO audit_event_records (record_id, at, event_id) SELECT DISTINCT value, ?, ? FROM json_each(?)`,
-		micros(e.At), e.ID, e.recordIDs)
+	terms := make([]string, len(e.RecordIDs))
+	for i, id := range e.RecordIDs {
+		terms[i] = recordTerm(id)
+	}
+	_, err := q.ExecContext(ctx, `INSERT INTO audit_record_index (records, event_at, event_id) VALUES (?, ?, ?)`,
+		strings.Join(terms, " "), micros(e.At), e.ID)
 	if err != nil {
 		return fmt.Errorf("index the records served: %w", err)
 	}
 	return nil
 }
+
+// recordTerm is the term audit_record_index holds for a record id: FTS4's
+// simple tokenizer would cut a uuid at its hyphens into five words.
+func recordTerm(id string) string { return strings.ReplaceAll(strings.ToLower(id), "-", "") }
 
 // auditColumns are the columns of audit_events scanAudit reads, in order.
 const auditColumns = `id, at, actor_id, action, entity, entity_id, ip, detail, record_ids`
@@ -122,26 +130,30 @@ func auditConditions(f db.AuditFilter, alias, at string) (where []string, args [
 // auditListSQL builds ListAudit's count and page queries for f; the page
 // query takes args followed by the limit and offset.
 //
-// A filter by entity finds the events about it (entity_id) and the events
-// that served it (audit_event_records): two index ranges in the trail's
-// order, merged.
+// A filter by entity finds the events about it (entity_id), a range of an
+// index in the trail's order, and those that served it, one term of
+// audit_record_index, which the page sorts.
 func auditListSQL(f db.AuditFilter) (count, page string, args []any) {
 	where, args := auditConditions(f, "e", "e.at")
 	if f.EntityID != "" {
+		condArgs := args
 		about := append([]string{"e.entity_id = ?"}, where...)
-		aboutArgs := append([]any{f.EntityID}, args...)
-		served, servedArgs := auditConditions(f, "e", "r.at")
-		// An event about the record that also served it is counted once.
-		// The second range selects its key from audit_event_records, whose
-		// order the merge then keeps, rather than sorting the range.
-		served = append([]string{"r.record_id = ?", "e.entity_id IS NOT r.record_id"}, served...)
-		servedArgs = append([]any{f.EntityID}, servedArgs...)
 		aboutSQL := ` FROM audit_events e WHERE ` + strings.Join(about, " AND ")
-		servedSQL := ` FROM audit_event_records r JOIN audit_events e ON e.at = r.at AND e.id = r.event_id WHERE ` + strings.Join(served, " AND ")
-		args = append(aboutArgs, servedArgs...)
-		return `SELECT (SELECT count(*)` + aboutSQL + `) + (SELECT count(*)` + servedSQL + `)`,
-			`SELECT ` + auditColumnsOf("e") + aboutSQL + ` UNION ALL SELECT r.event_id, r.at, ` + strings.TrimPrefix(auditColumnsOf("e"), "e.id, e.at, ") + servedSQL + ` ORDER BY 2 DESC, 1 DESC LIMIT ? OFFSET ?`,
-			args
+		countSQL := `SELECT (SELECT count(*)` + aboutSQL + `)`
+		pageSQL := `SELECT ` + auditColumnsOf("e") + aboutSQL
+		args = append([]any{f.EntityID}, condArgs...)
+		// Only a uuid names a record, and only a term of hex digits is
+		// safe to hand to MATCH as it is.
+		if model.ValidUUID(f.EntityID) {
+			// An event about the record that also served it is counted
+			// once, as one about it.
+			served := append([]string{"x.records MATCH ?", "(e.entity_id IS NULL OR e.entity_id <> ?)"}, where...)
+			servedSQL := ` FROM audit_record_index x JOIN audit_events e ON e.at = x.event_at AND e.id = x.event_id WHERE ` + strings.Join(served, " AND ")
+			countSQL += ` + (SELECT count(*)` + servedSQL + `)`
+			pageSQL += ` UNION ALL SELECT ` + auditColumnsOf("e") + servedSQL
+			args = append(append(args, recordTerm(f.EntityID), f.EntityID), condArgs...)
+		}
+		return countSQL, pageSQL + ` ORDER BY 2 DESC, 1 DESC LIMIT ? OFFSET ?`, args
 	}
 	cond := ""
 	if len(where) > 0 {
