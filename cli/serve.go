@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/spf13/cobra"
 
+	"github.com/anavara/anavara/audit"
 	"github.com/anavara/anavara/auth"
 	"github.com/anavara/anavara/db"
 	"github.com/anavara/anavara/db/engines"
@@ -222,12 +223,13 @@ func runServe(ctx context.Context, f serveFlags, streams Streams) error {
 	hasher := password.NewHasher(password.HasherOptions{
 		Concurrency: f.hashConcurrency, Queue: f.hashQueue, Wait: f.hashWait,
 	})
+	readAudit := audit.NewWriter(store, audit.Options{})
 	var observer server.RequestObserver
 	var metricsSrv *http.Server
 	var metricsLn net.Listener
 	if f.metrics != "" {
 		var m *metrics.Metrics
-		if m, metricsSrv, err = newMetricsServer(store, sshSrv, hasher, limits, instance, ln, sshLn); err != nil {
+		if m, metricsSrv, err = newMetricsServer(store, sshSrv, hasher, limits, readAudit, instance, ln, sshLn); err != nil {
 			return err
 		}
 		observer = m
@@ -247,7 +249,7 @@ func runServe(ctx context.Context, f serveFlags, streams Streams) error {
 	srv, err := server.New(server.Config{
 		JWTKeys: jwtKeys, Limits: rules, AccessTTL: f.accessTTL, RefreshTTL: f.refreshTTL, OTPTTL: f.otpTTL, Logger: logger,
 		ServiceTokens: serviceTokens, Metrics: observer,
-		Hasher: hasher, RateLimits: limits,
+		Hasher: hasher, RateLimits: limits, ReadAudit: readAudit,
 		TrustedProxies: proxies.trusted, PublicURL: proxies.publicURL,
 	}, store, mailer)
 	if err != nil {
@@ -352,10 +354,10 @@ func logFileLimit(logger *slog.Logger, connCaps ...int) {
 // newMetricsServer builds the metrics of this process on a registry of its
 // own and the HTTP server that exposes them at /metrics, apart from the API.
 // sshSrv and sshLn are nil when the SSH front end is off.
-func newMetricsServer(store db.Store, sshSrv *sshapp.Server, hasher *password.Hasher, limits *ratelimit.Recorder, instance string, httpLn, sshLn *netguard.Listener) (*metrics.Metrics, *http.Server, error) {
+func newMetricsServer(store db.Store, sshSrv *sshapp.Server, hasher *password.Hasher, limits *ratelimit.Recorder, readAudit *audit.Writer, instance string, httpLn, sshLn *netguard.Listener) (*metrics.Metrics, *http.Server, error) {
 	reg := prometheus.NewRegistry()
 	opts := metrics.Options{
-		DB: store, Hashing: hasher, RateLimits: limits, Instance: instance,
+		DB: store, Hashing: hasher, RateLimits: limits, ReadAudit: readAudit, Instance: instance,
 		Listeners: map[string]metrics.ListenerStats{"http": httpLn},
 	}
 	if sshSrv != nil {

@@ -62,6 +62,8 @@ type Options struct {
 	Listeners map[string]ListenerStats
 	// RateLimits reports the authentication rate limits' decisions.
 	RateLimits RateLimitStats
+	// ReadAudit reports the audit of reads of records.
+	ReadAudit ReadAuditStats
 	// Instance names this process among the instances sharing a
 	// database; it is exported as anavara_instance_info{instance_id}.
 	Instance string
@@ -130,6 +132,9 @@ func New(reg *prometheus.Registry, opts Options) (*Metrics, error) {
 	}
 	if opts.RateLimits != nil {
 		collectors = append(collectors, newRateLimitCollector(opts.RateLimits))
+	}
+	if opts.ReadAudit != nil {
+		collectors = append(collectors, newReadAuditCollector(opts.ReadAudit))
 	}
 	if opts.Instance != "" {
 		collectors = append(collectors, prometheus.NewGaugeFunc(prometheus.GaugeOpts{

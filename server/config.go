@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/anavara/anavara/audit"
 	"github.com/anavara/anavara/auth"
 	"github.com/anavara/anavara/password"
 	"github.com/anavara/anavara/ratelimit"
@@ -38,6 +39,10 @@ type Config struct {
 	// (db.RateLimits: in the database on PostgreSQL, so that the limits
 	// hold across every instance on it; in memory on SQLite).
 	RateLimits ratelimit.Store
+	// ReadAudit commits the audit events of reads of records; nil means
+	// one on the server's store with audit.Options' defaults. It must
+	// write to the same store.
+	ReadAudit *audit.Writer
 	// ServiceTokens authorise trusted internal callers (the SSH front end)
 	// at /api/auth/ssh-login, ssh-key-check and ssh-connection: each one is accepted (the
 	// current and the next, during a rotation). ServiceToken, when set, is

@@ -96,12 +96,14 @@ func newServer(cfg Config, store db.Store, mailer mail.Mailer) (*Server, error) 
 		tokens:    auth.NewTokens(cfg.JWTKeys, cfg.AccessTTL, cfg.RefreshTTL, cfg.Now),
 		otp:       auth.NewOTPHasher(cfg.JWTKeys),
 		users:     auth.NewUserCache(store, cfg.Now),
-		reads:     audit.NewWriter(store, audit.Options{}),
 		requests:  newInflight(),
 		dummyHash: dummy,
 		hasher:    cfg.Hasher,
 
 		limitErrors: logthrottle.New(cfg.Logger, time.Minute, cfg.Now),
+	}
+	if s.reads = cfg.ReadAudit; s.reads == nil {
+		s.reads = audit.NewWriter(store, audit.Options{})
 	}
 	limits := cfg.RateLimits
 	if limits == nil {

@@ -18,7 +18,7 @@ ALTER TABLE audit_events ADD COLUMN record_ids TEXT;
 -- what it indexes.
 CREATE VIRTUAL TABLE audit_record_index USING fts4(
     records, event_at, event_id,
-    notindexed=event_at, notindexed=event_id, tokenize=simple
+    notindexed=event_at, notindexed=event_id, tokenize=simple, matchinfo=fts3
 );
 
 -- +goose Down
