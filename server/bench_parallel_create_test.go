@@ -27,6 +27,11 @@ import (
 // syncs come on top) and, as BenchmarkCreateRecord does, cpu-ns/op,
 // write-KiB/op and writes/op. SQLite only: PostgreSQL keeps a transaction
 // per request.
+//
+// It also reports each create's latency as the client sees it (p50-µs,
+// p99-µs, p99.9-µs, max-µs) and the largest the WAL grew (wal-max-MiB): run
+// with -benchtime=60s for the tail under continuous writes (BENCHMARKS.md,
+// issue 14 point 4).
 func BenchmarkCreateRecordParallel(b *testing.B) {
 	if testenv.OnPostgres() {
 		b.Skip("group commit is the SQLite engine's; PostgreSQL commits each request on its own")
@@ -45,17 +50,7 @@ func BenchmarkCreateRecordParallel(b *testing.B) {
 		defer store.Close()
 		seedBenchDB(b, benchStore{Store: store, path: path}, benchSeed{records: 100_000, others: 1_000, own: 20})
 	}()
-	body, err := json.Marshal(map[string]string{
-		"patient_name":      "Amara Okafor",
-		"date_of_birth":     "1984-06-02",
-		"diagnosis":         "Seasonal allergic rhinitis",
-		"treatment":         "Antihistamines daily through the pollen season; review in spring.",
-		"date_of_treatment": model.DateOf(time.Now()).AddDays(30).String(),
-		"doctor":            "Dr. Lindqvist",
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
+	body := benchCreateBody(b)
 	for _, batch := range []int{64, 1} {
 		b.Run(fmt.Sprintf("clients=%d/batch=%d", clients, batch), func(b *testing.B) {
 			store, err := sqlite.Open(context.Background(), sqlite.Options{Path: path, MaxBatch: batch})
@@ -71,19 +66,27 @@ func BenchmarkCreateRecordParallel(b *testing.B) {
 			token := newBenchClient(srv).login(b, benchEmails.writer)
 			b.ReportAllocs()
 			b.SetParallelism(clients / procs)
+			var lat latencies
+			wal := watchWAL(path)
 			commits, bytes, calls, cpu := store.Commits(), storageWrites(), writeCalls(), cpuClock(b)
 			start := time.Now()
 			b.RunParallel(func(pb *testing.PB) {
 				c := newBenchClient(srv)
 				c.set(http.MethodPost, "/api/medical-records", token, body)
+				own := make([]time.Duration, 0, 1024)
+				defer func() { lat.add(own) }()
 				for pb.Next() {
+					t := time.Now()
 					if status := c.do(); status != http.StatusCreated {
 						b.Errorf("status %d: %s", status, c.ctx.Response.Body())
 						return
 					}
+					own = append(own, time.Since(t))
 				}
 			})
 			elapsed := time.Since(start)
+			wal.report(b)
+			lat.report(b)
 			if b.N > 0 {
 				b.ReportMetric(float64(b.N)/elapsed.Seconds(), "creates/s")
 				b.ReportMetric(float64(store.Commits()-commits)/float64(b.N), "commits/op")
@@ -92,4 +95,20 @@ func BenchmarkCreateRecordParallel(b *testing.B) {
 			reportStorageWrites(b, bytes, calls)
 		})
 	}
+}
+
+// benchCreateBody is the JSON body of the parallel create benchmarks' POSTs.
+func benchCreateBody(b *testing.B) []byte {
+	body, err := json.Marshal(map[string]string{
+		"patient_name":      "Amara Okafor",
+		"date_of_birth":     "1984-06-02",
+		"diagnosis":         "Seasonal allergic rhinitis",
+		"treatment":         "Antihistamines daily through the pollen season; review in spring.",
+		"date_of_treatment": model.DateOf(time.Now()).AddDays(30).String(),
+		"doctor":            "Dr. Lindqvist",
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return body
 }
