@@ -13,10 +13,26 @@ import (
 // write-ahead log into the database file.
 const checkpointInterval = 250 * time.Millisecond
 
+// restartCheckpointPages is the WAL size (in 4 KiB pages, about 16 MiB) at
+// which the checkpointer, its pass done, takes the writer between two
+// batches for a second pass, so that the WAL starts over from its beginning.
+//
+// SQLite starts the WAL over only when a write transaction begins after a
+// checkpoint has copied every frame; a pass that runs while writes go on
+// never has, because commits land during it. Under continuous writes the
+// WAL therefore grew until the writer's own checkpoint (below) fired inside
+// a commit, holding up the whole batch and every request queued behind it
+// (BENCHMARKS.md, issue 14 point 4). The second pass only copies what
+// committed during the first, once per 16 MiB of WAL; the batch before it
+// is answered first, and only the requests that queue meanwhile wait for it.
+const restartCheckpointPages = 4096
+
 // fallbackCheckpointPages is the WAL size (in 4 KiB pages) at which the
-// writer checkpoints by itself, should the background checkpointer fall
-// behind: about 40 MiB.
-const fallbackCheckpointPages = 10000
+// writer checkpoints by itself, inside a commit, should the background
+// checkpointer not keep the WAL under restartCheckpointPages: about 64 MiB,
+// beyond what one checkpointer tick lets the WAL grow past
+// restartCheckpointPages at the fastest rate measured.
+const fallbackCheckpointPages = 16384
 
 // checkpointer copies the WAL into the database file on its own connection,
 // off the request path. Left to SQLite, the commit that crosses 1,000 WAL
@@ -26,19 +42,22 @@ type checkpointer struct {
 	conn *sql.DB
 	// commits counts the writer's commits; a tick with none since the last
 	// checkpoint has nothing to copy and does nothing.
-	commits  *atomic.Uint64
+	commits *atomic.Uint64
+	// between runs a function while the writer is held between batches
+	// (Store.betweenBatches).
+	between  func(ctx context.Context, fn func() error) error
 	stop     chan struct{}
 	done     chan struct{}
 	stopOnce sync.Once
 }
 
-func startCheckpointer(dsn string, commits *atomic.Uint64) (*checkpointer, error) {
+func startCheckpointer(dsn string, commits *atomic.Uint64, between func(context.Context, func() error) error) (*checkpointer, error) {
 	conn, err := sql.Open("sqlite3", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open checkpointer: %w", err)
 	}
 	conn.SetMaxOpenConns(1)
-	c := &checkpointer{conn: conn, commits: commits, stop: make(chan struct{}), done: make(chan struct{})}
+	c := &checkpointer{conn: conn, commits: commits, between: between, stop: make(chan struct{}), done: make(chan struct{})}
 	go c.run()
 	return c, nil
 }
@@ -58,13 +77,40 @@ func (c *checkpointer) run() {
 				continue
 			}
 			copied = n
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			// PASSIVE never waits for readers or writers; what it cannot
-			// copy now, the next tick copies.
-			_, _ = c.conn.ExecContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)")
-			cancel()
+			c.pass()
 		}
 	}
+}
+
+// pass runs one PASSIVE checkpoint, and when the WAL has grown past
+// restartCheckpointPages a second one between batches. Errors are left to
+// the next tick: a checkpoint that fails copies nothing, and the writer's
+// fallback bounds the WAL meanwhile.
+func (c *checkpointer) pass() {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	// PASSIVE never waits for readers or writers; what it cannot copy now,
+	// the next tick copies.
+	frames, err := c.checkpoint(ctx)
+	if err != nil || frames < restartCheckpointPages {
+		return
+	}
+	// Between batches no commit can land during the pass, so when it has
+	// copied everything the next batch starts the WAL over (unless a
+	// reader still reads an old snapshot from it: then a later pass does).
+	_ = c.between(ctx, func() error {
+		_, err := c.checkpoint(ctx)
+		return err
+	})
+}
+
+// checkpoint runs a PASSIVE checkpoint and returns the WAL's size in frames.
+func (c *checkpointer) checkpoint(ctx context.Context) (frames int, err error) {
+	var busy, copied int
+	if err := c.conn.QueryRowContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &frames, &copied); err != nil {
+		return 0, fmt.Errorf("checkpoint: %w", err)
+	}
+	return frames, nil
 }
 
 // close stops the checkpointer and closes its connection; closing twice is

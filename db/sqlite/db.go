@@ -138,8 +138,9 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		writer.Close()
 		return nil, diagnoseOpen(ctx, nil, opts.Path, fmt.Errorf("open database %s: %w", opts.Path, err))
 	}
-	// Checkpoints run in the background (checkpoint.go); the writer only
-	// checkpoints itself if the WAL grows far beyond what that keeps up with.
+	// Checkpoints run in the background (checkpoint.go), which also keeps
+	// the WAL starting over under continuous writes; the writer only
+	// checkpoints itself if the WAL grows far beyond that.
 	if _, err := writer.ExecContext(ctx, fmt.Sprintf("PRAGMA wal_autocheckpoint=%d", fallbackCheckpointPages)); err != nil {
 		err = diagnoseOpen(ctx, writer, opts.Path, fmt.Errorf("open database %s: %w", opts.Path, err))
 		writer.Close()
@@ -169,7 +170,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	d := &Store{writer: writer, reader: reader, plainDSN: dsn(""),
 		health: db.NewHealthMonitor(opts.HealthInterval, Classify), dir: filepath.Dir(opts.Path),
 		group: newGroupCommit(opts.MaxBatch, opts.MaxBatchTime)}
-	if d.ckpt, err = startCheckpointer(dsn(""), &d.commits); err != nil {
+	if d.ckpt, err = startCheckpointer(dsn(""), &d.commits, d.betweenBatches); err != nil {
 		reader.Close()
 		writer.Close()
 		return nil, err

@@ -78,9 +78,13 @@ const (
 
 // writeRequest is one call of Write waiting in, or running in, a batch.
 type writeRequest struct {
-	ctx   context.Context
-	fn    func(q *queries) error
-	state atomic.Int32
+	ctx context.Context
+	fn  func(q *queries) error
+	// between, when set instead of fn, is run with the writer held between
+	// two batches, outside any transaction (Store.betweenBatches): such a
+	// request never joins a batch, it waits to lead.
+	between func() error
+	state   atomic.Int32
 	// wake carries the leader's instructions to the request's goroutine;
 	// one at a time, so a buffer of one never blocks the leader.
 	wake chan instruction
@@ -122,8 +126,31 @@ type turnOutcome struct {
 
 // groupWrite runs fn as one request of a batch.
 func (d *Store) groupWrite(ctx context.Context, fn func(q *queries) error) error {
+	return d.enqueue(&writeRequest{ctx: ctx, fn: fn, wake: make(chan instruction, 1)})
+}
+
+// betweenBatches runs fn while it holds the writer, between two write
+// transactions: no batch is open while fn runs and none begins until it
+// returns. It waits its turn in the queue like a write, so a writer that is
+// never idle still gives it one. The checkpointer runs its catch-up
+// checkpoint here (checkpoint.go).
+func (d *Store) betweenBatches(ctx context.Context, fn func() error) error {
+	if d.group.maxBatch <= 1 {
+		conn, err := d.writer.Conn(ctx)
+		if err != nil {
+			return fmt.Errorf("take the writer: %w", err)
+		}
+		defer conn.Close()
+		return fn()
+	}
+	return d.enqueue(&writeRequest{ctx: ctx, between: fn, wake: make(chan instruction, 1)})
+}
+
+// enqueue runs r at once when the writer is idle, else queues it until a
+// leader hands it its turn.
+func (d *Store) enqueue(r *writeRequest) error {
+	ctx := r.ctx
 	g := &d.group
-	r := &writeRequest{ctx: ctx, fn: fn, wake: make(chan instruction, 1)}
 	g.mu.Lock()
 	if !g.busy {
 		g.busy = true
@@ -179,6 +206,9 @@ func (d *Store) lead(conn *sql.Conn, own *writeRequest) (err error) {
 		}
 	}
 	defer func() { d.handOff(conn) }()
+	if own.between != nil {
+		return own.between()
+	}
 	start := time.Now()
 	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
@@ -258,7 +288,7 @@ func (d *Store) lead(conn *sql.Conn, own *writeRequest) (err error) {
 func (d *Store) gather(conn *sql.Conn, start time.Time) (followers []*writeRequest, wroteUsers, broken bool) {
 	done := make(chan turnOutcome, 1)
 	for n := 1; n < d.group.maxBatch && time.Since(start) < d.group.maxBatchTime; n++ {
-		r := d.group.next()
+		r := d.group.nextJoining()
 		if r == nil {
 			break
 		}
@@ -334,12 +364,25 @@ func rollbackSavepoint(conn *sql.Conn) error {
 	return nil
 }
 
-// next takes the first queued request that is still waiting, or returns
-// nil when none is.
-func (g *groupCommit) next() *writeRequest {
+// nextJoining takes the first queued request that is still waiting, to
+// join a batch, or returns nil when none is or when that request waits to
+// run between batches (writeRequest.between): it stays first in the queue,
+// and the batch ends so that it leads next.
+func (g *groupCommit) nextJoining() *writeRequest {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	return g.nextLocked()
+	for len(g.queue) > 0 {
+		r := g.queue[0]
+		if r.between != nil && r.state.Load() == requestQueued {
+			return nil
+		}
+		g.queue[0] = nil
+		g.queue = g.queue[1:]
+		if r.state.CompareAndSwap(requestQueued, requestRunning) {
+			return r
+		}
+	}
+	return nil
 }
 
 func (g *groupCommit) nextLocked() *writeRequest {
