@@ -3,12 +3,17 @@
 #
 #   scripts/loadtest.sh                  # 15 s per endpoint on 127.0.0.1:18080
 #   PORT=18090 DURATION=30 scripts/loadtest.sh   # seconds per wrk run
+#   ENDPOINTS=create CONNECTIONS=32 scripts/loadtest.sh   # creates only
+#   BINARY=/tmp/anavara-old ENDPOINTS=create scripts/loadtest.sh   # a binary built elsewhere
 #
 # It builds the binary, starts it on a fresh data directory (loopback only),
 # signs one patient up (the sign-up limit is 20 an hour per IP, so it never
 # signs up again and reuses the access token, which lasts 15 minutes),
 # creates 20 records through the API, then runs wrk against the records list
-# and /healthz. The server, its data and the binary are removed on exit.
+# and /healthz, and last (they add records to the patient's list) POSTs of
+# one record (create), as ENDPOINTS chooses. The server, its data and the
+# binary are removed on exit; BINARY, when set, is run instead of building
+# one, and left alone.
 # Needs: go, curl, wrk (installed with apt-get when missing and run as root).
 set -euo pipefail
 
@@ -17,6 +22,11 @@ DURATION="${DURATION:-15}" # seconds per wrk run
 case "${DURATION}" in *[!0-9]* | "") echo "DURATION is whole seconds, e.g. DURATION=15" >&2; exit 2 ;; esac
 THREADS="${THREADS:-2}"
 CONNECTIONS="${CONNECTIONS:-16}"
+ENDPOINTS="${ENDPOINTS:-list healthz create}"
+for e in ${ENDPOINTS}; do
+	case "${e}" in list | healthz | create) ;; *) echo "ENDPOINTS names list, healthz or create, not ${e}" >&2; exit 2 ;; esac
+done
+BINARY="${BINARY:-}"
 PASSWORD='Vq7!plum-Orbit-42'
 BASE="http://127.0.0.1:${PORT}"
 
@@ -53,17 +63,23 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-echo "== building"
-go build -o "${WORK}/anavara" .
+if [ -n "${BINARY}" ]; then
+	ANAVARA="${BINARY}"
+	echo "== using ${ANAVARA}"
+else
+	ANAVARA="${WORK}/anavara"
+	echo "== building"
+	go build -o "${ANAVARA}" .
+fi
 
 # Listen on loopback only. The SSH front end, when this build has one, is
 # not under test: switch it off rather than open another port.
 SERVE_FLAGS=(--data-dir "${WORK}/data" --http "127.0.0.1:${PORT}")
-if "${WORK}/anavara" serve --help 2>&1 | grep -q -- '--ssh string'; then
+if "${ANAVARA}" serve --help 2>&1 | grep -q -- '--ssh string'; then
 	SERVE_FLAGS+=(--ssh "")
 fi
 echo "== starting anavara serve ${SERVE_FLAGS[*]}"
-"${WORK}/anavara" serve "${SERVE_FLAGS[@]}" >"${WORK}/server.log" 2>&1 &
+"${ANAVARA}" serve "${SERVE_FLAGS[@]}" >"${WORK}/server.log" 2>&1 &
 SERVER_PID=$!
 for i in $(seq 100); do
 	if curl -sf --max-time 1 -o /dev/null "${BASE}/healthz"; then
@@ -117,14 +133,39 @@ echo "== warm-up (2 s, not reported)"
 timeout 30 wrk -t"${THREADS}" -c"${CONNECTIONS}" -d2s -H "Authorization: Bearer ${TOKEN}" \
 	"${BASE}/api/medical-records?page_size=20" >/dev/null
 
-echo
-echo "== wrk -t${THREADS} -c${CONNECTIONS} -d${DURATION}s --latency GET /api/medical-records?page_size=20 (authenticated)"
-run_wrk -t"${THREADS}" -c"${CONNECTIONS}" -d"${DURATION}s" --latency \
-	-H "Authorization: Bearer ${TOKEN}" "${BASE}/api/medical-records?page_size=20"
+# wants ENDPOINT: whether ENDPOINTS names it.
+wants() {
+	case " ${ENDPOINTS} " in *" $1 "*) return 0 ;; *) return 1 ;; esac
+}
 
-echo
-echo "== wrk -t${THREADS} -c${CONNECTIONS} -d${DURATION}s --latency GET /healthz"
-run_wrk -t"${THREADS}" -c"${CONNECTIONS}" -d"${DURATION}s" --latency "${BASE}/healthz"
+if wants list; then
+	echo
+	echo "== wrk -t${THREADS} -c${CONNECTIONS} -d${DURATION}s --latency GET /api/medical-records?page_size=20 (authenticated)"
+	run_wrk -t"${THREADS}" -c"${CONNECTIONS}" -d"${DURATION}s" --latency \
+		-H "Authorization: Bearer ${TOKEN}" "${BASE}/api/medical-records?page_size=20"
+fi
+
+if wants healthz; then
+	echo
+	echo "== wrk -t${THREADS} -c${CONNECTIONS} -d${DURATION}s --latency GET /healthz"
+	run_wrk -t"${THREADS}" -c"${CONNECTIONS}" -d"${DURATION}s" --latency "${BASE}/healthz"
+fi
+
+if wants create; then
+	# Every request POSTs the same record (as the patient); wrk counts a
+	# non-2xx answer, so a create that fails shows in its summary.
+	cat >"${WORK}/create.lua" <<LUA
+wrk.method = "POST"
+wrk.body = '{"patient_name":"Load Tester","date_of_birth":"1984-06-02","diagnosis":"Seasonal allergic rhinitis","treatment":"Antihistamines daily through the pollen season; review in spring.","date_of_treatment":"${TREATED}","doctor":"Dr. Lindqvist"}'
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer ${TOKEN}"
+LUA
+	echo
+	echo "== wrk -t${THREADS} -c${CONNECTIONS} -d${DURATION}s --latency POST /api/medical-records (authenticated, synchronous=FULL)"
+	run_wrk -t"${THREADS}" -c"${CONNECTIONS}" -d"${DURATION}s" --latency -s "${WORK}/create.lua" "${BASE}/api/medical-records"
+	CREATED="$(curl -sS --fail-with-body --max-time 10 -H "Authorization: Bearer ${TOKEN}" "${BASE}/api/medical-records?page_size=1" | sed -n 's/^{"count":\([0-9]*\).*/\1/p')"
+	echo "records visible to the patient after the creates: ${CREATED}"
+fi
 
 echo
 echo "== server log: $(wc -l <"${WORK}/server.log") lines; errors: $(grep -c 'level=ERROR' "${WORK}/server.log" || true)"
