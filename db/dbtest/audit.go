@@ -173,6 +173,19 @@ var auditTests = []test{
 			checkIDs(t, tc.name+", in pages of 3", paged, wantIDs)
 		}
 	}},
+	{"RecordIDsMustBeUUIDs", func(t *testing.T, s db.Store) {
+		// What a list served names records by their ids; anything else is
+		// refused, and the transaction with it.
+		ctx := t.Context()
+		e := model.AuditEvent{ID: uuid.NewString(), At: at(time.Second), Action: model.ActionRecordList, Entity: model.EntityRecord, IP: "192.0.2.9",
+			Detail: []byte(`{}`), RecordIDs: []string{uuid.NewString(), "not-a-uuid"}}
+		if err := s.Write(ctx, func(tx db.Tx) error { return tx.InsertAudit(ctx, e) }); err == nil {
+			t.Fatal("an event naming a record id that is not a uuid was stored")
+		}
+		if _, n, err := s.Read().ListAudit(ctx, db.AuditFilter{Limit: 10}); err != nil || n != 0 {
+			t.Fatalf("trail after the refusal: %d events, %v", n, err)
+		}
+	}},
 	{"TotalsByAction", func(t *testing.T, s db.Store) {
 		ctx := t.Context()
 		u := createUser(t, s, "totals@example.org")

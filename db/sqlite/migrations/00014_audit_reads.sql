@@ -2,10 +2,10 @@
 -- Every read of medical data is audited (issue 14): a list or search of
 -- records writes one event naming the records it served. detail is a JSON
 -- object of the request's filters without their free text
--- (model.RecordListDetail); record_ids a JSON array of the records served,
+-- (model.RecordListDetail); record_ids the records served, 16 bytes each,
 -- in the order served. Both are NULL on every other event.
 ALTER TABLE audit_events ADD COLUMN detail TEXT;
-ALTER TABLE audit_events ADD COLUMN record_ids TEXT;
+ALTER TABLE audit_events ADD COLUMN record_ids BLOB;
 
 -- "Who saw record X": a full-text index of each event's records, one term
 -- per record (its id without hyphens), so that the events that served a
