@@ -9,8 +9,8 @@
 # It builds the binary, starts it on a fresh data directory (loopback only),
 # signs one patient up (the sign-up limit is 20 an hour per IP, so it never
 # signs up again and reuses the access token, which lasts 15 minutes),
-# creates 20 records through the API, then runs wrk against the records list
-# and /healthz, and last (they add records to the patient's list) POSTs of
+# creates 20 records through the API, then runs wrk against the records list,
+# a search of them (search=check matches all 20) and /healthz, and last (they add records to the patient's list) POSTs of
 # one record (create), as ENDPOINTS chooses. The server, its data and the
 # binary are removed on exit; BINARY, when set, is run instead of building
 # one, and left alone.
@@ -22,9 +22,9 @@ DURATION="${DURATION:-15}" # seconds per wrk run
 case "${DURATION}" in *[!0-9]* | "") echo "DURATION is whole seconds, e.g. DURATION=15" >&2; exit 2 ;; esac
 THREADS="${THREADS:-2}"
 CONNECTIONS="${CONNECTIONS:-16}"
-ENDPOINTS="${ENDPOINTS:-list healthz create}"
+ENDPOINTS="${ENDPOINTS:-list search healthz create}"
 for e in ${ENDPOINTS}; do
-	case "${e}" in list | healthz | create) ;; *) echo "ENDPOINTS names list, healthz or create, not ${e}" >&2; exit 2 ;; esac
+	case "${e}" in list | search | healthz | create) ;; *) echo "ENDPOINTS names list, search, healthz or create, not ${e}" >&2; exit 2 ;; esac
 done
 BINARY="${BINARY:-}"
 PASSWORD='Vq7!plum-Orbit-42'
@@ -143,6 +143,13 @@ if wants list; then
 	echo "== wrk -t${THREADS} -c${CONNECTIONS} -d${DURATION}s --latency GET /api/medical-records?page_size=20 (authenticated)"
 	run_wrk -t"${THREADS}" -c"${CONNECTIONS}" -d"${DURATION}s" --latency \
 		-H "Authorization: Bearer ${TOKEN}" "${BASE}/api/medical-records?page_size=20"
+fi
+
+if wants search; then
+	echo
+	echo "== wrk -t${THREADS} -c${CONNECTIONS} -d${DURATION}s --latency GET /api/medical-records?page_size=20&search=check (authenticated)"
+	run_wrk -t"${THREADS}" -c"${CONNECTIONS}" -d"${DURATION}s" --latency \
+		-H "Authorization: Bearer ${TOKEN}" "${BASE}/api/medical-records?page_size=20&search=check"
 fi
 
 if wants healthz; then
