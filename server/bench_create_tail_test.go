@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
@@ -109,15 +108,7 @@ func BenchmarkCreateRecordTail(b *testing.B) {
 		b.Skip("the checkpoints measured here are the SQLite engine's")
 	}
 	const writers = 32
-	path := filepath.Join(b.TempDir(), "anavara.db")
-	func() {
-		store, err := sqlite.Open(context.Background(), sqlite.Options{Path: path})
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer store.Close()
-		seedBenchDB(b, benchStore{Store: store, path: path}, benchSeed{records: 100_000, others: 1_000, own: 20})
-	}()
+	path := seedSQLiteBenchFile(b)
 	body := benchCreateBody(b)
 	for _, c := range []struct {
 		rate int

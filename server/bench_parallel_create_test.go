@@ -17,6 +17,20 @@ import (
 	"github.com/anavara/anavara/model"
 )
 
+// seedSQLiteBenchFile writes the 100,000-record benchmark database
+// (seedBenchDB) to a SQLite file in b's temp dir and closes it, for
+// benchmarks that reopen it with options of their own.
+func seedSQLiteBenchFile(b *testing.B) string {
+	path := filepath.Join(b.TempDir(), "anavara.db")
+	store, err := sqlite.Open(context.Background(), sqlite.Options{Path: path})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer store.Close()
+	seedBenchDB(b, benchStore{Store: store, path: path}, benchSeed{records: 100_000, others: 1_000, own: 20})
+	return path
+}
+
 // BenchmarkCreateRecordParallel is BenchmarkCreateRecord/synchronous=FULL
 // with 32 clients at once (b.RunParallel, one reused RequestCtx each, one
 // shared access token), on the same 100,000-record database: the load
@@ -41,15 +55,7 @@ func BenchmarkCreateRecordParallel(b *testing.B) {
 	if clients%procs != 0 {
 		b.Skipf("%d clients do not divide among GOMAXPROCS=%d", clients, procs)
 	}
-	path := filepath.Join(b.TempDir(), "anavara.db")
-	func() {
-		store, err := sqlite.Open(context.Background(), sqlite.Options{Path: path})
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer store.Close()
-		seedBenchDB(b, benchStore{Store: store, path: path}, benchSeed{records: 100_000, others: 1_000, own: 20})
-	}()
+	path := seedSQLiteBenchFile(b)
 	body := benchCreateBody(b)
 	for _, batch := range []int{64, 1} {
 		b.Run(fmt.Sprintf("clients=%d/batch=%d", clients, batch), func(b *testing.B) {
