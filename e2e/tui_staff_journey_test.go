@@ -59,8 +59,8 @@ func TestStaffJourneyEndToEnd(t *testing.T) {
 	// Back to the records list, then the audit log and the create's event.
 	// One Escape at a time: two sent together can reach the program as
 	// one alt+escape.
-	tm.keys("first", "Escape")
-	tm.waitFor("first", "Records  ·  1 record")
+	tm.keys("first", "Escape") // the person → the users list
+	tm.waitFor("first", "Users  ·  1 account")
 	tm.keys("first", "Escape")
 	tm.waitFor("first", "Medical records")
 	tm.keys("first", "a")
