@@ -142,14 +142,11 @@ func (w *Writer) write(batch []*pending) {
 func (w *Writer) commit(batch []*pending) error {
 	ctx, cancel := context.WithTimeout(context.Background(), w.opts.WriteTimeout)
 	defer cancel()
-	err := w.store.Write(ctx, func(tx db.Tx) error {
-		for _, p := range batch {
-			if err := tx.InsertAudit(ctx, p.event); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	events := make([]model.AuditEvent, len(batch))
+	for i, p := range batch {
+		events[i] = p.event
+	}
+	err := w.store.Write(ctx, func(tx db.Tx) error { return tx.InsertAudits(ctx, events) })
 	if err != nil {
 		return fmt.Errorf("audit %d events: %w", len(batch), err)
 	}

@@ -189,6 +189,10 @@ type Tx interface {
 	// InsertAudit appends e to the audit trail and counts it under its
 	// action, in the transaction of the change it records.
 	InsertAudit(ctx context.Context, e model.AuditEvent) error
+	// InsertAudits appends es as InsertAudit appends each, in order, in
+	// one round trip to the server where the engine has one (PostgreSQL):
+	// the events of concurrent reads, written together (package audit).
+	InsertAudits(ctx context.Context, es []model.AuditEvent) error
 }
 
 // PoolStats describes one connection pool of a store.

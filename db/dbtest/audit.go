@@ -173,6 +173,34 @@ var auditTests = []test{
 			checkIDs(t, tc.name+", in pages of 3", paged, wantIDs)
 		}
 	}},
+	{"InsertAuditsAppendsEach", func(t *testing.T, s db.Store) {
+		ctx := t.Context()
+		rec := uuid.NewString()
+		ev := func(d time.Duration, action string, records ...string) model.AuditEvent {
+			e := model.AuditEvent{ID: uuid.NewString(), At: at(d), Action: action, Entity: model.EntityRecord, IP: "192.0.2.10"}
+			if records != nil {
+				e.Detail, e.RecordIDs = []byte(`{"page":1}`), records
+			}
+			return e
+		}
+		es := []model.AuditEvent{ev(time.Second, model.ActionRecordList, rec, uuid.NewString()), ev(2*time.Second, model.ActionRecordRead), ev(3*time.Second, model.ActionRecordSearch, rec)}
+		write(t, s, func(tx db.Tx) error { return tx.InsertAudits(ctx, es) })
+		got, n, err := s.Read().ListAudit(ctx, db.AuditFilter{Limit: 10})
+		if err != nil || n != 3 || len(got) != 3 {
+			t.Fatalf("trail: %d of %d, %v", len(got), n, err)
+		}
+		for i, e := range newestFirst(es) {
+			checkEvent(t, "event", got[i], e)
+		}
+		checkAuditTotals(t, s, db.AuditFilter{Action: model.ActionRecordSearch}, 1)
+		checkAuditTotals(t, s, db.AuditFilter{EntityID: rec}, 2)
+		// One bad event refuses the whole call, and its transaction.
+		bad := []model.AuditEvent{ev(4*time.Second, model.ActionRecordRead), ev(5*time.Second, model.ActionRecordList, "nope")}
+		if err := s.Write(ctx, func(tx db.Tx) error { return tx.InsertAudits(ctx, bad) }); err == nil {
+			t.Fatal("a batch with a bad record id was stored")
+		}
+		checkAuditTotals(t, s, db.AuditFilter{}, 3)
+	}},
 	{"RecordIDsMustBeUUIDs", func(t *testing.T, s db.Store) {
 		// What a list served names records by their ids; anything else is
 		// refused, and the transaction with it.

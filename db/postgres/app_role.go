@@ -22,18 +22,16 @@ type AppRole struct {
 }
 
 // appRoleTables are the tables anavara serve reads and writes row by row:
-// every table of the schema but the audit trail and its index of the
-// records each event served, which it only appends to, and goose's version
-// table, which it only reads. A migration that adds a table adds it here
+// every table of the schema but the audit trail, which it only appends to,
+// and goose's version table, which it only reads. A migration that adds a table adds it here
 // (TestAppRole fails until it does).
 var appRoleTables = []string{"users", "medical_records", "refresh_tokens", "otp_codes", "ssh_keys", "counts", "health_heartbeat", "rate_limit_key", "rate_limits", "rate_limit_backoff", "reset_requests"}
 
 // Grants returns the SQL that gives r.Role what anavara serve needs on a
 // database whose schema r.Owner migrated, and nothing more: CONNECT, USAGE
 // on the schema public, SELECT, INSERT, UPDATE and DELETE on the tables it
-// writes, only SELECT and INSERT on audit_events and audit_event_records
-// (it can never change or remove an audit event, whatever becomes of the
-// tables' triggers), and
+// writes, only SELECT and INSERT on audit_events (it can never change or
+// remove an audit event, whatever becomes of the table's triggers), and
 // only SELECT on goose_db_version (serve's Open checks the schema version
 // there and finds nothing to apply). It creates no table, truncates
 // nothing, and owning nothing it can neither alter, disable the audit
@@ -55,7 +53,7 @@ func (r AppRole) Grants() string {
 		"GRANT SELECT, INSERT, UPDATE, DELETE\n" +
 		"    ON " + strings.Join(appRoleTables, ", ") + "\n" +
 		"    TO " + role + ";\n" +
-		"GRANT SELECT, INSERT ON audit_events, audit_event_records TO " + role + ";\n" +
+		"GRANT SELECT, INSERT ON audit_events TO " + role + ";\n" +
 		"GRANT SELECT ON goose_db_version TO " + role + ";\n" +
 		"ALTER DEFAULT PRIVILEGES FOR ROLE " + owner + " IN SCHEMA public\n" +
 		"    GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO " + role + ";\n" +

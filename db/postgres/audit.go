@@ -58,25 +58,59 @@ func scanAudit(row pgx.Row) (model.AuditEvent, error) {
 	return e, nil
 }
 
-// InsertAudit appends e to the audit trail, indexes the records it served
-// (audit_event_records) in the same statement, and counts it under its
-// action (counts.go), in the transaction of the change it records.
+// InsertAudit appends e to the audit trail, the records it served indexed
+// with it (audit_events_record_ids), and counts it under its action
+// (counts.go), in the transaction of the change it records.
 func (t *tx) InsertAudit(ctx context.Context, e model.AuditEvent) error {
 	row, err := auditRow(e)
 	if err != nil {
 		return fmt.Errorf("insert audit event: %w", err)
 	}
-	insert := `INSERT INTO audit_events (` + auditColumns + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`
-	if len(e.RecordIDs) > 0 {
-		// One round trip for the event and its index rows.
-		insert = `WITH e AS (` + insert + ` RETURNING at, id, record_ids)
-			INSERT INTO audit_event_records (record_id, at, event_id)
-			SELECT DISTINCT r, e.at, e.id FROM e, unnest(e.record_ids) AS r`
-	}
-	if _, err := t.q.Exec(ctx, insert, row...); err != nil {
+	if _, err := t.q.Exec(ctx, insertAuditSQL, row...); err != nil {
 		return fmt.Errorf("insert audit event: %w", err)
 	}
 	t.addToCount(countAudit, e.Action, 1)
+	return nil
+}
+
+// insertAuditSQL appends one event, its values in auditColumns' order.
+const insertAuditSQL = `INSERT INTO audit_events (` + auditColumns + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`
+
+// InsertAudits appends es in one round trip (a pipelined batch of
+// InsertAudit's statement), counting each under its action.
+func (t *tx) InsertAudits(ctx context.Context, es []model.AuditEvent) error {
+	batcher, ok := t.q.(interface {
+		SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
+	})
+	if !ok || len(es) < 2 {
+		for _, e := range es {
+			if err := t.InsertAudit(ctx, e); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	var b pgx.Batch
+	for _, e := range es {
+		row, err := auditRow(e)
+		if err != nil {
+			return fmt.Errorf("insert audit event: %w", err)
+		}
+		b.Queue(insertAuditSQL, row...)
+	}
+	results := batcher.SendBatch(ctx, &b)
+	for range es {
+		if _, err := results.Exec(); err != nil {
+			results.Close()
+			return fmt.Errorf("insert audit events: %w", err)
+		}
+	}
+	if err := results.Close(); err != nil {
+		return fmt.Errorf("insert audit events: %w", err)
+	}
+	for _, e := range es {
+		t.addToCount(countAudit, e.Action, 1)
+	}
 	return nil
 }
 
@@ -84,9 +118,10 @@ func (t *tx) InsertAudit(ctx context.Context, e model.AuditEvent) error {
 // and the number matching f. A filter by an actor id that is not a uuid
 // matches nothing.
 //
-// A filter by entity finds the events about it (entity_id) and, when it is
-// a uuid, the events that served it (audit_event_records): two index
-// ranges in the trail's order, appended.
+// A filter by entity finds the events about it (entity_id), a range of an
+// index in the trail's order, and, when it is a uuid, the events that
+// served it, one key of the GIN index over record_ids, which the page
+// sorts.
 func (r *reader) ListAudit(ctx context.Context, f db.AuditFilter) ([]model.AuditEvent, int, error) {
 	if f.ActorID != "" && !validID(f.ActorID) {
 		return []model.AuditEvent{}, 0, nil
@@ -115,10 +150,10 @@ func (r *reader) ListAudit(ctx context.Context, f db.AuditFilter) ([]model.Audit
 			w.conds = nil
 			// An event about the record that also served it is counted
 			// once, as one about it.
-			w.add("r.record_id = ", f.EntityID, "::uuid")
-			w.conds = append(w.conds, "e.entity_id IS DISTINCT FROM r.record_id::text")
-			conds("r.at")
-			served := ` FROM audit_event_records r JOIN audit_events e ON e.at = r.at AND e.id = r.event_id` + w.sql()
+			w.add("e.record_ids @> ARRAY[", f.EntityID, "::uuid]")
+			w.add("e.entity_id IS DISTINCT FROM ", f.EntityID)
+			conds("e.at")
+			served := ` FROM audit_events e` + w.sql()
 			countSQL += ` + (SELECT count(*)` + served + `)`
 			pageSQL += ` UNION ALL SELECT ` + auditColumnsOf("e") + served
 			w.conds = append(aboutConds, w.conds...) // for the page's numbering only

@@ -331,28 +331,10 @@ func (im *importTx) SSHKeys(ctx context.Context, rows []db.SSHKeyRow) error {
 }
 
 // AuditEvents appends events to the trail, which its triggers allow (they
-// refuse only UPDATE, DELETE and TRUNCATE), and indexes the records each
-// served, leaving the counters to Recount.
+// refuse only UPDATE, DELETE and TRUNCATE), leaving the counters to
+// Recount.
 func (im *importTx) AuditEvents(ctx context.Context, rows []model.AuditEvent) error {
-	if err := copyRows(ctx, im, db.TableAuditEvents, auditColumns, rows, auditRow); err != nil {
-		return err
-	}
-	var recordIDs, eventIDs []string
-	var ats []time.Time
-	for _, e := range rows {
-		for _, r := range e.RecordIDs {
-			recordIDs, eventIDs, ats = append(recordIDs, r), append(eventIDs, e.ID), append(ats, at(e.At))
-		}
-	}
-	if len(recordIDs) == 0 {
-		return nil
-	}
-	_, err := im.tx.Exec(ctx, `INSERT INTO audit_event_records (record_id, at, event_id)
-		SELECT DISTINCT * FROM unnest($1::uuid[], $2::timestamptz[], $3::uuid[])`, recordIDs, ats, eventIDs)
-	if err != nil {
-		return fmt.Errorf("import %s: index the records served: %w", db.TableAuditEvents, err)
-	}
-	return nil
+	return copyRows(ctx, im, db.TableAuditEvents, auditColumns, rows, auditRow)
 }
 
 // Recount rebuilds the counts table from the rows, in the transaction.

@@ -32,6 +32,17 @@ func (q *queries) InsertAudit(ctx context.Context, e model.AuditEvent) error {
 	return q.addToCount(ctx, countAudit, e.Action, 1)
 }
 
+// InsertAudits appends es one after another: the engine runs in this
+// process, so there is no round trip to save.
+func (q *queries) InsertAudits(ctx context.Context, es []model.AuditEvent) error {
+	for _, e := range es {
+		if err := q.InsertAudit(ctx, e); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // storedAudit is an event with its detail and record ids as stored: text,
 // or NULL when the event has none.
 type storedAudit struct {
