@@ -9,7 +9,6 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -159,8 +158,8 @@ func TestAuditEventsFindTheListsThatServedARecord(t *testing.T) {
 // patient: neither reaches the audit trail nor any log line, whatever the
 // log level.
 func TestSearchTermsAreNeverStoredOrLogged(t *testing.T) {
-	var logs syncBuffer
-	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	logs := &htLog{}
+	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	h := newHarness(t, withConfig(func(c *server.Config) { c.Logger = logger }))
 	ann := h.signup("ann@example.org")
 	sam := h.staff("sam@example.org")
@@ -195,24 +194,6 @@ func TestSearchTermsAreNeverStoredOrLogged(t *testing.T) {
 	if !strings.Contains(string(trail), `"search":{"length":16,"words":2}`) {
 		t.Errorf("the trail lacks the first search's shape: %s", trail)
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for the server's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // A read whose event cannot be written is not answered: no record leaves

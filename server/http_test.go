@@ -528,7 +528,7 @@ func TestHealthUnavailableErrorShape(t *testing.T) {
 	res.expect(http.StatusServiceUnavailable)
 }
 
-// lockedBuffer is a log sink safe for the server's goroutines.
+// htLog is a log sink safe for the server's goroutines.
 type htLog struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
