@@ -25,15 +25,17 @@ import (
 // DefaultMaxBatch bounds how many events one transaction writes.
 const DefaultMaxBatch = 256
 
-// DefaultWriteTimeout bounds one batch's transaction. A batch serves many
-// callers, so no one caller's context may cancel it.
+// DefaultWriteTimeout bounds one batch's transaction, and the retries of
+// its events one by one should it fail. A batch serves many callers, so no
+// one caller's context may cancel it.
 const DefaultWriteTimeout = 30 * time.Second
 
 // Options configure a Writer; zero fields take the defaults.
 type Options struct {
 	// MaxBatch bounds how many events one transaction writes.
 	MaxBatch int
-	// WriteTimeout bounds one batch's transaction.
+	// WriteTimeout bounds one batch's transaction, and the retries of its
+	// events one by one should it fail.
 	WriteTimeout time.Duration
 }
 
@@ -125,23 +127,34 @@ func (w *Writer) writeBatches() {
 // write commits batch in one transaction. Should that fail, each event is
 // tried in a transaction of its own, so that one event the store refuses
 // does not keep the others out of the trail; every caller gets its own
-// event's outcome.
+// event's outcome. The retries share one deadline: when the store itself
+// is failing, a batch costs at most two WriteTimeouts, not one per event.
 func (w *Writer) write(batch []*pending) {
-	err := w.commit(batch)
+	err := w.commitWithin(batch)
 	if err == nil || len(batch) == 1 {
 		for _, p := range batch {
 			p.done <- err
 		}
 		return
 	}
+	ctx, cancel := context.WithTimeout(context.Background(), w.opts.WriteTimeout)
+	defer cancel()
 	for _, p := range batch {
-		p.done <- w.commit([]*pending{p})
+		p.done <- w.commit(ctx, []*pending{p})
 	}
 }
 
-func (w *Writer) commit(batch []*pending) error {
+// commitWithin commits batch under a deadline of its own.
+func (w *Writer) commitWithin(batch []*pending) error {
 	ctx, cancel := context.WithTimeout(context.Background(), w.opts.WriteTimeout)
 	defer cancel()
+	return w.commit(ctx, batch)
+}
+
+// commit writes batch in one transaction. Its context is the writer's,
+// not a caller's: a batch serves many callers, and no one of them may
+// cancel it.
+func (w *Writer) commit(ctx context.Context, batch []*pending) error {
 	events := make([]model.AuditEvent, len(batch))
 	for i, p := range batch {
 		events[i] = p.event
