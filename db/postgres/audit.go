@@ -127,7 +127,8 @@ func (r *reader) ListAudit(ctx context.Context, f db.AuditFilter) ([]model.Audit
 		return []model.AuditEvent{}, 0, nil
 	}
 	var w where
-	conds := func(atColumn string) {
+	// f's conditions but the entity's, on the events aliased e.
+	conds := func() {
 		if f.ActorID != "" {
 			w.add("e.actor_id = ", f.ActorID)
 		}
@@ -135,14 +136,14 @@ func (r *reader) ListAudit(ctx context.Context, f db.AuditFilter) ([]model.Audit
 			w.add("e.action = ", f.Action)
 		}
 		if f.Since != nil {
-			w.add(atColumn+" >= ", at(*f.Since))
+			w.add("e.at >= ", at(*f.Since))
 		}
 	}
 	var countSQL, pageSQL string
 	switch {
 	case f.EntityID != "":
 		w.add("e.entity_id = ", f.EntityID)
-		conds("e.at")
+		conds()
 		about := ` FROM audit_events e` + w.sql()
 		countSQL, pageSQL = `SELECT (SELECT count(*)`+about+`)`, `SELECT `+auditColumnsOf("e")+about
 		if validID(f.EntityID) {
@@ -152,14 +153,14 @@ func (r *reader) ListAudit(ctx context.Context, f db.AuditFilter) ([]model.Audit
 			// once, as one about it.
 			w.add("e.record_ids @> ARRAY[", f.EntityID, "::uuid]")
 			w.add("e.entity_id IS DISTINCT FROM ", f.EntityID)
-			conds("e.at")
+			conds()
 			served := ` FROM audit_events e` + w.sql()
 			countSQL += ` + (SELECT count(*)` + served + `)`
 			pageSQL += ` UNION ALL SELECT ` + auditColumnsOf("e") + served
 			w.conds = append(aboutConds, w.conds...) // for the page's numbering only
 		}
 	default:
-		conds("e.at")
+		conds()
 		countSQL, pageSQL = `SELECT count(*) FROM audit_events e`+w.sql(), `SELECT `+auditColumnsOf("e")+` FROM audit_events e`+w.sql()
 	}
 	countArgs := w.args

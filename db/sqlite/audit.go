@@ -74,9 +74,7 @@ func storedAuditOf(e model.AuditEvent) (storedAudit, error) {
 
 // indexAuditRecords adds e's records to audit_record_index, one document
 // per event whatever the number of records.
-func indexAuditRecords(ctx context.Context, q interface {
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
-}, e storedAudit) error {
+func indexAuditRecords(ctx context.Context, q querier, e storedAudit) error {
 	if len(e.RecordIDs) == 0 {
 		return nil
 	}
@@ -129,24 +127,24 @@ func scanAudit(row scanner) (model.AuditEvent, error) {
 	return e, nil
 }
 
-// auditColumnsOf is the columns scanAudit reads, of the table alias.
+// auditColumnsOf is auditColumns of the table alias.
 func auditColumnsOf(alias string) string {
-	return alias + `.id, ` + alias + `.at, ` + alias + `.actor_id, ` + alias + `.action, ` + alias + `.entity, ` + alias + `.entity_id, ` + alias + `.ip, ` + alias + `.detail, ` + alias + `.record_ids`
+	return alias + "." + strings.ReplaceAll(auditColumns, ", ", ", "+alias+".")
 }
 
-// auditConditions are f's conditions but the entity's, on the events of
-// alias, and their arguments; at is the column f.Since bounds.
-func auditConditions(f db.AuditFilter, alias, at string) (where []string, args []any) {
+// auditConditions are f's conditions but the entity's, on the events
+// aliased e, and their arguments.
+func auditConditions(f db.AuditFilter) (where []string, args []any) {
 	if f.ActorID != "" {
-		where = append(where, alias+".actor_id = ?")
+		where = append(where, "e.actor_id = ?")
 		args = append(args, f.ActorID)
 	}
 	if f.Action != "" {
-		where = append(where, alias+".action = ?")
+		where = append(where, "e.action = ?")
 		args = append(args, f.Action)
 	}
 	if f.Since != nil {
-		where = append(where, at+" >= ?")
+		where = append(where, "e.at >= ?")
 		args = append(args, micros(*f.Since))
 	}
 	return where, args
@@ -159,7 +157,7 @@ func auditConditions(f db.AuditFilter, alias, at string) (where []string, args [
 // index in the trail's order, and those that served it, one term of
 // audit_record_index, which the page sorts.
 func auditListSQL(f db.AuditFilter) (count, page string, args []any) {
-	where, args := auditConditions(f, "e", "e.at")
+	where, args := auditConditions(f)
 	if f.EntityID != "" {
 		condArgs := args
 		about := append([]string{"e.entity_id = ?"}, where...)

@@ -67,7 +67,7 @@ func (d *Store) Export(ctx context.Context, sink db.ExportSink) error {
 	if err := exportTable(ctx, tx, `SELECT `+sshKeyColumns+` FROM ssh_keys ORDER BY rowid`, scanSSHKey, sink.SSHKeys); err != nil {
 		return err
 	}
-	if err := exportTable(ctx, tx, `SELECT `+auditColumnsOf("audit_events")+` FROM audit_events ORDER BY at, id`, scanAudit, sink.AuditEvents); err != nil {
+	if err := exportTable(ctx, tx, `SELECT `+auditColumns+` FROM audit_events ORDER BY at, id`, scanAudit, sink.AuditEvents); err != nil {
 		return err
 	}
 	return exportTable(ctx, tx, `SELECT `+resetRequestColumns+` FROM reset_requests ORDER BY rowid`, scanResetRequest, sink.ResetRequests)
