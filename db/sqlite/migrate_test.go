@@ -29,6 +29,23 @@ func openAt(t *testing.T, version int64) (*sql.DB, string) {
 	return conn, path
 }
 
+// openAtWithUser is openAt holding one user, id 'u', and a function that
+// runs a statement on it, failing t on error: what the tests of a
+// migration over existing rows start from.
+func openAtWithUser(t *testing.T, version int64) (*sql.DB, func(q string, args ...any)) {
+	t.Helper()
+	conn, _ := openAt(t, version)
+	exec := func(q string, args ...any) {
+		t.Helper()
+		if _, err := conn.ExecContext(context.Background(), q, args...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	exec(`INSERT INTO users (id, email, first_name, last_name, password_hash, is_staff, is_active, created, updated)
+		VALUES ('u', 'u@example.org', 'U', 'Ser', 'x', 0, 1, 0, 0)`)
+	return conn, exec
+}
+
 // migrations returns a goose provider of the embedded migrations on conn,
 // for tests that move between schema versions.
 func migrations(t *testing.T, conn *sql.DB) *goose.Provider {
@@ -199,15 +216,7 @@ func TestCountsMigration(t *testing.T) {
 // grace for tokens rotated before it), and going back keeps the tokens.
 func TestRefreshGraceMigrationKeepsTokens(t *testing.T) {
 	ctx := context.Background()
-	conn, _ := openAt(t, 8)
-	exec := func(q string, args ...any) {
-		t.Helper()
-		if _, err := conn.ExecContext(ctx, q, args...); err != nil {
-			t.Fatal(err)
-		}
-	}
-	exec(`INSERT INTO users (id, email, first_name, last_name, password_hash, is_staff, is_active, created, updated)
-		VALUES ('u', 'u@example.org', 'U', 'Ser', 'x', 0, 1, 0, 0)`)
+	conn, exec := openAtWithUser(t, 8)
 	exec(`INSERT INTO refresh_tokens (id, user_id, family_id, token_hash, created, expires_at, used_at) VALUES ('t', 'u', 'f', x'01', 0, 9999999999999, 5)`)
 	p := migrations(t, conn)
 	if _, err := p.UpTo(ctx, 9); err != nil {
@@ -234,15 +243,7 @@ func TestRefreshGraceMigrationKeepsTokens(t *testing.T) {
 // (more records than one batch here), and going back keeps the records.
 func TestFoldKeysMigrationFillsExistingRecords(t *testing.T) {
 	ctx := context.Background()
-	conn, _ := openAt(t, 9)
-	exec := func(q string, args ...any) {
-		t.Helper()
-		if _, err := conn.ExecContext(ctx, q, args...); err != nil {
-			t.Fatal(err)
-		}
-	}
-	exec(`INSERT INTO users (id, email, first_name, last_name, password_hash, is_staff, is_active, created, updated)
-		VALUES ('u', 'u@example.org', 'U', 'Ser', 'x', 0, 1, 0, 0)`)
+	conn, _ := openAtWithUser(t, 9)
 	n := foldKeyBatch + 5
 	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {

@@ -27,15 +27,7 @@ func searchTotal(t *testing.T, q *queries, search string) int {
 // one batch of them and with gaps in their rowids, and can be undone.
 func TestRecordSearchMigrationIndexesExistingRecords(t *testing.T) {
 	ctx := context.Background()
-	conn, _ := openAt(t, 12)
-	exec := func(q string, args ...any) {
-		t.Helper()
-		if _, err := conn.ExecContext(ctx, q, args...); err != nil {
-			t.Fatal(err)
-		}
-	}
-	exec(`INSERT INTO users (id, email, first_name, last_name, password_hash, is_staff, is_active, created, updated)
-		VALUES ('u', 'u@example.org', 'U', 'Ser', 'x', 0, 1, 0, 0)`)
+	conn, exec := openAtWithUser(t, 12)
 	n := searchWordsBatch + 5
 	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
