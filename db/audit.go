@@ -13,3 +13,14 @@ type AuditFilter struct {
 	Limit    int
 	Offset   int
 }
+
+// AccessLogFilter narrows AccessLog.
+type AccessLogFilter struct {
+	// SubjectID is the account whose access log it is; required.
+	SubjectID string
+	// RecordID keeps the events about that record or that served it.
+	RecordID string
+	Since    *time.Time
+	Limit    int
+	Offset   int
+}

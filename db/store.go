@@ -49,6 +49,12 @@ type Store interface {
 	Engine() string
 	// Version is the schema version the database is at.
 	Version(ctx context.Context) (int64, error)
+	// Snapshot runs fn on one consistent, read-only view of the whole
+	// database, as it was when Snapshot began, for exports and the audit
+	// chain's verification. It blocks no writer: on SQLite it is a read
+	// transaction of the write-ahead log, on PostgreSQL a repeatable-read,
+	// read-only transaction. ctx ends it.
+	Snapshot(ctx context.Context, fn func(Snapshot) error) error
 	// Close closes every connection.
 	Close() error
 }
@@ -88,6 +94,14 @@ type Reader interface {
 	// ListAudit returns one page of events, newest first, and the number
 	// matching f.
 	ListAudit(ctx context.Context, f AuditFilter) ([]model.AuditEvent, int, error)
+
+	// AccessLog returns one page of f.SubjectID's access log, newest first,
+	// and the number of its events: the events whose SubjectIDs hold the
+	// account and whose actor is someone else (or nobody), and every
+	// population export, which concerns everyone.
+	AccessLog(ctx context.Context, f AccessLogFilter) ([]model.AuditEvent, int, error)
+	// AuditHead returns the newest link of the audit trail's hash chain.
+	AuditHead(ctx context.Context) (model.AuditHead, error)
 
 	// ResetRequestsDue reports whether a reset request waits in the outbox
 	// that Tx.ClaimResetRequests would claim at now: a read, so that a
@@ -193,6 +207,25 @@ type Tx interface {
 	// one round trip to the server where the engine has one (PostgreSQL):
 	// the events of concurrent reads, written together (package audit).
 	InsertAudits(ctx context.Context, es []model.AuditEvent) error
+}
+
+// Snapshot is a consistent, read-only view of the whole database
+// (Store.Snapshot): its Reader queries and its walks all see the same
+// moment. A walk calls fn once per row, in order, holding no more than a
+// batch of rows in memory, and stops at fn's first error, returning it.
+type Snapshot interface {
+	Reader
+	// EachUser walks every account, oldest first (created, then id).
+	EachUser(ctx context.Context, fn func(model.User) error) error
+	// EachRecord walks the records of userID, or of everyone when userID
+	// is empty, by owner and then oldest first (created, then id).
+	EachRecord(ctx context.Context, userID string, fn func(model.MedicalRecord) error) error
+	// EachAudit walks the whole audit trail in chain order (Seq), with
+	// the events the chain does not hold (Seq 0: written around the
+	// API, or by a version before the chain) after it, oldest first.
+	EachAudit(ctx context.Context, fn func(model.AuditEvent) error) error
+	// At is the moment the snapshot shows, by the database's clock.
+	At() time.Time
 }
 
 // PoolStats describes one connection pool of a store.

@@ -22,6 +22,49 @@ type AuditEvent struct {
 	// served; the trail finds the event by any of them (db.AuditFilter's
 	// EntityID).
 	RecordIDs []string `json:"record_ids,omitempty"`
+	// SubjectIDs are the accounts whose data the event concerns, which
+	// find it in their access log (db.AccessLogFilter). For an event with
+	// RecordIDs it runs parallel to them: the owner of each record served.
+	// Otherwise it holds the one account concerned: the owner of the
+	// record read or changed, or the account itself. Empty for the events
+	// of signing in and out, which concern the actor alone.
+	SubjectIDs []string `json:"subject_ids,omitempty"`
+	// Via is how the request arrived: ViaAPI, ViaSSH (the terminal UI
+	// served over SSH, which calls the API for its user) or ViaCLI (a
+	// command run on the server host against the database).
+	Via string `json:"via"`
+
+	// Seq is the event's place in the trail's hash chain, 1 for the first
+	// event, one more for each after it: the single total order in which
+	// events were appended, whatever their times (package audit/chain).
+	Seq int64 `json:"seq"`
+	// PrevHash is the Hash of event Seq-1, in lower-case hex; 64 zeros for
+	// the first event.
+	PrevHash string `json:"prev_hash"`
+	// Hash is SHA-256 over the event's canonical encoding and PrevHash
+	// (chain.Hash), in lower-case hex. A store fills Seq, PrevHash and
+	// Hash as it appends the event; whatever an event passed to it holds
+	// there is ignored.
+	Hash string `json:"hash"`
+}
+
+// Ways a request reaches Anavara (AuditEvent.Via).
+const (
+	ViaAPI = "api"
+	ViaSSH = "ssh"
+	ViaCLI = "cli"
+)
+
+// AuditHead is the newest link of the audit trail's hash chain: what an
+// outside system stores to anchor the chain, so that a later rewrite of
+// the whole trail from some event on is caught by comparing heads.
+type AuditHead struct {
+	// Count is the number of events in the chain (the head's Seq).
+	Count int64 `json:"count"`
+	// HeadHash is the head event's Hash; 64 zeros for an empty trail.
+	HeadHash string `json:"head_hash"`
+	// At is the head event's time; nil for an empty trail.
+	At *time.Time `json:"at"`
 }
 
 // RecordListDetail is the Detail of a record.list or record.search event:
@@ -77,6 +120,16 @@ const (
 	ActionSSHKeyAdd    = "ssh_key.add"
 	ActionSSHKeyRemove = "ssh_key.remove"
 	ActionSSHLogin     = "auth.ssh_login"
+	// ActionUserExport is one person's data exported (FHIR or CSV), by
+	// the person or by staff.
+	ActionUserExport = "user.export"
+	// ActionAccessLogRead is a person's access log read, by the person
+	// or by staff.
+	ActionAccessLogRead = "user.access_log"
+	// ActionPopulationExport is the whole database exported (the export
+	// command or GET /api/export): it concerns every patient, and shows
+	// in every access log.
+	ActionPopulationExport = "export.population"
 )
 
 // Audit entities.
@@ -84,4 +137,6 @@ const (
 	EntityUser   = "user"
 	EntityRecord = "medical_record"
 	EntitySSHKey = "ssh_key"
+	// EntityDatabase is the subject of a population export.
+	EntityDatabase = "database"
 )

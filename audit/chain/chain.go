@@ -1,0 +1,146 @@
+// Package chain defines the audit trail's hash chain: the one canonical
+// encoding of an event that both engines hash as they append it, and the
+// walk that checks a trail against it (Verifier).
+//
+// # The encoding (version 1)
+//
+// An event's hash is SHA-256 over these bytes, in this order:
+//
+//	the 24 bytes "anavara-audit-chain-v1\n\x00"
+//	then each field below as a 4-byte big-endian length and that many bytes,
+//	or the length 0xFFFFFFFF and no bytes for a field the event lacks:
+//	  seq         decimal, no leading zeros
+//	  id          the event id, a lower-case uuid
+//	  at          UTC, microseconds, "2006-01-02T15:04:05.000000Z"
+//	  actor_id    absent when nobody was signed in
+//	  action
+//	  entity
+//	  entity_id   absent when the event names none
+//	  ip
+//	  via         "api", "ssh" or "cli"
+//	  detail      the JSON text as stored; absent when none
+//	  record_ids  the ids joined by ","; absent when none
+//	  subject_ids the ids joined by ","; absent when none
+//	then the previous event's hash, 32 raw bytes (32 zero bytes for seq 1).
+//
+// Every field is length-prefixed, so no two events encode alike, and the
+// previous hash is inside, so changing, removing, inserting or reordering
+// any event changes the hash of every event after it. The encoding is
+// versioned by its prefix: a new field means a new version, never a
+// changed meaning of this one.
+package chain
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/anavara/anavara/model"
+)
+
+// Prefix starts every encoding, naming its version.
+const Prefix = "anavara-audit-chain-v1\n\x00"
+
+// Size is the length of a hash in bytes.
+const Size = sha256.Size
+
+// Genesis is the previous hash of the first event: 32 zero bytes.
+var Genesis [Size]byte
+
+// GenesisHex is Genesis in hex, the PrevHash of event 1 and the head of an
+// empty trail.
+const GenesisHex = "0000000000000000000000000000000000000000000000000000000000000000"
+
+// timeLayout is the encoding's time: UTC to the microsecond, the
+// precision both engines store.
+const timeLayout = "2006-01-02T15:04:05.000000Z"
+
+// absent is the length of a field the event lacks.
+const absent = 0xFFFFFFFF
+
+// Encode appends e's canonical encoding at position seq after prev to
+// buf and returns it. It reads e's fields, not its Seq, PrevHash or
+// Hash.
+func Encode(buf []byte, seq int64, e model.AuditEvent, prev [Size]byte) []byte {
+	buf = append(buf, Prefix...)
+	buf = field(buf, strconv.FormatInt(seq, 10))
+	buf = field(buf, e.ID)
+	buf = field(buf, e.At.UTC().Truncate(time.Microsecond).Format(timeLayout))
+	buf = optional(buf, e.ActorID)
+	buf = field(buf, e.Action)
+	buf = field(buf, e.Entity)
+	buf = optional(buf, e.EntityID)
+	buf = field(buf, e.IP)
+	buf = field(buf, e.Via)
+	if len(e.Detail) == 0 {
+		buf = binary.BigEndian.AppendUint32(buf, absent)
+	} else {
+		buf = binary.BigEndian.AppendUint32(buf, uint32(len(e.Detail)))
+		buf = append(buf, e.Detail...)
+	}
+	buf = list(buf, e.RecordIDs)
+	buf = list(buf, e.SubjectIDs)
+	return append(buf, prev[:]...)
+}
+
+// Hash is the hash of e at position seq after the event whose hash is
+// prev.
+func Hash(seq int64, e model.AuditEvent, prev [Size]byte) [Size]byte {
+	var stack [512]byte
+	return sha256.Sum256(Encode(stack[:0], seq, e, prev))
+}
+
+// Link fills e's Seq, PrevHash and Hash for position seq after prev and
+// returns its hash, the prev of the next event: how a store appends.
+func Link(e *model.AuditEvent, seq int64, prev [Size]byte) [Size]byte {
+	h := Hash(seq, *e, prev)
+	e.Seq = seq
+	e.PrevHash = hex.EncodeToString(prev[:])
+	e.Hash = hex.EncodeToString(h[:])
+	return h
+}
+
+// Parse decodes a hash in hex; ok is false unless s is exactly Size bytes
+// of lower-case hex.
+func Parse(s string) (h [Size]byte, ok bool) {
+	if len(s) != 2*Size || strings.ToLower(s) != s {
+		return h, false
+	}
+	if _, err := hex.Decode(h[:], []byte(s)); err != nil {
+		return h, false
+	}
+	return h, true
+}
+
+func field(buf []byte, s string) []byte {
+	buf = binary.BigEndian.AppendUint32(buf, uint32(len(s)))
+	return append(buf, s...)
+}
+
+func optional(buf []byte, s *string) []byte {
+	if s == nil {
+		return binary.BigEndian.AppendUint32(buf, absent)
+	}
+	return field(buf, *s)
+}
+
+func list(buf []byte, ids []string) []byte {
+	if len(ids) == 0 {
+		return binary.BigEndian.AppendUint32(buf, absent)
+	}
+	n := len(ids) - 1
+	for _, id := range ids {
+		n += len(id)
+	}
+	buf = binary.BigEndian.AppendUint32(buf, uint32(n))
+	for i, id := range ids {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = append(buf, id...)
+	}
+	return buf
+}
