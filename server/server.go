@@ -197,12 +197,16 @@ func (s *Server) routes() {
 	users.Get("/me/ssh-keys", authed, s.listSSHKeys)
 	users.Post("/me/ssh-keys", authed, s.addSSHKey)
 	users.Delete("/me/ssh-keys/:keyID", authed, s.removeSSHKey)
+	users.Get("/me/access-log", authed, s.myAccessLog)
+	users.Get("/me/export", authed, s.exportMe)
 	users.Get("/", authed, s.listUsers)
 	users.Post("/", authed, requireStaff, s.createUser)
 	users.Get("/:id", authed, s.getUser)
 	users.Patch("/:id", authed, requireStaff, s.patchUser)
 	users.Get("/:id/ssh-keys", authed, requireStaff, s.listSSHKeys)
 	users.Delete("/:id/ssh-keys/:keyID", authed, requireStaff, s.removeSSHKey)
+	users.Get("/:id/access-log", authed, s.userAccessLog)
+	users.Get("/:id/export", authed, s.exportUser)
 
 	records := api.Group("/medical-records")
 	records.Get("/", authed, s.listRecords)
@@ -213,4 +217,6 @@ func (s *Server) routes() {
 	records.Delete("/:id", authed, s.deleteRecord)
 
 	api.Get("/audit-events", authed, requireStaff, s.listAuditEvents)
+	api.Get("/audit-events/head", authed, requireStaff, s.auditHead)
+	api.Get("/export", authed, requireStaff, s.exportPopulation)
 }
