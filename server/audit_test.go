@@ -116,7 +116,7 @@ func TestAuditEventsList(t *testing.T) {
 			keys = append(keys, k)
 		}
 		slices.Sort(keys)
-		if want := []string{"action", "actor_id", "at", "entity", "entity_id", "id", "ip"}; !slices.Equal(keys, want) {
+		if want := []string{"action", "actor_id", "at", "entity", "entity_id", "hash", "id", "ip", "prev_hash", "seq", "via"}; !slices.Equal(keys, want) {
 			t.Fatalf("event fields %v, want %v", keys, want)
 		}
 		at, _ := e["at"].(string)
