@@ -2,25 +2,77 @@ package postgres
 
 import (
 	"context"
-	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/anavara/anavara/db"
 	"github.com/anavara/anavara/model"
 )
 
-var errChainPending = errors.New("audit chain: not built yet")
-
-// AccessLog is the account's access log (db.Reader).
+// AccessLog returns one page of the account's access log, newest first,
+// and its number of events. The events concerning the account are one key
+// of the GIN index over subject_ids; population exports, which concern
+// everyone, a range of the action index; the page sorts the two. Ids that
+// are not uuids find nothing.
 func (r *reader) AccessLog(ctx context.Context, f db.AccessLogFilter) ([]model.AuditEvent, int, error) {
-	return nil, 0, errChainPending
+	if !validID(f.SubjectID) || (f.RecordID != "" && !validID(f.RecordID)) {
+		return []model.AuditEvent{}, 0, nil
+	}
+	if err := r.flushAudits(ctx); err != nil {
+		return nil, 0, err
+	}
+	var w where
+	w.add("e.subject_ids @> ARRAY[", f.SubjectID, "::uuid]")
+	w.add("e.actor_id IS DISTINCT FROM ", f.SubjectID, "::uuid")
+	since := func() {
+		if f.Since != nil {
+			w.add("e.at >= ", at(*f.Since))
+		}
+	}
+	since()
+	if f.RecordID != "" {
+		// The one parameter, twice: $n is the one add appends.
+		n := strconv.Itoa(len(w.args) + 1)
+		w.add("(e.entity_id = ", f.RecordID, " OR e.record_ids @> ARRAY[$"+n+"::uuid])")
+	}
+	mine := ` FROM audit_events e` + w.sql()
+	w.conds = nil
+	w.conds = append(w.conds, "e.action = '"+model.ActionPopulationExport+"'")
+	since()
+	everyone := ` FROM audit_events e WHERE ` + strings.Join(w.conds, " AND ")
+	countSQL := `SELECT (SELECT count(*)` + mine + `) + (SELECT count(*)` + everyone + `)`
+	pageSQL := `SELECT ` + auditColumnsOf("e") + mine + ` UNION ALL SELECT ` + auditColumnsOf("e") + everyone
+	page, args := w.page("at DESC, id DESC", f.Limit, f.Offset)
+	rows, err := r.q.Query(ctx, pageSQL+page, args...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("access log: %w", err)
+	}
+	events, err := collect(rows, db.PageCapacity(f.Limit), scanAudit)
+	if err != nil {
+		return nil, 0, fmt.Errorf("access log: %w", err)
+	}
+	events, count, err := pageTotal(ctx, r.q, events, f.Limit, f.Offset, countSQL, w.args)
+	if err != nil {
+		return nil, 0, fmt.Errorf("access log: %w", err)
+	}
+	return events, count, nil
 }
 
-// AuditHead is the chain's head (db.Reader).
-func (r *reader) AuditHead(ctx context.Context) (model.AuditHead, error) {
-	return model.AuditHead{}, errChainPending
-}
-
-// EachAudit walks the trail in chain order (db.Snapshot).
+// EachAudit walks the chain by seq (its unique index), then the events
+// outside it in the trail's order.
 func (s *snapshot) EachAudit(ctx context.Context, fn func(model.AuditEvent) error) error {
-	return errChainPending
+	each := func(row pgx.Row) error {
+		e, err := scanAudit(row)
+		if err != nil {
+			return fmt.Errorf("snapshot: %w", err)
+		}
+		return fn(e)
+	}
+	if err := walk(ctx, s.tx, `SELECT `+auditColumns+` FROM audit_events WHERE seq IS NOT NULL ORDER BY seq`, nil, each); err != nil {
+		return err
+	}
+	return walk(ctx, s.tx, `SELECT `+auditColumns+` FROM audit_events WHERE seq IS NULL ORDER BY at, id`, nil, each)
 }

@@ -538,7 +538,7 @@ func TestAppRoleUpgradeKeepsAuditAppendOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	p, err := goose.NewProvider(goose.DialectPostgres, conn, postgres.Migrations())
+	p, err := goose.NewProvider(goose.DialectPostgres, conn, postgres.Migrations(), goose.WithGoMigrations(postgres.GoMigrations()...))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,17 +2,21 @@ package postgres
 
 import (
 	"context"
+	"encoding/hex"
+	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/anavara/anavara/audit/chain"
 	"github.com/anavara/anavara/db"
 	"github.com/anavara/anavara/model"
 )
 
 // auditColumns are the columns of audit_events scanAudit reads, in order.
-const auditColumns = `id, at, actor_id, action, entity, entity_id, ip, detail, record_ids`
+const auditColumns = `id, at, actor_id, action, entity, entity_id, ip, detail, record_ids, via, subject_ids, seq, prev_hash, hash`
 
 // auditColumnsOf is auditColumns of the table alias.
 func auditColumnsOf(alias string) string {
@@ -20,7 +24,8 @@ func auditColumnsOf(alias string) string {
 }
 
 // auditRow is an event's values for auditColumns, checked: every id a
-// uuid, the detail text or NULL, the record ids an array or NULL.
+// uuid, the detail text or NULL, the id lists arrays or NULL, the chain's
+// hashes bytes (NULL with seq when the event is not linked yet).
 func auditRow(e model.AuditEvent) ([]any, error) {
 	id, err := idArg("audit event id", e.ID)
 	if err != nil {
@@ -35,68 +40,131 @@ func auditRow(e model.AuditEvent) ([]any, error) {
 		s := string(e.Detail)
 		detail = &s
 	}
-	var recordIDs []string // NULL when the event served no records
-	for _, r := range e.RecordIDs {
-		if _, err := idArg("audit event record id", r); err != nil {
+	recordIDs, err := idList("audit event record id", e.RecordIDs)
+	if err != nil {
+		return nil, err
+	}
+	subjectIDs, err := idList("audit event subject id", e.SubjectIDs)
+	if err != nil {
+		return nil, err
+	}
+	var seq *int64
+	var prevHash, hash []byte
+	if e.Seq > 0 {
+		p, ok := chain.Parse(e.PrevHash)
+		h, ok2 := chain.Parse(e.Hash)
+		if !ok || !ok2 {
+			return nil, fmt.Errorf("audit event %s: malformed chain hashes", e.ID)
+		}
+		seq, prevHash, hash = &e.Seq, p[:], h[:]
+	}
+	return []any{id, at(e.At), actor, e.Action, e.Entity, e.EntityID, e.IP, detail, recordIDs,
+		e.Via, subjectIDs, seq, prevHash, hash}, nil
+}
+
+// idList checks ids for a uuid[] column: nil stores NULL.
+func idList(what string, ids []string) ([]string, error) {
+	var out []string
+	for _, id := range ids {
+		if _, err := idArg(what, id); err != nil {
 			return nil, err
 		}
-		recordIDs = append(recordIDs, r)
+		out = append(out, id)
 	}
-	return []any{id, at(e.At), actor, e.Action, e.Entity, e.EntityID, e.IP, detail, recordIDs}, nil
+	return out, nil
 }
 
 func scanAudit(row pgx.Row) (model.AuditEvent, error) {
 	var e model.AuditEvent
 	var detail *string
-	if err := row.Scan(&e.ID, &e.At, &e.ActorID, &e.Action, &e.Entity, &e.EntityID, &e.IP, &detail, &e.RecordIDs); err != nil {
+	var seq *int64
+	var prevHash, hash []byte
+	if err := row.Scan(&e.ID, &e.At, &e.ActorID, &e.Action, &e.Entity, &e.EntityID, &e.IP, &detail, &e.RecordIDs,
+		&e.Via, &e.SubjectIDs, &seq, &prevHash, &hash); err != nil {
 		return e, err
 	}
 	e.At = e.At.UTC()
 	if detail != nil {
 		e.Detail = []byte(*detail)
 	}
+	if seq != nil {
+		e.Seq = *seq
+	}
+	// Whatever is stored, malformed or not, is shown as it is: the chain's
+	// verifier is what judges it.
+	e.PrevHash, e.Hash = hex.EncodeToString(prevHash), hex.EncodeToString(hash)
 	return e, nil
 }
 
-// InsertAudit appends e to the audit trail, the records it served indexed
-// with it (audit_events_record_ids), and counts it under its action
-// (counts.go), in the transaction of the change it records.
+// InsertAudit queues e for the trail, checked now and appended when the
+// transaction commits (writeAudits), with its counter move.
 func (t *tx) InsertAudit(ctx context.Context, e model.AuditEvent) error {
-	row, err := auditRow(e)
-	if err != nil {
-		return fmt.Errorf("insert audit event: %w", err)
+	return t.InsertAudits(ctx, []model.AuditEvent{e})
+}
+
+// InsertAudits queues es, in order, as InsertAudit queues each.
+func (t *tx) InsertAudits(ctx context.Context, es []model.AuditEvent) error {
+	for _, e := range es {
+		if e.Via == "" {
+			e.Via = model.ViaAPI
+		}
+		if _, err := auditRow(e); err != nil {
+			return fmt.Errorf("insert audit event: %w", err)
+		}
+		t.pendingAudits = append(t.pendingAudits, e)
 	}
-	if _, err := t.q.Exec(ctx, insertAuditSQL, row...); err != nil {
-		return fmt.Errorf("insert audit event: %w", err)
-	}
-	t.addToCount(countAudit, e.Action, 1)
 	return nil
 }
 
-// insertAuditSQL appends one event, its values in auditColumns' order.
-const insertAuditSQL = `INSERT INTO audit_events (` + auditColumns + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`
+// chainLock is the key of the transaction-level advisory lock under which
+// events are linked into the chain: "anavara audit chain" folded into 64
+// bits, so that no other user of the database is likely to pick it.
+const chainLock int64 = 0x616e617661726163
 
-// InsertAudits appends es in one round trip (a pipelined batch of
-// InsertAudit's statement), counting each under its action.
-func (t *tx) InsertAudits(ctx context.Context, es []model.AuditEvent) error {
-	batcher, ok := t.q.(interface {
-		SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
-	})
-	if !ok || len(es) < 2 {
-		for _, e := range es {
-			if err := t.InsertAudit(ctx, e); err != nil {
-				return err
-			}
-		}
+// writeAudits appends the queued events, linked into the hash chain after
+// the trail's newest event. The chain is one total order over every
+// process: each transaction takes chainLock, which it holds until it
+// commits, and only then reads the head, a statement whose snapshot
+// (READ COMMITTED) sees the commit of the lock's last holder. It runs at
+// commit, after fn, so the lock is held for the insert and the COMMIT
+// only, as the counter rows already are (writeCounts).
+func (t *tx) writeAudits(ctx context.Context) error {
+	if len(t.pendingAudits) == 0 {
 		return nil
 	}
+	es := t.pendingAudits
+	t.pendingAudits = nil
+	if _, err := t.q.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, chainLock); err != nil {
+		return fmt.Errorf("insert audit events: lock the chain: %w", err)
+	}
+	var seq int64
+	var hash []byte
+	err := t.q.QueryRow(ctx, `SELECT seq, hash FROM audit_events WHERE seq IS NOT NULL ORDER BY seq DESC LIMIT 1`).Scan(&seq, &hash)
+	prev := chain.Genesis
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+	case err != nil:
+		return fmt.Errorf("insert audit events: the chain's head: %w", err)
+	case len(hash) != chain.Size:
+		return fmt.Errorf("insert audit events: the chain's head (event %d) has a hash of %d bytes", seq, len(hash))
+	default:
+		copy(prev[:], hash)
+	}
 	var b pgx.Batch
-	for _, e := range es {
-		row, err := auditRow(e)
+	for i := range es {
+		seq++
+		prev = chain.Link(&es[i], seq, prev)
+		row, err := auditRow(es[i])
 		if err != nil {
 			return fmt.Errorf("insert audit event: %w", err)
 		}
 		b.Queue(insertAuditSQL, row...)
+	}
+	batcher, ok := t.q.(interface {
+		SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
+	})
+	if !ok {
+		return errors.New("insert audit events: the transaction cannot send a batch")
 	}
 	results := batcher.SendBatch(ctx, &b)
 	for range es {
@@ -114,6 +182,39 @@ func (t *tx) InsertAudits(ctx context.Context, es []model.AuditEvent) error {
 	return nil
 }
 
+// flushAudits appends the transaction's queued events before a read of
+// the trail, so that it sees them, as it would on SQLite. Outside a
+// transaction there are none.
+func (r *reader) flushAudits(ctx context.Context) error {
+	if r.tx == nil {
+		return nil
+	}
+	return r.tx.writeAudits(ctx)
+}
+
+// insertAuditSQL appends one event, its values in auditColumns' order.
+const insertAuditSQL = `INSERT INTO audit_events (` + auditColumns + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`
+
+// AuditHead returns the chain's newest link.
+func (r *reader) AuditHead(ctx context.Context) (model.AuditHead, error) {
+	if err := r.flushAudits(ctx); err != nil {
+		return model.AuditHead{}, err
+	}
+	var head model.AuditHead
+	var hash []byte
+	var t time.Time
+	err := r.q.QueryRow(ctx, `SELECT seq, hash, at FROM audit_events WHERE seq IS NOT NULL ORDER BY seq DESC LIMIT 1`).Scan(&head.Count, &hash, &t)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return model.AuditHead{HeadHash: chain.GenesisHex}, nil
+	}
+	if err != nil {
+		return model.AuditHead{}, fmt.Errorf("audit head: %w", err)
+	}
+	t = t.UTC()
+	head.HeadHash, head.At = hex.EncodeToString(hash), &t
+	return head, nil
+}
+
 // ListAudit returns one page of events, newest first (id breaking ties),
 // and the number matching f. A filter by an actor id that is not a uuid
 // matches nothing.
@@ -125,6 +226,9 @@ func (t *tx) InsertAudits(ctx context.Context, es []model.AuditEvent) error {
 func (r *reader) ListAudit(ctx context.Context, f db.AuditFilter) ([]model.AuditEvent, int, error) {
 	if f.ActorID != "" && !validID(f.ActorID) {
 		return []model.AuditEvent{}, 0, nil
+	}
+	if err := r.flushAudits(ctx); err != nil {
+		return nil, 0, err
 	}
 	var w where
 	// f's conditions but the entity's, on the events aliased e.

@@ -39,6 +39,9 @@ func LatestVersion() int64 {
 			latest = v
 		}
 	}
+	for _, m := range goMigrations {
+		latest = max(latest, m.Version)
+	}
 	return latest
 }
 
@@ -57,7 +60,7 @@ const (
 // the pool rather than keeping its own.
 func newProvider(pool *pgxpool.Pool, opts ...goose.ProviderOption) (*goose.Provider, func(), error) {
 	sqlDB := stdlib.OpenDBFromPool(pool)
-	p, err := goose.NewProvider(goose.DialectPostgres, sqlDB, Migrations(), opts...)
+	p, err := goose.NewProvider(goose.DialectPostgres, sqlDB, Migrations(), append(opts, goose.WithGoMigrations(goMigrations...))...)
 	if err != nil {
 		sqlDB.Close()
 		return nil, nil, fmt.Errorf("migrations: %w", err)

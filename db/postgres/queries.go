@@ -36,6 +36,8 @@ type tx struct {
 	wroteUsers bool
 	// pending are counter moves not yet written (counts.go).
 	pending map[countKey]int64
+	// pendingAudits are audit events not yet appended (audit.go).
+	pendingAudits []model.AuditEvent
 }
 
 var (

@@ -24,7 +24,7 @@ func atVersion4WithRecords(t *testing.T) (url string, conn *sql.DB, p *goose.Pro
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
-	p, err = goose.NewProvider(goose.DialectPostgres, conn, postgres.Migrations())
+	p, err = goose.NewProvider(goose.DialectPostgres, conn, postgres.Migrations(), goose.WithGoMigrations(postgres.GoMigrations()...))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -246,9 +246,13 @@ func (s *Store) writeOnce(ctx context.Context, fn func(db.Tx) error) (err error)
 	// must not interrupt its commit, which would leave the client not
 	// knowing whether its change landed. Bounded all the same, so that a
 	// server that stopped answering does not hold the caller for ever.
-	// The pending counter moves are part of the commit.
+	// The queued audit events and the pending counter moves are part of
+	// the commit.
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), commitTimeout)
 	defer cancel()
+	if err := t.writeAudits(cctx); err != nil {
+		return err
+	}
 	if err := t.writeCounts(cctx); err != nil {
 		return err
 	}

@@ -2,25 +2,89 @@ package sqlite
 
 import (
 	"context"
-	"errors"
+	"fmt"
+	"strings"
 
 	"github.com/anavara/anavara/db"
 	"github.com/anavara/anavara/model"
 )
 
-var errChainPending = errors.New("audit chain: not built yet")
+// accessLogSQL builds AccessLog's count and page queries for f; the page
+// query takes args followed by the limit and offset.
+//
+// The events concerning the account are one term of audit_subject_index;
+// population exports, which concern everyone, are a range of the action
+// index. The page sorts the two: an account's log is its own events, not
+// the trail's.
+func accessLogSQL(f db.AccessLogFilter) (count, page string, args []any) {
+	term := recordTerm(f.SubjectID)
+	mine := []string{"x.subjects MATCH ?", "(e.actor_id IS NULL OR e.actor_id <> ?)"}
+	mineArgs := []any{term, f.SubjectID}
+	everyone := []string{"e.action = '" + model.ActionPopulationExport + "'"}
+	var everyoneArgs []any
+	if f.Since != nil {
+		mine = append(mine, "e.at >= ?")
+		mineArgs = append(mineArgs, micros(*f.Since))
+		everyone = append(everyone, "e.at >= ?")
+		everyoneArgs = append(everyoneArgs, micros(*f.Since))
+	}
+	if f.RecordID != "" {
+		mine = append(mine, "(e.entity_id = ? OR e.id IN (SELECT event_id FROM audit_record_index WHERE records MATCH ?))")
+		mineArgs = append(mineArgs, f.RecordID, recordTerm(f.RecordID))
+	}
+	mineSQL := ` FROM audit_subject_index x JOIN audit_events e ON e.at = x.event_at AND e.id = x.event_id WHERE ` + strings.Join(mine, " AND ")
+	everyoneSQL := ` FROM audit_events e WHERE ` + strings.Join(everyone, " AND ")
+	args = append(mineArgs, everyoneArgs...)
+	return `SELECT (SELECT count(*)` + mineSQL + `) + (SELECT count(*)` + everyoneSQL + `)`,
+		`SELECT ` + auditColumnsOf("e") + mineSQL + ` UNION ALL SELECT ` + auditColumnsOf("e") + everyoneSQL +
+			` ORDER BY 2 DESC, 1 DESC LIMIT ? OFFSET ?`,
+		args
+}
 
-// AccessLog is the account's access log (db.Reader).
+// AccessLog returns one page of the account's access log, newest first,
+// and its number of events. Only a uuid names an account, and only a term
+// of hex digits is safe to hand to MATCH as it is, so anything else finds
+// nothing.
 func (q *queries) AccessLog(ctx context.Context, f db.AccessLogFilter) ([]model.AuditEvent, int, error) {
-	return nil, 0, errChainPending
+	if !model.ValidUUID(f.SubjectID) || (f.RecordID != "" && !model.ValidUUID(f.RecordID)) {
+		return []model.AuditEvent{}, 0, nil
+	}
+	countSQL, pageSQL, args := accessLogSQL(f)
+	rows, err := q.q.QueryContext(ctx, pageSQL, pageArgs(args, f.Limit, f.Offset)...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("access log: %w", err)
+	}
+	defer rows.Close()
+	events := make([]model.AuditEvent, 0, db.PageCapacity(f.Limit))
+	for rows.Next() {
+		e, err := scanAudit(rows)
+		if err != nil {
+			return nil, 0, err
+		}
+		events = append(events, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, fmt.Errorf("access log: %w", err)
+	}
+	events, count, err := pageTotal(ctx, q.q, events, f.Limit, f.Offset, countSQL, args)
+	if err != nil {
+		return nil, 0, fmt.Errorf("access log: %w", err)
+	}
+	return events, count, nil
 }
 
-// AuditHead is the chain's head (db.Reader).
-func (q *queries) AuditHead(ctx context.Context) (model.AuditHead, error) {
-	return model.AuditHead{}, errChainPending
-}
-
-// EachAudit walks the trail in chain order (db.Snapshot).
+// EachAudit walks the chain by seq (its unique index), then the events
+// outside it in the trail's order.
 func (s *snapshot) EachAudit(ctx context.Context, fn func(model.AuditEvent) error) error {
-	return errChainPending
+	each := func(row scanner) error {
+		e, err := scanAudit(row)
+		if err != nil {
+			return err
+		}
+		return fn(e)
+	}
+	if err := walk(ctx, s.tx, `SELECT `+auditColumns+` FROM audit_events WHERE seq IS NOT NULL ORDER BY seq`, nil, each); err != nil {
+		return err
+	}
+	return walk(ctx, s.tx, `SELECT `+auditColumns+` FROM audit_events WHERE seq IS NULL ORDER BY at, id`, nil, each)
 }

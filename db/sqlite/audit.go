@@ -3,51 +3,115 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/google/uuid"
 
+	"github.com/anavara/anavara/audit/chain"
 	"github.com/anavara/anavara/db"
 	"github.com/anavara/anavara/model"
 )
 
-// InsertAudit appends e to the audit trail and counts it under its action
-// (counts.go), and indexes the records it served (audit_record_index).
-// Call it inside Store.Write, in the transaction of the change it records.
+// InsertAudit appends e to the audit trail, linked into the hash chain
+// after the trail's newest event (chain.Link), counts it under its action
+// (counts.go), and indexes the records it served (audit_record_index) and
+// the accounts it concerns (audit_subject_index). Call it inside
+// Store.Write, in the transaction of the change it records.
 func (q *queries) InsertAudit(ctx context.Context, e model.AuditEvent) error {
-	s, err := storedAuditOf(e)
-	if err != nil {
-		return fmt.Errorf("insert audit event: %w", err)
-	}
-	_, err = q.q.ExecContext(ctx, `INSERT INTO audit_events (`+auditColumns+`) VALUES (?,?,?,?,?,?,?,?,?)`,
-		e.ID, micros(e.At), e.ActorID, e.Action, e.Entity, e.EntityID, e.IP, s.detail, s.recordIDs)
-	if err != nil {
-		return fmt.Errorf("insert audit event: %w", err)
-	}
-	if err := indexAuditRecords(ctx, q.q, s); err != nil {
-		return fmt.Errorf("insert audit event: %w", err)
-	}
-	return q.addToCount(ctx, countAudit, e.Action, 1)
+	return q.InsertAudits(ctx, []model.AuditEvent{e})
 }
 
-// InsertAudits appends es one after another: the engine runs in this
-// process, so there is no round trip to save.
+// InsertAudits appends es one after another, each linked to the one
+// before. SQLite has one writer, whose transactions (and the group
+// commit's savepoints) run one at a time, so the head read here is the
+// trail's newest event and stays so until this transaction ends: the
+// chain is one total order whatever the number of processes.
 func (q *queries) InsertAudits(ctx context.Context, es []model.AuditEvent) error {
+	seq, prev, err := chainHead(ctx, q.q)
+	if err != nil {
+		return fmt.Errorf("insert audit event: %w", err)
+	}
 	for _, e := range es {
-		if err := q.InsertAudit(ctx, e); err != nil {
+		if e.Via == "" {
+			e.Via = model.ViaAPI
+		}
+		seq++
+		prev = chain.Link(&e, seq, prev)
+		if err := q.appendAudit(ctx, e); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// storedAudit is an event with its detail and record ids as stored: text,
-// or NULL when the event has none.
+// appendAudit inserts e as it is, chain fields included, and indexes it.
+func (q *queries) appendAudit(ctx context.Context, e model.AuditEvent) error {
+	s, err := storedAuditOf(e)
+	if err != nil {
+		return fmt.Errorf("insert audit event: %w", err)
+	}
+	if _, err := q.q.ExecContext(ctx, insertAuditSQL, s.values()...); err != nil {
+		return fmt.Errorf("insert audit event: %w", err)
+	}
+	if err := indexAudit(ctx, q.q, s); err != nil {
+		return fmt.Errorf("insert audit event: %w", err)
+	}
+	return q.addToCount(ctx, countAudit, e.Action, 1)
+}
+
+// insertAuditSQL appends one event, its values in auditColumns' order.
+const insertAuditSQL = `INSERT INTO audit_events (` + auditColumns + `) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
+
+// chainHead is the newest event's place in the chain and hash: 0 and
+// chain.Genesis on a trail with none.
+func chainHead(ctx context.Context, q querier) (int64, [chain.Size]byte, error) {
+	var seq int64
+	var hash []byte
+	err := q.QueryRowContext(ctx, `SELECT seq, hash FROM audit_events WHERE seq IS NOT NULL ORDER BY seq DESC LIMIT 1`).Scan(&seq, &hash)
+	var h [chain.Size]byte
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return 0, chain.Genesis, nil
+	case err != nil:
+		return 0, h, fmt.Errorf("the audit chain's head: %w", err)
+	case len(hash) != chain.Size:
+		return 0, h, fmt.Errorf("the audit chain's head (event %d) has a hash of %d bytes", seq, len(hash))
+	}
+	copy(h[:], hash)
+	return seq, h, nil
+}
+
+// AuditHead returns the chain's newest link.
+func (q *queries) AuditHead(ctx context.Context) (model.AuditHead, error) {
+	var seq, at int64
+	var hash []byte
+	err := q.q.QueryRowContext(ctx, `SELECT seq, hash, at FROM audit_events WHERE seq IS NOT NULL ORDER BY seq DESC LIMIT 1`).Scan(&seq, &hash, &at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return model.AuditHead{HeadHash: chain.GenesisHex}, nil
+	}
+	if err != nil {
+		return model.AuditHead{}, fmt.Errorf("audit head: %w", err)
+	}
+	t := fromMicros(at)
+	return model.AuditHead{Count: seq, HeadHash: hex.EncodeToString(hash), At: &t}, nil
+}
+
+// storedAudit is an event with its columns as stored: text, blobs, or
+// NULL when the event has none.
 type storedAudit struct {
 	model.AuditEvent
-	detail, recordIDs any
+	detail, recordIDs, subjectIDs, seq, prevHash, hash any
+}
+
+// values are s's values for auditColumns, in order.
+func (s storedAudit) values() []any {
+	return []any{s.ID, micros(s.At), s.ActorID, s.Action, s.Entity, s.EntityID, s.IP, s.detail, s.recordIDs,
+		s.Via, s.subjectIDs, s.seq, s.prevHash, s.hash}
 }
 
 func storedAuditOf(e model.AuditEvent) (storedAudit, error) {
@@ -59,50 +123,169 @@ func storedAuditOf(e model.AuditEvent) (storedAudit, error) {
 		// 16 bytes a record, not a JSON array of 38: a list's event then
 		// fits its B-tree cell instead of spilling to an overflow page,
 		// which cost a page write per event.
-		b := make([]byte, 0, 16*len(e.RecordIDs))
-		for _, id := range e.RecordIDs {
-			u, err := uuid.Parse(id)
-			if err != nil || u.String() != id {
-				return s, fmt.Errorf("record id %q is not a lower-case uuid", id)
-			}
-			b = append(b, u[:]...)
+		b, err := packIDs(nil, e.RecordIDs)
+		if err != nil {
+			return s, fmt.Errorf("record %w", err)
 		}
 		s.recordIDs = b
+	}
+	if len(e.SubjectIDs) > 0 {
+		b, err := packSubjects(e.SubjectIDs, len(e.RecordIDs))
+		if err != nil {
+			return s, err
+		}
+		s.subjectIDs = b
+	}
+	if e.Seq > 0 {
+		prev, ok := chain.Parse(e.PrevHash)
+		hash, ok2 := chain.Parse(e.Hash)
+		if !ok || !ok2 {
+			return s, fmt.Errorf("audit event %s: malformed chain hashes", e.ID)
+		}
+		s.seq, s.prevHash, s.hash = e.Seq, prev[:], hash[:]
 	}
 	return s, nil
 }
 
-// indexAuditRecords adds e's records to audit_record_index, one document
-// per event whatever the number of records.
-func indexAuditRecords(ctx context.Context, q querier, e storedAudit) error {
-	if len(e.RecordIDs) == 0 {
-		return nil
+// packIDs appends the 16 bytes of each uuid in ids to b.
+func packIDs(b []byte, ids []string) ([]byte, error) {
+	for _, id := range ids {
+		u, err := uuid.Parse(id)
+		if err != nil || u.String() != id {
+			return nil, fmt.Errorf("id %q is not a lower-case uuid", id)
+		}
+		b = append(b, u[:]...)
 	}
-	terms := make([]string, len(e.RecordIDs))
-	for i, id := range e.RecordIDs {
-		terms[i] = recordTerm(id)
+	return b, nil
+}
+
+// unpackIDs reads 16-byte uuids.
+func unpackIDs(b []byte) []string {
+	ids := make([]string, 0, len(b)/16)
+	for ; len(b) >= 16; b = b[16:] {
+		ids = append(ids, uuid.UUID(b[:16]).String())
 	}
-	_, err := q.ExecContext(ctx, `INSERT INTO audit_record_index (records, event_at, event_id) VALUES (?, ?, ?)`,
-		strings.Join(terms, " "), micros(e.At), e.ID)
+	return ids
+}
+
+// How subject_ids is stored: a format byte, then
+const (
+	// subjectsList: the ids, 16 bytes each;
+	subjectsList byte = 0
+	// subjectsByRecord: parallel to record_ids, the distinct ids, 16 bytes
+	// each, then for each record served one byte, the index of its owner
+	// among them. A staff list of 20 records of 3 patients takes 69 bytes,
+	// not 320, which keeps the event inside its B-tree cell.
+	subjectsByRecord byte = 1
+)
+
+// packSubjects stores subjects, parallel to the event's records when
+// there are as many of them.
+func packSubjects(subjects []string, records int) ([]byte, error) {
+	if records == 0 || len(subjects) != records {
+		b, err := packIDs([]byte{subjectsList}, subjects)
+		if err != nil {
+			return nil, fmt.Errorf("subject %w", err)
+		}
+		return b, nil
+	}
+	var distinct []string
+	index := make([]byte, len(subjects))
+	for i, id := range subjects {
+		j := slices.Index(distinct, id)
+		if j < 0 {
+			j = len(distinct)
+			distinct = append(distinct, id)
+		}
+		if j > 255 {
+			return packSubjects(subjects, 0)
+		}
+		index[i] = byte(j)
+	}
+	b, err := packIDs([]byte{subjectsByRecord}, distinct)
 	if err != nil {
+		return nil, fmt.Errorf("subject %w", err)
+	}
+	return append(b, index...), nil
+}
+
+// unpackSubjects reads what packSubjects stored for an event of records
+// records.
+func unpackSubjects(b []byte, records int) ([]string, error) {
+	if len(b) == 0 {
+		return nil, fmt.Errorf("empty subject ids")
+	}
+	switch body := b[1:]; b[0] {
+	case subjectsList:
+		if len(body)%16 != 0 {
+			return nil, fmt.Errorf("subject ids of %d bytes", len(body))
+		}
+		return unpackIDs(body), nil
+	case subjectsByRecord:
+		n := len(body) - records
+		if records == 0 || n <= 0 || n%16 != 0 {
+			return nil, fmt.Errorf("subject ids of %d bytes for %d records", len(body), records)
+		}
+		distinct := unpackIDs(body[:n])
+		subjects := make([]string, records)
+		for i, j := range body[n:] {
+			if int(j) >= len(distinct) {
+				return nil, fmt.Errorf("subject index %d of %d", j, len(distinct))
+			}
+			subjects[i] = distinct[j]
+		}
+		return subjects, nil
+	default:
+		return nil, fmt.Errorf("subject ids in format %d", b[0])
+	}
+}
+
+// indexAudit adds e's records to audit_record_index and its subjects to
+// audit_subject_index, one document per event in each whatever the
+// number of ids.
+func indexAudit(ctx context.Context, q querier, e storedAudit) error {
+	if err := indexTerms(ctx, q, `audit_record_index (records`, e, e.RecordIDs); err != nil {
 		return fmt.Errorf("index the records served: %w", err)
+	}
+	if err := indexTerms(ctx, q, `audit_subject_index (subjects`, e, e.SubjectIDs); err != nil {
+		return fmt.Errorf("index the accounts concerned: %w", err)
 	}
 	return nil
 }
 
-// recordTerm is the term audit_record_index holds for a record id: FTS4's
-// simple tokenizer would cut a uuid at its hyphens into five words.
+// indexTerms inserts one document of ids' terms, each once, into the
+// index named by into ("table (column").
+func indexTerms(ctx context.Context, q querier, into string, e storedAudit, ids []string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	terms := make([]string, 0, len(ids))
+	for _, id := range ids {
+		if t := recordTerm(id); !slices.Contains(terms, t) {
+			terms = append(terms, t)
+		}
+	}
+	_, err := q.ExecContext(ctx, `INSERT INTO `+into+`, event_at, event_id) VALUES (?, ?, ?)`,
+		strings.Join(terms, " "), micros(e.At), e.ID)
+	return err
+}
+
+// recordTerm is the term audit_record_index and audit_subject_index hold
+// for an id: FTS4's simple tokenizer would cut a uuid at its hyphens into
+// five words.
 func recordTerm(id string) string { return strings.ReplaceAll(strings.ToLower(id), "-", "") }
 
 // auditColumns are the columns of audit_events scanAudit reads, in order.
-const auditColumns = `id, at, actor_id, action, entity, entity_id, ip, detail, record_ids`
+const auditColumns = `id, at, actor_id, action, entity, entity_id, ip, detail, record_ids, via, subject_ids, seq, prev_hash, hash`
 
 func scanAudit(row scanner) (model.AuditEvent, error) {
 	var e model.AuditEvent
 	var at int64
 	var actor, entity, detail sql.NullString
-	var recordIDs []byte
-	if err := row.Scan(&e.ID, &at, &actor, &e.Action, &e.Entity, &entity, &e.IP, &detail, &recordIDs); err != nil {
+	var seq sql.NullInt64
+	var recordIDs, subjectIDs, prevHash, hash []byte
+	if err := row.Scan(&e.ID, &at, &actor, &e.Action, &e.Entity, &entity, &e.IP, &detail, &recordIDs,
+		&e.Via, &subjectIDs, &seq, &prevHash, &hash); err != nil {
 		return e, fmt.Errorf("scan audit event: %w", err)
 	}
 	e.At = fromMicros(at)
@@ -119,11 +302,18 @@ func scanAudit(row scanner) (model.AuditEvent, error) {
 		if len(recordIDs)%16 != 0 {
 			return e, fmt.Errorf("scan audit event %s: record ids of %d bytes", e.ID, len(recordIDs))
 		}
-		e.RecordIDs = make([]string, 0, len(recordIDs)/16)
-		for b := recordIDs; len(b) > 0; b = b[16:] {
-			e.RecordIDs = append(e.RecordIDs, uuid.UUID(b[:16]).String())
+		e.RecordIDs = unpackIDs(recordIDs)
+	}
+	if subjectIDs != nil {
+		var err error
+		if e.SubjectIDs, err = unpackSubjects(subjectIDs, len(e.RecordIDs)); err != nil {
+			return e, fmt.Errorf("scan audit event %s: %w", e.ID, err)
 		}
 	}
+	// Whatever is stored, malformed or not, is shown as it is: the chain's
+	// verifier is what judges it.
+	e.Seq = seq.Int64
+	e.PrevHash, e.Hash = hex.EncodeToString(prevHash), hex.EncodeToString(hash)
 	return e, nil
 }
 

@@ -351,14 +351,12 @@ func (im *importTx) AuditEvents(ctx context.Context, rows []model.AuditEvent) er
 			return fmt.Errorf("import %s: %w", db.TableAuditEvents, err)
 		}
 	}
-	err := insertAll(ctx, im, db.TableAuditEvents, auditColumns, stored, func(e storedAudit) []any {
-		return []any{e.ID, micros(e.At), e.ActorID, e.Action, e.Entity, e.EntityID, e.IP, e.detail, e.recordIDs}
-	})
+	err := insertAll(ctx, im, db.TableAuditEvents, auditColumns, stored, storedAudit.values)
 	if err != nil {
 		return err
 	}
 	for _, e := range stored {
-		if err := indexAuditRecords(ctx, im.conn, e); err != nil {
+		if err := indexAudit(ctx, im.conn, e); err != nil {
 			return fmt.Errorf("import %s: %w", db.TableAuditEvents, err)
 		}
 	}

@@ -15,10 +15,11 @@ var migrationFiles embed.FS
 
 // goMigrations are the migrations SQL alone cannot write: they need Go's
 // Unicode case folding (db.Fold, db.SearchWords), which SQLite's lower()
-// lacks.
+// lacks, or the audit chain's hash (migration 15).
 var goMigrations = []*goose.Migration{
 	goose.NewGoMigration(10, &goose.GoFunc{RunTx: addFoldKeys}, &goose.GoFunc{RunTx: dropFoldKeys}),
 	goose.NewGoMigration(13, &goose.GoFunc{RunTx: addRecordSearch}, &goose.GoFunc{RunTx: dropRecordSearch}),
+	goose.NewGoMigration(15, &goose.GoFunc{RunTx: addAuditChain}, &goose.GoFunc{RunTx: dropAuditChain}),
 }
 
 // newProvider returns goose's provider of every embedded migration, SQL

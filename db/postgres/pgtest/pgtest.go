@@ -370,6 +370,7 @@ func migrationsHash(role string) (string, error) {
 		fmt.Fprintf(h, "%s\x00%d\x00", name, len(b))
 		h.Write(b)
 	}
+	fmt.Fprintf(h, "go migrations %v\x00", goVersions())
 	return hex.EncodeToString(h.Sum(nil))[:24], nil
 }
 
@@ -385,4 +386,13 @@ func randomHex(n int) string {
 	b := make([]byte, n)
 	rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// goVersions are the versions of the engine's Go migrations.
+func goVersions() []int64 {
+	var versions []int64
+	for _, m := range postgres.GoMigrations() {
+		versions = append(versions, m.Version)
+	}
+	return versions
 }
