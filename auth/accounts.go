@@ -19,10 +19,11 @@ type NewAccount struct {
 }
 
 // Actor is who creates an account, as its audit event records them: ID is
-// the acting account, empty for none (the command line), and IP the
-// client address ("cli" for the command line).
+// the acting account, empty for none (the command line), IP the client
+// address ("cli" for the command line) and Via how the request arrived
+// (model.ViaAPI, ViaSSH or ViaCLI).
 type Actor struct {
-	ID, IP string
+	ID, IP, Via string
 }
 
 // CreateAccount creates an active account for a, by actor, and audits it
@@ -33,19 +34,24 @@ type Actor struct {
 // transaction. A taken email is db.ErrConflict.
 func CreateAccount(ctx context.Context, store db.Store, hasher *password.Hasher, a NewAccount, actor Actor, now func() time.Time) (db.UserRow, error) {
 	return createAccount(ctx, store, hasher, a, now, func(u db.UserRow) model.AuditEvent {
-		return NewAuditEvent(now(), actor.IP, actor.ID, model.ActionUserCreate, model.EntityUser, u.ID)
+		e := NewAuditEvent(now(), actor.IP, actor.ID, model.ActionUserCreate, model.EntityUser, u.ID)
+		e.Via, e.SubjectIDs = actor.Via, []string{u.ID}
+		return e
 	}, nil)
 }
 
 // SignUp creates an active patient account for a (IsStaff is ignored:
-// signing up never makes staff) from client address ip and audits it as
+// signing up never makes staff) from the client address and way in of
+// from (its ID is ignored) and audits it as
 // auth.signup by the new account itself, in one transaction, in which it
 // then runs then (the sign-in's tokens are issued there), when not nil.
 // Hashing, the clock and a taken email are as for CreateAccount.
-func SignUp(ctx context.Context, store db.Store, hasher *password.Hasher, a NewAccount, ip string, now func() time.Time, then func(q db.Tx, u db.UserRow) error) (db.UserRow, error) {
+func SignUp(ctx context.Context, store db.Store, hasher *password.Hasher, a NewAccount, from Actor, now func() time.Time, then func(q db.Tx, u db.UserRow) error) (db.UserRow, error) {
 	a.IsStaff = false
 	return createAccount(ctx, store, hasher, a, now, func(u db.UserRow) model.AuditEvent {
-		return NewAuditEvent(now(), ip, u.ID, model.ActionSignup, model.EntityUser, u.ID)
+		e := NewAuditEvent(now(), from.IP, u.ID, model.ActionSignup, model.EntityUser, u.ID)
+		e.Via, e.SubjectIDs = from.Via, []string{u.ID}
+		return e
 	}, then)
 }
 

@@ -78,14 +78,14 @@ func TestSignUpIsOneTransaction(t *testing.T) {
 	ctx := context.Background()
 	a := auth.NewAccount{Email: "pat@example.org", FirstName: "Pat", LastName: "Lee", Password: "Quiet-Harbour-51", IsStaff: true}
 	failed := errors.New("tokens not issued")
-	if _, err := auth.SignUp(ctx, store, hasher, a, "192.0.2.8", now, func(db.Tx, db.UserRow) error { return failed }); !errors.Is(err, failed) {
+	if _, err := auth.SignUp(ctx, store, hasher, a, auth.Actor{IP: "192.0.2.8"}, now, func(db.Tx, db.UserRow) error { return failed }); !errors.Is(err, failed) {
 		t.Fatalf("SignUp: %v, want the callback's error", err)
 	}
 	if _, err := store.Read().UserByEmail(ctx, a.Email); !errors.Is(err, db.ErrNotFound) {
 		t.Fatalf("the account of a failed sign-up: %v, want db.ErrNotFound", err)
 	}
 	var inside string
-	u, err := auth.SignUp(ctx, store, hasher, a, "192.0.2.8", now, func(q db.Tx, u db.UserRow) error {
+	u, err := auth.SignUp(ctx, store, hasher, a, auth.Actor{IP: "192.0.2.8"}, now, func(q db.Tx, u db.UserRow) error {
 		row, err := q.UserByID(ctx, u.ID)
 		inside = row.ID
 		return err

@@ -79,7 +79,7 @@ func runCreateSuperuser(cmd *cobra.Command, f superuserFlags, streams Streams) e
 	// password costs.
 	hasher := password.NewHasher(password.HasherOptions{Params: password.DefaultParams})
 	a := auth.NewAccount{Email: email, FirstName: first, LastName: last, Password: pw, IsStaff: true}
-	u, err := auth.CreateAccount(ctx, store, hasher, a, auth.Actor{IP: "cli"}, func() time.Time { return time.Now().UTC() })
+	u, err := auth.CreateAccount(ctx, store, hasher, a, auth.Actor{IP: "cli", Via: model.ViaCLI}, func() time.Time { return time.Now().UTC() })
 	if errors.Is(err, db.ErrConflict) {
 		return fmt.Errorf("a user with email %s already exists", email)
 	}

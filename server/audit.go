@@ -1,9 +1,6 @@
 package server
 
 import (
-	"errors"
-	"time"
-
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/anavara/anavara/db"
@@ -21,21 +18,7 @@ func (s *Server) listAuditEvents(c *fiber.Ctx) error {
 	if f.EntityID != "" && !model.ValidUUID(f.EntityID) {
 		errs.Add("entity_id", model.MsgInvalidUUID)
 	}
-	if since := c.Query("since"); since != "" {
-		t, err := time.Parse(time.RFC3339, since)
-		if err != nil {
-			d, derr := model.ParseDate(since)
-			var de *model.DateError
-			switch {
-			case errors.As(derr, &de) && de.Reason != "":
-				errs.Add("since", model.DateMessage(derr)) // the format is right, the day is not
-			case derr != nil:
-				errs.Add("since", "Enter an RFC 3339 date-time or a YYYY-MM-DD date.")
-			}
-			t = time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, time.UTC)
-		}
-		f.Since = &t
-	}
+	f.Since = parseSince(c, &errs)
 	if err := errs.Err(); err != nil {
 		return err
 	}

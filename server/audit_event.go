@@ -8,7 +8,13 @@ import (
 )
 
 // auditEvent describes action on entity by actor (empty when anonymous)
-// from the request's client address, now.
-func (s *Server) auditEvent(c *fiber.Ctx, actorID, action, entity, entityID string) model.AuditEvent {
-	return auth.NewAuditEvent(s.now(), clientIP(c), actorID, action, entity, entityID)
+// from the request's client address and way in, now, concerning the
+// accounts subjects: the owners of the records it reads or changes, or
+// the account whose data it is (model.AuditEvent.SubjectIDs); none for
+// signing in and out.
+func (s *Server) auditEvent(c *fiber.Ctx, actorID, action, entity, entityID string, subjects ...string) model.AuditEvent {
+	e := auth.NewAuditEvent(s.now(), clientIP(c), actorID, action, entity, entityID)
+	e.Via = clientVia(c)
+	e.SubjectIDs = subjects
+	return e
 }

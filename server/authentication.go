@@ -38,7 +38,7 @@ func (s *Server) signup(c *fiber.Ctx) error {
 		return err
 	}
 	var pair model.TokenPair
-	u, err := auth.SignUp(c.UserContext(), s.db, s.hasher, a, clientIP(c), s.now, func(q db.Tx, u db.UserRow) error {
+	u, err := auth.SignUp(c.UserContext(), s.db, s.hasher, a, auth.Actor{IP: clientIP(c), Via: clientVia(c)}, s.now, func(q db.Tx, u db.UserRow) error {
 		var err error
 		pair, err = s.tokens.Pair(c.UserContext(), q, u, "")
 		return err

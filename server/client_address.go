@@ -10,6 +10,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/anavara/anavara/auth"
+	"github.com/anavara/anavara/model"
 )
 
 // HeaderClientAddress carries, from a service caller (the SSH front end,
@@ -30,6 +31,9 @@ type origin struct {
 	// viaProxy is true when the socket peer is a trusted proxy, whose
 	// X-Forwarded-* headers may then shape links.
 	viaProxy bool
+	// viaSSH is true when the SSH front end speaks for its session's
+	// client: the audit trail records the request as via SSH.
+	viaSSH bool
 }
 
 // errBadClientAddress answers a service call whose client address is not
@@ -62,7 +66,7 @@ func (s *Server) resolveOrigin(c *fiber.Ctx) (origin, error) {
 			if err != nil {
 				return origin{}, errBadClientAddress
 			}
-			return origin{ip: a.String()}, nil
+			return origin{ip: a.String(), viaSSH: true}, nil
 		}
 	}
 	if !s.trustedProxy(peer) {
@@ -116,6 +120,15 @@ func clientIP(c *fiber.Ctx) string {
 		return o.ip
 	}
 	return addrString(peerAddr(c))
+}
+
+// clientVia is how the request arrived, for its audit events: over SSH
+// when the SSH front end speaks for its client, else the API.
+func clientVia(c *fiber.Ctx) string {
+	if o, ok := c.Locals(localOrigin).(origin); ok && o.viaSSH {
+		return model.ViaSSH
+	}
+	return model.ViaAPI
 }
 
 // viaTrustedProxy reports whether the request's socket peer is a trusted

@@ -95,8 +95,9 @@ func (s *Server) listEvent(c *fiber.Ctx, actorID string, f db.RecordFilter, p pa
 	// nothing here fails to encode.
 	e.Detail, _ = json.Marshal(detail)
 	e.RecordIDs = make([]string, len(served))
+	e.SubjectIDs = make([]string, len(served))
 	for i, r := range served {
-		e.RecordIDs[i] = r.ID
+		e.RecordIDs[i], e.SubjectIDs[i] = r.ID, r.UserID
 	}
 	return e
 }
@@ -134,7 +135,7 @@ func (s *Server) createRecord(c *fiber.Ctx) error {
 		if err := q.CreateRecord(ctx, r); err != nil {
 			return err
 		}
-		return q.InsertAudit(ctx, s.auditEvent(c, currentUser(c).ID, model.ActionRecordCreate, model.EntityRecord, r.ID))
+		return q.InsertAudit(ctx, s.auditEvent(c, currentUser(c).ID, model.ActionRecordCreate, model.EntityRecord, r.ID, r.UserID))
 	})
 	if err != nil {
 		return err
@@ -229,7 +230,7 @@ func (s *Server) getRecord(c *fiber.Ctx) error {
 		return err
 	}
 	// The record is answered only once the trail holds the read.
-	if err := s.reads.Log(c.UserContext(), s.auditEvent(c, currentUser(c).ID, model.ActionRecordRead, model.EntityRecord, r.ID)); err != nil {
+	if err := s.reads.Log(c.UserContext(), s.auditEvent(c, currentUser(c).ID, model.ActionRecordRead, model.EntityRecord, r.ID, r.UserID)); err != nil {
 		return err
 	}
 	setETag(c, r.Version)
@@ -278,7 +279,12 @@ func (s *Server) updateRecord(c *fiber.Ctx, full bool) error {
 			return err
 		}
 		r.Version = before.Version + 1
-		return q.InsertAudit(ctx, s.auditEvent(c, currentUser(c).ID, model.ActionRecordUpdate, model.EntityRecord, r.ID))
+		// A record given to another patient concerns both.
+		subjects := []string{before.UserID}
+		if r.UserID != before.UserID {
+			subjects = append(subjects, r.UserID)
+		}
+		return q.InsertAudit(ctx, s.auditEvent(c, currentUser(c).ID, model.ActionRecordUpdate, model.EntityRecord, r.ID, subjects...))
 	})
 	if err != nil {
 		return err
@@ -306,7 +312,7 @@ func (s *Server) deleteRecord(c *fiber.Ctx) error {
 		if err := q.DeleteRecord(ctx, r.ID); err != nil {
 			return err
 		}
-		return q.InsertAudit(ctx, s.auditEvent(c, currentUser(c).ID, model.ActionRecordDelete, model.EntityRecord, r.ID))
+		return q.InsertAudit(ctx, s.auditEvent(c, currentUser(c).ID, model.ActionRecordDelete, model.EntityRecord, r.ID, r.UserID))
 	})
 	if err != nil {
 		return err

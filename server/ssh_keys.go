@@ -91,7 +91,7 @@ func (s *Server) addSSHKey(c *fiber.Ctx) error {
 		if err := q.CreateSSHKey(ctx, k); err != nil {
 			return err
 		}
-		return q.InsertAudit(ctx, s.auditEvent(c, me.ID, model.ActionSSHKeyAdd, model.EntitySSHKey, k.ID))
+		return q.InsertAudit(ctx, s.auditEvent(c, me.ID, model.ActionSSHKeyAdd, model.EntitySSHKey, k.ID, me.ID))
 	})
 	if errors.Is(err, db.ErrConflict) {
 		e := fieldError("public_key", msgKeyTaken)
@@ -136,7 +136,7 @@ func (s *Server) removeSSHKey(c *fiber.Ctx) error {
 		if err := q.DeleteSSHKey(ctx, owner, keyID); err != nil {
 			return err
 		}
-		return q.InsertAudit(ctx, s.auditEvent(c, currentUser(c).ID, model.ActionSSHKeyRemove, model.EntitySSHKey, keyID))
+		return q.InsertAudit(ctx, s.auditEvent(c, currentUser(c).ID, model.ActionSSHKeyRemove, model.EntitySSHKey, keyID, owner))
 	})
 	if err != nil {
 		return err

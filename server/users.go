@@ -86,7 +86,7 @@ func (s *Server) updateUser(c *fiber.Ctx, change func(q db.Tx, match ifMatch) (m
 				return err
 			}
 		}
-		return q.InsertAudit(ctx, s.auditEvent(c, currentUser(c).ID, model.ActionUserUpdate, model.EntityUser, u.ID))
+		return q.InsertAudit(ctx, s.auditEvent(c, currentUser(c).ID, model.ActionUserUpdate, model.EntityUser, u.ID, u.ID))
 	})
 	if err != nil {
 		return err
@@ -146,7 +146,7 @@ func (s *Server) createUser(c *fiber.Ctx) error {
 		return err
 	}
 	a.IsStaff = staff
-	u, err := auth.CreateAccount(c.UserContext(), s.db, s.hasher, a, auth.Actor{ID: currentUser(c).ID, IP: clientIP(c)}, s.now)
+	u, err := auth.CreateAccount(c.UserContext(), s.db, s.hasher, a, auth.Actor{ID: currentUser(c).ID, IP: clientIP(c), Via: clientVia(c)}, s.now)
 	if errors.Is(err, db.ErrConflict) {
 		return emailTaken()
 	}

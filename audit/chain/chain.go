@@ -98,10 +98,12 @@ func Hash(seq int64, e model.AuditEvent, prev [Size]byte) [Size]byte {
 func Link(e *model.AuditEvent, seq int64, prev [Size]byte) [Size]byte {
 	h := Hash(seq, *e, prev)
 	e.Seq = seq
-	e.PrevHash = hex.EncodeToString(prev[:])
-	e.Hash = hex.EncodeToString(h[:])
+	e.PrevHash, e.Hash = Hex(prev), Hex(h)
 	return h
 }
+
+// Hex is h in lower-case hex, as events carry it.
+func Hex(h [Size]byte) string { return hex.EncodeToString(h[:]) }
 
 // Parse decodes a hash in hex; ok is false unless s is exactly Size bytes
 // of lower-case hex.

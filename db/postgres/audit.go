@@ -108,6 +108,8 @@ func (t *tx) InsertAudits(ctx context.Context, es []model.AuditEvent) error {
 		if e.Via == "" {
 			e.Via = model.ViaAPI
 		}
+		// The chain's fields are the store's to fill, at commit.
+		e.Seq, e.PrevHash, e.Hash = 0, "", ""
 		if _, err := auditRow(e); err != nil {
 			return fmt.Errorf("insert audit event: %w", err)
 		}
