@@ -136,12 +136,28 @@ func (t *tx) writeAudits(ctx context.Context) error {
 	}
 	es := t.pendingAudits
 	t.pendingAudits = nil
-	if _, err := t.q.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, chainLock); err != nil {
+	batcher, ok := t.q.(interface {
+		SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
+	})
+	if !ok {
+		return errors.New("insert audit events: the transaction cannot send a batch")
+	}
+	// The lock and the head in one round trip: pipelined, the second
+	// statement takes its snapshot only once the first has the lock.
+	var head pgx.Batch
+	head.Queue(`SELECT pg_advisory_xact_lock($1)`, chainLock)
+	head.Queue(`SELECT seq, hash FROM audit_events WHERE seq IS NOT NULL ORDER BY seq DESC LIMIT 1`)
+	results := batcher.SendBatch(ctx, &head)
+	if _, err := results.Exec(); err != nil {
+		results.Close()
 		return fmt.Errorf("insert audit events: lock the chain: %w", err)
 	}
 	var seq int64
 	var hash []byte
-	err := t.q.QueryRow(ctx, `SELECT seq, hash FROM audit_events WHERE seq IS NOT NULL ORDER BY seq DESC LIMIT 1`).Scan(&seq, &hash)
+	err := results.QueryRow().Scan(&seq, &hash)
+	if cerr := results.Close(); cerr != nil && (err == nil || errors.Is(err, pgx.ErrNoRows)) {
+		err = cerr
+	}
 	prev := chain.Genesis
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
@@ -162,13 +178,7 @@ func (t *tx) writeAudits(ctx context.Context) error {
 		}
 		b.Queue(insertAuditSQL, row...)
 	}
-	batcher, ok := t.q.(interface {
-		SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
-	})
-	if !ok {
-		return errors.New("insert audit events: the transaction cannot send a batch")
-	}
-	results := batcher.SendBatch(ctx, &b)
+	results = batcher.SendBatch(ctx, &b)
 	for range es {
 		if _, err := results.Exec(); err != nil {
 			results.Close()
