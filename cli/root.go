@@ -1,10 +1,11 @@
 // Package cli is the anavara command line: serve, ssh-serve, tui,
-// createsuperuser, migrate, backup, restore and version. Every flag falls
-// back to an ANAVARA_* environment variable.
+// createsuperuser, migrate, backup, restore, db copy, audit verify and
+// version. Every flag falls back to an ANAVARA_* environment variable.
 package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -26,8 +27,15 @@ func Execute(ctx context.Context, args []string, streams Streams) int {
 	root := NewRootCommand(streams)
 	root.SetArgs(args)
 	if err := root.ExecuteContext(ctx); err != nil {
-		fmt.Fprintln(streams.Err, "anavara:", err)
-		return 1
+		code := 1
+		var exit *exitError
+		if errors.As(err, &exit) {
+			code, err = exit.code, exit.err
+		}
+		if err != nil {
+			fmt.Fprintln(streams.Err, "anavara:", err)
+		}
+		return code
 	}
 	return 0
 }
@@ -57,6 +65,7 @@ func NewRootCommand(streams Streams) *cobra.Command {
 		newRestoreCommand(streams),
 		newHealthcheckCommand(streams),
 		newDBCommand(streams),
+		newAuditCommand(streams),
 	)
 	return root
 }
