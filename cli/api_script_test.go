@@ -43,6 +43,8 @@ func apiScriptCmds() map[string]func(ts *testscript.TestScript, neg bool, args [
 		"waitlog":   cmdWaitLog,
 		"perm":      cmdPerm,
 		"everyline": cmdEveryLine,
+		"sqlexec":   cmdSQLExec,
+		"sqlget":    cmdSQLGet,
 	}
 }
 
