@@ -129,7 +129,8 @@ func verifyAuditTrail(ctx context.Context, f auditVerifyFlags, streams Streams) 
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("read the audit trail of %s: %w", t, err)
+		return fmt.Errorf("read the audit trail of %s: %d %s held, the read failed at position %d: %w",
+			t, r.Checked, events(r.Checked), r.Checked+1, err)
 	}
 	if r.Break != nil {
 		fmt.Fprintf(streams.Out, "checked %d %s: BROKEN %v\n", r.Checked, events(r.Checked), r.Break)

@@ -26,7 +26,7 @@ var errStop = errors.New("chain: verified up to a break")
 // another, so that on two cores the hashing hides behind the read. It
 // stops the read at the first broken link, which it reports in the
 // Result; its error is a read's that kept the walk from finishing
-// without a break.
+// without a break, and then the Result holds what held before it.
 func Walk(ctx context.Context, each func(context.Context, func(model.AuditEvent) error) error, anchor *Anchor) (Result, error) {
 	v := NewVerifier(anchor)
 	full := make(chan []model.AuditEvent, walkBatches)
@@ -62,7 +62,9 @@ func Walk(ctx context.Context, each func(context.Context, func(model.AuditEvent)
 		}
 		return nil
 	})
-	if err == nil && len(batch) > 0 {
+	// What was read before a failed read is checked too, so that the
+	// result says how far the trail held.
+	if len(batch) > 0 {
 		full <- batch
 	}
 	close(full)

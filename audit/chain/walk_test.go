@@ -69,8 +69,8 @@ func TestWalkReturnsTheReadsError(t *testing.T) {
 		return failed
 	}
 	r, err := chain.Walk(context.Background(), each, nil)
-	if !errors.Is(err, failed) || r.Break != nil {
-		t.Fatalf("Walk = %+v, %v; want the read's error", r, err)
+	if !errors.Is(err, failed) || r.Break != nil || r.Checked != 1500 || r.Head != head(t, es[:1500]) {
+		t.Fatalf("Walk = %d %x %+v, %v; want the read's error after 1500 events", r.Checked, r.Head, r.Break, err)
 	}
 	// A break found before the read failed is still the answer.
 	es[10].IP = "198.51.100.1"
