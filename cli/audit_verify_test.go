@@ -539,3 +539,24 @@ func TestAuditVerifyCannotRun(t *testing.T) {
 		t.Fatalf("a bad ANAVARA_EXPECT exited %d: %s", code, stderr)
 	}
 }
+
+func TestAuditVerifyHelp(t *testing.T) {
+	code, stdout, _ := runCLI("audit", "verify", "--help")
+	for _, want := range []string{"--expect", "--database", "--data-dir", "one consistent snapshot", "GET /api/audit-events/head",
+		"Exit status: 0 the chain holds, 1 it is broken, 2 it could not be checked"} {
+		if code != 0 || !strings.Contains(stdout, want) {
+			t.Errorf("audit verify --help (exit %d) does not say %q:\n%s", code, want, stdout)
+		}
+	}
+	code, stdout, _ = runCLI("audit")
+	if code != 0 || !regexp.MustCompile(`(?m)^\s+verify\s+Check the audit trail's hash chain`).MatchString(stdout) {
+		t.Errorf("anavara audit (exit %d) does not list verify:\n%s", code, stdout)
+	}
+	code, stdout, _ = runCLI("--help")
+	if code != 0 || !regexp.MustCompile(`(?m)^\s+audit\s+Work on the audit trail`).MatchString(stdout) {
+		t.Errorf("anavara --help (exit %d) does not list audit:\n%s", code, stdout)
+	}
+	if code, _, stderr := runCLI("audit", "verfy"); code == 0 || !strings.Contains(stderr, "unknown command") {
+		t.Errorf("anavara audit verfy: exit %d, %s", code, stderr)
+	}
+}

@@ -181,7 +181,7 @@ func (v *Verifier) check(e *model.AuditEvent) *Break {
 	}
 	switch {
 	case e.Seq == 0:
-		return broke(NotInChain, "the event has no seq, so no hash links it to the trail; it was written into the database around anavara, or before the chain existed")
+		return broke(NotInChain, "the event has no seq, so no hash links it to the trail: it was written into the database around anavara")
 	case e.Seq > pos:
 		n := e.Seq - pos
 		return broke(SeqGap, "seq %d where %d was expected: %d %s before it missing (deleted)", e.Seq, pos, n, plural(n, "event", "events"))
