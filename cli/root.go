@@ -66,6 +66,7 @@ func NewRootCommand(streams Streams) *cobra.Command {
 		newHealthcheckCommand(streams),
 		newDBCommand(streams),
 		newAuditCommand(streams),
+		newExportCommand(streams),
 	)
 	return root
 }

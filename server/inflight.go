@@ -19,9 +19,26 @@ type inflight struct {
 	n       int
 	closing bool
 	idle    chan struct{} // closed once closing and n is zero
+	// stopping closes when closing begins, for the work a request
+	// carries on after its handler returns (a streamed body) to end.
+	stopping chan struct{}
 }
 
-func newInflight() *inflight { return &inflight{idle: make(chan struct{})} }
+func newInflight() *inflight {
+	return &inflight{idle: make(chan struct{}), stopping: make(chan struct{})}
+}
+
+// hold counts, from inside a handler, work that goes on after the handler
+// returns, a streamed body: Shutdown waits for release as for a handler.
+// stopping closes when Shutdown begins waiting, for that work to end.
+func (f *inflight) hold() (release func(), stopping <-chan struct{}) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	// The calling handler is counted, so idle cannot have closed.
+	f.n++
+	var once sync.Once
+	return func() { once.Do(f.finish) }, f.stopping
+}
 
 // middleware counts the request while the rest of the chain runs, and
 // refuses it with 503 once Shutdown has begun waiting.
@@ -54,6 +71,7 @@ func (f *inflight) close() <-chan struct{} {
 	defer f.mu.Unlock()
 	if !f.closing {
 		f.closing = true
+		close(f.stopping)
 		if f.n == 0 {
 			close(f.idle)
 		}
