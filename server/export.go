@@ -31,17 +31,22 @@ func (s *Server) exportUser(c *fiber.Ctx) error {
 // exportPerson audits the export of u's data, committed before any of it
 // is sent, and streams it from one snapshot.
 func (s *Server) exportPerson(c *fiber.Ctx, u model.User) error {
-	format := c.Query("format", "fhir")
+	format := "fhir"
+	if args := c.Context().QueryArgs(); args.Has("format") {
+		// Present but empty is no format either.
+		format = string(args.Peek("format"))
+	}
 	var write func(ctx context.Context, snap db.Snapshot, w io.Writer) error
+	var mediaType, ext string
 	switch format {
 	case "fhir":
-		c.Set(fiber.HeaderContentType, export.MediaTypeNDJSON)
+		mediaType, ext = export.MediaTypeNDJSON, "ndjson"
 		write = func(ctx context.Context, snap db.Snapshot, w io.Writer) error {
 			_, err := export.Person(ctx, snap, u.ID, w)
 			return err
 		}
 	case "csv":
-		c.Set(fiber.HeaderContentType, export.MediaTypeCSV)
+		mediaType, ext = export.MediaTypeCSV, "csv"
 		write = func(ctx context.Context, snap db.Snapshot, w io.Writer) error {
 			_, err := export.PersonCSV(ctx, snap, u.ID, w)
 			return err
@@ -54,8 +59,10 @@ func (s *Server) exportPerson(c *fiber.Ctx, u model.User) error {
 	if err := s.commitAudit(c, e); err != nil {
 		return err
 	}
-	ext := map[string]string{"fhir": "ndjson", "csv": "csv"}[format]
+	// Attachment sets a Content-Type from the name's extension, which
+	// knows nothing of NDJSON: ours goes after it.
 	c.Attachment(fmt.Sprintf("anavara-export-%s.%s", u.ID, ext))
+	c.Set(fiber.HeaderContentType, mediaType)
 	s.stream(c, write)
 	return nil
 }
@@ -67,8 +74,8 @@ func (s *Server) exportPopulation(c *fiber.Ctx) error {
 	if err := s.commitAudit(c, e); err != nil {
 		return err
 	}
-	c.Set(fiber.HeaderContentType, "application/zip")
 	c.Attachment(fmt.Sprintf("anavara-export-%s.zip", e.At.UTC().Format("20060102T150405Z")))
+	c.Set(fiber.HeaderContentType, "application/zip")
 	request := c.Method() + " " + c.Path()
 	s.stream(c, func(ctx context.Context, snap db.Snapshot, w io.Writer) error {
 		zs := export.NewZipSink(w, snap.At())
