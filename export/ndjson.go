@@ -2,9 +2,10 @@ package export
 
 import (
 	"bufio"
-	"encoding/json"
 	"fmt"
 	"io"
+
+	json "github.com/goccy/go-json"
 )
 
 // MediaTypeNDJSON is the media type of FHIR NDJSON
@@ -14,7 +15,9 @@ const MediaTypeNDJSON = "application/fhir+ndjson"
 // NDJSON writes one resource a line through a buffer, so that a large
 // export costs one buffer of memory and few system calls.
 type NDJSON struct {
-	w   *bufio.Writer
+	w *bufio.Writer
+	// enc is goccy/go-json's, as the server's: encoding/json's reflection
+	// was a quarter of a population export's time.
 	enc *json.Encoder
 	n   int64
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"slices"
 	"time"
 
@@ -65,22 +66,35 @@ func Population(ctx context.Context, snap db.Snapshot, sink Sink, request string
 	p := &population{snap: snap, sink: sink, progress: progress, staff: map[string]string{}}
 
 	var births birthIndex
-	err = p.file(ctx, ConditionFile, totals.Condition, &m, func(write func(any) error) error {
-		return snap.EachRecord(ctx, "", func(r model.MedicalRecord) error {
-			births.add(r)
-			return write(ConditionResource(r))
+	if _, ok := sink.(TogetherSink); ok {
+		// One walk of the records writes both files: the walk, not the
+		// writing, is most of an export's time.
+		err = p.files(ctx, []string{ConditionFile, ProcedureFile}, totals.Condition, &m, func(write []func(any) error) error {
+			return snap.EachRecord(ctx, "", func(r model.MedicalRecord) error {
+				births.add(r)
+				if err := write[0](ConditionResource(r)); err != nil {
+					return err
+				}
+				return write[1](ProcedureResource(r))
+			})
 		})
-	})
+	} else {
+		err = p.file(ctx, ConditionFile, totals.Condition, &m, func(write func(any) error) error {
+			return snap.EachRecord(ctx, "", func(r model.MedicalRecord) error {
+				births.add(r)
+				return write(ConditionResource(r))
+			})
+		})
+		if err == nil {
+			err = p.file(ctx, ProcedureFile, totals.Procedure, &m, func(write func(any) error) error {
+				return snap.EachRecord(ctx, "", func(r model.MedicalRecord) error { return write(ProcedureResource(r)) })
+			})
+		}
+	}
 	if err != nil {
 		return m, err
 	}
 	births.sort()
-	err = p.file(ctx, ProcedureFile, totals.Procedure, &m, func(write func(any) error) error {
-		return snap.EachRecord(ctx, "", func(r model.MedicalRecord) error { return write(ProcedureResource(r)) })
-	})
-	if err != nil {
-		return m, err
-	}
 	err = p.file(ctx, PatientFile, totals.Patient, &m, func(write func(any) error) error {
 		return snap.EachUser(ctx, func(u model.User) error {
 			birth, owns := births.of(u.ID)
@@ -133,36 +147,50 @@ type population struct {
 
 // file writes one NDJSON file with fill and lists it in m.
 func (p *population) file(ctx context.Context, name string, total int64, m *Manifest, fill func(write func(any) error) error) error {
-	w, err := p.sink.Create(name)
-	if err != nil {
-		return err
-	}
-	out := NewNDJSON(w)
-	p.progress(Progress{File: name, Total: total})
-	err = fill(func(resource any) error {
-		if err := out.Write(resource); err != nil {
+	return p.files(ctx, []string{name}, total, m, func(write []func(any) error) error { return fill(write[0]) })
+}
+
+// files writes NDJSON files at once, each of total resources, with fill,
+// which gets a write function per file, and lists them in m.
+func (p *population) files(ctx context.Context, names []string, total int64, m *Manifest, fill func(write []func(any) error) error) error {
+	outs := make([]*NDJSON, len(names))
+	closers := make([]io.Closer, len(names))
+	writes := make([]func(any) error, len(names))
+	for i, name := range names {
+		w, err := p.sink.Create(name)
+		if err != nil {
 			return err
 		}
-		if n := out.Count(); n%progressEvery == 0 {
-			if err := ctx.Err(); err != nil {
-				return err
+		out := NewNDJSON(w)
+		outs[i], closers[i] = out, w
+		p.progress(Progress{File: name, Total: total})
+		writes[i] = func(resource any) error {
+			if err := out.Write(resource); err != nil {
+				return fmt.Errorf("population export: %s: %w", name, err)
 			}
-			p.progress(Progress{File: name, Done: n, Total: total})
+			if n := out.Count(); n%progressEvery == 0 {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+				p.progress(Progress{File: name, Done: n, Total: total})
+			}
+			return nil
 		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("population export: %s: %w", name, err)
 	}
-	if err := out.Flush(); err != nil {
-		return fmt.Errorf("population export: %s: %w", name, err)
+	if err := fill(writes); err != nil {
+		return fmt.Errorf("population export: %w", err)
 	}
-	if err := w.Close(); err != nil {
-		return err
+	for i, name := range names {
+		if err := outs[i].Flush(); err != nil {
+			return fmt.Errorf("population export: %s: %w", name, err)
+		}
+		if err := closers[i].Close(); err != nil {
+			return err
+		}
+		typ := name[:len(name)-len(".ndjson")]
+		m.Output = append(m.Output, ManifestOutput{Type: typ, URL: name, Count: outs[i].Count()})
+		p.progress(Progress{File: name, Done: outs[i].Count(), Total: total, Finished: true})
 	}
-	typ := name[:len(name)-len(".ndjson")]
-	m.Output = append(m.Output, ManifestOutput{Type: typ, URL: name, Count: out.Count()})
-	p.progress(Progress{File: name, Done: out.Count(), Total: total, Finished: true})
 	return nil
 }
 

@@ -8,3 +8,11 @@ import "io"
 type Sink interface {
 	Create(name string) (io.WriteCloser, error)
 }
+
+// TogetherSink is a Sink that can hold several files open at once (a
+// directory can, a zip stream cannot): Population then writes Condition
+// and Procedure in one walk of the records instead of two.
+type TogetherSink interface {
+	Sink
+	Together()
+}

@@ -17,14 +17,15 @@ type DirSink struct {
 	dir     string
 	made    bool
 	created []string
-	temp    string
+	// writing are the files being written, under their temporary names.
+	writing map[string]bool
 }
 
 // NewDirSink makes dir (mode 0700: an export holds medical records) or
 // takes it if it exists and is empty; anything else is an error, so an
 // export never mixes with or overwrites other files.
 func NewDirSink(dir string) (*DirSink, error) {
-	s := &DirSink{dir: dir}
+	s := &DirSink{dir: dir, writing: map[string]bool{}}
 	err := os.Mkdir(dir, 0o700)
 	switch {
 	case err == nil:
@@ -43,6 +44,9 @@ func NewDirSink(dir string) (*DirSink, error) {
 	return s, nil
 }
 
+// Together is DirSink's mark as a TogetherSink.
+func (s *DirSink) Together() {}
+
 // Create starts file name, readable by its owner only.
 func (s *DirSink) Create(name string) (io.WriteCloser, error) {
 	if name != filepath.Base(name) || name == "." || name == ".." {
@@ -53,15 +57,15 @@ func (s *DirSink) Create(name string) (io.WriteCloser, error) {
 	if err != nil {
 		return nil, fmt.Errorf("export %s: %w", name, err)
 	}
-	s.temp = temp
+	s.writing[temp] = true
 	return &dirFile{sink: s, f: f, temp: temp, final: filepath.Join(s.dir, name)}, nil
 }
 
 // Abort removes what the sink wrote: the file being written, the files
 // finished, and the directory if the sink made it.
 func (s *DirSink) Abort() {
-	if s.temp != "" {
-		os.Remove(s.temp)
+	for p := range s.writing {
+		os.Remove(p)
 	}
 	for _, p := range s.created {
 		os.Remove(p)
@@ -106,7 +110,7 @@ func (d *dirFile) Close() error {
 	if err := os.Rename(d.temp, d.final); err != nil {
 		return fmt.Errorf("export %s: %w", filepath.Base(d.final), err)
 	}
-	d.sink.temp = ""
+	delete(d.sink.writing, d.temp)
 	d.sink.created = append(d.sink.created, d.final)
 	return nil
 }
