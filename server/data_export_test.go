@@ -94,25 +94,31 @@ func TestPersonExport(t *testing.T) {
 	}
 	h.checkExportEvent(ann, ann.ID, sam.Access)
 
-	// Staff export her data: the export, committed before the snapshot
-	// the data comes from, is in it, named.
+	// Staff open one of her records, then export her data: the read, and
+	// the export, committed before the snapshot the data comes from, are
+	// in it, by name.
+	h.get(mrPath+"/"+r1.ID, sam.Access).expect(http.StatusOK)
 	h.clock.Advance(time.Second)
 	res = h.get("/api/users/"+ann.ID+"/export", sam.Access).expect(http.StatusOK)
 	got = exportLines(t, res.Body)
-	if len(got["Condition"]) != 2 || len(got["AuditEvent"]) != 1 {
+	if len(got["Condition"]) != 2 || len(got["AuditEvent"]) != 2 {
 		t.Fatalf("staff export: %d conditions, events %v", len(got["Condition"]), got["AuditEvent"])
 	}
-	ev := mustJSON(t, got["AuditEvent"][0])
-	if !strings.Contains(ev, `"display":"Sam Staff"`) || !strings.Contains(ev, `"code":"user.export"`) || !strings.Contains(ev, `"reference":"Patient/`+ann.ID+`"`) {
-		t.Fatalf("the staff export shows as %s", ev)
+	events := mustJSON(t, got["AuditEvent"])
+	for _, want := range []string{`"code":"record.read"`, `"reference":"Condition/` + r1.ID + `"`, `"code":"user.export"`,
+		`"reference":"Patient/` + ann.ID + `"`, `"display":"Sam Staff"`} {
+		if !strings.Contains(events, want) {
+			t.Fatalf("the staff read and export lack %s: %s", want, events)
+		}
 	}
 	h.checkExportEvent(sam, ann.ID, sam.Access)
 
-	// Her own export by id: the staff export is in it, her own are not.
+	// Her own export by id: the staff's read and export are in it, her own
+	// exports are not.
 	res = h.get("/api/users/"+ann.ID+"/export", ann.Access).expect(http.StatusOK)
 	got = exportLines(t, res.Body)
-	if len(got["AuditEvent"]) != 1 || !strings.Contains(mustJSON(t, got["AuditEvent"]), `"code":"user.export"`) {
-		t.Fatalf("events %s, want the staff export alone (not her own)", mustJSON(t, got["AuditEvent"]))
+	if len(got["AuditEvent"]) != 2 || strings.Count(mustJSON(t, got["AuditEvent"]), `"code":"user.export"`) != 1 {
+		t.Fatalf("events %s, want the staff read and export, not her own exports", mustJSON(t, got["AuditEvent"]))
 	}
 	h.checkExportEvent(ann, ann.ID, sam.Access)
 }

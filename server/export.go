@@ -54,8 +54,7 @@ func (s *Server) exportPerson(c *fiber.Ctx, u model.User) error {
 	default:
 		return fieldError("format", `Must be "fhir" or "csv".`)
 	}
-	e := s.auditEvent(c, currentUser(c).ID, model.ActionUserExport, model.EntityUser, u.ID)
-	e.SubjectIDs = []string{u.ID}
+	e := s.auditEvent(c, currentUser(c).ID, model.ActionUserExport, model.EntityUser, u.ID, u.ID)
 	if err := s.commitAudit(c, e); err != nil {
 		return err
 	}
