@@ -270,3 +270,31 @@ func TestPopulationExport(t *testing.T) {
 		t.Fatal("the population export is not in Ann's access log")
 	}
 }
+
+// An export whose event cannot be written sends nothing: no data leaves
+// the server without its trace in the trail.
+func TestExportNotSentWithoutItsEvent(t *testing.T) {
+	h := newHarness(t, withBusyTimeout(200*time.Millisecond))
+	ann := h.signup("ann@example.org")
+	sam := h.staff("sam@example.org")
+	mrCreate(h, ann.Access, map[string]any{"diagnosis": "Confidential diagnosis"})
+	release := h.holdWriteLock()
+	for _, tc := range []struct{ path, token string }{
+		{"/api/users/me/export", ann.Access},
+		{"/api/users/me/export?format=csv", ann.Access},
+		{"/api/users/" + ann.ID + "/export", sam.Access},
+		{"/api/export", sam.Access},
+	} {
+		res := h.get(tc.path, tc.token)
+		if res.Status < 500 || bytes.Contains(res.Body, []byte("Confidential")) || bytes.Contains(res.Body, []byte(ann.ID)) ||
+			res.Header.Get("Content-Disposition") != "" {
+			t.Errorf("GET %s with the trail unwritable: %d %v %s", tc.path, res.Status, res.Header, res.Body)
+		}
+	}
+	release()
+	page := listPage[model.AuditEvent](h, "/api/audit-events?action=user.export", sam.Access)
+	if page.Count != 0 {
+		t.Fatalf("exports audited: %+v", page.Results)
+	}
+	h.get("/api/users/me/export", ann.Access).expect(http.StatusOK)
+}
