@@ -70,7 +70,7 @@ func Population(ctx context.Context, snap db.Snapshot, sink Sink, request string
 		// One walk of the records writes both files: the walk, not the
 		// writing, is most of an export's time.
 		err = p.files(ctx, []string{ConditionFile, ProcedureFile}, totals.Condition, &m, func(write []func(any) error) error {
-			return eachRecordPipelined(ctx, snap, func(r model.MedicalRecord) error {
+			return snap.EachRecord(ctx, "", func(r model.MedicalRecord) error {
 				births.add(r)
 				if err := write[0](ConditionResource(r)); err != nil {
 					return err
@@ -80,14 +80,14 @@ func Population(ctx context.Context, snap db.Snapshot, sink Sink, request string
 		})
 	} else {
 		err = p.file(ctx, ConditionFile, totals.Condition, &m, func(write func(any) error) error {
-			return eachRecordPipelined(ctx, snap, func(r model.MedicalRecord) error {
+			return snap.EachRecord(ctx, "", func(r model.MedicalRecord) error {
 				births.add(r)
 				return write(ConditionResource(r))
 			})
 		})
 		if err == nil {
 			err = p.file(ctx, ProcedureFile, totals.Procedure, &m, func(write func(any) error) error {
-				return eachRecordPipelined(ctx, snap, func(r model.MedicalRecord) error { return write(ProcedureResource(r)) })
+				return snap.EachRecord(ctx, "", func(r model.MedicalRecord) error { return write(ProcedureResource(r)) })
 			})
 		}
 	}

@@ -21,8 +21,8 @@ import (
 	"github.com/anavara/anavara/model"
 )
 
-// manyRecords seeds n records of three patients: several of the batches
-// a population export hands from its walk to its encoder.
+// manyRecords seeds n records of three patients, more than the NDJSON
+// writer's buffer holds.
 func manyRecords(t *testing.T, n int) db.Store {
 	t.Helper()
 	store, _ := testenv.OpenStore(t, sqlite.Options{Path: filepath.Join(t.TempDir(), "anavara.db")})
@@ -54,8 +54,8 @@ func manyRecords(t *testing.T, n int) db.Store {
 	return store
 }
 
-// The records reach the files whole and in the walk's order, across
-// batches, on both kinds of sink.
+// The records reach the files whole and in the walk's order, on both
+// kinds of sink: one walk writing two files, or a walk per file.
 func TestPopulationAcrossBatches(t *testing.T) {
 	const n = 1300
 	store := manyRecords(t, n)
@@ -96,8 +96,8 @@ func TestPopulationAcrossBatches(t *testing.T) {
 	must(t, err)
 }
 
-// A file that cannot be written ends the export with its error, whichever
-// side of the pipeline meets it first.
+// A file that cannot be written ends the export with its error, at the
+// first file or later.
 func TestPopulationStopsAtAWriteError(t *testing.T) {
 	store := manyRecords(t, 1300)
 	ctx := context.Background()
