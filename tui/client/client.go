@@ -69,8 +69,12 @@ type Forwarding struct {
 // Client talks to one Anavara server on behalf of one user. It is safe for
 // concurrent use.
 type Client struct {
-	base     string // absolute URL without a trailing slash
-	http     *http.Client
+	base string // absolute URL without a trailing slash
+	http *http.Client
+	// stream is http without its overall timeout, for answers streamed
+	// for as long as they take (exports): the per-request timeout bounds
+	// only their wait for the headers.
+	stream   *http.Client
 	timeout  time.Duration
 	onTokens func(model.TokenPair)
 	store    TokenStore
@@ -102,7 +106,9 @@ func New(opts Options) (*Client, error) {
 	if hc == nil {
 		hc = &http.Client{Timeout: timeout}
 	}
-	c := &Client{base: base, http: hc, timeout: timeout, onTokens: opts.OnTokens, store: opts.Store}
+	stream := *hc
+	stream.Timeout = 0
+	c := &Client{base: base, http: hc, stream: &stream, timeout: timeout, onTokens: opts.OnTokens, store: opts.Store}
 	if f := opts.Forwarded; f != nil {
 		if f.ServiceToken == "" || f.ClientAddress == "" {
 			return nil, errors.New("new anavara client: forwarding needs a service token and a client address")

@@ -45,6 +45,13 @@ func (c *Client) doAuthIf(ctx context.Context, method, path string, version int6
 
 // sendAuth sends r as doAuth describes.
 func (c *Client) sendAuth(ctx context.Context, r request, out any) error {
+	return c.withAuth(ctx, func(access string) error { return c.send(ctx, r, access, out) })
+}
+
+// withAuth runs attempt with the access token as doAuth describes: after
+// refreshing first when only a refresh token is stored, and once more
+// after a refresh when it fails with 401.
+func (c *Client) withAuth(ctx context.Context, attempt func(access string) error) error {
 	tokens := c.Tokens()
 	if tokens.AccessToken == "" && tokens.RefreshToken != "" {
 		if err := c.refresh(ctx, "", false); err != nil {
@@ -52,7 +59,7 @@ func (c *Client) sendAuth(ctx context.Context, r request, out any) error {
 		}
 		tokens = c.Tokens()
 	}
-	err := c.send(ctx, r, tokens.AccessToken, out)
+	err := attempt(tokens.AccessToken)
 	if !IsStatus(err, http.StatusUnauthorized) || tokens.AccessToken == "" || c.Tokens().RefreshToken == "" {
 		return err
 	}
@@ -62,7 +69,7 @@ func (c *Client) sendAuth(ctx context.Context, r request, out any) error {
 		}
 		return rerr
 	}
-	return c.send(ctx, r, c.Tokens().AccessToken, out)
+	return attempt(c.Tokens().AccessToken)
 }
 
 // refresh obtains a new token pair with the stored refresh token, sharing

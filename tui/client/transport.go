@@ -54,43 +54,9 @@ func (c *Client) send(ctx context.Context, r request, access string, out any) er
 	}
 	rctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
-
-	target := c.base + r.path
-	if len(r.query) > 0 {
-		target += "?" + r.query.Encode()
-	}
-	var body io.Reader
-	if r.body != nil {
-		body = bytes.NewReader(r.body)
-	}
-	req, err := http.NewRequestWithContext(rctx, r.method, target, body)
+	res, err := c.roundTrip(ctx, rctx, c.http, r, access)
 	if err != nil {
-		return fmt.Errorf("build request: %w", err)
-	}
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", userAgent)
-	if r.body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if access != "" {
-		req.Header.Set("Authorization", "Bearer "+access)
-	}
-	for k, vs := range c.forward {
-		req.Header[k] = vs
-	}
-	// A request's own headers win: ssh-login sends the service token it
-	// was given.
-	for k, vs := range r.header {
-		req.Header[http.CanonicalHeaderKey(k)] = vs
-	}
-
-	res, err := c.http.Do(req)
-	if err != nil {
-		if ctx.Err() != nil {
-			// The caller gave up; that is not the server's fault.
-			return err
-		}
-		return &UnreachableError{URL: c.base, Err: err}
+		return err
 	}
 	defer res.Body.Close()
 	data, err := readCapped(res.Body)
@@ -117,6 +83,51 @@ func (c *Client) send(ctx context.Context, r request, access string, out any) er
 		}
 	}
 	return nil
+}
+
+// roundTrip sends r with the access token (none when empty) through hc
+// under rctx and returns the answer, whatever its status. ctx is the
+// caller's own context (rctx derives from it), to tell a caller giving up
+// from a server that does not answer.
+func (c *Client) roundTrip(ctx, rctx context.Context, hc *http.Client, r request, access string) (*http.Response, error) {
+	target := c.base + r.path
+	if len(r.query) > 0 {
+		target += "?" + r.query.Encode()
+	}
+	var body io.Reader
+	if r.body != nil {
+		body = bytes.NewReader(r.body)
+	}
+	req, err := http.NewRequestWithContext(rctx, r.method, target, body)
+	if err != nil {
+		return nil, fmt.Errorf("build request: %w", err)
+	}
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", userAgent)
+	if r.body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if access != "" {
+		req.Header.Set("Authorization", "Bearer "+access)
+	}
+	for k, vs := range c.forward {
+		req.Header[k] = vs
+	}
+	// A request's own headers win: ssh-login sends the service token it
+	// was given.
+	for k, vs := range r.header {
+		req.Header[http.CanonicalHeaderKey(k)] = vs
+	}
+
+	res, err := hc.Do(req)
+	if err != nil {
+		if ctx.Err() != nil {
+			// The caller gave up; that is not the server's fault.
+			return nil, err
+		}
+		return nil, &UnreachableError{URL: c.base, Err: err}
+	}
+	return res, nil
 }
 
 // ETag is version as the entity tag the server sends and If-Match takes.
