@@ -212,7 +212,7 @@ func runServe(ctx context.Context, f serveFlags, streams Streams) error {
 		// Its per-address limit goes with the store, as the API's limits
 		// do (server.Config.RateLimits): on PostgreSQL it holds across
 		// every serve on the database.
-		if sshSrv, err = f.ssh.newSSHServer(f.store.dataDir, loopbackURL(ln.Addr()), serviceToken, limits, logger); err != nil {
+		if sshSrv, err = f.ssh.newSSHServer(f.store.dataDir, loopbackURL(ln.Addr()), proxies.publicURL, serviceToken, limits, logger); err != nil {
 			return err
 		}
 		if sshLn, err = f.ssh.listen(logger); err != nil {

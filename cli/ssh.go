@@ -68,10 +68,11 @@ func (f *sshFlags) connectionRule() ratelimit.Rule {
 	return ratelimit.Rule{Limit: f.perIPPerMinute, Window: time.Minute}
 }
 
-// newSSHServer builds the SSH front end against the API at apiURL, its
-// per-address connection limit kept in limits: serve's store, or for
-// ssh-serve, which has no database, sshapp.APILimits.
-func (f *sshFlags) newSSHServer(dataDir, apiURL, serviceToken string, limits ratelimit.Store, logger *slog.Logger) (*sshapp.Server, error) {
+// newSSHServer builds the SSH front end against the API at apiURL (which
+// users reach at publicURL, "" when that is apiURL), its per-address
+// connection limit kept in limits: serve's store, or for ssh-serve, which
+// has no database, sshapp.APILimits.
+func (f *sshFlags) newSSHServer(dataDir, apiURL, publicURL, serviceToken string, limits ratelimit.Store, logger *slog.Logger) (*sshapp.Server, error) {
 	hostKey, err := sshapp.LoadOrCreateHostKey(filepath.Join(dataDir, "ssh_host_ed25519_key"))
 	if err != nil {
 		return nil, err
@@ -79,6 +80,7 @@ func (f *sshFlags) newSSHServer(dataDir, apiURL, serviceToken string, limits rat
 	return sshapp.New(sshapp.Config{
 		HostKeyPEM:           hostKey,
 		APIURL:               apiURL,
+		PublicAPIURL:         publicURL,
 		ServiceToken:         serviceToken,
 		AllowUnknownKeys:     f.allowUnknownKeys,
 		IdleTimeout:          f.idleTimeout,
@@ -178,7 +180,7 @@ func runSSHServe(ctx context.Context, f sshServeFlags, streams Streams) error {
 	if err != nil {
 		return err
 	}
-	srv, err := f.ssh.newSSHServer(f.dataDir, f.apiURL, serviceTokens[0], limits, logger)
+	srv, err := f.ssh.newSSHServer(f.dataDir, f.apiURL, "", serviceTokens[0], limits, logger)
 	if err != nil {
 		return err
 	}

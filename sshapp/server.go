@@ -32,6 +32,10 @@ type Config struct {
 	HostKeyPEM []byte
 	// APIURL is the base URL of the Anavara API.
 	APIURL string
+	// PublicAPIURL is the API's address as SSH users' own computers reach
+	// it, for the instructions the UI shows to fetch an export there (a
+	// session never writes files on this host); "" means APIURL.
+	PublicAPIURL string
 	// ServiceToken authenticates this front end at the API's ssh-login.
 	ServiceToken string
 	// AllowUnknownKeys lets keys no account has open the sign-in screen;

@@ -158,6 +158,10 @@ func (s *Server) program(sess ssh.Session) *tea.Program {
 		Renderer: newRenderer(sess),
 		SignedIn: st.signedIn,
 		SSHKey:   st.authorizedKey,
+		// The UI runs on this host, not the user's: it writes no export
+		// here and says how to fetch one with the API instead.
+		Remote: true,
+		APIURL: s.cfg.PublicAPIURL,
 		// No blinking cursor or animated spinner: over SSH each blink is a
 		// frame sent to every idle client, and that traffic would also keep
 		// the idle timeout from ever firing.

@@ -38,6 +38,10 @@ type app struct {
 	now      func() time.Time
 	// idleLock is Options.IdleLock.
 	idleLock time.Duration
+	// remote is Options.Remote: files are never written here.
+	remote bool
+	// apiURL is Options.APIURL, or the client's base URL.
+	apiURL string
 	// linkKey is the SSH key (an authorized_keys line) to offer for linking
 	// after the next sign-in or sign-up; "" once offered, or when there is
 	// none.
@@ -119,8 +123,14 @@ type none struct{}
 // session, so that a session that ended elsewhere sends the user to
 // sign-in.
 func do[T any](a *app, s *screenBase, op string, auth bool, fn func(ctx context.Context, c *client.Client) (T, error)) tea.Cmd {
+	return doWithin(a, s, op, auth, a.timeout, fn)
+}
+
+// doWithin is do with its own timeout, for calls that take longer than
+// one answer (an export streamed into a file).
+func doWithin[T any](a *app, s *screenBase, op string, auth bool, timeout time.Duration, fn func(ctx context.Context, c *client.Client) (T, error)) tea.Cmd {
 	a.inflight++
-	c, timeout, id := a.client, a.timeout, s.id
+	c, id := a.client, s.id
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), timeout)
 		defer cancel()

@@ -75,6 +75,10 @@ type keyMap struct {
 	AddKey  key.Binding
 	LinkKey key.Binding
 	SkipKey key.Binding
+
+	// Data rights: who accessed a person's records, and their export.
+	AccessLog  key.Binding
+	ExportData key.Binding
 }
 
 func newKeyMap() *keyMap {
@@ -137,6 +141,9 @@ func newKeyMap() *keyMap {
 		AddKey:  b([]string{"a"}, "a", "add key"),
 		LinkKey: b([]string{"y", "Y"}, "y", "link key"),
 		SkipKey: b([]string{"n", "N", "esc"}, "n/esc", "not now"),
+
+		AccessLog:  b([]string{"w"}, "w", "who accessed"),
+		ExportData: b([]string{"x"}, "x", "export data"),
 	}
 }
 

@@ -44,6 +44,13 @@ type Options struct {
 	// TUI. When the session was not signed in by that key, the UI offers to
 	// link it to the account right after sign-in or sign-up.
 	SSHKey string
+	// Remote says the UI runs on a host that is not the user's own (the
+	// SSH front end): it writes no file there, and exports show how to
+	// fetch the data with the API instead.
+	Remote bool
+	// APIURL is the API's address as the user's own computer reaches it,
+	// for those instructions; "" means the client's base URL.
+	APIURL string
 	// ReduceMotion turns off animations (the spinner and the blinking
 	// cursor), for slow links, screen readers and deterministic tests.
 	ReduceMotion bool
@@ -109,6 +116,10 @@ func New(opts Options) *Model {
 	}
 	if opts.Client != nil {
 		a.server = opts.Client.BaseURL()
+	}
+	a.remote, a.apiURL = opts.Remote, opts.APIURL
+	if a.apiURL == "" {
+		a.apiURL = a.server
 	}
 	h := help.New()
 	h.Styles = st.Help

@@ -87,6 +87,10 @@ func (s *personScreen) update(msg tea.Msg) tea.Cmd {
 		case key.Matches(msg, k.Edit):
 			u := s.u
 			return a.push(newUserFormScreen(a, &u))
+		case key.Matches(msg, k.AccessLog):
+			return a.push(newAccessLogScreen(a, s.u.ID, clean(s.u.FullName())))
+		case key.Matches(msg, k.ExportData):
+			return a.push(newExportScreen(a, s.u.ID, clean(s.u.FullName())))
 		default:
 			s.list.update(msg)
 		}
@@ -134,7 +138,7 @@ func (s *personScreen) view(w, h int) string {
 func (s *personScreen) help() bindings {
 	k := s.a.keys
 	return bindings{
-		short: []key.Binding{k.Open, k.New, k.Edit, k.NextPage, k.Back},
-		full:  [][]key.Binding{{k.Up, k.Down, k.Top, k.Bottom, k.Open}, {k.New, k.Edit, k.Refresh}, {k.NextPage, k.PrevPage, k.Back}},
+		short: []key.Binding{k.Open, k.New, k.Edit, k.AccessLog, k.ExportData, k.NextPage, k.Back},
+		full:  [][]key.Binding{{k.Up, k.Down, k.Top, k.Bottom, k.Open}, {k.New, k.Edit, k.Refresh}, {k.AccessLog, k.ExportData}, {k.NextPage, k.PrevPage, k.Back}},
 	}
 }

@@ -36,8 +36,8 @@ func (s *profileScreen) fetch() tea.Cmd {
 func (s *profileScreen) help() bindings {
 	k := s.a.keys
 	return bindings{
-		short: []key.Binding{k.EditNames, k.ChangePassword, k.SSHKeys, k.Back}, // o sign out shows on the page
-		full:  [][]key.Binding{{k.EditNames, k.ChangePassword, k.SSHKeys, k.SignOut}, {k.Refresh, k.Back}},
+		short: []key.Binding{k.EditNames, k.ChangePassword, k.SSHKeys, k.AccessLog, k.ExportData, k.Back}, // o sign out shows on the page
+		full:  [][]key.Binding{{k.EditNames, k.ChangePassword, k.SSHKeys, k.SignOut}, {k.AccessLog, k.ExportData}, {k.Refresh, k.Back}},
 	}
 }
 
@@ -74,6 +74,10 @@ func (s *profileScreen) update(msg tea.Msg) tea.Cmd {
 			return a.push(newChangePasswordScreen(a))
 		case key.Matches(msg, k.SSHKeys):
 			return a.push(newSSHKeysScreen(a))
+		case key.Matches(msg, k.AccessLog):
+			return a.push(newAccessLogScreen(a, "", ""))
+		case key.Matches(msg, k.ExportData):
+			return a.push(newExportScreen(a, "", ""))
 		case key.Matches(msg, k.Refresh):
 			return s.fetch()
 		case key.Matches(msg, k.SignOut):
@@ -127,6 +131,12 @@ func (s *profileScreen) view(w, h int) string {
 	sep := st.Faint.Render("  ·  ")
 	b.WriteString(action(k.EditNames) + sep + action(k.ChangePassword) + sep +
 		action(k.SSHKeys) + sep + action(k.SignOut))
+	// Your data: who looked at it, and a copy of it.
+	named := func(k key.Binding, desc string) string {
+		return st.Accent.Render(k.Help().Key) + " " + st.Muted.Render(desc)
+	}
+	b.WriteString("\n\n" + st.Label.Render(padRight("Your data", 16)) +
+		named(k.AccessLog, "who accessed my records") + sep + named(k.ExportData, "export my data"))
 	sub := clean(a.server)
 	if s.loading {
 		sub += " · " + a.spinnerView()

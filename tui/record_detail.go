@@ -78,8 +78,8 @@ func (s *recordDetailScreen) typing() bool  { return false }
 
 func (s *recordDetailScreen) help() bindings {
 	k := s.a.keys
-	short := []key.Binding{k.Edit, k.Delete, k.ScrollDown, k.Back}
-	full := [][]key.Binding{{k.Edit, k.Delete, k.Refresh}, {k.ScrollUp, k.ScrollDown, k.Top, k.Bottom}, {k.Back}}
+	short := []key.Binding{k.Edit, k.Delete, k.AccessLog, k.ScrollDown, k.Back}
+	full := [][]key.Binding{{k.Edit, k.Delete, k.AccessLog, k.Refresh}, {k.ScrollUp, k.ScrollDown, k.Top, k.Bottom}, {k.Back}}
 	if s.a.isStaff() {
 		short = append([]key.Binding{k.Audit}, short...)
 		full[0] = append(full[0], k.Audit)
@@ -134,6 +134,8 @@ func (s *recordDetailScreen) update(msg tea.Msg) tea.Cmd {
 					return none{}, c.DeleteRecord(ctx, rec.ID, rec.Version)
 				})
 			}))
+		case key.Matches(msg, k.AccessLog):
+			return a.push(newRecordAccessLogScreen(a, s.rec, s.owner))
 		case key.Matches(msg, k.Audit) && a.isStaff():
 			return a.push(newAuditScreen(a, s.rec.ID, clean(s.rec.PatientName)))
 		case key.Matches(msg, k.Top):
