@@ -5,6 +5,7 @@ import (
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/anavara/anavara/tui/client"
 )
@@ -43,7 +44,8 @@ func (s *exportRemoteScreen) help() bindings {
 // commands are the shell lines that fetch the export: sign in for an
 // access token (asking for the password, so it is neither on screen nor
 // in the shell's history), then the FHIR and the CSV export, into files
-// readable by their owner alone.
+// readable by their owner alone. The address is set once, so that no
+// other line grows with it past the width of the screen.
 func (s *exportRemoteScreen) commands() []string {
 	base := strings.TrimRight(clean(s.a.apiURL), "/")
 	email := ""
@@ -55,14 +57,16 @@ func (s *exportRemoteScreen) commands() []string {
 		path, file = "/api/users/"+clean(s.userID)+"/export", "anavara-export-"+shortID(s.userID)
 	}
 	return []string{
+		"API=" + shellQuote(base),
 		"umask 077; printf 'Password: '; read -rs PASSWORD; echo",
-		"TOKEN=$(curl -fsS " + shellQuote(base+"/api/auth/login") + " \\",
-		"  --data-urlencode " + shellQuote("email="+email) + ` --data-urlencode "password=$PASSWORD" \`,
+		`TOKEN=$(curl -fsS "$API/api/auth/login" \`,
+		"  --data-urlencode " + shellQuote("email="+email) + ` \`,
+		`  --data-urlencode "password=$PASSWORD" \`,
 		`  | sed -E 's/.*"access_token":"([^"]+)".*/\1/')`,
-		"curl -fsS " + shellQuote(base+path) + ` -H "Authorization: Bearer $TOKEN" \`,
-		"  -o " + file + extFHIR,
-		"curl -fsS " + shellQuote(base+path+"?format="+client.ExportCSV) + ` -H "Authorization: Bearer $TOKEN" \`,
-		"  -o " + file + extCSV,
+		`curl -fsS "$API` + path + `" \`,
+		`  -H "Authorization: Bearer $TOKEN" -o ` + file + extFHIR,
+		`curl -fsS "$API` + path + "?format=" + client.ExportCSV + `" \`,
+		`  -H "Authorization: Bearer $TOKEN" -o ` + file + extCSV,
 	}
 }
 
@@ -79,13 +83,17 @@ func (s *exportRemoteScreen) view(w, h int) string {
 		heading, whose = "Export the data of "+s.whose, "their data"
 	}
 	var b strings.Builder
-	b.WriteString(st.Text.Render(wrapWords("Over SSH this screen runs on the Anavara server, so it writes no file: a file there would not be on your computer. Fetch "+whose+" with the API from your own computer instead:", room)) + "\n\n")
+	b.WriteString(st.Text.Render(wrapWords("Over SSH this runs on the Anavara server, which writes no file for you. Fetch "+whose+" with the API on your own computer:", room)) + "\n\n")
 	for _, c := range s.commands() {
-		b.WriteString("  " + st.Value.Render(c) + "\n")
+		// A line wider than the screen is broken rather than cut short:
+		// what is copied must be whole.
+		b.WriteString(indent(st.Value.Render(ansi.Hardwrap(c, max(room-2, 10), false)), 2) + "\n")
 	}
-	b.WriteString("\n" + st.Muted.Render(wrapWords("The first line asks for your Anavara password. The .ndjson file is FHIR R4 and holds everything (the account, every record and the access log); the .csv file holds the records only. Both hold medical records: keep them private.", room)))
+	note := "read asks for your Anavara password without showing it; umask keeps the files yours alone. .ndjson (FHIR R4) holds everything, .csv the records only."
 	if a.apiURL == a.server {
-		b.WriteString("\n" + st.Muted.Render(wrapWords("If you reach the API at another address than "+clean(a.apiURL)+", use that one.", room)))
+		// The address the front end knows may be the server's own.
+		note += " Reach the API at another address? Set API to it."
 	}
+	b.WriteString("\n" + st.Muted.Render(wrapWords(note, room)))
 	return a.page(heading, "over SSH", b.String())
 }

@@ -130,7 +130,12 @@ func (s *personScreen) view(w, h int) string {
 			sub += fmt.Sprintf(" · page %d of %d", s.pageNo, s.pages)
 		}
 	}
-	b.WriteString(st.Label.Render("Records") + st.Faint.Render("  ·  ") + st.Muted.Render(sub) + "\n\n")
+	k := a.keys
+	action := func(k key.Binding) string {
+		return st.Accent.Render(k.Help().Key) + " " + st.Muted.Render(k.Help().Desc)
+	}
+	b.WriteString(st.Label.Render("Records") + st.Faint.Render("  ·  ") + st.Muted.Render(sub) +
+		st.Faint.Render("      ") + action(k.AccessLog) + st.Faint.Render("  ·  ") + action(k.ExportData) + "\n\n")
 	b.WriteString(s.body(a, "Loading records…", st.Muted.Render("No records yet: n creates one.")))
 	return indent(b.String(), 2)
 }
@@ -138,7 +143,7 @@ func (s *personScreen) view(w, h int) string {
 func (s *personScreen) help() bindings {
 	k := s.a.keys
 	return bindings{
-		short: []key.Binding{k.Open, k.New, k.Edit, k.AccessLog, k.ExportData, k.NextPage, k.Back},
+		short: []key.Binding{k.Open, k.New, k.Edit, k.NextPage, k.Back}, // w and x show on the page
 		full:  [][]key.Binding{{k.Up, k.Down, k.Top, k.Bottom, k.Open}, {k.New, k.Edit, k.Refresh}, {k.AccessLog, k.ExportData}, {k.NextPage, k.PrevPage, k.Back}},
 	}
 }

@@ -36,7 +36,7 @@ func (s *profileScreen) fetch() tea.Cmd {
 func (s *profileScreen) help() bindings {
 	k := s.a.keys
 	return bindings{
-		short: []key.Binding{k.EditNames, k.ChangePassword, k.SSHKeys, k.AccessLog, k.ExportData, k.Back}, // o sign out shows on the page
+		short: []key.Binding{k.EditNames, k.ChangePassword, k.SSHKeys, k.Back}, // o sign out, w and x show on the page
 		full:  [][]key.Binding{{k.EditNames, k.ChangePassword, k.SSHKeys, k.SignOut}, {k.AccessLog, k.ExportData}, {k.Refresh, k.Back}},
 	}
 }

@@ -81,7 +81,8 @@ func (s *recordDetailScreen) help() bindings {
 	short := []key.Binding{k.Edit, k.Delete, k.AccessLog, k.ScrollDown, k.Back}
 	full := [][]key.Binding{{k.Edit, k.Delete, k.AccessLog, k.Refresh}, {k.ScrollUp, k.ScrollDown, k.Top, k.Bottom}, {k.Back}}
 	if s.a.isStaff() {
-		short = append([]key.Binding{k.Audit}, short...)
+		// a in its place: w stays in the full help, for a line that fits 80 columns.
+		short = []key.Binding{k.Audit, k.Edit, k.Delete, k.ScrollDown, k.Back}
 		full[0] = append(full[0], k.Audit)
 	}
 	return bindings{short: short, full: full}
