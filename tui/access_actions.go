@@ -65,16 +65,15 @@ func accessWho(a *model.AccessLogActor) string {
 }
 
 // accessRecord is the record an event concerns, by short id: the one read
-// or changed, or the first of the person's records a list served with how
-// many more; "—" for events about the account or the whole database.
+// or changed, or the first of the person's records a list served (what
+// it says how many; the event's details list them all); "—" for events
+// about the account or the whole database.
 func accessRecord(e model.AccessLogEntry) string {
 	switch {
 	case e.Entity == model.EntityRecord && e.EntityID != nil:
 		return shortID(*e.EntityID)
-	case len(e.RecordIDs) == 1:
+	case len(e.RecordIDs) > 0:
 		return shortID(e.RecordIDs[0])
-	case len(e.RecordIDs) > 1:
-		return fmt.Sprintf("%s +%d", shortID(e.RecordIDs[0]), len(e.RecordIDs)-1)
 	}
 	return "—"
 }

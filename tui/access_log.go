@@ -44,10 +44,10 @@ func newAccessLogScreen(a *app, userID, whose string) *accessLogScreen {
 		pagedList: pagedList[model.AccessLogEntry]{pageNo: 1}}
 	s.list = newList(a,
 		column{title: "When (UTC)", width: 16},
-		column{title: "Who", weight: 30},
-		column{title: "What", weight: 34},
-		column{title: "Record", width: 11},
-		column{title: "From", weight: 22},
+		column{title: "Who", weight: 27},
+		column{title: "What", weight: 42}, // "listed records (1 of yours)" whole at 100 columns
+		column{title: "Record", width: 8},
+		column{title: "From", weight: 19},
 	)
 	return s
 }

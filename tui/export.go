@@ -176,7 +176,16 @@ func (s *exportScreen) update(msg tea.Msg) tea.Cmd {
 	return s.input(msg, a.pop)
 }
 
-func (s *exportScreen) layout(w, _ int) { s.form.setWidth(w - 4) }
+// layout gives the path all the room there is: a path is longer than
+// the names and dates other forms take.
+func (s *exportScreen) layout(w, _ int) {
+	s.form.setWidth(w - 4)
+	s.path.input.Width = min(max(w-4-s.form.labelW-4, 20), 100)
+	// The input scrolls its text for the width it had: moving the cursor
+	// makes it scroll again for the new one.
+	s.path.input.CursorStart()
+	s.path.input.CursorEnd()
+}
 
 func (s *exportScreen) view(w, h int) string {
 	a, st := s.a, s.a.st
