@@ -38,6 +38,8 @@ type exportScreen struct {
 	format *field
 	// done is the last export written, shown above the form.
 	done *exportWritten
+	// cancel stops the export in flight (esc), which then leaves no file.
+	cancel context.CancelFunc
 }
 
 // newExportScreen is "Export my data" (userID "") or, for staff, the
@@ -59,7 +61,7 @@ func newExportScreen(a *app, userID, whose string) screen {
 	s.format = f.picker("format", "Format", "", s.switchFormat)
 	s.format.value, s.format.text = client.ExportFHIR, formatLabel(client.ExportFHIR)
 	f.button("Export", s.submit)
-	f.button("Cancel", a.pop)
+	f.button("Cancel", s.back)
 	f.submit = s.submit
 	return s
 }
@@ -145,8 +147,14 @@ func (s *exportScreen) write(target string, replace bool) tea.Cmd {
 	a := s.a
 	a.clearBanner()
 	s.busy, s.done = true, nil
+	stop, cancel := context.WithCancel(context.Background())
+	s.cancel = cancel
 	userID, format := s.userID, s.format.value
 	return doWithin(a, &s.screenBase, "export", true, exportTimeout, func(ctx context.Context, c *client.Client) (exportWritten, error) {
+		defer cancel()
+		ctx, done := context.WithCancel(ctx)
+		defer done()
+		context.AfterFunc(stop, done)
 		ex, err := c.Export(ctx, userID, format)
 		if err != nil {
 			return exportWritten{}, err
@@ -173,7 +181,17 @@ func (s *exportScreen) update(msg tea.Msg) tea.Cmd {
 		a.notify("Exported to " + clean(w.path) + ".")
 		return nil
 	}
-	return s.input(msg, a.pop)
+	return s.input(msg, s.back)
+}
+
+// back leaves the screen, stopping an export under way: the file it was
+// writing is removed, so none is left half written.
+func (s *exportScreen) back() tea.Cmd {
+	if s.busy && s.cancel != nil {
+		s.cancel()
+		s.a.notify("Export cancelled.")
+	}
+	return s.a.pop()
 }
 
 // layout gives the path all the room there is: a path is longer than
