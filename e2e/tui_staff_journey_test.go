@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -10,7 +11,7 @@ import (
 // TestStaffJourneyEndToEnd drives the staff workflows in the real binary,
 // in tmux: from the users list to a person, a new record for them with the
 // name taken from the account, and from the audit log to that create's
-// event.
+// event; then the patient's side: who accessed her records.
 func TestStaffJourneyEndToEnd(t *testing.T) {
 	r := newTUIRig(t)
 	bin, url, tm, env := r.bin, r.url, r.tm, r.env
@@ -84,4 +85,29 @@ func TestStaffJourneyEndToEnd(t *testing.T) {
 	tm.waitFor("first", "Dr. Journey")
 	tm.keys("first", "C-c")
 	tm.waitFor("first", "[exited 0]")
+
+	// Ann, in a config dir of her own, sees who accessed her records: Sam,
+	// who created, listed and opened her record.
+	annEnv := []string{"HOME=" + r.home, "XDG_CONFIG_HOME=" + filepath.Join(r.home, "ann-config"), "TERM=xterm-256color", "LANG=C.UTF-8"}
+	tm.start("second", annEnv, bin, "tui", "--server", url)
+	tm.waitFor("second", "Sign in to Anavara")
+	tm.keys("second", "-l", "ann@example.org")
+	tm.keys("second", "Tab")
+	tm.keys("second", "-l", password)
+	tm.keys("second", "Enter")
+	tm.waitFor("second", "Ann Smith · patient")
+	tm.keys("second", "p")
+	tm.waitFor("second", "who accessed my records")
+	tm.keys("second", "w")
+	tm.waitFor("second", "Who accessed my records")
+	for _, want := range []string{"Sam Staff (staff)", "viewed record", "listed records (1 of yours)", "127.0.0.1"} {
+		tm.waitFor("second", want)
+	}
+	tm.keys("second", "Enter")
+	tm.waitFor("second", "Access to your data")
+	tm.waitFor("second", "Sam Staff (staff)")
+	tm.keys("second", "Escape")
+	tm.waitFor("second", "Who accessed my records")
+	tm.keys("second", "C-c")
+	tm.waitFor("second", "[exited 0]")
 }
