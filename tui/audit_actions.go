@@ -30,6 +30,9 @@ var auditActions = [...]struct{ action, meaning string }{
 	{model.ActionRecordDelete, "a record was deleted"},
 	{model.ActionSSHKeyAdd, "an SSH key was added"},
 	{model.ActionSSHKeyRemove, "an SSH key was removed"},
+	{model.ActionAccessLogRead, "a person's access log was read"},
+	{model.ActionUserExport, "a person's data was exported"},
+	{model.ActionPopulationExport, "the whole database was exported"},
 }
 
 // actionMeaning says in words what action means, "" for one this build
