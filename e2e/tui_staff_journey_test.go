@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -11,7 +12,8 @@ import (
 // TestStaffJourneyEndToEnd drives the staff workflows in the real binary,
 // in tmux: from the users list to a person, a new record for them with the
 // name taken from the account, and from the audit log to that create's
-// event; then the patient's side: who accessed her records.
+// event; then the patient's side: who accessed her records, and the
+// export of her data into a file of her own.
 func TestStaffJourneyEndToEnd(t *testing.T) {
 	r := newTUIRig(t)
 	bin, url, tm, env := r.bin, r.url, r.tm, r.env
@@ -87,7 +89,7 @@ func TestStaffJourneyEndToEnd(t *testing.T) {
 	tm.waitFor("first", "[exited 0]")
 
 	// Ann, in a config dir of her own, sees who accessed her records: Sam,
-	// who created, listed and opened her record.
+	// who created, listed and opened her record; then exports her data.
 	annEnv := []string{"HOME=" + r.home, "XDG_CONFIG_HOME=" + filepath.Join(r.home, "ann-config"), "TERM=xterm-256color", "LANG=C.UTF-8"}
 	tm.start("second", annEnv, bin, "tui", "--server", url)
 	tm.waitFor("second", "Sign in to Anavara")
@@ -108,6 +110,26 @@ func TestStaffJourneyEndToEnd(t *testing.T) {
 	tm.waitFor("second", "Sam Staff (staff)")
 	tm.keys("second", "Escape")
 	tm.waitFor("second", "Who accessed my records")
+	tm.keys("second", "Escape")
+	tm.waitFor("second", "Your profile")
+	tm.keys("second", "x")
+	tm.waitFor("second", "Export my data")
+	tm.keys("second", "C-s")
+	tm.waitFor("second", "Write all your data to")
+	tm.keys("second", "y")
+	tm.waitFor("second", "Written:")
+	export := filepath.Join(r.home, "anavara-export-"+time.Now().UTC().Format("2006-01-02")+".ndjson")
+	fi, err := os.Stat(export)
+	if err != nil {
+		t.Fatalf("the export is not where the screen said: %v", err)
+	}
+	data, err := os.ReadFile(export)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o600 || !strings.Contains(string(data), `"resourceType":"Patient"`) || !strings.Contains(string(data), "Dr. Journey") {
+		t.Fatalf("the export has mode %v and holds %q", fi.Mode().Perm(), data)
+	}
 	tm.keys("second", "C-c")
 	tm.waitFor("second", "[exited 0]")
 }
