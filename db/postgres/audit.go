@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -123,13 +124,18 @@ func (t *tx) InsertAudits(ctx context.Context, es []model.AuditEvent) error {
 // bits, so that no other user of the database is likely to pick it.
 const chainLock int64 = 0x616e617661726163
 
-// writeAudits appends the queued events, linked into the hash chain after
-// the trail's newest event. The chain is one total order over every
-// process: each transaction takes chainLock, which it holds until it
-// commits, and only then reads the head, a statement whose snapshot
-// (READ COMMITTED) sees the commit of the lock's last holder. It runs at
-// commit, after fn, so the lock is held for the insert and the COMMIT
-// only, as the counter rows already are (writeCounts).
+// writeAudits appends the queued events, each linked into the hash chain
+// after the trail's newest event, in one round trip: the lock, then each
+// event's INSERT, which reads the head and hashes the event in the
+// database (linkAuditSQL), pipelined. The chain is one total order over
+// every process: each transaction takes chainLock, which it holds until
+// it commits, and each INSERT is a statement whose snapshot (READ
+// COMMITTED, taken when it starts, after the lock is held) sees the
+// commit of the lock's last holder, which is visible before its lock is
+// released, and the events this transaction inserted before it. It runs
+// at commit, after fn, with the transaction's counter moves in the same
+// round trip, so that the lock is held for that round trip and the COMMIT
+// only, as the counter rows already were.
 func (t *tx) writeAudits(ctx context.Context) error {
 	if len(t.pendingAudits) == 0 {
 		return nil
@@ -142,57 +148,64 @@ func (t *tx) writeAudits(ctx context.Context) error {
 	if !ok {
 		return errors.New("insert audit events: the transaction cannot send a batch")
 	}
-	// The lock and the head in one round trip: pipelined, the second
-	// statement takes its snapshot only once the first has the lock.
-	var head pgx.Batch
-	head.Queue(`SELECT pg_advisory_xact_lock($1)`, chainLock)
-	head.Queue(`SELECT seq, hash FROM audit_events WHERE seq IS NOT NULL ORDER BY seq DESC LIMIT 1`)
-	results := batcher.SendBatch(ctx, &head)
+	var b pgx.Batch
+	b.Queue(`SELECT pg_advisory_xact_lock($1)`, chainLock)
+	var fields []byte
+	for _, e := range es {
+		row, err := auditRow(e)
+		if err != nil {
+			return fmt.Errorf("insert audit event: %w", err)
+		}
+		fields = chain.EncodeFields(fields[:0], e)
+		b.Queue(linkAuditSQL, append(row[:len(row)-3], []byte(chain.Prefix), slices.Clone(fields), chain.Genesis[:])...)
+	}
+	// The counter moves, these events' among them, ride in the same
+	// round trip: the lock is held until the COMMIT, and every round trip
+	// under it is one more that no other writer can overlap.
+	for _, e := range es {
+		t.addToCount(countAudit, e.Action, 1)
+	}
+	counts, countArgs, moves := t.countsUpsert()
+	if moves {
+		b.Queue(counts, countArgs...)
+	}
+	results := batcher.SendBatch(ctx, &b)
 	if _, err := results.Exec(); err != nil {
 		results.Close()
 		return fmt.Errorf("insert audit events: lock the chain: %w", err)
 	}
-	var seq int64
-	var hash []byte
-	err := results.QueryRow().Scan(&seq, &hash)
-	if cerr := results.Close(); cerr != nil && (err == nil || errors.Is(err, pgx.ErrNoRows)) {
-		err = cerr
-	}
-	prev := chain.Genesis
-	switch {
-	case errors.Is(err, pgx.ErrNoRows):
-	case err != nil:
-		return fmt.Errorf("insert audit events: the chain's head: %w", err)
-	case len(hash) != chain.Size:
-		return fmt.Errorf("insert audit events: the chain's head (event %d) has a hash of %d bytes", seq, len(hash))
-	default:
-		copy(prev[:], hash)
-	}
-	var b pgx.Batch
-	for i := range es {
-		seq++
-		prev = chain.Link(&es[i], seq, prev)
-		row, err := auditRow(es[i])
-		if err != nil {
-			return fmt.Errorf("insert audit event: %w", err)
-		}
-		b.Queue(insertAuditSQL, row...)
-	}
-	results = batcher.SendBatch(ctx, &b)
 	for range es {
 		if _, err := results.Exec(); err != nil {
 			results.Close()
 			return fmt.Errorf("insert audit events: %w", err)
 		}
 	}
+	if moves {
+		if _, err := results.Exec(); err != nil {
+			results.Close()
+			return fmt.Errorf("count: %w", err)
+		}
+	}
 	if err := results.Close(); err != nil {
 		return fmt.Errorf("insert audit events: %w", err)
 	}
-	for _, e := range es {
-		t.addToCount(countAudit, e.Action, 1)
-	}
+	t.pending = nil
 	return nil
 }
+
+// linkAuditSQL appends one event, its first 11 values in auditColumns'
+// order, linked after the trail's newest event: seq one more, prev_hash
+// its hash (Genesis, $14, on an empty trail) and hash the SHA-256 of
+// chain.Encode's bytes, put together here from chain.Prefix ($12), the
+// seq field (its length as 4 bytes big-endian, int4send's, then its
+// digits) and chain.EncodeFields ($13), then the previous hash.
+// The conformance suite (AuditChain) holds the two to the same bytes.
+const linkAuditSQL = `INSERT INTO audit_events (` + auditColumns + `)
+SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, h.seq, h.prev,
+	sha256($12::bytea || int4send(octet_length(h.seq::text)) || convert_to(h.seq::text, 'UTF8') || $13::bytea || h.prev)
+FROM (SELECT coalesce(last.seq, 0) + 1 AS seq, coalesce(last.hash, $14::bytea) AS prev
+	FROM (VALUES (1)) AS one
+	LEFT JOIN LATERAL (SELECT seq, hash FROM audit_events WHERE seq IS NOT NULL ORDER BY seq DESC LIMIT 1) AS last ON true) AS h`
 
 // flushAudits appends the transaction's queued events before a read of
 // the trail, so that it sees them, as it would on SQLite. Outside a
@@ -203,9 +216,6 @@ func (r *reader) flushAudits(ctx context.Context) error {
 	}
 	return r.tx.writeAudits(ctx)
 }
-
-// insertAuditSQL appends one event, its values in auditColumns' order.
-const insertAuditSQL = `INSERT INTO audit_events (` + auditColumns + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`
 
 // AuditHead returns the chain's newest link.
 func (r *reader) AuditHead(ctx context.Context) (model.AuditHead, error) {

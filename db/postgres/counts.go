@@ -41,6 +41,20 @@ func (t *tx) addToCount(name, part string, delta int64) {
 // existing one moved, with no window between a failed UPDATE and an
 // INSERT for another transaction to insert the row first.
 func (t *tx) writeCounts(ctx context.Context) error {
+	query, args, ok := t.countsUpsert()
+	if ok {
+		if _, err := t.q.Exec(ctx, query, args...); err != nil {
+			return fmt.Errorf("count: %w", err)
+		}
+	}
+	t.pending = nil
+	return nil
+}
+
+// countsUpsert is the statement that writes the pending counter moves, and
+// its arguments; ok is false when there are none. writeAudits sends it in
+// the round trip of the transaction's audit events.
+func (t *tx) countsUpsert() (query string, args []any, ok bool) {
 	keys := make([]countKey, 0, len(t.pending))
 	for k, n := range t.pending {
 		if n != 0 {
@@ -48,8 +62,7 @@ func (t *tx) writeCounts(ctx context.Context) error {
 		}
 	}
 	if len(keys) == 0 {
-		t.pending = nil
-		return nil
+		return "", nil, false
 	}
 	// One lock order for every transaction: no deadlock between two that
 	// move the same counters.
@@ -60,14 +73,9 @@ func (t *tx) writeCounts(ctx context.Context) error {
 	for i, k := range keys {
 		names[i], parts[i], deltas[i] = k.name, k.part, t.pending[k]
 	}
-	_, err := t.q.Exec(ctx, `INSERT INTO counts (name, part, n)
+	return `INSERT INTO counts (name, part, n)
 		SELECT m.name, m.part, m.n FROM unnest($1::text[], $2::text[], $3::bigint[]) WITH ORDINALITY AS m (name, part, n, i) ORDER BY m.i
-		ON CONFLICT (name, part) DO UPDATE SET n = counts.n + EXCLUDED.n`, names, parts, deltas)
-	if err != nil {
-		return fmt.Errorf("count: %w", err)
-	}
-	t.pending = nil
-	return nil
+		ON CONFLICT (name, part) DO UPDATE SET n = counts.n + EXCLUDED.n`, []any{names, parts, deltas}, true
 }
 
 // flushCounts writes the transaction's pending counter moves before a read
