@@ -50,23 +50,7 @@ func (q *queries) AccessLog(ctx context.Context, f db.AccessLogFilter) ([]model.
 		return []model.AuditEvent{}, 0, nil
 	}
 	countSQL, pageSQL, args := accessLogSQL(f)
-	rows, err := q.q.QueryContext(ctx, pageSQL, pageArgs(args, f.Limit, f.Offset)...)
-	if err != nil {
-		return nil, 0, fmt.Errorf("access log: %w", err)
-	}
-	defer rows.Close()
-	events := make([]model.AuditEvent, 0, db.PageCapacity(f.Limit))
-	for rows.Next() {
-		e, err := scanAudit(rows)
-		if err != nil {
-			return nil, 0, err
-		}
-		events = append(events, e)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, 0, fmt.Errorf("access log: %w", err)
-	}
-	events, count, err := pageTotal(ctx, q.q, events, f.Limit, f.Offset, countSQL, args)
+	events, count, err := q.auditPage(ctx, countSQL, pageSQL, args, f.Limit, f.Offset)
 	if err != nil {
 		return nil, 0, fmt.Errorf("access log: %w", err)
 	}

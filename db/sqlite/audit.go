@@ -390,13 +390,23 @@ func auditListSQL(f db.AuditFilter) (count, page string, args []any) {
 // ListAudit returns one page of events, newest first, and the total count.
 func (q *queries) ListAudit(ctx context.Context, f db.AuditFilter) ([]model.AuditEvent, int, error) {
 	countSQL, pageSQL, args := auditListSQL(f)
-	// One row past the page, so a last page needs no count (pageTotal).
-	rows, err := q.q.QueryContext(ctx, pageSQL, pageArgs(args, f.Limit, f.Offset)...)
+	events, count, err := q.auditPage(ctx, countSQL, pageSQL, args, f.Limit, f.Offset)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list audit events: %w", err)
 	}
+	return events, count, nil
+}
+
+// auditPage runs a page query of events (pageSQL, taking args then the
+// limit and offset) and, when the page does not tell, the count query.
+func (q *queries) auditPage(ctx context.Context, countSQL, pageSQL string, args []any, limit, offset int) ([]model.AuditEvent, int, error) {
+	// One row past the page, so a last page needs no count (pageTotal).
+	rows, err := q.q.QueryContext(ctx, pageSQL, pageArgs(args, limit, offset)...)
+	if err != nil {
+		return nil, 0, err
+	}
 	defer rows.Close()
-	events := make([]model.AuditEvent, 0, db.PageCapacity(f.Limit))
+	events := make([]model.AuditEvent, 0, db.PageCapacity(limit))
 	for rows.Next() {
 		e, err := scanAudit(rows)
 		if err != nil {
@@ -405,11 +415,7 @@ func (q *queries) ListAudit(ctx context.Context, f db.AuditFilter) ([]model.Audi
 		events = append(events, e)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, 0, fmt.Errorf("list audit events: %w", err)
+		return nil, 0, err
 	}
-	events, count, err := pageTotal(ctx, q.q, events, f.Limit, f.Offset, countSQL, args)
-	if err != nil {
-		return nil, 0, fmt.Errorf("list audit events: %w", err)
-	}
-	return events, count, nil
+	return pageTotal(ctx, q.q, events, limit, offset, countSQL, args)
 }
