@@ -2,7 +2,6 @@ package dbtest
 
 import (
 	"errors"
-	"fmt"
 	"slices"
 	"sync"
 	"testing"
@@ -31,25 +30,34 @@ func chainOf(t *testing.T, s db.Store) []model.AuditEvent {
 	return es
 }
 
-// checkChain fails the test unless es are linked 1..len(es), each hash
-// the encoding's over its fields and the hash before, and the head is the
-// last.
-func checkChain(t *testing.T, s db.Store, es []model.AuditEvent) {
+// CheckLinks fails t unless es, in chain order, are linked 1..len(es):
+// each event's seq its position, its prev_hash the hash before it
+// (chain.Genesis first) and its hash the encoding's over its fields. It
+// returns the last hash. The engines' migration tests use it too.
+func CheckLinks(t testing.TB, es []model.AuditEvent) [chain.Size]byte {
 	t.Helper()
 	prev := chain.Genesis
 	for i, e := range es {
 		want := chain.Hash(int64(i+1), e, prev)
-		if e.Seq != int64(i+1) || e.PrevHash != fmt.Sprintf("%x", prev) || e.Hash != fmt.Sprintf("%x", want) {
+		if e.Seq != int64(i+1) || e.PrevHash != chain.Hex(prev) || e.Hash != chain.Hex(want) {
 			t.Fatalf("event %d (%s): seq %d prev %s hash %s; want seq %d prev %x hash %x", i, e.ID, e.Seq, e.PrevHash, e.Hash, i+1, prev, want)
 		}
 		prev = want
 	}
+	return prev
+}
+
+// checkChain fails the test unless es are linked (CheckLinks) and the
+// store's head is the last of them.
+func checkChain(t *testing.T, s db.Store, es []model.AuditEvent) {
+	t.Helper()
+	last := CheckLinks(t, es)
 	head, err := s.Read().AuditHead(t.Context())
 	if err != nil {
 		t.Fatalf("AuditHead: %v", err)
 	}
-	if head.Count != int64(len(es)) || head.HeadHash != fmt.Sprintf("%x", prev) {
-		t.Fatalf("head %+v, want count %d hash %x", head, len(es), prev)
+	if head.Count != int64(len(es)) || head.HeadHash != chain.Hex(last) {
+		t.Fatalf("head %+v, want count %d hash %x", head, len(es), last)
 	}
 	if len(es) > 0 && (head.At == nil || !sameTime(*head.At, es[len(es)-1].At)) {
 		t.Fatalf("head at %v, want %v", head.At, es[len(es)-1].At)
