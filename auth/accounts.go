@@ -21,9 +21,10 @@ type NewAccount struct {
 // Actor is who creates an account, as its audit event records them: ID is
 // the acting account, empty for none (the command line), IP the client
 // address ("cli" for the command line) and Via how the request arrived
-// (model.ViaAPI, ViaSSH or ViaCLI).
+// (model.ViaAPI, ViaSSH or ViaCLI); TokenID is the API token the request
+// was authenticated with, empty for none.
 type Actor struct {
-	ID, IP, Via string
+	ID, IP, Via, TokenID string
 }
 
 // CreateAccount creates an active account for a, by actor, and audits it
@@ -36,6 +37,9 @@ func CreateAccount(ctx context.Context, store db.Store, hasher *password.Hasher,
 	return createAccount(ctx, store, hasher, a, now, func(u db.UserRow) model.AuditEvent {
 		e := NewAuditEvent(now(), actor.IP, actor.ID, model.ActionUserCreate, model.EntityUser, u.ID)
 		e.Via, e.SubjectIDs = actor.Via, []string{u.ID}
+		if actor.TokenID != "" {
+			e.TokenID = &actor.TokenID
+		}
 		return e
 	}, nil)
 }

@@ -7,6 +7,8 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -27,11 +29,31 @@ type Tokens struct {
 }
 
 // AccessClaims are the claims of an access token. Version must equal the
-// user's token version, which password changes bump.
+// user's token version, which password changes bump. Scope, when present,
+// narrows the token to those scopes (space-separated, model.AllScopes);
+// absent, the token is the full session of signing in.
 type AccessClaims struct {
 	jwt.RegisteredClaims
-	Version int64 `json:"ver"`
+	Version int64  `json:"ver"`
+	Scope   string `json:"scope,omitempty"`
 }
+
+// Scopes are the scopes a scoped token is narrowed to, nil for a full
+// session.
+func (c *AccessClaims) Scopes() []string {
+	if c.Scope == "" {
+		return nil
+	}
+	return strings.Fields(c.Scope)
+}
+
+// MaxScopedTTL is the longest a scoped access token may last: it is minted
+// without a refresh token, for a script that asks again.
+const MaxScopedTTL = time.Hour
+
+// errBadScopes refuses to mint a scoped token of no scope, or of a scope
+// that does not exist: absent, the scope claim would mean the full session.
+var errBadScopes = errors.New("scoped access token: want known scopes, at least one")
 
 const tokenIssuerName = "anavara"
 
@@ -70,16 +92,43 @@ func (t *Tokens) verificationKey(token *jwt.Token) (any, error) {
 // Access mints an HS256 access token for u, signed with the signing key and
 // naming it in its kid header.
 func (t *Tokens) Access(u db.UserRow) (string, error) {
+	return t.sign(u, "", t.accessTTL)
+}
+
+// AccessScoped mints an access token for u that may do only what scopes
+// allow (and never more than u may do when it is used), lasting ttl (at
+// most MaxScopedTTL), with no refresh token: what a script gets that asks
+// for a short-lived credential (the SSH token command). scopes must be
+// known scopes, at least one.
+func (t *Tokens) AccessScoped(u db.UserRow, scopes []string, ttl time.Duration) (string, error) {
+	if len(scopes) == 0 {
+		return "", errBadScopes
+	}
+	for _, s := range scopes {
+		if !slices.Contains(model.AllScopes, s) {
+			return "", errBadScopes
+		}
+	}
+	if ttl <= 0 || ttl > MaxScopedTTL {
+		return "", fmt.Errorf("scoped access token: lifetime %v is not within (0, %v]", ttl, MaxScopedTTL)
+	}
+	return t.sign(u, strings.Join(scopes, " "), ttl)
+}
+
+// sign mints an access token for u with scope (empty: the full session)
+// lasting ttl.
+func (t *Tokens) sign(u db.UserRow, scope string, ttl time.Duration) (string, error) {
 	now := t.now()
 	claims := AccessClaims{
 		RegisteredClaims: jwt.RegisteredClaims{
 			Issuer:    tokenIssuerName,
 			Subject:   u.ID,
 			IssuedAt:  jwt.NewNumericDate(now),
-			ExpiresAt: jwt.NewNumericDate(now.Add(t.accessTTL)),
+			ExpiresAt: jwt.NewNumericDate(now.Add(ttl)),
 			ID:        uuid.NewString(),
 		},
 		Version: u.TokenVersion,
+		Scope:   scope,
 	}
 	token := jwt.NewWithClaims(jwt.SigningMethodHS256, claims)
 	token.Header["kid"] = t.signing.ID

@@ -87,6 +87,13 @@ type Reader interface {
 	// RefreshTokenByID returns the token with id, or ErrNotFound.
 	RefreshTokenByID(ctx context.Context, id string) (RefreshToken, error)
 
+	// APITokenByHash returns the API token, revoked or not, whose secret's
+	// hash is hash, or ErrNotFound.
+	APITokenByHash(ctx context.Context, hash []byte) (APITokenRow, error)
+	// APITokensOf returns one page of f.UserID's tokens that are not
+	// revoked, newest first, and their number.
+	APITokensOf(ctx context.Context, f APITokenFilter) ([]model.APIToken, int, error)
+
 	// ActiveOTP returns the user's newest unused code that has not expired
 	// at now and has attempts left, or ErrNotFound.
 	ActiveOTP(ctx context.Context, userID string, now time.Time, maxAttempts int) (OTPCode, error)
@@ -192,6 +199,17 @@ type Tx interface {
 	// DeleteExpiredRefreshTokens removes tokens that expired before cutoff
 	// and returns how many.
 	DeleteExpiredRefreshTokens(ctx context.Context, cutoff time.Time) (int64, error)
+
+	// CreateAPIToken inserts t, unrevoked and never used, whatever t's
+	// RevokedAt and LastUsed hold; ErrConflict when its hash is taken.
+	CreateAPIToken(ctx context.Context, t APITokenRow) error
+	// RevokeAPIToken revokes userID's token id at at; ErrNotFound when
+	// userID has no such token, or it is revoked already.
+	RevokeAPIToken(ctx context.Context, userID, id string, at time.Time) error
+	// TouchAPIToken records that token id authenticated a request at at,
+	// unless its LastUsed is already later than at less
+	// APITokenTouchInterval: concurrent requests of one token write once.
+	TouchAPIToken(ctx context.Context, id string, at time.Time) error
 
 	// CreateSSHKey inserts k; ErrConflict when the key is linked already.
 	CreateSSHKey(ctx context.Context, k SSHKeyRow) error

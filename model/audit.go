@@ -33,6 +33,10 @@ type AuditEvent struct {
 	// served over SSH, which calls the API for its user) or ViaCLI (a
 	// command run on the server host against the database).
 	Via string `json:"via"`
+	// TokenID is the API token that authenticated the request the event
+	// records; nil for a session, the command line, or nobody. An event
+	// with one is hashed with the chain's encoding v2 (audit/chain).
+	TokenID *string `json:"token_id,omitempty"`
 
 	// Seq is the event's place in the trail's hash chain, 1 for the first
 	// event, one more for each after it: the single total order in which
@@ -130,6 +134,11 @@ const (
 	// command or GET /api/export): it concerns every patient, and shows
 	// in every access log.
 	ActionPopulationExport = "export.population"
+	// ActionTokenCreate and ActionTokenRevoke are an API token created
+	// and revoked, by its owner, by staff, or (created) on the command
+	// line.
+	ActionTokenCreate = "token.create"
+	ActionTokenRevoke = "token.revoke"
 )
 
 // Audit entities.
@@ -137,6 +146,8 @@ const (
 	EntityUser   = "user"
 	EntityRecord = "medical_record"
 	EntitySSHKey = "ssh_key"
+	// EntityAPIToken is a personal access token.
+	EntityAPIToken = "api_token"
 	// EntityDatabase is the subject of a population export.
 	EntityDatabase = "database"
 )

@@ -30,3 +30,21 @@ func (s *Server) HashesInUse() int { return s.hasher.InUse() }
 // ReadAuditStats reports what the audit of reads has committed, for tests
 // and benchmarks.
 func (s *Server) ReadAuditStats() audit.Stats { return s.reads.Stats() }
+
+// RouteAccess is what the route method path takes from a scoped
+// credential (scopes.go), and whether the table has it at all, for the
+// test that every route has a scope decision.
+func RouteAccess(method, path string) (string, bool) {
+	a, ok := routeAccess[method+" "+path]
+	return a, ok
+}
+
+// RouteAccessKeys are every route routeAccess decides, for the test that
+// it names no route the app does not serve.
+func RouteAccessKeys() []string {
+	keys := make([]string, 0, len(routeAccess))
+	for k := range routeAccess {
+		keys = append(keys, k)
+	}
+	return keys
+}

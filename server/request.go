@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"mime"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -130,6 +131,66 @@ func (in *input) boolean(field string) (value, present bool) {
 		return false, false
 	}
 	return b, true
+}
+
+// list returns a field holding a list of strings: a JSON array of
+// strings, or in a form the field repeated or its values separated by
+// commas. present is false when the field is missing or null.
+func (in *input) list(field string) (values []string, present bool) {
+	if in.json != nil {
+		v, ok := in.json[field]
+		if !ok || string(bytes.TrimSpace(v)) == "null" {
+			return nil, false
+		}
+		if err := json.Unmarshal(v, &values); err != nil {
+			in.errs.Add(field, model.MsgNotAList)
+			return nil, false
+		}
+	} else {
+		vs, ok := in.form[field]
+		if !ok {
+			return nil, false
+		}
+		for _, v := range vs {
+			for _, part := range strings.Split(v, ",") {
+				if part = strings.TrimSpace(part); part != "" {
+					values = append(values, part)
+				}
+			}
+		}
+	}
+	for _, v := range values {
+		if msg := model.ValidateText(v); msg != "" {
+			in.errs.Add(field, msg)
+			return nil, false
+		}
+	}
+	return values, true
+}
+
+// integer returns a whole-number field: a JSON number without a fraction,
+// or a form's digits; anything else records msg.
+func (in *input) integer(field, msg string) (value int, present bool) {
+	var text string
+	if in.json != nil {
+		v, ok := in.json[field]
+		if !ok || string(bytes.TrimSpace(v)) == "null" {
+			return 0, false
+		}
+		text = string(bytes.TrimSpace(v))
+	} else {
+		vs, ok := in.form[field]
+		if !ok {
+			return 0, false
+		}
+		text = strings.TrimSpace(vs[0])
+	}
+	n, err := strconv.Atoi(text)
+	if err != nil {
+		in.errs.Add(field, msg)
+		return 0, false
+	}
+	return n, true
 }
 
 // date returns a YYYY-MM-DD field.

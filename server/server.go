@@ -32,7 +32,9 @@ type Server struct {
 	db     db.Store
 	app    *fiber.App
 	tokens *auth.Tokens
-	otp    auth.OTPHasher
+	// apiTokens issues and checks personal access tokens.
+	apiTokens *auth.APITokens
+	otp       auth.OTPHasher
 	// users serves the account behind each access token.
 	users *auth.UserCache
 	// reads audits the reads of records, the events of concurrent reads
@@ -94,6 +96,7 @@ func newServer(cfg Config, store db.Store, mailer mail.Mailer) (*Server, error) 
 		cfg:       cfg,
 		db:        store,
 		tokens:    auth.NewTokens(cfg.JWTKeys, cfg.AccessTTL, cfg.RefreshTTL, cfg.Now),
+		apiTokens: auth.NewAPITokens(cfg.Now),
 		otp:       auth.NewOTPHasher(cfg.JWTKeys),
 		users:     auth.NewUserCache(store, cfg.Now),
 		requests:  newInflight(),
@@ -197,6 +200,9 @@ func (s *Server) routes() {
 	users.Get("/me/ssh-keys", authed, s.listSSHKeys)
 	users.Post("/me/ssh-keys", authed, s.addSSHKey)
 	users.Delete("/me/ssh-keys/:keyID", authed, s.removeSSHKey)
+	users.Get("/me/tokens", authed, s.listAPITokens)
+	users.Post("/me/tokens", authed, s.createAPIToken)
+	users.Delete("/me/tokens/:tokenID", authed, s.revokeAPIToken)
 	users.Get("/me/access-log", authed, s.myAccessLog)
 	users.Get("/me/export", authed, s.exportMe)
 	users.Get("/", authed, s.listUsers)
@@ -205,6 +211,9 @@ func (s *Server) routes() {
 	users.Patch("/:id", authed, requireStaff, s.patchUser)
 	users.Get("/:id/ssh-keys", authed, requireStaff, s.listSSHKeys)
 	users.Delete("/:id/ssh-keys/:keyID", authed, requireStaff, s.removeSSHKey)
+	// Staff's, and the person's own; anyone else's is 404 (keyOwner).
+	users.Get("/:id/tokens", authed, s.listAPITokens)
+	users.Delete("/:id/tokens/:tokenID", authed, s.revokeAPIToken)
 	users.Get("/:id/access-log", authed, s.userAccessLog)
 	users.Get("/:id/export", authed, s.exportUser)
 

@@ -23,8 +23,9 @@ const (
 	HeaderServiceToken = "X-Service-Token"
 )
 
-// keyOwner is the account whose keys a /ssh-keys route manages: the caller
-// for /me, else the user in the path, visible to staff only.
+// keyOwner is the account whose keys a /ssh-keys or /tokens route
+// manages: the caller for /me, else the user in the path, visible to
+// staff (and to the account itself) only: 404 for anyone else.
 func (s *Server) keyOwner(c *fiber.Ctx) (string, error) {
 	me := currentUser(c)
 	id := c.Params("id")

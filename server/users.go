@@ -146,7 +146,7 @@ func (s *Server) createUser(c *fiber.Ctx) error {
 		return err
 	}
 	a.IsStaff = staff
-	u, err := auth.CreateAccount(c.UserContext(), s.db, s.hasher, a, auth.Actor{ID: currentUser(c).ID, IP: clientIP(c), Via: clientVia(c)}, s.now)
+	u, err := auth.CreateAccount(c.UserContext(), s.db, s.hasher, a, auth.Actor{ID: currentUser(c).ID, IP: clientIP(c), Via: clientVia(c), TokenID: currentGrant(c).tokenID}, s.now)
 	if errors.Is(err, db.ErrConflict) {
 		return emailTaken()
 	}

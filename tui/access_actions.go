@@ -44,6 +44,10 @@ func accessWhat(e model.AccessLogEntry, own bool) string {
 		return "added an SSH key to " + your + " account"
 	case model.ActionSSHKeyRemove:
 		return "removed an SSH key from " + your + " account"
+	case model.ActionTokenCreate:
+		return "created an API token of " + your + " account"
+	case model.ActionTokenRevoke:
+		return "revoked an API token of " + your + " account"
 	}
 	// An action newer than this build: its name says more than nothing.
 	return clean(e.Action)

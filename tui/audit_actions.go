@@ -30,6 +30,8 @@ var auditActions = [...]struct{ action, meaning string }{
 	{model.ActionRecordDelete, "a record was deleted"},
 	{model.ActionSSHKeyAdd, "an SSH key was added"},
 	{model.ActionSSHKeyRemove, "an SSH key was removed"},
+	{model.ActionTokenCreate, "an API token was created"},
+	{model.ActionTokenRevoke, "an API token was revoked"},
 	{model.ActionAccessLogRead, "a person's access log was read"},
 	{model.ActionUserExport, "a person's data was exported"},
 	{model.ActionPopulationExport, "the whole database was exported"},

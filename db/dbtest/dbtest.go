@@ -55,6 +55,7 @@ func Run(t *testing.T, open func(t *testing.T) db.Store) {
 		{"ResetRequests", resetRequestTests, true},
 		{"RefreshTokens", refreshTests, true},
 		{"SSHKeys", sshKeyTests, true},
+		{"APITokens", apiTokenTests, true},
 		{"Audit", auditTests, true},
 		{"AuditChain", auditChainTests, true},
 		{"AccessLog", accessLogTests, true},
