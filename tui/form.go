@@ -45,7 +45,7 @@ type field struct {
 	input textinput.Model
 	area  textarea.Model
 	on    bool   // toggle state
-	text  string // static text, or the chosen item's label for a pick
+	text  string // static text, the chosen item's label for a pick, or a checklist item's
 	value string // the chosen item's id for a pick
 	empty string // what a pick shows before anything is chosen
 	pick  func() tea.Cmd
@@ -136,6 +136,14 @@ func (f *form) textArea(name, label, placeholder string) *field {
 
 func (f *form) toggle(key, label string, on bool) *field {
 	return f.add(&field{key: key, label: label, kind: kindToggle, on: on, origOn: on})
+}
+
+// check is a toggle shown as one item of a checklist, "[x] text", rather
+// than as yes or no; several under one label make a list of choices.
+func (f *form) check(key, label, text string) *field {
+	fl := f.toggle(key, label, false)
+	fl.text = text
+	return fl
 }
 
 func (f *form) picker(key, label, empty string, pick func() tea.Cmd) *field {
@@ -676,6 +684,12 @@ func (f *form) view() string {
 			box := "[ ] no"
 			if fl.on {
 				box = "[x] yes"
+			}
+			if fl.text != "" { // a checklist item
+				box = "[ ] " + fl.text
+				if fl.on {
+					box = "[x] " + fl.text
+				}
 			}
 			if focused {
 				b.WriteString(st.Accent.Render(box) + st.Hint.Render("  space to toggle"))

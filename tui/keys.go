@@ -70,11 +70,18 @@ type keyMap struct {
 	ChangePassword key.Binding
 	SignOut        key.Binding
 	SSHKeys        key.Binding
+	APITokens      key.Binding
 
 	// SSH keys.
 	AddKey  key.Binding
 	LinkKey key.Binding
 	SkipKey key.Binding
+
+	// API tokens.
+	AddToken    key.Binding
+	RevokeToken key.Binding
+	// TokenDone leaves the screen that shows a new token's secret once.
+	TokenDone key.Binding
 
 	// Data rights: who accessed a person's records, and their export.
 	AccessLog  key.Binding
@@ -137,10 +144,15 @@ func newKeyMap() *keyMap {
 		ChangePassword: b([]string{"c"}, "c", "change password"),
 		SignOut:        b([]string{"o"}, "o", "sign out"),
 		SSHKeys:        b([]string{"k"}, "k", "ssh keys"),
+		APITokens:      b([]string{"t"}, "t", "api tokens"),
 
 		AddKey:  b([]string{"a"}, "a", "add key"),
 		LinkKey: b([]string{"y", "Y"}, "y", "link key"),
 		SkipKey: b([]string{"n", "N", "esc"}, "n/esc", "not now"),
+
+		AddToken:    b([]string{"a"}, "a", "new token"),
+		RevokeToken: b([]string{"d", "delete"}, "d", "revoke"),
+		TokenDone:   b([]string{"enter", "esc"}, "enter/esc", "done"),
 
 		AccessLog:  b([]string{"w"}, "w", "who accessed"),
 		ExportData: b([]string{"x"}, "x", "export data"),

@@ -7,6 +7,7 @@ import (
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
 
 	"github.com/anavara/anavara/model"
 	"github.com/anavara/anavara/tui/client"
@@ -14,7 +15,8 @@ import (
 
 // personScreen is one account as staff see it, from the Users screen: who
 // it is, and the records filed under it, newest treatment first, with n to
-// create one for them.
+// create one for them; w, x and t lead to their access log, their export
+// and their API tokens.
 type personScreen struct {
 	screenBase
 	pagedList[model.MedicalRecord]
@@ -91,6 +93,8 @@ func (s *personScreen) update(msg tea.Msg) tea.Cmd {
 			return a.push(newAccessLogScreen(a, s.u.ID, clean(s.u.FullName())))
 		case key.Matches(msg, k.ExportData):
 			return a.push(newExportScreen(a, s.u.ID, clean(s.u.FullName())))
+		case key.Matches(msg, k.APITokens):
+			return a.push(newAPITokensScreen(a, s.u.ID, clean(s.u.FullName())))
 		default:
 			s.list.update(msg)
 		}
@@ -134,8 +138,13 @@ func (s *personScreen) view(w, h int) string {
 	action := func(k key.Binding) string {
 		return st.Accent.Render(k.Help().Key) + " " + st.Muted.Render(k.Help().Desc)
 	}
-	b.WriteString(st.Label.Render("Records") + st.Faint.Render("  ·  ") + st.Muted.Render(sub) +
-		st.Faint.Render("      ") + action(k.AccessLog) + st.Faint.Render("  ·  ") + action(k.ExportData) + "\n\n")
+	line := st.Label.Render("Records") + st.Faint.Render("  ·  ") + st.Muted.Render(sub) +
+		st.Faint.Render("      ") + action(k.AccessLog) + st.Faint.Render("  ·  ") + action(k.ExportData)
+	// Their API tokens, where the line has room (always in the full help).
+	if more := line + st.Faint.Render("  ·  ") + action(k.APITokens); lipgloss.Width(more) <= w-2 {
+		line = more
+	}
+	b.WriteString(line + "\n\n")
 	b.WriteString(s.body(a, "Loading records…", st.Muted.Render("No records yet: n creates one.")))
 	return indent(b.String(), 2)
 }
@@ -144,6 +153,6 @@ func (s *personScreen) help() bindings {
 	k := s.a.keys
 	return bindings{
 		short: []key.Binding{k.Open, k.New, k.Edit, k.NextPage, k.Back}, // w and x show on the page
-		full:  [][]key.Binding{{k.Up, k.Down, k.Top, k.Bottom, k.Open}, {k.New, k.Edit, k.Refresh}, {k.AccessLog, k.ExportData}, {k.NextPage, k.PrevPage, k.Back}},
+		full:  [][]key.Binding{{k.Up, k.Down, k.Top, k.Bottom, k.Open}, {k.New, k.Edit, k.Refresh}, {k.AccessLog, k.ExportData, k.APITokens}, {k.NextPage, k.PrevPage, k.Back}},
 	}
 }

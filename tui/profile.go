@@ -36,8 +36,8 @@ func (s *profileScreen) fetch() tea.Cmd {
 func (s *profileScreen) help() bindings {
 	k := s.a.keys
 	return bindings{
-		short: []key.Binding{k.EditNames, k.ChangePassword, k.SSHKeys, k.Back}, // o sign out, w and x show on the page
-		full:  [][]key.Binding{{k.EditNames, k.ChangePassword, k.SSHKeys, k.SignOut}, {k.AccessLog, k.ExportData}, {k.Refresh, k.Back}},
+		short: []key.Binding{k.EditNames, k.ChangePassword, k.SSHKeys, k.APITokens, k.Back}, // o sign out, w and x show on the page
+		full:  [][]key.Binding{{k.EditNames, k.ChangePassword, k.SSHKeys, k.APITokens, k.SignOut}, {k.AccessLog, k.ExportData}, {k.Refresh, k.Back}},
 	}
 }
 
@@ -74,6 +74,8 @@ func (s *profileScreen) update(msg tea.Msg) tea.Cmd {
 			return a.push(newChangePasswordScreen(a))
 		case key.Matches(msg, k.SSHKeys):
 			return a.push(newSSHKeysScreen(a))
+		case key.Matches(msg, k.APITokens):
+			return a.push(newAPITokensScreen(a, "", ""))
 		case key.Matches(msg, k.AccessLog):
 			return a.push(newAccessLogScreen(a, "", ""))
 		case key.Matches(msg, k.ExportData):
@@ -129,12 +131,14 @@ func (s *profileScreen) view(w, h int) string {
 	}
 	k := a.keys
 	sep := st.Faint.Render("  ·  ")
-	b.WriteString(action(k.EditNames) + sep + action(k.ChangePassword) + sep +
-		action(k.SSHKeys) + sep + action(k.SignOut))
-	// Your data: who looked at it, and a copy of it.
+	b.WriteString(action(k.EditNames) + sep + action(k.ChangePassword) + sep + action(k.SignOut))
 	named := func(k key.Binding, desc string) string {
 		return st.Accent.Render(k.Help().Key) + " " + st.Muted.Render(desc)
 	}
+	// What signs in besides the password: SSH keys, and tokens for scripts.
+	b.WriteString("\n\n" + st.Label.Render(padRight("Sign-in", 16)) +
+		action(k.SSHKeys) + sep + named(k.APITokens, "api tokens for scripts"))
+	// Your data: who looked at it, and a copy of it.
 	b.WriteString("\n\n" + st.Label.Render(padRight("Your data", 16)) +
 		named(k.AccessLog, "who accessed my records") + sep + named(k.ExportData, "export my data"))
 	sub := clean(a.server)
