@@ -1,6 +1,8 @@
 package e2e
 
 import (
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,8 +14,8 @@ import (
 // TestStaffJourneyEndToEnd drives the staff workflows in the real binary,
 // in tmux: from the users list to a person, a new record for them with the
 // name taken from the account, and from the audit log to that create's
-// event; then the patient's side: who accessed her records, and the
-// export of her data into a file of her own.
+// event; then the patient's side: who accessed her records, the export of
+// her data into a file of her own, and an API token for her scripts.
 func TestStaffJourneyEndToEnd(t *testing.T) {
 	r := newTUIRig(t)
 	bin, url, tm, env := r.bin, r.url, r.tm, r.env
@@ -130,6 +132,63 @@ func TestStaffJourneyEndToEnd(t *testing.T) {
 	if fi.Mode().Perm() != 0o600 || !strings.Contains(string(data), `"resourceType":"Patient"`) || !strings.Contains(string(data), "Dr. Journey") {
 		t.Fatalf("the export has mode %v and holds %q", fi.Mode().Perm(), data)
 	}
+
+	// An API token for her scripts: the secret, copied off the real
+	// terminal's line, reads her records; once she leaves the screen it is
+	// gone from it; revoked, it reads nothing.
+	tm.keys("second", "Escape")
+	tm.waitFor("second", "Your profile")
+	tm.keys("second", "t")
+	tm.waitFor("second", "No API tokens")
+	tm.keys("second", "a")
+	tm.waitFor("second", "New API token")
+	tm.keys("second", "-l", "journey script")
+	tm.keys("second", "Tab", "Space", "C-s")
+	screen := tm.waitFor("second", "Copy it now: it is not shown again.")
+	var secret string
+	for _, l := range strings.Split(screen, "\n") {
+		if strings.HasPrefix(l, "anv_") {
+			secret = strings.TrimRight(l, " ")
+		}
+	}
+	if secret == "" {
+		t.Fatalf("no line starts with the token:\n%s", screen)
+	}
+	if status, body := getWith(t, url+"/api/medical-records", secret); status != http.StatusOK || !strings.Contains(body, "Dr. Journey") {
+		t.Fatalf("the copied token: %d %s", status, body)
+	}
+	tm.keys("second", "Enter")
+	if screen := tm.waitFor("second", "Your API tokens  ·  1 token"); strings.Contains(screen, secret) || !strings.Contains(screen, "journey script") {
+		t.Fatalf("the secret is still on the screen after leaving:\n%s", screen)
+	}
+	tm.keys("second", "d")
+	tm.waitFor("second", "Revoke API token")
+	tm.keys("second", "y")
+	tm.waitFor("second", "API token revoked")
+	if status, _ := getWith(t, url+"/api/medical-records", secret); status != http.StatusUnauthorized {
+		t.Fatalf("the revoked token: %d, want 401", status)
+	}
 	tm.keys("second", "C-c")
 	tm.waitFor("second", "[exited 0]")
+}
+
+// getWith sends GET url with token as the bearer and returns the status
+// and the body.
+func getWith(t *testing.T, url, token string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	res, err := httpClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.StatusCode, string(body)
 }
