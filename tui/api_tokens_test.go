@@ -355,3 +355,27 @@ func TestAPITokenScreensFit(t *testing.T) {
 		}
 	}
 }
+
+// TestAPITokenSecretInANarrowWindow: a window too narrow for the secret
+// says so rather than show a part that could not be used; widened, it
+// shows the whole token.
+func TestAPITokenSecretInANarrowWindow(t *testing.T) {
+	e := newEnv(t)
+	ann := e.patient("ann@example.org", "Ann", "Smith")
+	d := signedIn(t, ann, 40, 30)
+	d.typ("p")
+	d.typ("t")
+	d.typ("a")
+	d.typ("narrow")
+	d.press(tea.KeyTab)
+	d.typ(" ")
+	d.press(tea.KeyCtrlS)
+	d.sees("Widen the window to")
+	d.misses(model.APITokenPrefix)
+	fits(t, d, 40, 30, "a narrow secret screen")
+	d.send(tea.WindowSizeMsg{Width: 80, Height: 24})
+	secret := strings.TrimRight(d.secretLine(), " ")
+	if got := e.bearerStatus(secret); got != http.StatusOK {
+		t.Fatalf("the token shown once the window is wide enough: %d, want 200", got)
+	}
+}
