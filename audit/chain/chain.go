@@ -28,6 +28,22 @@
 // any event changes the hash of every event after it. The encoding is
 // versioned by its prefix: a new field means a new version, never a
 // changed meaning of this one.
+//
+// # Version 2
+//
+// An event made by a request an API token authenticated names the token
+// (model.AuditEvent.TokenID), and is encoded as version 2: version 1's
+// bytes with the prefix "anavara-audit-chain-v2\n\x00" (24 bytes too),
+// and one more field after subject_ids:
+//
+//	token_id    the API token's id, a lower-case uuid
+//
+// then the previous hash as in version 1. Every other event (no token) is
+// encoded as version 1, byte for byte as before version 2 existed, so a
+// trail written before it verifies unchanged, and one trail mixes both.
+// The prefix is part of the hashed bytes, so an event cannot be passed
+// off as the other version: dropping a token id changes the prefix and
+// the fields, and so the hash.
 package chain
 
 import (
@@ -41,8 +57,21 @@ import (
 	"github.com/anavara/anavara/model"
 )
 
-// Prefix starts every encoding, naming its version.
-const Prefix = "anavara-audit-chain-v1\n\x00"
+// Prefix starts every version 1 encoding, naming its version; PrefixV2
+// starts every version 2 encoding (an event with a TokenID).
+const (
+	Prefix   = "anavara-audit-chain-v1\n\x00"
+	PrefixV2 = "anavara-audit-chain-v2\n\x00"
+)
+
+// PrefixOf is the prefix of e's encoding: version 2 for an event that
+// names an API token, version 1 for every other.
+func PrefixOf(e model.AuditEvent) string {
+	if e.TokenID != nil {
+		return PrefixV2
+	}
+	return Prefix
+}
 
 // Size is the length of a hash in bytes.
 const Size = sha256.Size
@@ -65,7 +94,7 @@ const absent = 0xFFFFFFFF
 // buf and returns it. It reads e's fields, not its Seq, PrevHash or
 // Hash.
 func Encode(buf []byte, seq int64, e model.AuditEvent, prev [Size]byte) []byte {
-	buf = append(buf, Prefix...)
+	buf = append(buf, PrefixOf(e)...)
 	// The seq and the time are appended in place and their lengths
 	// written after, which allocates nothing: verify encodes a million
 	// events in a row.
@@ -79,8 +108,8 @@ func Encode(buf []byte, seq int64, e model.AuditEvent, prev [Size]byte) []byte {
 // EncodeFields appends the part of e's encoding between its seq and the
 // previous hash, which does not depend on e's place in the chain: a store
 // that links events inside the database (PostgreSQL) sends it, and the
-// database hashes Prefix, the seq field, it and the previous hash, the
-// same bytes as Encode.
+// database hashes PrefixOf(e), the seq field, it and the previous hash,
+// the same bytes as Encode. For a version 2 event it ends with token_id.
 func EncodeFields(buf []byte, e model.AuditEvent) []byte {
 	buf = field(buf, e.ID)
 	buf, at := reserve(buf)
@@ -99,7 +128,11 @@ func EncodeFields(buf []byte, e model.AuditEvent) []byte {
 		buf = append(buf, e.Detail...)
 	}
 	buf = list(buf, e.RecordIDs)
-	return list(buf, e.SubjectIDs)
+	buf = list(buf, e.SubjectIDs)
+	if e.TokenID != nil {
+		buf = field(buf, *e.TokenID)
+	}
+	return buf
 }
 
 // reserve appends room for a length prefix, returning where it is.

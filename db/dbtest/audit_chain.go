@@ -118,6 +118,58 @@ var auditChainTests = []test{
 			}
 		}
 	}},
+	{"TokenEventsEncodedV2", func(t *testing.T, s db.Store) {
+		// Events of requests an API token authenticated carry its id,
+		// stored and read back, and are linked with encoding version 2
+		// (chain.PrefixOf) among version 1 events, in one chain: the
+		// engine that hashes in the database (PostgreSQL) must put the
+		// event's own prefix first, as chain.Encode does.
+		ctx := t.Context()
+		u := createUser(t, s, "token-chain@example.org")
+		k := newAPIToken(u.ID, at(0), model.ScopeRecordsRead)
+		createAPIToken(t, s, k)
+		rec := uuid.NewString()
+		ev := func(d time.Duration, token *string) model.AuditEvent {
+			return model.AuditEvent{ID: uuid.NewString(), At: at(d), ActorID: &u.ID, Action: model.ActionRecordRead, Entity: model.EntityRecord,
+				EntityID: &rec, IP: "192.0.2.1", SubjectIDs: []string{u.ID}, TokenID: token}
+		}
+		plain, first, second, third := ev(time.Second, nil), ev(2*time.Second, &k.ID), ev(3*time.Second, &k.ID), ev(4*time.Second, nil)
+		list := ev(5*time.Second, &k.ID)
+		list.Action, list.EntityID, list.Detail, list.RecordIDs = model.ActionRecordList, nil, []byte(`{"page":1}`), []string{rec}
+		insertEvents(t, s, plain, first)
+		write(t, s, func(tx db.Tx) error { return tx.InsertAudits(ctx, []model.AuditEvent{second, third, list}) })
+		es := chainOf(t, s)
+		if len(es) != 5 {
+			t.Fatalf("%d events in the chain, want 5", len(es))
+		}
+		checkChain(t, s, es)
+		for i, want := range []*string{nil, &k.ID, &k.ID, nil, &k.ID} {
+			got := es[i].TokenID
+			if (got == nil) != (want == nil) || got != nil && *got != *want {
+				t.Errorf("event %d token %v, want %v", i+1, got, want)
+			}
+		}
+		// Version 2 hashes differ from what version 1 would give.
+		prev, _ := chain.Parse(es[0].Hash)
+		v1 := es[1]
+		v1.TokenID = nil
+		if es[1].Hash == chain.Hex(chain.Hash(2, v1, prev)) {
+			t.Error("a token event hashed as version 1")
+		}
+		page, _, err := s.Read().ListAudit(ctx, db.AuditFilter{EntityID: rec, Limit: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		withToken := 0
+		for _, e := range page {
+			if e.TokenID != nil && *e.TokenID == k.ID {
+				withToken++
+			}
+		}
+		if withToken != 3 {
+			t.Errorf("ListAudit shows %d events with the token, want 3", withToken)
+		}
+	}},
 	{"RolledBackEventsLeaveNoGap", func(t *testing.T, s db.Store) {
 		ctx := t.Context()
 		u := createUser(t, s, "rollback@example.org")

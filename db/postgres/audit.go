@@ -17,7 +17,11 @@ import (
 )
 
 // auditColumns are the columns of audit_events scanAudit reads, in order.
-const auditColumns = `id, at, actor_id, action, entity, entity_id, ip, detail, record_ids, via, subject_ids, seq, prev_hash, hash`
+const auditColumns = `id, at, actor_id, action, entity, entity_id, ip, detail, record_ids, via, subject_ids, seq, prev_hash, hash, token_id`
+
+// auditColumnsBeforeTokens are the columns of the trail before migration 9
+// added token_id, which migration 8 reads (scanLegacyAudit).
+const auditColumnsBeforeTokens = `id, at, actor_id, action, entity, entity_id, ip, detail, record_ids, via, subject_ids, seq, prev_hash, hash`
 
 // auditColumnsOf is auditColumns of the table alias.
 func auditColumnsOf(alias string) string {
@@ -49,6 +53,10 @@ func auditRow(e model.AuditEvent) ([]any, error) {
 	if err != nil {
 		return nil, err
 	}
+	token, err := optionalIDArg("audit event token id", e.TokenID)
+	if err != nil {
+		return nil, err
+	}
 	var seq *int64
 	var prevHash, hash []byte
 	if e.Seq > 0 {
@@ -60,7 +68,7 @@ func auditRow(e model.AuditEvent) ([]any, error) {
 		seq, prevHash, hash = &e.Seq, p[:], h[:]
 	}
 	return []any{id, at(e.At), actor, e.Action, e.Entity, e.EntityID, e.IP, detail, recordIDs,
-		e.Via, subjectIDs, seq, prevHash, hash}, nil
+		e.Via, subjectIDs, seq, prevHash, hash, token}, nil
 }
 
 // idList checks ids for a uuid[] column: nil stores NULL.
@@ -81,7 +89,7 @@ func scanAudit(row pgx.Row) (model.AuditEvent, error) {
 	var seq *int64
 	var prevHash, hash []byte
 	if err := row.Scan(&e.ID, &e.At, &e.ActorID, &e.Action, &e.Entity, &e.EntityID, &e.IP, &detail, &e.RecordIDs,
-		&e.Via, &e.SubjectIDs, &seq, &prevHash, &hash); err != nil {
+		&e.Via, &e.SubjectIDs, &seq, &prevHash, &hash, &e.TokenID); err != nil {
 		return e, err
 	}
 	e.At = e.At.UTC()
@@ -157,7 +165,8 @@ func (t *tx) writeAudits(ctx context.Context) error {
 			return fmt.Errorf("insert audit event: %w", err)
 		}
 		fields = chain.EncodeFields(fields[:0], e)
-		b.Queue(linkAuditSQL, append(row[:len(row)-3], []byte(chain.Prefix), slices.Clone(fields), chain.Genesis[:])...)
+		// The event's own prefix: version 2 for one that names a token.
+		b.Queue(linkAuditSQL, append(row[:11:11], row[14], []byte(chain.PrefixOf(e)), slices.Clone(fields), chain.Genesis[:])...)
 	}
 	// The counter moves, these events' among them, ride in the same
 	// round trip: the lock is held until the COMMIT, and every round trip
@@ -194,16 +203,18 @@ func (t *tx) writeAudits(ctx context.Context) error {
 }
 
 // linkAuditSQL appends one event, its first 11 values in auditColumns'
-// order, linked after the trail's newest event: seq one more, prev_hash
-// its hash (Genesis, $14, on an empty trail) and hash the SHA-256 of
-// chain.Encode's bytes, put together here from chain.Prefix ($12), the
-// seq field (its length as 4 bytes big-endian, int4send's, then its
-// digits) and chain.EncodeFields ($13), then the previous hash.
+// order and its token_id ($12), linked after the trail's newest event:
+// seq one more, prev_hash its hash (Genesis, $15, on an empty trail) and
+// hash the SHA-256 of chain.Encode's bytes, put together here from the
+// event's prefix, chain.PrefixOf ($13: version 1, or 2 for an event with
+// a token), the seq field (its length as 4 bytes big-endian, int4send's,
+// then its digits) and chain.EncodeFields ($14), then the previous hash.
 // The conformance suite (AuditChain) holds the two to the same bytes.
 const linkAuditSQL = `INSERT INTO audit_events (` + auditColumns + `)
 SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, h.seq, h.prev,
-	sha256($12::bytea || int4send(octet_length(h.seq::text)) || convert_to(h.seq::text, 'UTF8') || $13::bytea || h.prev)
-FROM (SELECT coalesce(last.seq, 0) + 1 AS seq, coalesce(last.hash, $14::bytea) AS prev
+	sha256($13::bytea || int4send(octet_length(h.seq::text)) || convert_to(h.seq::text, 'UTF8') || $14::bytea || h.prev),
+	$12
+FROM (SELECT coalesce(last.seq, 0) + 1 AS seq, coalesce(last.hash, $15::bytea) AS prev
 	FROM (VALUES (1)) AS one
 	LEFT JOIN LATERAL (SELECT seq, hash FROM audit_events WHERE seq IS NOT NULL ORDER BY seq DESC LIMIT 1) AS last ON true) AS h`
 

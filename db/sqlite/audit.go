@@ -65,7 +65,7 @@ func (q *queries) appendAudit(ctx context.Context, e model.AuditEvent) error {
 }
 
 // insertAuditSQL appends one event, its values in auditColumns' order.
-const insertAuditSQL = `INSERT INTO audit_events (` + auditColumns + `) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
+const insertAuditSQL = `INSERT INTO audit_events (` + auditColumns + `) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
 
 // chainHead is the newest event's place in the chain and hash: 0 and
 // chain.Genesis on a trail with none.
@@ -111,7 +111,7 @@ type storedAudit struct {
 // values are s's values for auditColumns, in order.
 func (s storedAudit) values() []any {
 	return []any{s.ID, micros(s.At), s.ActorID, s.Action, s.Entity, s.EntityID, s.IP, s.detail, s.recordIDs,
-		s.Via, s.subjectIDs, s.seq, s.prevHash, s.hash}
+		s.Via, s.subjectIDs, s.seq, s.prevHash, s.hash, s.TokenID}
 }
 
 func storedAuditOf(e model.AuditEvent) (storedAudit, error) {
@@ -276,17 +276,24 @@ func indexTerms(ctx context.Context, q querier, into string, e storedAudit, ids 
 func recordTerm(id string) string { return strings.ReplaceAll(strings.ToLower(id), "-", "") }
 
 // auditColumns are the columns of audit_events scanAudit reads, in order.
-const auditColumns = `id, at, actor_id, action, entity, entity_id, ip, detail, record_ids, via, subject_ids, seq, prev_hash, hash`
+const auditColumns = `id, at, actor_id, action, entity, entity_id, ip, detail, record_ids, via, subject_ids, seq, prev_hash, hash, token_id`
+
+// auditColumnsBeforeTokens are auditColumns for a trail before migration
+// 16 added token_id (migration 15 reads it): NULL in its place.
+const auditColumnsBeforeTokens = `id, at, actor_id, action, entity, entity_id, ip, detail, record_ids, via, subject_ids, seq, prev_hash, hash, NULL`
 
 func scanAudit(row scanner) (model.AuditEvent, error) {
 	var e model.AuditEvent
 	var at int64
-	var actor, entity, detail sql.NullString
+	var actor, entity, detail, token sql.NullString
 	var seq sql.NullInt64
 	var recordIDs, subjectIDs, prevHash, hash []byte
 	if err := row.Scan(&e.ID, &at, &actor, &e.Action, &e.Entity, &entity, &e.IP, &detail, &recordIDs,
-		&e.Via, &subjectIDs, &seq, &prevHash, &hash); err != nil {
+		&e.Via, &subjectIDs, &seq, &prevHash, &hash, &token); err != nil {
 		return e, fmt.Errorf("scan audit event: %w", err)
+	}
+	if token.Valid {
+		e.TokenID = &token.String
 	}
 	e.At = fromMicros(at)
 	if actor.Valid {
