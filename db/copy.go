@@ -32,6 +32,7 @@ const (
 	TableRefreshTokens  Table = "refresh_tokens"
 	TableOTPCodes       Table = "otp_codes"
 	TableSSHKeys        Table = "ssh_keys"
+	TableAPITokens      Table = "api_tokens"
 	TableAuditEvents    Table = "audit_events"
 	TableResetRequests  Table = "reset_requests"
 )
@@ -39,7 +40,7 @@ const (
 // CopyTables lists the copied tables in the order Export delivers them:
 // users first, since every other table but the audit trail refers to them
 // by a foreign key that an importer checks row by row.
-var CopyTables = []Table{TableUsers, TableMedicalRecords, TableRefreshTokens, TableOTPCodes, TableSSHKeys, TableAuditEvents, TableResetRequests}
+var CopyTables = []Table{TableUsers, TableMedicalRecords, TableRefreshTokens, TableOTPCodes, TableSSHKeys, TableAPITokens, TableAuditEvents, TableResetRequests}
 
 // ExportBatch is the most rows Export hands a RowSink in one call: large
 // enough that a PostgreSQL importer's COPY or a SQLite importer's statement
@@ -62,6 +63,9 @@ type RowSink interface {
 	OTPCodes(ctx context.Context, rows []OTPCode) error
 	// SSHKeys receives linked SSH keys.
 	SSHKeys(ctx context.Context, rows []SSHKeyRow) error
+	// APITokens receives API tokens, revoked ones (which audit events
+	// name) included, with their hashes and last use.
+	APITokens(ctx context.Context, rows []APITokenRow) error
 	// AuditEvents receives the audit trail.
 	AuditEvents(ctx context.Context, rows []model.AuditEvent) error
 	// ResetRequests receives the password-reset requests waiting in the
