@@ -551,7 +551,7 @@ func TestAppRoleUpgradeKeepsAuditAppendOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The grants of that release: the tables later migrations create
-	// (api_tokens, migration 9) were not in its list.
+	// (api_tokens) were not in its list.
 	grants := strings.Replace(postgres.AppRole{Database: database, Owner: owner, Role: role}.Grants(), ", api_tokens", "", 1)
 	if _, err := conn.ExecContext(ctx, "REVOKE ALL ON DATABASE "+pgx.Identifier{database}.Sanitize()+" FROM PUBLIC;\n"+grants); err != nil {
 		t.Fatalf("grant: %v", err)

@@ -19,8 +19,9 @@ import (
 // auditColumns are the columns of audit_events scanAudit reads, in order.
 const auditColumns = `id, at, actor_id, action, entity, entity_id, ip, detail, record_ids, via, subject_ids, seq, prev_hash, hash, token_id`
 
-// auditColumnsBeforeTokens are the columns of the trail before migration 9
-// added token_id, which migration 8 reads (scanLegacyAudit).
+// auditColumnsBeforeTokens are the columns of the trail before the API
+// tokens' migration added token_id, which the audit chain's migration,
+// run before it, reads (scanLegacyAudit).
 const auditColumnsBeforeTokens = `id, at, actor_id, action, entity, entity_id, ip, detail, record_ids, via, subject_ids, seq, prev_hash, hash`
 
 // auditColumnsOf is auditColumns of the table alias.

@@ -278,8 +278,9 @@ func recordTerm(id string) string { return strings.ReplaceAll(strings.ToLower(id
 // auditColumns are the columns of audit_events scanAudit reads, in order.
 const auditColumns = `id, at, actor_id, action, entity, entity_id, ip, detail, record_ids, via, subject_ids, seq, prev_hash, hash, token_id`
 
-// auditColumnsBeforeTokens are auditColumns for a trail before migration
-// 16 added token_id (migration 15 reads it): NULL in its place.
+// auditColumnsBeforeTokens are auditColumns for a trail before the API
+// tokens' migration added token_id (the audit chain's migration, which
+// runs before it, reads it so): NULL in its place.
 const auditColumnsBeforeTokens = `id, at, actor_id, action, entity, entity_id, ip, detail, record_ids, via, subject_ids, seq, prev_hash, hash, NULL`
 
 func scanAudit(row scanner) (model.AuditEvent, error) {
