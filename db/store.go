@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/anavara/anavara/audit/chain"
 	"github.com/anavara/anavara/model"
 )
 
@@ -226,6 +227,15 @@ type Snapshot interface {
 	EachAudit(ctx context.Context, fn func(model.AuditEvent) error) error
 	// At is the moment the snapshot shows, by the database's clock.
 	At() time.Time
+}
+
+// StoredAuditWalker is a Snapshot that can also walk the audit trail as
+// stored, for the chain's verifier (chain.WalkStored): the same events in
+// the same order as EachAudit, each handed over as its row's bytes,
+// building no model.AuditEvent. Verifying a million events is then
+// mostly the database's own read (BENCHMARKS.md).
+type StoredAuditWalker interface {
+	EachStoredAudit(ctx context.Context, fn func(*chain.Stored) error) error
 }
 
 // PoolStats describes one connection pool of a store.

@@ -212,32 +212,19 @@ func packSubjects(subjects []string, records int) ([]byte, error) {
 // unpackSubjects reads what packSubjects stored for an event of records
 // records.
 func unpackSubjects(b []byte, records int) ([]string, error) {
-	if len(b) == 0 {
-		return nil, fmt.Errorf("empty subject ids")
+	stored, err := parseSubjects(b, records)
+	if err != nil {
+		return nil, err
 	}
-	switch body := b[1:]; b[0] {
-	case subjectsList:
-		if len(body)%16 != 0 {
-			return nil, fmt.Errorf("subject ids of %d bytes", len(body))
-		}
-		return unpackIDs(body), nil
-	case subjectsByRecord:
-		n := len(body) - records
-		if records == 0 || n <= 0 || n%16 != 0 {
-			return nil, fmt.Errorf("subject ids of %d bytes for %d records", len(body), records)
-		}
-		distinct := unpackIDs(body[:n])
-		subjects := make([]string, records)
-		for i, j := range body[n:] {
-			if int(j) >= len(distinct) {
-				return nil, fmt.Errorf("subject index %d of %d", j, len(distinct))
-			}
-			subjects[i] = distinct[j]
-		}
-		return subjects, nil
-	default:
-		return nil, fmt.Errorf("subject ids in format %d", b[0])
+	distinct := unpackIDs(stored.ids)
+	if !stored.byRecord {
+		return distinct, nil
 	}
+	subjects := make([]string, len(stored.index))
+	for i, j := range stored.index {
+		subjects[i] = distinct[j]
+	}
+	return subjects, nil
 }
 
 // indexAudit adds e's records to audit_record_index and its subjects to
