@@ -107,7 +107,7 @@ func appendFields[T, D text, L IDList](buf []byte, id T, at time.Time, actor T, 
 	ip, via T, detail D, records, subjects L) []byte {
 	buf = field(buf, id)
 	buf, mark := reserve(buf)
-	buf = at.UTC().Truncate(time.Microsecond).AppendFormat(buf, timeLayout)
+	buf = appendTime(buf, at)
 	buf = lengthAt(buf, mark)
 	buf = optional(buf, actor, hasActor)
 	buf = field(buf, action)
