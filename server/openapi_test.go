@@ -269,6 +269,20 @@ func TestSchemaEndpointServesYAMLAndJSON(t *testing.T) {
 	})
 }
 
+// TestOpenAPISchemaEndpointMatchesItsDocumentation sends GET /schema
+// through the harness, which validates every response against the
+// document: the YAML as the string it is documented as, the JSON as an
+// OpenAPIDocument object.
+func TestOpenAPISchemaEndpointMatchesItsDocumentation(t *testing.T) {
+	h := newHarness(t)
+	for _, target := range []string{"/schema", "/schema?format=yaml", "/schema?format=json"} {
+		res := h.get(target, "").expect(http.StatusOK)
+		if len(res.Body) == 0 {
+			t.Errorf("GET %s: empty body", target)
+		}
+	}
+}
+
 // docsAssetRef finds the script and stylesheet URLs of an HTML page.
 var docsAssetRef = regexp.MustCompile(`(?is)<(script|link)\b[^>]*?\b(src|href)\s*=\s*["']([^"']+)["']`)
 
