@@ -226,7 +226,7 @@ func TestOpenAPIRoutingConventions(t *testing.T) {
 // TestOpenAPIRoutingTrailingSlashIsTheList: /api/medical-records/ is the
 // list (a page), not the record with an empty id that a router matching
 // /api/medical-records/{id} literally would make of it; and a HEAD runs
-// the GET's handler, audit included.
+// the GET's handler, audit included, and tells the GET's length.
 func TestOpenAPIRoutingTrailingSlashIsTheList(t *testing.T) {
 	h := newHarness(t)
 	a := h.signup("ann@example.org")
@@ -238,6 +238,18 @@ func TestOpenAPIRoutingTrailingSlashIsTheList(t *testing.T) {
 		if page.Count != 1 || len(page.Results) != 1 || page.Results[0].ID != r.ID {
 			t.Errorf("GET %s: %+v, want the list with the one record", target, page)
 		}
+	}
+
+	// A HEAD's Content-Length is the GET's body's.
+	get := orDo(t, h, http.MethodGet, "/schema", "")
+	req := httptest.NewRequest(http.MethodHead, "/schema", nil)
+	res, err := h.srv.App().Test(req, -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK || res.Header.Get("Content-Length") != fmt.Sprint(len(get.body)) {
+		t.Errorf("HEAD /schema: %d, Content-Length %q; want 200 and the GET's %d", res.StatusCode, res.Header.Get("Content-Length"), len(get.body))
 	}
 
 	before := h.auditActions(r.ID)
