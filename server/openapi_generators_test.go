@@ -335,33 +335,27 @@ func TestOpenAPIEnumsMatchTheModel(t *testing.T) {
 	}
 	slices.Sort(orderings)
 
-	cases := []struct {
+	type enumCase struct {
 		name   string
 		schema *openapi3.SchemaRef
 		want   []string
-	}{
+	}
+	cases := []enumCase{
 		{"components/schemas/AuditAction", doc.Components.Schemas["AuditAction"], actions},
 		{"components/schemas/AuditEntity", doc.Components.Schemas["AuditEntity"], entities},
 		{"AuditEvent.action", doc.Components.Schemas["AuditEvent"].Value.Properties["action"], actions},
 		{"AuditEvent.entity", doc.Components.Schemas["AuditEvent"].Value.Properties["entity"], entities},
 		{"AccessLogEntry.action", doc.Components.Schemas["AccessLogEntry"].Value.Properties["action"], actions},
 		{"AccessLogEntry.entity", doc.Components.Schemas["AccessLogEntry"].Value.Properties["entity"], entities},
+		{"RecordListDetail.ordering", doc.Components.Schemas["RecordListDetail"].Value.Properties["ordering"], orderings},
 	}
 	if p := ogQueryParam(doc, "/api/audit-events", "GET", "action"); p != nil {
-		cases = append(cases, struct {
-			name   string
-			schema *openapi3.SchemaRef
-			want   []string
-		}{"GET /api/audit-events ?action", p.Schema, actions})
+		cases = append(cases, enumCase{"GET /api/audit-events ?action", p.Schema, actions})
 	} else {
 		t.Error("GET /api/audit-events: no action parameter")
 	}
 	if p := ogQueryParam(doc, "/api/medical-records", "GET", "ordering"); p != nil {
-		cases = append(cases, struct {
-			name   string
-			schema *openapi3.SchemaRef
-			want   []string
-		}{"GET /api/medical-records ?ordering", p.Schema, orderings})
+		cases = append(cases, enumCase{"GET /api/medical-records ?ordering", p.Schema, orderings})
 	} else {
 		t.Error("GET /api/medical-records: no ordering parameter")
 	}
