@@ -291,6 +291,11 @@ var accessLogTests = []test{
 						t.Errorf("%s: subjects %v, want %v", name, got[i].SubjectIDs, es[name].SubjectIDs)
 					}
 				}
+				checkKeyset(t, tc.name, ids(got, eventID), 2, func(seek *db.Seek, limit int) ([]model.AuditEvent, int, error) {
+					f.Seek, f.Limit, f.Offset = seek, limit, 0
+					return s.Read().AccessLog(ctx, f)
+				}, db.AuditPosition, eventID)
+				f.Seek = nil
 				// A page of one past the first, and the totals.
 				if len(tc.want) > 1 {
 					f.Limit, f.Offset = 1, 1

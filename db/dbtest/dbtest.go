@@ -60,6 +60,7 @@ func Run(t *testing.T, open func(t *testing.T) db.Store) {
 		{"AccessLog", accessLogTests, true},
 		{"Snapshot", snapshotTests, true},
 		{"Lists", emptyListTests, true},
+		{"Keyset", keysetTests, true},
 		{"MalformedIDs", malformedIDTests, true},
 		{"Versions", versionTests, true},
 		// The races run one at a time, each with the CPUs to itself.

@@ -89,7 +89,7 @@ func testSearchPlansAgree(t *testing.T, outOfOrder bool) {
 					t.Errorf("%q %s %+v: ListRecords total %d, %v:\n got  %v\n want %v", search, ordering, p, total, err, ids(got), wantIDs)
 				}
 				for _, plan := range []searchPlan{searchLookup, searchProbe} {
-					page, _, args, err := recordListSQL(f, matchExpr(words), plan)
+					page, _, args, _, err := recordListSQL(f, matchExpr(words), plan)
 					if err != nil {
 						t.Fatal(err)
 					}
