@@ -78,8 +78,11 @@ type RecordListDetail struct {
 	TreatedAfter  *Date      `json:"date_of_treatment_after,omitempty"`
 	TreatedBefore *Date      `json:"date_of_treatment_before,omitempty"`
 	Ordering      string     `json:"ordering,omitempty"`
-	Page          int        `json:"page"`
-	PageSize      int        `json:"page_size"`
+	// Page is the page number; absent from a page by cursor (Paginate).
+	Page int `json:"page,omitempty"`
+	// Paginate is PaginateCursor for a page by cursor, absent otherwise.
+	Paginate string `json:"paginate,omitempty"`
+	PageSize int    `json:"page_size"`
 	// Count is the number of records matching the filters, of which the
 	// page served len(AuditEvent.RecordIDs).
 	Count int `json:"count"`

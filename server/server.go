@@ -33,6 +33,8 @@ type Server struct {
 	app    *fiber.App
 	tokens *auth.Tokens
 	otp    auth.OTPHasher
+	// cursors seal and open the cursors of pages by cursor.
+	cursors cursorSealer
 	// users serves the account behind each access token.
 	users *auth.UserCache
 	// reads audits the reads of records, the events of concurrent reads
@@ -101,6 +103,9 @@ func newServer(cfg Config, store db.Store, mailer mail.Mailer) (*Server, error) 
 		hasher:    cfg.Hasher,
 
 		limitErrors: logthrottle.New(cfg.Logger, time.Minute, cfg.Now),
+	}
+	if s.cursors, err = newCursorSealer(cfg.JWTKeys); err != nil {
+		return nil, err
 	}
 	if s.reads = cfg.ReadAudit; s.reads == nil {
 		s.reads = audit.NewWriter(store, audit.Options{})
