@@ -108,6 +108,10 @@ type Reader interface {
 	// that Tx.ClaimResetRequests would claim at now: a read, so that a
 	// worker polling an empty outbox writes nothing.
 	ResetRequestsDue(ctx context.Context, now time.Time) (bool, error)
+
+	// IdempotencyKeyOf returns the stored key of accountID, method and
+	// path named key, live or not (IdempotencyKey.Live), or ErrNotFound.
+	IdempotencyKeyOf(ctx context.Context, accountID, method, path, key string) (IdempotencyKey, error)
 }
 
 // Tx is one write transaction: every read, and every write.
@@ -208,6 +212,23 @@ type Tx interface {
 	// one round trip to the server where the engine has one (PostgreSQL):
 	// the events of concurrent reads, written together (package audit).
 	InsertAudits(ctx context.Context, es []model.AuditEvent) error
+
+	// ClaimIdempotencyKey stores k, pending (its Response ignored), unless
+	// a live row (IdempotencyKey.Live at now) has its account, method,
+	// path and key already: it returns the row now stored and whether k
+	// claimed it. A row that is not live is replaced. Two transactions
+	// claiming one key at once never both claim it: on PostgreSQL the
+	// second waits for the first to end.
+	ClaimIdempotencyKey(ctx context.Context, k IdempotencyKey, now time.Time) (IdempotencyKey, bool, error)
+	// CompleteIdempotencyKey stores r as the response of the claim
+	// claimID; ErrNotFound when that claim no longer holds its row.
+	CompleteIdempotencyKey(ctx context.Context, claimID string, r IdempotentResponse) error
+	// ReleaseIdempotencyKey deletes the row the claim claimID holds, so
+	// that the key runs again; a claim gone already is no error.
+	ReleaseIdempotencyKey(ctx context.Context, claimID string) error
+	// DeleteExpiredIdempotencyKeys deletes up to limit rows that expired
+	// at or before now and returns how many.
+	DeleteExpiredIdempotencyKeys(ctx context.Context, now time.Time, limit int) (int64, error)
 }
 
 // Snapshot is a consistent, read-only view of the whole database

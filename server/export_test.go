@@ -1,6 +1,8 @@
 package server
 
 import (
+	"github.com/gofiber/fiber/v2"
+
 	"github.com/anavara/anavara/audit"
 	"github.com/anavara/anavara/db"
 	"github.com/anavara/anavara/mail"
@@ -30,3 +32,15 @@ func (s *Server) HashesInUse() int { return s.hasher.InUse() }
 // ReadAuditStats reports what the audit of reads has committed, for tests
 // and benchmarks.
 func (s *Server) ReadAuditStats() audit.Stats { return s.reads.Stats() }
+
+// AddIdempotentRoute registers POST path behind authenticate and the
+// Idempotency-Key middleware (idempotentSecret when secret), answered by
+// h: routes that fail, panic or show a secret on demand, for the tests of
+// what the middleware keeps of them.
+func (s *Server) AddIdempotentRoute(path string, secret bool, h fiber.Handler) {
+	mw := s.idempotent
+	if secret {
+		mw = s.idempotentSecret
+	}
+	s.app.Post(path, s.authenticate, mw, h)
+}

@@ -64,6 +64,10 @@ type Server struct {
 	// from the outbox after forgot-password has answered.
 	resetCodes *auth.ResetCodes
 
+	// idempotencyClaims counts this instance's Idempotency-Key claims,
+	// which prune expired keys every idempotencyPruneEvery.
+	idempotencyClaims atomic.Uint64
+
 	// lastHealth is the db.Cause /healthz last answered, so that a change
 	// is logged once rather than on every poll.
 	lastHealth atomic.Int32
@@ -200,12 +204,12 @@ func (s *Server) routes() {
 	users.Get("/me", authed, s.getMe)
 	users.Patch("/me", authed, s.patchMe)
 	users.Get("/me/ssh-keys", authed, s.listSSHKeys)
-	users.Post("/me/ssh-keys", authed, s.addSSHKey)
+	users.Post("/me/ssh-keys", authed, s.idempotent, s.addSSHKey)
 	users.Delete("/me/ssh-keys/:keyID", authed, s.removeSSHKey)
 	users.Get("/me/access-log", authed, s.myAccessLog)
 	users.Get("/me/export", authed, s.exportMe)
 	users.Get("/", authed, s.listUsers)
-	users.Post("/", authed, requireStaff, s.createUser)
+	users.Post("/", authed, requireStaff, s.idempotent, s.createUser)
 	users.Get("/:id", authed, s.getUser)
 	users.Patch("/:id", authed, requireStaff, s.patchUser)
 	users.Get("/:id/ssh-keys", authed, requireStaff, s.listSSHKeys)
@@ -215,7 +219,7 @@ func (s *Server) routes() {
 
 	records := api.Group("/medical-records")
 	records.Get("/", authed, s.listRecords)
-	records.Post("/", authed, s.createRecord)
+	records.Post("/", authed, s.idempotent, s.createRecord)
 	records.Get("/:id", authed, s.getRecord)
 	records.Put("/:id", authed, s.putRecord)
 	records.Patch("/:id", authed, s.patchRecord)

@@ -53,6 +53,7 @@ func Run(t *testing.T, open func(t *testing.T) db.Store) {
 		{"Records", recordTests, true},
 		{"OTP", otpTests, true},
 		{"ResetRequests", resetRequestTests, true},
+		{"IdempotencyKeys", idempotencyTests, true},
 		{"RefreshTokens", refreshTests, true},
 		{"SSHKeys", sshKeyTests, true},
 		{"Audit", auditTests, true},
@@ -66,6 +67,7 @@ func Run(t *testing.T, open func(t *testing.T) db.Store) {
 		// The races run one at a time, each with the CPUs to itself.
 		{"Concurrency", concurrencyTests, false},
 		{"VersionRaces", versionRaceTests, false},
+		{"IdempotencyRaces", idempotencyRaceTests, false},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

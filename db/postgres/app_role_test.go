@@ -155,6 +155,7 @@ var wantPrivileges = map[string]string{
 	"rate_limits":        "SELECT INSERT UPDATE DELETE",
 	"rate_limit_backoff": "SELECT INSERT UPDATE DELETE",
 	"reset_requests":     "SELECT INSERT UPDATE DELETE",
+	"idempotency_keys":   "SELECT INSERT UPDATE DELETE",
 	"audit_events":       "SELECT INSERT",
 	"goose_db_version":   "SELECT",
 }
@@ -550,6 +551,9 @@ func TestAppRoleUpgradeKeepsAuditAppendOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 	grants := postgres.AppRole{Database: database, Owner: owner, Role: role}.Grants()
+	// The grants of that time: the tables later migrations made did not
+	// exist yet (the default privileges cover them).
+	grants = strings.Replace(grants, ", idempotency_keys", "", 1)
 	if _, err := conn.ExecContext(ctx, "REVOKE ALL ON DATABASE "+pgx.Identifier{database}.Sanitize()+" FROM PUBLIC;\n"+grants); err != nil {
 		t.Fatalf("grant: %v", err)
 	}
