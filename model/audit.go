@@ -2,6 +2,8 @@ package model
 
 import (
 	"encoding/json"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -134,6 +136,29 @@ const (
 	// in every access log.
 	ActionPopulationExport = "export.population"
 )
+
+// AuditActions lists every audit action, in the order declared: the
+// values GET /api/audit-events accepts in action, and the enum of
+// openapi.yaml's AuditAction (both checked by tests: a new action
+// constant missing here fails them).
+func AuditActions() []string {
+	return []string{
+		ActionSignup, ActionLogin, ActionLoginFailed, ActionLogout, ActionResetRequested, ActionPasswordReset,
+		ActionPasswordChange, ActionTokenReuse, ActionTokenGrace, ActionUserCreate, ActionUserUpdate,
+		ActionRecordCreate, ActionRecordRead, ActionRecordList, ActionRecordSearch, ActionRecordUpdate,
+		ActionRecordDelete, ActionSSHKeyAdd, ActionSSHKeyRemove, ActionSSHLogin, ActionUserExport,
+		ActionAccessLogRead, ActionPopulationExport,
+	}
+}
+
+// ValidAuditAction reports whether s is an audit action.
+func ValidAuditAction(s string) bool { return slices.Contains(AuditActions(), s) }
+
+// MsgInvalidAuditAction is the 400 for an action filter that names no
+// action: it lists them.
+func MsgInvalidAuditAction() string {
+	return "Must be one of " + strings.Join(AuditActions(), ", ") + "."
+}
 
 // Audit entities.
 const (

@@ -18,6 +18,9 @@ func (s *Server) listAuditEvents(c *fiber.Ctx) error {
 	if f.EntityID != "" && !model.ValidUUID(f.EntityID) {
 		errs.Add("entity_id", model.MsgInvalidUUID)
 	}
+	if f.Action != "" && !model.ValidAuditAction(f.Action) {
+		errs.Add("action", model.MsgInvalidAuditAction())
+	}
 	f.Since = parseSince(c, &errs)
 	if err := errs.Err(); err != nil {
 		return err

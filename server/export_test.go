@@ -44,3 +44,10 @@ func (s *Server) AddIdempotentRoute(path string, secret bool, h fiber.Handler) {
 	}
 	s.app.Post(path, s.authenticate, mw, h)
 }
+
+// RouteQueryParams is the table of the query parameters each route
+// accepts, for the tests that hold it to the routes and the document.
+func RouteQueryParams() map[string][]string { return routeQueryParams() }
+
+// RouteKey names a route in RouteQueryParams.
+func RouteKey(method, path string) string { return routeKey(method, path) }

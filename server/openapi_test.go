@@ -139,8 +139,8 @@ func TestOpenAPIDocumentMatchesRoutes(t *testing.T) {
 }
 
 // TestOpenAPIDocumentConventions checks the promises every operation makes:
-// the X-Request-ID header on every response, 500 everywhere, 401 where a
-// token is needed, and 400/413/415 where a body is read.
+// the X-Request-ID header on every response, 400 and 500 everywhere, 401
+// where a token is needed, and 413/415 where a body is read.
 func TestOpenAPIDocumentConventions(t *testing.T) {
 	doc := docsLoadOpenAPI(t, server.OpenAPIDocument())
 	for p, item := range doc.Paths.Map() {
@@ -166,7 +166,9 @@ func TestOpenAPIDocumentConventions(t *testing.T) {
 					}
 				}
 			}
-			want := []string{"500"}
+			// 400 everywhere: every operation refuses unknown query
+			// parameters (query_params.go).
+			want := []string{"400", "500"}
 			security := doc.Security
 			if op.Security != nil {
 				security = *op.Security
@@ -175,7 +177,7 @@ func TestOpenAPIDocumentConventions(t *testing.T) {
 				want = append(want, "401")
 			}
 			if op.RequestBody != nil {
-				want = append(want, "400", "413", "415")
+				want = append(want, "413", "415")
 				content := op.RequestBody.Value.Content
 				for _, mt := range []string{"application/json", "application/x-www-form-urlencoded"} {
 					if content.Get(mt) == nil {

@@ -141,6 +141,9 @@ func newServer(cfg Config, store db.Store, mailer mail.Mailer) (*Server, error) 
 		DisablePreParseMultipartForm: true,
 	})
 	s.routes()
+	if err := s.declareQueryParams(); err != nil {
+		return nil, err
+	}
 	s.guardUnknownMethods()
 	s.routeLabels = newRouteLabels(s.app)
 	s.resetCodes = auth.NewResetCodes(store, mailer, s.otp, cfg.Logger, s.now, cfg.OTPTTL, cfg.ResetPollInterval)
