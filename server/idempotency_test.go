@@ -439,6 +439,38 @@ func TestIdempotencySecretResponsesAreNotStored(t *testing.T) {
 	}
 }
 
+// A response body over 256 KiB is not stored either: its replay says the
+// request succeeded; one just under is replayed.
+func TestIdempotencyLargeResponsesAreNotStored(t *testing.T) {
+	h := newHarness(t)
+	a := h.signup("a@example.org")
+	h.srv.AddIdempotentRoute("/test/large", false, func(c *fiber.Ctx) error {
+		var in struct{ Size int }
+		if err := json.Unmarshal(c.Body(), &in); err != nil {
+			return err
+		}
+		return c.Status(http.StatusCreated).Send(bytes.Repeat([]byte("x"), in.Size))
+	})
+	for _, tc := range []struct {
+		size int
+		want int
+	}{{256 << 10, http.StatusCreated}, {256<<10 + 1, http.StatusConflict}} {
+		body := map[string]any{"size": tc.size}
+		key := fmt.Sprint("size-", tc.size)
+		first, err := idemRaw(h.srv, "/test/large", body, a.Access, key)
+		if err != nil || first.Status != http.StatusCreated || len(first.Body) != tc.size {
+			t.Fatalf("first of %d bytes: %v %d", tc.size, err, first.Status)
+		}
+		res, err := idemRaw(h.srv, "/test/large", body, a.Access, key)
+		if err != nil || res.Status != tc.want || res.Header.Get(idemReplayed) != "true" {
+			t.Fatalf("replay of %d bytes: %v %d, want %d marked as a replay", tc.size, err, res.Status, tc.want)
+		}
+		if tc.want == http.StatusCreated && !bytes.Equal(res.Body, first.Body) {
+			t.Fatalf("replay of %d bytes differs", tc.size)
+		}
+	}
+}
+
 // Two instances on one PostgreSQL database share the keys: requests with
 // one key sent to both at once create once.
 func TestIdempotencyAcrossInstances(t *testing.T) {
