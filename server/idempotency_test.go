@@ -499,3 +499,54 @@ func TestIdempotencyAcrossInstances(t *testing.T) {
 		t.Fatalf("%d records, want 5 (one a round)", n)
 	}
 }
+
+// Every POST a bearer token makes that answers 201 (creates something)
+// takes an Idempotency-Key: the document says so, with its 422, and the
+// route runs the middleware (a malformed key is refused, naming the
+// header). A creating route added without s.idempotent fails here.
+func TestEveryCreateTakesAnIdempotencyKey(t *testing.T) {
+	h := newHarness(t)
+	staff := h.staff("admin@example.org")
+	doc := docsLoadOpenAPI(t, server.OpenAPIDocument())
+	creates := 0
+	for p, item := range doc.Paths.Map() {
+		op := item.Post
+		if op == nil || op.Responses.Status(http.StatusCreated) == nil {
+			continue
+		}
+		security := doc.Security
+		if op.Security != nil {
+			security = *op.Security
+		}
+		bearer := false
+		for _, req := range security {
+			if _, ok := req["bearerAuth"]; ok {
+				bearer = true
+			}
+		}
+		if !bearer {
+			continue // no account to scope a key to (signup)
+		}
+		creates++
+		t.Run(p, func(t *testing.T) {
+			h := mrSub(h, t)
+			documented := false
+			for _, ref := range op.Parameters {
+				if ref.Ref == "#/components/parameters/IdempotencyKey" {
+					documented = true
+				}
+			}
+			if !documented {
+				t.Error("the operation does not document the Idempotency-Key parameter")
+			}
+			if op.Responses.Status(http.StatusUnprocessableEntity) == nil {
+				t.Error("the operation does not document the 422 of a reused key")
+			}
+			h.send(request{method: http.MethodPost, path: p, body: map[string]any{}, token: staff.Access,
+				headers: map[string]string{idemHeader: "ключ"}}).expectError(http.StatusBadRequest, "", idemHeader)
+		})
+	}
+	if creates < 3 {
+		t.Fatalf("%d creating operations found, want at least 3 (records, users, SSH keys)", creates)
+	}
+}
