@@ -49,9 +49,11 @@ func main() {
 		}
 	}
 
-	// Staff: an account made without is_staff (omitted means false), then
-	// its creation found in the audit trail by a closed-valued action.
-	created, err := api.CreateUserWithResponse(ctx, client.CreateUserJSONRequestBody{
+	// Staff: an account made without is_staff (omitted means false), safe
+	// to retry with its Idempotency-Key, then its creation found in the
+	// audit trail by a closed-valued action.
+	key := "create-ann-2030-01-15"
+	created, err := api.CreateUserWithResponse(ctx, &client.CreateUserParams{IdempotencyKey: &key}, client.CreateUserJSONRequestBody{
 		Email: "ann@example.org", FirstName: "Ann", LastName: "Lee", Password: "Vq7!plum-Orbit-42",
 	})
 	if err != nil {
