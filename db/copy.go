@@ -23,8 +23,9 @@ type Table string
 // The copied tables. The counts table is not among them: the target
 // recounts its counters from the rows it loaded (ImportTx.Recount), so a
 // copy cannot carry a drifted counter over. Nor are health_heartbeat (each
-// engine's own health probe) and goose_db_version (the target's migrations
-// write their own). The reset-code outbox (reset_requests) is copied: a
+// engine's own health probe), goose_db_version (the target's migrations
+// write their own) and idempotency_keys (a day's protection of retries,
+// which the target starts without). The reset-code outbox (reset_requests) is copied: a
 // request answered but not yet mailed is mailed by the target's server.
 const (
 	TableUsers          Table = "users"

@@ -264,9 +264,54 @@ func (r *reader) ListAudit(ctx context.Context, f db.AuditFilter) ([]model.Audit
 	if err := r.flushAudits(ctx); err != nil {
 		return nil, 0, err
 	}
-	var w where
-	// f's conditions but the entity's, on the events aliased e.
+	countW, countSQL, _, err := auditListWhere(f, nil)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list audit events: %w", err)
+	}
+	w, _, pageSQL, err := auditListWhere(f, f.Seek)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list audit events: %w", err)
+	}
+	countArgs := countW.args
+	// InsertAudit counts events by action, which totals the whole trail and
+	// each action in it without reading the trail.
+	if f.ActorID == "" && f.EntityID == "" && f.Since == nil {
+		countSQL, countArgs = `SELECT coalesce(sum(n), 0) FROM counts WHERE name = '`+countAudit+`'`, nil
+		if f.Action != "" {
+			countSQL, countArgs = countSQL+` AND part = $1`, []any{f.Action}
+		}
+		if err := r.flushCounts(ctx); err != nil {
+			return nil, 0, fmt.Errorf("list audit events: %w", err)
+		}
+	}
+	// (at, id) is the primary key: newest first is its own order.
+	dir := direction(f.Seek, true)
+	page, args := w.page("at "+dir+", id "+dir, f.Limit, f.Offset)
+	rows, err := r.q.Query(ctx, pageSQL+page, args...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list audit events: %w", err)
+	}
+	events, err := collect(rows, db.PageCapacity(f.Limit), scanAudit)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list audit events: %w", err)
+	}
+	events, count, err := pageTotal(ctx, r.q, events, f.Limit, f.Offset, f.Seek != nil, countSQL, countArgs)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list audit events: %w", err)
+	}
+	return db.InListOrder(events, f.Seek), count, nil
+}
+
+// auditListWhere builds ListAudit's count and page queries (but the
+// page's ORDER BY and LIMIT) for f, each part with the row comparison of
+// a page starting at seek, if any, and their parameters (w.args).
+func auditListWhere(f db.AuditFilter, seek *db.Seek) (w where, countSQL, pageSQL string, err error) {
+	// f's conditions but the entity's, on the events aliased e, and the
+	// seek's.
 	conds := func() {
+		if e := w.seek("e.at", "e.id", seek, true); e != nil {
+			err = e
+		}
 		if f.ActorID != "" {
 			w.add("e.actor_id = ", f.ActorID)
 		}
@@ -277,7 +322,6 @@ func (r *reader) ListAudit(ctx context.Context, f db.AuditFilter) ([]model.Audit
 			w.add("e.at >= ", at(*f.Since))
 		}
 	}
-	var countSQL, pageSQL string
 	switch {
 	case f.EntityID != "":
 		w.add("e.entity_id = ", f.EntityID)
@@ -301,31 +345,5 @@ func (r *reader) ListAudit(ctx context.Context, f db.AuditFilter) ([]model.Audit
 		conds()
 		countSQL, pageSQL = `SELECT count(*) FROM audit_events e`+w.sql(), `SELECT `+auditColumnsOf("e")+` FROM audit_events e`+w.sql()
 	}
-	countArgs := w.args
-	// InsertAudit counts events by action, which totals the whole trail and
-	// each action in it without reading the trail.
-	if f.ActorID == "" && f.EntityID == "" && f.Since == nil {
-		countSQL, countArgs = `SELECT coalesce(sum(n), 0) FROM counts WHERE name = '`+countAudit+`'`, nil
-		if f.Action != "" {
-			countSQL, countArgs = countSQL+` AND part = $1`, []any{f.Action}
-		}
-		if err := r.flushCounts(ctx); err != nil {
-			return nil, 0, fmt.Errorf("list audit events: %w", err)
-		}
-	}
-	// (at, id) is the primary key: newest first is its own order.
-	page, args := w.page("at DESC, id DESC", f.Limit, f.Offset)
-	rows, err := r.q.Query(ctx, pageSQL+page, args...)
-	if err != nil {
-		return nil, 0, fmt.Errorf("list audit events: %w", err)
-	}
-	events, err := collect(rows, db.PageCapacity(f.Limit), scanAudit)
-	if err != nil {
-		return nil, 0, fmt.Errorf("list audit events: %w", err)
-	}
-	events, count, err := pageTotal(ctx, r.q, events, f.Limit, f.Offset, countSQL, countArgs)
-	if err != nil {
-		return nil, 0, fmt.Errorf("list audit events: %w", err)
-	}
-	return events, count, nil
+	return w, countSQL, pageSQL, err
 }
