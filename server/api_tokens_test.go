@@ -391,3 +391,27 @@ func checkTrailVerifies(t *testing.T, h *harness) {
 		t.Fatalf("the trail does not verify: %v, %+v", err, r)
 	}
 }
+
+// TestAPITokenRetryWithIdempotencyKey: a retried token creation with its
+// Idempotency-Key creates no second token and never shows the secret
+// again (the server does not keep it): 409, marked as a replay.
+func TestAPITokenRetryWithIdempotencyKey(t *testing.T) {
+	h := newHarness(t)
+	ann := h.signup("ann@example.org")
+	create := func() *response {
+		return h.send(request{method: http.MethodPost, path: tokensPath, token: ann.Access,
+			body:    map[string]any{"name": "cron", "scopes": []string{"records:read"}},
+			headers: map[string]string{"Idempotency-Key": "cron-token-1"}})
+	}
+	var tok model.NewAPIToken
+	create().expect(http.StatusCreated).decode(&tok)
+	again := create().expect(http.StatusConflict)
+	if again.Header.Get("Idempotent-Replayed") != "true" || bytes.Contains(again.Body, []byte(tok.Token)) || bytes.Contains(again.Body, []byte("anv_")) {
+		t.Fatalf("retry answered %v %s", again.Header, again.Body)
+	}
+	var page model.Page[model.APIToken]
+	h.get(tokensPath, ann.Access).expect(http.StatusOK).decode(&page)
+	if page.Count != 1 || page.Results[0].ID != tok.ID {
+		t.Fatalf("tokens after the retry: %+v", page)
+	}
+}
