@@ -45,6 +45,8 @@ func apiScriptCmds() map[string]func(ts *testscript.TestScript, neg bool, args [
 		"everyline": cmdEveryLine,
 		"sqlexec":   cmdSQLExec,
 		"sqlget":    cmdSQLGet,
+		"envfile":   cmdEnvFile,
+		"cron":      cmdCron,
 	}
 }
 
@@ -430,8 +432,8 @@ func cmdAPI(ts *testscript.TestScript, neg bool, args []string) {
 }
 
 // cmdJSONGet sets VAR to the string (or number, or boolean) at a
-// dot-separated path in the last api response body, failing when there is
-// none.
+// dot-separated path in the last api response body (a number indexes an
+// array), failing when there is none.
 //
 //	jsonget PATH VAR
 func cmdJSONGet(ts *testscript.TestScript, neg bool, args []string) {
@@ -441,6 +443,15 @@ func cmdJSONGet(ts *testscript.TestScript, neg bool, args []string) {
 	var v any
 	ts.Check(json.Unmarshal([]byte(ts.ReadFile(lastBody)), &v))
 	for _, key := range strings.Split(args[0], ".") {
+		// A number indexes an array: results.0.id.
+		if a, ok := v.([]any); ok {
+			i, err := strconv.Atoi(key)
+			if err != nil || i < 0 || i >= len(a) {
+				ts.Fatalf("jsonget %s: no element %q in an array of %d", args[0], key, len(a))
+			}
+			v = a[i]
+			continue
+		}
 		m, ok := v.(map[string]any)
 		if !ok {
 			ts.Fatalf("jsonget %s: %q is not inside an object", args[0], key)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/anavara/anavara/audit/chain"
 	"github.com/anavara/anavara/db"
 	"github.com/anavara/anavara/db/postgres"
 	"github.com/anavara/anavara/db/postgres/pgtest"
@@ -32,9 +33,10 @@ const (
 
 // BenchmarkAuditVerify1M measures anavara audit verify over a trail of a
 // million events on SQLite: "verify" is the whole command (open, snapshot,
-// read, hash, compare), "read" the walk of the trail alone (the same
-// snapshot and EachAudit, no hashing), so that their difference is what
-// verifying adds. The verifier without the database is
+// read, hash, compare), "read" the walk of the trail as events alone (the
+// same snapshot and EachAudit, no hashing), "read-stored" the walk verify
+// makes where the engine has one (EachStoredAudit: the rows' bytes and
+// the fields' encoding, no hashing). The verifier without the database is
 // BenchmarkVerifierCPU (audit/chain).
 //
 //	go test -run '^$' -bench AuditVerify1M -benchtime=3x -timeout 30m ./cli/
@@ -116,6 +118,24 @@ func benchVerify(b *testing.B, store db.Store, setting string) {
 			var read int64
 			err := store.Snapshot(ctx, func(s db.Snapshot) error {
 				return s.EachAudit(ctx, func(model.AuditEvent) error { read++; return nil })
+			})
+			if err != nil || read != n {
+				b.Fatalf("read %d events: %v", read, err)
+			}
+		}
+		perEvent(b, cpu)
+	})
+	b.Run("read-stored", func(b *testing.B) {
+		ctx := context.Background()
+		cpu := verifyCPUClock(b)
+		for b.Loop() {
+			var read int64
+			err := store.Snapshot(ctx, func(s db.Snapshot) error {
+				w, ok := s.(db.StoredAuditWalker)
+				if !ok {
+					b.Skip("the engine walks the trail as events only")
+				}
+				return w.EachStoredAudit(ctx, func(*chain.Stored) error { read++; return nil })
 			})
 			if err != nil || read != n {
 				b.Fatalf("read %d events: %v", read, err)

@@ -269,6 +269,11 @@ func (c *copier) SSHKeys(ctx context.Context, rows []db.SSHKeyRow) error {
 	return forward(ctx, c, db.TableSSHKeys, rows, c.tx.SSHKeys)
 }
 
+// APITokens forwards API tokens.
+func (c *copier) APITokens(ctx context.Context, rows []db.APITokenRow) error {
+	return forward(ctx, c, db.TableAPITokens, rows, c.tx.APITokens)
+}
+
 // AuditEvents forwards the audit trail.
 func (c *copier) AuditEvents(ctx context.Context, rows []model.AuditEvent) error {
 	return forward(ctx, c, db.TableAuditEvents, rows, c.tx.AuditEvents)

@@ -259,6 +259,14 @@ func populate(t *testing.T, src *apiServer, clock *testenv.Clock) copyFixture {
 	}
 	src.must(t, http.StatusCreated, http.MethodPost, "/api/users/me/ssh-keys", one.AccessToken,
 		map[string]any{"name": "laptop", "public_key": string(ssh.MarshalAuthorizedKey(sshPub))}, nil)
+	// API tokens: one used (its events name it), one revoked.
+	var job, spent model.NewAPIToken
+	src.must(t, http.StatusCreated, http.MethodPost, "/api/users/me/tokens", one.AccessToken,
+		map[string]any{"name": "nightly", "scopes": []string{"records:read"}, "expires_in_days": 90}, &job)
+	src.must(t, http.StatusOK, http.MethodGet, "/api/medical-records", job.Token, nil, nil)
+	src.must(t, http.StatusCreated, http.MethodPost, "/api/users/me/tokens", one.AccessToken,
+		map[string]any{"name": "spent", "scopes": []string{"users:read"}}, &spent)
+	src.must(t, http.StatusNoContent, http.MethodDelete, "/api/users/me/tokens/"+spent.ID, one.AccessToken, nil, nil)
 	for range 2 {
 		src.must(t, http.StatusUnauthorized, http.MethodPost, "/api/auth/login", "", map[string]any{"email": "elodie@example.org", "password": "wrong-password-1"}, nil)
 	}
@@ -275,6 +283,7 @@ type rows struct {
 	tokens  []db.RefreshToken
 	otps    []db.OTPCode
 	keys    []db.SSHKeyRow
+	apiKeys []db.APITokenRow
 	events  []model.AuditEvent
 	resets  []db.ResetRequest
 }
@@ -304,6 +313,10 @@ func (c *rowCollector) SSHKeys(_ context.Context, r []db.SSHKeyRow) error {
 	c.r.keys = append(c.r.keys, r...)
 	return nil
 }
+func (c *rowCollector) APITokens(_ context.Context, r []db.APITokenRow) error {
+	c.r.apiKeys = append(c.r.apiKeys, r...)
+	return nil
+}
 func (c *rowCollector) AuditEvents(_ context.Context, r []model.AuditEvent) error {
 	c.r.events = append(c.r.events, r...)
 	return nil
@@ -326,6 +339,7 @@ func allRows(t *testing.T, store db.Store) rows {
 	slices.SortFunc(r.tokens, func(a, b db.RefreshToken) int { return cmp.Compare(a.ID, b.ID) })
 	slices.SortFunc(r.otps, func(a, b db.OTPCode) int { return cmp.Compare(a.ID, b.ID) })
 	slices.SortFunc(r.keys, func(a, b db.SSHKeyRow) int { return cmp.Compare(a.ID, b.ID) })
+	slices.SortFunc(r.apiKeys, func(a, b db.APITokenRow) int { return cmp.Compare(a.ID, b.ID) })
 	slices.SortFunc(r.events, func(a, b model.AuditEvent) int { return cmp.Compare(a.ID, b.ID) })
 	slices.SortFunc(r.resets, func(a, b db.ResetRequest) int { return cmp.Compare(a.ID, b.ID) })
 	return r
@@ -346,6 +360,7 @@ func compareRows(t *testing.T, want, got rows) {
 	check("refresh_tokens", want.tokens, got.tokens)
 	check("otp_codes", want.otps, got.otps)
 	check("ssh_keys", want.keys, got.keys)
+	check("api_tokens", want.apiKeys, got.apiKeys)
 	check("audit_events", want.events, got.events)
 	check("reset_requests", want.resets, got.resets)
 }
@@ -391,7 +406,7 @@ func testCopyRoundTrip(t *testing.T, from, to string, fromStore db.Store) {
 	dst := serveStore(t, openTarget(t, to), clock)
 	want, got := allRows(t, src.store), allRows(t, dst.store)
 	compareRows(t, want, got)
-	if len(want.tokens) < 5 || len(want.otps) < 2 || len(want.keys) != 1 || want.tally.Rows[db.TableAuditEvents] < 20 {
+	if len(want.tokens) < 5 || len(want.otps) < 2 || len(want.keys) != 1 || len(want.apiKeys) != 2 || want.tally.Rows[db.TableAuditEvents] < 20 {
 		t.Fatalf("populate made too little: %+v", want.tally.Rows)
 	}
 

@@ -67,6 +67,7 @@ func NewRootCommand(streams Streams) *cobra.Command {
 		newDBCommand(streams),
 		newAuditCommand(streams),
 		newExportCommand(streams),
+		newTokenCommand(streams),
 	)
 	return root
 }

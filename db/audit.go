@@ -12,6 +12,11 @@ type AuditFilter struct {
 	Since    *time.Time
 	Limit    int
 	Offset   int
+	// Seek, when set, starts the page at a row's place in the list's
+	// order instead of at Offset, which is then 0 (keyset pagination). The
+	// count is then always the number of rows matching the filters, on
+	// every page.
+	Seek *Seek
 }
 
 // AccessLogFilter narrows AccessLog.
@@ -23,4 +28,9 @@ type AccessLogFilter struct {
 	Since    *time.Time
 	Limit    int
 	Offset   int
+	// Seek, when set, starts the page at a row's place in the list's
+	// order instead of at Offset, which is then 0 (keyset pagination). The
+	// count is then always the number of rows matching the filters, on
+	// every page.
+	Seek *Seek
 }

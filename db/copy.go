@@ -23,8 +23,9 @@ type Table string
 // The copied tables. The counts table is not among them: the target
 // recounts its counters from the rows it loaded (ImportTx.Recount), so a
 // copy cannot carry a drifted counter over. Nor are health_heartbeat (each
-// engine's own health probe) and goose_db_version (the target's migrations
-// write their own). The reset-code outbox (reset_requests) is copied: a
+// engine's own health probe), goose_db_version (the target's migrations
+// write their own) and idempotency_keys (a day's protection of retries,
+// which the target starts without). The reset-code outbox (reset_requests) is copied: a
 // request answered but not yet mailed is mailed by the target's server.
 const (
 	TableUsers          Table = "users"
@@ -32,6 +33,7 @@ const (
 	TableRefreshTokens  Table = "refresh_tokens"
 	TableOTPCodes       Table = "otp_codes"
 	TableSSHKeys        Table = "ssh_keys"
+	TableAPITokens      Table = "api_tokens"
 	TableAuditEvents    Table = "audit_events"
 	TableResetRequests  Table = "reset_requests"
 )
@@ -39,7 +41,7 @@ const (
 // CopyTables lists the copied tables in the order Export delivers them:
 // users first, since every other table but the audit trail refers to them
 // by a foreign key that an importer checks row by row.
-var CopyTables = []Table{TableUsers, TableMedicalRecords, TableRefreshTokens, TableOTPCodes, TableSSHKeys, TableAuditEvents, TableResetRequests}
+var CopyTables = []Table{TableUsers, TableMedicalRecords, TableRefreshTokens, TableOTPCodes, TableSSHKeys, TableAPITokens, TableAuditEvents, TableResetRequests}
 
 // ExportBatch is the most rows Export hands a RowSink in one call: large
 // enough that a PostgreSQL importer's COPY or a SQLite importer's statement
@@ -62,6 +64,9 @@ type RowSink interface {
 	OTPCodes(ctx context.Context, rows []OTPCode) error
 	// SSHKeys receives linked SSH keys.
 	SSHKeys(ctx context.Context, rows []SSHKeyRow) error
+	// APITokens receives API tokens, revoked ones (which audit events
+	// name) included, with their hashes and last use.
+	APITokens(ctx context.Context, rows []APITokenRow) error
 	// AuditEvents receives the audit trail.
 	AuditEvents(ctx context.Context, rows []model.AuditEvent) error
 	// ResetRequests receives the password-reset requests waiting in the

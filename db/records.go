@@ -20,4 +20,9 @@ type RecordFilter struct {
 	Ordering string
 	Limit    int
 	Offset   int
+	// Seek, when set, starts the page at a row's place in the list's
+	// order instead of at Offset, which is then 0 (keyset pagination). The
+	// count is then always the number of rows matching the filters, on
+	// every page.
+	Seek *Seek
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/anavara/anavara/audit/chain"
 	"github.com/anavara/anavara/model"
 )
 
@@ -114,6 +115,10 @@ type Reader interface {
 	// that Tx.ClaimResetRequests would claim at now: a read, so that a
 	// worker polling an empty outbox writes nothing.
 	ResetRequestsDue(ctx context.Context, now time.Time) (bool, error)
+
+	// IdempotencyKeyOf returns the stored key of accountID, method and
+	// path named key, live or not (IdempotencyKey.Live), or ErrNotFound.
+	IdempotencyKeyOf(ctx context.Context, accountID, method, path, key string) (IdempotencyKey, error)
 }
 
 // Tx is one write transaction: every read, and every write.
@@ -225,6 +230,23 @@ type Tx interface {
 	// one round trip to the server where the engine has one (PostgreSQL):
 	// the events of concurrent reads, written together (package audit).
 	InsertAudits(ctx context.Context, es []model.AuditEvent) error
+
+	// ClaimIdempotencyKey stores k, pending (its Response ignored), unless
+	// a live row (IdempotencyKey.Live at now) has its account, method,
+	// path and key already: it returns the row now stored and whether k
+	// claimed it. A row that is not live is replaced. Two transactions
+	// claiming one key at once never both claim it: on PostgreSQL the
+	// second waits for the first to end.
+	ClaimIdempotencyKey(ctx context.Context, k IdempotencyKey, now time.Time) (IdempotencyKey, bool, error)
+	// CompleteIdempotencyKey stores r as the response of the claim
+	// claimID; ErrNotFound when that claim no longer holds its row.
+	CompleteIdempotencyKey(ctx context.Context, claimID string, r IdempotentResponse) error
+	// ReleaseIdempotencyKey deletes the row the claim claimID holds, so
+	// that the key runs again; a claim gone already is no error.
+	ReleaseIdempotencyKey(ctx context.Context, claimID string) error
+	// DeleteExpiredIdempotencyKeys deletes up to limit rows that expired
+	// at or before now and returns how many.
+	DeleteExpiredIdempotencyKeys(ctx context.Context, now time.Time, limit int) (int64, error)
 }
 
 // Snapshot is a consistent, read-only view of the whole database
@@ -244,6 +266,15 @@ type Snapshot interface {
 	EachAudit(ctx context.Context, fn func(model.AuditEvent) error) error
 	// At is the moment the snapshot shows, by the database's clock.
 	At() time.Time
+}
+
+// StoredAuditWalker is a Snapshot that can also walk the audit trail as
+// stored, for the chain's verifier (chain.WalkStored): the same events in
+// the same order as EachAudit, each handed over as its row's bytes,
+// building no model.AuditEvent. Verifying a million events is then
+// mostly the database's own read (BENCHMARKS.md).
+type StoredAuditWalker interface {
+	EachStoredAudit(ctx context.Context, fn func(*chain.Stored) error) error
 }
 
 // PoolStats describes one connection pool of a store.

@@ -2,6 +2,8 @@ package model
 
 import (
 	"encoding/json"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -82,8 +84,11 @@ type RecordListDetail struct {
 	TreatedAfter  *Date      `json:"date_of_treatment_after,omitempty"`
 	TreatedBefore *Date      `json:"date_of_treatment_before,omitempty"`
 	Ordering      string     `json:"ordering,omitempty"`
-	Page          int        `json:"page"`
-	PageSize      int        `json:"page_size"`
+	// Page is the page number; absent from a page by cursor (Paginate).
+	Page int `json:"page,omitempty"`
+	// Paginate is PaginateCursor for a page by cursor, absent otherwise.
+	Paginate string `json:"paginate,omitempty"`
+	PageSize int    `json:"page_size"`
 	// Count is the number of records matching the filters, of which the
 	// page served len(AuditEvent.RecordIDs).
 	Count int `json:"count"`
@@ -140,6 +145,29 @@ const (
 	ActionTokenCreate = "token.create"
 	ActionTokenRevoke = "token.revoke"
 )
+
+// AuditActions lists every audit action, in the order declared: the
+// values GET /api/audit-events accepts in action, and the enum of
+// openapi.yaml's AuditAction (both checked by tests: a new action
+// constant missing here fails them).
+func AuditActions() []string {
+	return []string{
+		ActionSignup, ActionLogin, ActionLoginFailed, ActionLogout, ActionResetRequested, ActionPasswordReset,
+		ActionPasswordChange, ActionTokenReuse, ActionTokenGrace, ActionUserCreate, ActionUserUpdate,
+		ActionRecordCreate, ActionRecordRead, ActionRecordList, ActionRecordSearch, ActionRecordUpdate,
+		ActionRecordDelete, ActionSSHKeyAdd, ActionSSHKeyRemove, ActionSSHLogin, ActionUserExport,
+		ActionAccessLogRead, ActionPopulationExport, ActionTokenCreate, ActionTokenRevoke,
+	}
+}
+
+// ValidAuditAction reports whether s is an audit action.
+func ValidAuditAction(s string) bool { return slices.Contains(AuditActions(), s) }
+
+// MsgInvalidAuditAction is the 400 for an action filter that names no
+// action: it lists them.
+func MsgInvalidAuditAction() string {
+	return "Must be one of " + strings.Join(AuditActions(), ", ") + "."
+}
 
 // Audit entities.
 const (

@@ -2,7 +2,6 @@ package model
 
 import (
 	"slices"
-	"strings"
 	"time"
 )
 
@@ -43,21 +42,10 @@ const (
 	MsgScopeDuplicate  = "Each scope may be given only once."
 	MsgAPITokenExpires = "Ensure this value is a whole number of days between 1 and 365."
 	MsgNotAList        = "Expected a list of items."
+	// MsgUnknownScope does not quote the scope given: an answer carries
+	// nothing a caller typed back.
+	MsgUnknownScope = "Unknown scope: use records:read, records:write, users:read, users:write or audit:read."
 )
-
-// MsgUnknownScope is the message for a scope that does not exist.
-func MsgUnknownScope(s string) string {
-	return "Unknown scope " + quoteScope(s) + ": use " + strings.Join(AllScopes, ", ") + "."
-}
-
-// quoteScope quotes a scope for a message, shortened so that an answer
-// never carries a long string back.
-func quoteScope(s string) string {
-	if r := []rune(s); len(r) > 40 {
-		s = string(r[:40]) + "…"
-	}
-	return `"` + s + `"`
-}
 
 // ScopeAllowed reports whether an account, as it is now, may hold scope:
 // every account may hold every scope but audit:read, which is staff's.
@@ -91,7 +79,7 @@ func ValidateScopes(scopes []string, isStaff bool) ([]string, string) {
 	for _, s := range scopes {
 		switch {
 		case !slices.Contains(AllScopes, s):
-			return nil, MsgUnknownScope(s)
+			return nil, MsgUnknownScope
 		case seen[s]:
 			return nil, MsgScopeDuplicate
 		case !ScopeAllowed(s, isStaff):

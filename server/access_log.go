@@ -48,13 +48,17 @@ func (s *Server) personOf(c *fiber.Ctx) (string, error) {
 func (s *Server) accessLog(c *fiber.Ctx, subject string) error {
 	var errs model.FieldErrors
 	p := parsePage(c, &errs)
-	f := db.AccessLogFilter{SubjectID: subject, RecordID: c.Query("record_id"), Since: parseSince(c, &errs), Limit: p.size, Offset: p.offset()}
+	f := db.AccessLogFilter{SubjectID: subject, RecordID: c.Query("record_id"), Since: parseSince(c, &errs)}
 	if f.RecordID != "" && !model.ValidUUID(f.RecordID) {
 		errs.Add("record_id", model.MsgInvalidUUID)
 	}
 	if err := errs.Err(); err != nil {
 		return err
 	}
+	if err := s.openCursor(&p, "access-log", f.SubjectID, f.RecordID, timeText(f.Since)); err != nil {
+		return err
+	}
+	f.Limit, f.Offset, f.Seek = p.limit(), p.offset(), p.seek
 	ctx := c.UserContext()
 	var events []model.AuditEvent
 	count := 0
@@ -69,11 +73,14 @@ func (s *Server) accessLog(c *fiber.Ctx, subject string) error {
 			return err
 		}
 	}
+	events, more := trimPage(p, events)
 	entries, err := audit.AccessLogEntries(ctx, s.db.Read(), subject, events)
 	if err != nil {
 		return err
 	}
-	page, err := newPage(s, c, p, entries, count)
+	page, err := newPage(s, c, p, entries, count, more, func(e model.AccessLogEntry) db.Position {
+		return db.Position{Key: e.At, ID: e.ID}
+	})
 	if err != nil {
 		return err
 	}
@@ -106,6 +113,14 @@ func (s *Server) auditHead(c *fiber.Ctx) error {
 		return err
 	}
 	return c.JSON(head)
+}
+
+// timeText is t in RFC 3339 with nanoseconds, "" for none.
+func timeText(t *time.Time) string {
+	if t == nil {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339Nano)
 }
 
 // parseSince reads ?since, an RFC 3339 date-time or a YYYY-MM-DD date

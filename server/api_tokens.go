@@ -77,7 +77,9 @@ func (s *Server) listAPITokens(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	page, err := newPage(s, c, p, tokens, count)
+	// By page number only: the query-parameter table refuses cursors here
+	// (an account holds a few tokens).
+	page, err := newPage(s, c, p, tokens, count, false, nil)
 	if err != nil {
 		return err
 	}

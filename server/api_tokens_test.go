@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/anavara/anavara/audit/chain"
 	"github.com/anavara/anavara/auth"
 	"github.com/anavara/anavara/db"
 	"github.com/anavara/anavara/model"
@@ -326,4 +327,91 @@ func TestScopedAccessToken(t *testing.T) {
 	// A session JWT of the same account can do all of it.
 	h.get("/api/users", sam.Access).expect(http.StatusOK)
 	h.get(tokensPath, sam.Access).expect(http.StatusOK)
+}
+
+// TestAPITokenUseIsAudited: every event a token's request makes names the
+// token, reads, writes and account creation alike; a session's names
+// none. The trail stays one verifiable chain.
+func TestAPITokenUseIsAudited(t *testing.T) {
+	h := newHarness(t)
+	staff := h.staff("admin@example.org")
+	tok := h.newToken(staff.Access, model.ScopeRecordsRead, model.ScopeRecordsWrite, model.ScopeUsersWrite)
+	var created model.User
+	h.post("/api/users", map[string]any{"first_name": "Ann", "last_name": "Lee", "email": "ann@example.org", "password": testPassword}, tok.Token).
+		expect(http.StatusCreated).decode(&created)
+	rec := mrCreate(h, tok.Token, map[string]any{"user_id": created.ID})
+	h.get(mrPath+"/"+rec.ID, tok.Token).expect(http.StatusOK)
+	h.get(mrPath+"/"+rec.ID, staff.Access).expect(http.StatusOK)
+	h.get(mrPath, tok.Token).expect(http.StatusOK)
+
+	ctx := context.Background()
+	events, _, err := h.store.Read().ListAudit(ctx, db.AuditFilter{ActorID: staff.ID, Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	byToken, bySession := map[string]int{}, map[string]int{}
+	for _, e := range events {
+		switch {
+		case e.TokenID == nil:
+			bySession[e.Action]++
+		case *e.TokenID == tok.ID:
+			byToken[e.Action]++
+		default:
+			t.Errorf("event %s names token %s", e.Action, *e.TokenID)
+		}
+	}
+	for _, a := range []string{model.ActionUserCreate, model.ActionRecordCreate, model.ActionRecordRead, model.ActionRecordList} {
+		if byToken[a] != 1 {
+			t.Errorf("%d %s events name the token, want 1 (token %v, session %v)", byToken[a], a, byToken, bySession)
+		}
+	}
+	if bySession[model.ActionRecordRead] != 1 || bySession[model.ActionTokenCreate] != 1 || bySession[model.ActionLogin] != 1 {
+		t.Errorf("session events %v", bySession)
+	}
+	// The API shows the token id.
+	var page model.Page[model.AuditEvent]
+	h.get("/api/audit-events?entity_id="+rec.ID, staff.Access).expect(http.StatusOK).decode(&page)
+	if len(page.Results) == 0 || page.Results[len(page.Results)-1].TokenID == nil || *page.Results[len(page.Results)-1].TokenID != tok.ID {
+		t.Errorf("GET /api/audit-events shows %+v", page.Results)
+	}
+	if !strings.Contains(string(h.get("/api/audit-events?entity_id="+rec.ID, staff.Access).Body), `"token_id":"`+tok.ID+`"`) {
+		t.Error("the audit events' JSON lacks token_id")
+	}
+	checkTrailVerifies(t, h)
+}
+
+// checkTrailVerifies fails t unless the whole trail verifies as one chain.
+func checkTrailVerifies(t *testing.T, h *harness) {
+	t.Helper()
+	v := chain.NewVerifier(nil)
+	err := h.store.Snapshot(context.Background(), func(snap db.Snapshot) error {
+		return snap.EachAudit(context.Background(), v.Add)
+	})
+	if r := v.Result(); err != nil || r.Break != nil || r.Checked == 0 {
+		t.Fatalf("the trail does not verify: %v, %+v", err, r)
+	}
+}
+
+// TestAPITokenRetryWithIdempotencyKey: a retried token creation with its
+// Idempotency-Key creates no second token and never shows the secret
+// again (the server does not keep it): 409, marked as a replay.
+func TestAPITokenRetryWithIdempotencyKey(t *testing.T) {
+	h := newHarness(t)
+	ann := h.signup("ann@example.org")
+	create := func() *response {
+		return h.send(request{method: http.MethodPost, path: tokensPath, token: ann.Access,
+			body:    map[string]any{"name": "cron", "scopes": []string{"records:read"}},
+			headers: map[string]string{"Idempotency-Key": "cron-token-1"}})
+	}
+	var tok model.NewAPIToken
+	create().expect(http.StatusCreated).decode(&tok)
+	again := create().expect(http.StatusConflict)
+	if again.Header.Get("Idempotent-Replayed") != "true" || bytes.Contains(again.Body, []byte(tok.Token)) || bytes.Contains(again.Body, []byte("anv_")) {
+		t.Fatalf("retry answered %v %s", again.Header, again.Body)
+	}
+	var page model.Page[model.APIToken]
+	h.get(tokensPath, ann.Access).expect(http.StatusOK).decode(&page)
+	if page.Count != 1 || page.Results[0].ID != tok.ID {
+		t.Fatalf("tokens after the retry: %+v", page)
+	}
 }

@@ -283,7 +283,7 @@ func TestAuditEventsFilters(t *testing.T) {
 				t.Errorf("%d record.create events, want 2", len(got))
 			}
 		}},
-		{"action unknown", q("action", "record.explode"), nil, nil},
+		// An action that is none answers 400 (TestAuditActionFilterIsValidated).
 		{"since RFC 3339", q("since", mark.Format(time.RFC3339Nano)), where(since(mark)), func(t *testing.T, got []model.AuditEvent) {
 			if slices.Contains(auActions(got), model.ActionRecordCreate) || !slices.Contains(auActions(got), model.ActionRecordDelete) {
 				t.Errorf("events since the mark: %v", auActions(got))

@@ -65,6 +65,10 @@ type Config struct {
 	// stopped before serving them, or accepted by another instance on the
 	// database. Default 1 s.
 	ResetPollInterval time.Duration
+	// IdempotencyWait is how long a request with an Idempotency-Key waits
+	// for another request with the same key, still running, to finish
+	// before it answers 409 (server/idempotency.go). Default 10 s.
+	IdempotencyWait time.Duration
 	// Now is the clock; tests move it.
 	Now func() time.Time
 	// Logger receives request and error logs. It never sees secrets.
@@ -139,6 +143,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.ResetPollInterval <= 0 {
 		c.ResetPollInterval = time.Second
+	}
+	if c.IdempotencyWait <= 0 {
+		c.IdempotencyWait = 10 * time.Second
 	}
 	if c.Now == nil {
 		c.Now = time.Now

@@ -139,3 +139,31 @@ func TestCacheBypassedWhileTheListenerIsAway(t *testing.T) {
 	pgtest.WaitUsersVersion(t, b.store, "server B's listener to listen again", func(_ uint64, cacheable bool) bool { return cacheable })
 	b.get("/api/users/me", subject.Access).expect(http.StatusUnauthorized)
 }
+
+// An API token revoked through server A stops on server B's next request
+// (each request looks the token up, nothing caches it), and a token of an
+// account demoted through A loses its staff scope on B once B hears of
+// the change, as a session does.
+func TestAPITokenChangesApplyOnAnotherInstance(t *testing.T) {
+	onPostgresOnly(t)
+	a := newHarness(t)
+	b := a.twin()
+	admin := a.staff("admin@example.org")
+	member := a.staff("member@example.org")
+	revoked := a.newToken(member.Access, "records:read")
+	staffTok := a.newToken(member.Access, "audit:read", "records:read")
+	b.get("/api/medical-records", revoked.Token).expect(http.StatusOK)
+	b.get("/api/audit-events", staffTok.Token).expect(http.StatusOK)
+
+	a.delete("/api/users/me/tokens/"+revoked.ID, member.Access).expect(http.StatusNoContent)
+	b.get("/api/medical-records", revoked.Token).expect(http.StatusUnauthorized)
+
+	v, cacheable := b.store.UsersVersion()
+	if !cacheable {
+		t.Fatal("server B's store reports user rows not cacheable: its listener is not connected")
+	}
+	a.patch("/api/users/"+member.ID, map[string]any{"is_staff": false}, admin.Access).expect(http.StatusOK)
+	pgtest.WaitUsersVersion(t, b.store, "server B to hear of the change", func(got uint64, _ bool) bool { return got != v })
+	b.get("/api/audit-events", staffTok.Token).expectError(http.StatusForbidden, "This token lacks the scope audit:read.")
+	b.get("/api/medical-records", staffTok.Token).expect(http.StatusOK)
+}

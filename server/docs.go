@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"net/http"
 	"path"
 	"strings"
 	"sync"
@@ -68,7 +69,7 @@ func (s *Server) docsRoutes(app *fiber.App) {
 		return c.Send(doc)
 	})
 
-	ui := adaptor.HTTPHandler(v5emb.NewHandlerWithConfig(swgui.Config{
+	ui := adaptor.HTTPHandler(docsCanonicalPath(v5emb.NewHandlerWithConfig(swgui.Config{
 		Title:       "Anavara API",
 		SwaggerJSON: schemaJSONURL,
 		BasePath:    docsBase,
@@ -78,22 +79,44 @@ func (s *Server) docsRoutes(app *fiber.App) {
 			"defaultModelsExpandDepth": "1",
 			"persistAuthorization":     "true",
 		},
-	}))
+	})))
 	app.Get("/docs", ui)
 	app.Get("/docs/*", func(c *fiber.Ctx) error {
 		// The page itself, or an embedded asset; anything else is the API's
 		// usual JSON 404 rather than the file server's plain-text one.
-		if name := c.Params("*"); name != "" && !docsAssetExists(name) {
+		if name := docsAssetName(c.Params("*")); name != "" && !docsAssetExists(name) {
 			return errNotFound
 		}
 		return ui(c)
 	})
 }
 
+// docsAssetName is the asset a path below /docs/ names: "" for the page
+// itself, as "/docs/" and "/docs//" are.
+func docsAssetName(p string) string {
+	return strings.TrimPrefix(path.Clean("/"+p), "/")
+}
+
+// docsCanonicalPath hands Swagger UI's handler the path spelled as it
+// serves it. Fiber matches /docs as every route, without regard to case
+// and with any trailing slashes (the document's conventions); the handler
+// compares the path exactly, and would answer "/DOCS" or "/docs//" with
+// a plain-text 404.
+func docsCanonicalPath(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := path.Clean(r.URL.Path)
+		if base := strings.TrimSuffix(docsBase, "/"); len(p) >= len(base) && strings.EqualFold(p[:len(base)], base) {
+			p = base + p[len(base):]
+		}
+		r.URL.Path, r.URL.RawPath = p, ""
+		next.ServeHTTP(w, r)
+	})
+}
+
 // docsAssetExists reports whether Swagger UI's embedded assets hold name,
 // stored as is or gzip-compressed.
 func docsAssetExists(name string) bool {
-	name = strings.TrimPrefix(path.Clean("/"+name), "/")
+	name = docsAssetName(name)
 	for _, candidate := range []string{name, name + ".gz"} {
 		if info, err := fs.Stat(static.FS, candidate); err == nil && !info.IsDir() {
 			return true

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"github.com/gofiber/fiber/v2"
+
 	"github.com/anavara/anavara/audit"
 	"github.com/anavara/anavara/db"
 	"github.com/anavara/anavara/mail"
@@ -48,3 +50,22 @@ func RouteAccessKeys() []string {
 	}
 	return keys
 }
+
+// AddIdempotentRoute registers POST path behind authenticate and the
+// Idempotency-Key middleware (idempotentSecret when secret), answered by
+// h: routes that fail, panic or show a secret on demand, for the tests of
+// what the middleware keeps of them.
+func (s *Server) AddIdempotentRoute(path string, secret bool, h fiber.Handler) {
+	mw := s.idempotent
+	if secret {
+		mw = s.idempotentSecret
+	}
+	s.app.Post(path, s.authenticate, mw, h)
+}
+
+// RouteQueryParams is the table of the query parameters each route
+// accepts, for the tests that hold it to the routes and the document.
+func RouteQueryParams() map[string][]string { return routeQueryParams() }
+
+// RouteKey names a route in RouteQueryParams.
+func RouteKey(method, path string) string { return routeKey(method, path) }

@@ -139,8 +139,8 @@ func TestOpenAPIDocumentMatchesRoutes(t *testing.T) {
 }
 
 // TestOpenAPIDocumentConventions checks the promises every operation makes:
-// the X-Request-ID header on every response, 500 everywhere, 401 where a
-// token is needed, and 400/413/415 where a body is read.
+// the X-Request-ID header on every response, 400 and 500 everywhere, 401
+// where a token is needed, and 413/415 where a body is read.
 func TestOpenAPIDocumentConventions(t *testing.T) {
 	doc := docsLoadOpenAPI(t, server.OpenAPIDocument())
 	for p, item := range doc.Paths.Map() {
@@ -166,7 +166,9 @@ func TestOpenAPIDocumentConventions(t *testing.T) {
 					}
 				}
 			}
-			want := []string{"500"}
+			// 400 everywhere: every operation refuses unknown query
+			// parameters (query_params.go).
+			want := []string{"400", "500"}
 			security := doc.Security
 			if op.Security != nil {
 				security = *op.Security
@@ -175,7 +177,7 @@ func TestOpenAPIDocumentConventions(t *testing.T) {
 				want = append(want, "401")
 			}
 			if op.RequestBody != nil {
-				want = append(want, "400", "413", "415")
+				want = append(want, "413", "415")
 				content := op.RequestBody.Value.Content
 				for _, mt := range []string{"application/json", "application/x-www-form-urlencoded"} {
 					if content.Get(mt) == nil {
@@ -267,6 +269,20 @@ func TestSchemaEndpointServesYAMLAndJSON(t *testing.T) {
 			t.Fatalf("body %s is not an error naming format", body)
 		}
 	})
+}
+
+// TestOpenAPISchemaEndpointMatchesItsDocumentation sends GET /schema
+// through the harness, which validates every response against the
+// document: the YAML as the string it is documented as, the JSON as an
+// OpenAPIDocument object.
+func TestOpenAPISchemaEndpointMatchesItsDocumentation(t *testing.T) {
+	h := newHarness(t)
+	for _, target := range []string{"/schema", "/schema?format=yaml", "/schema?format=json"} {
+		res := h.get(target, "").expect(http.StatusOK)
+		if len(res.Body) == 0 {
+			t.Errorf("GET %s: empty body", target)
+		}
+	}
 }
 
 // docsAssetRef finds the script and stylesheet URLs of an HTML page.

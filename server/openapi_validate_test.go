@@ -34,6 +34,9 @@ var specRouter = sync.OnceValues(func() (routers.Router, error) {
 	// their bodies are checked as a string and as bytes, as documented.
 	openapi3filter.RegisterBodyDecoder("application/fhir+ndjson", openapi3filter.PlainBodyDecoder)
 	openapi3filter.RegisterBodyDecoder("application/zip", openapi3filter.FileBodyDecoder)
+	// GET /schema's YAML is text to a client, as documented ({type:
+	// string}); kin-openapi would otherwise parse it into an object.
+	openapi3filter.RegisterBodyDecoder("application/yaml", openapi3filter.PlainBodyDecoder)
 	return gorillamux.NewRouter(doc)
 })
 

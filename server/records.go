@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"strings"
@@ -27,8 +28,6 @@ func (s *Server) listRecords(c *fiber.Ctx) error {
 		Search:   strings.TrimSpace(queryText(c, "search", &errs)),
 		Doctor:   strings.TrimSpace(queryText(c, "doctor", &errs)),
 		Ordering: c.Query("ordering"),
-		Limit:    p.size,
-		Offset:   p.offset(),
 	}
 	if f.Ordering != "" && !model.ValidRecordOrdering(f.Ordering) {
 		errs.Add("ordering", model.MsgInvalidOrdering)
@@ -42,22 +41,31 @@ func (s *Server) listRecords(c *fiber.Ctx) error {
 	if err := errs.Err(); err != nil {
 		return err
 	}
+	// Another patient's records: for this caller, there are none.
+	none := !me.IsStaff && userID != "" && userID != me.ID
 	f.UserID = userID
-	var records []model.MedicalRecord
+	if !me.IsStaff && !none {
+		f.UserID = me.ID
+	}
+	// The bind holds the filters as applied: a patient's own records, or
+	// none.
+	if err := s.openCursor(&p, "records", f.UserID, f.Search, f.Doctor, dateText(f.TreatedAfter), dateText(f.TreatedBefore),
+		cmp.Or(f.Ordering, model.DefaultRecordOrdering)); err != nil {
+		return err
+	}
+	f.Limit, f.Offset, f.Seek = p.limit(), p.offset(), p.seek
+	records := []model.MedicalRecord{}
 	var count int
-	if !me.IsStaff && userID != "" && userID != me.ID {
-		// Another patient's records: for this caller, there are none.
-		records = []model.MedicalRecord{}
-	} else {
-		if !me.IsStaff {
-			f.UserID = me.ID
-		}
+	if !none {
 		var err error
 		if records, count, err = s.db.Read().ListRecords(c.UserContext(), f); err != nil {
 			return err
 		}
 	}
-	page, err := newPage(s, c, p, records, count)
+	records, more := trimPage(p, records)
+	page, err := newPage(s, c, p, records, count, more, func(r model.MedicalRecord) db.Position {
+		return db.RecordPosition(f.Ordering, r)
+	})
 	if err != nil {
 		return err
 	}
@@ -66,6 +74,14 @@ func (s *Server) listRecords(c *fiber.Ctx) error {
 		return err
 	}
 	return c.JSON(page)
+}
+
+// dateText is d as YYYY-MM-DD, "" for none.
+func dateText(d *model.Date) string {
+	if d == nil {
+		return ""
+	}
+	return d.String()
 }
 
 // listEvent is the audit event of a page of records served to actorID:
@@ -84,6 +100,9 @@ func (s *Server) listEvent(c *fiber.Ctx, actorID string, f db.RecordFilter, p pa
 		Page:          p.number,
 		PageSize:      p.size,
 		Count:         count,
+	}
+	if p.byCursor {
+		detail.Page, detail.Paginate = 0, model.PaginateCursor
 	}
 	if f.Search != "" {
 		detail.Search = &model.TextShape{Length: utf8.RuneCountInString(f.Search), Words: len(db.SearchWords(f.Search))}

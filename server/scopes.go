@@ -85,8 +85,8 @@ const msgSessionOnly = "API tokens cannot use this endpoint: sign in."
 // msgMissingScope names the scope a credential lacks.
 func msgMissingScope(scope string) string { return "This token lacks the scope " + scope + "." }
 
-// routeKey is the routeAccess key of the route c matched.
-func routeKey(c *fiber.Ctx) string {
+// scopeRouteKey is the routeAccess key of the route c matched.
+func scopeRouteKey(c *fiber.Ctx) string {
 	r := c.Route()
 	method := r.Method
 	if method == fiber.MethodHead {
@@ -101,7 +101,7 @@ func checkScope(c *fiber.Ctx, g grant) error {
 	if g.session() {
 		return nil
 	}
-	need, ok := routeAccess[routeKey(c)]
+	need, ok := routeAccess[scopeRouteKey(c)]
 	switch {
 	case !ok, need == accessSession, need == accessPublic:
 		return newError(fiber.StatusForbidden, msgSessionOnly)

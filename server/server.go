@@ -35,6 +35,8 @@ type Server struct {
 	// apiTokens issues and checks personal access tokens.
 	apiTokens *auth.APITokens
 	otp       auth.OTPHasher
+	// cursors seal and open the cursors of pages by cursor.
+	cursors cursorSealer
 	// users serves the account behind each access token.
 	users *auth.UserCache
 	// reads audits the reads of records, the events of concurrent reads
@@ -63,6 +65,10 @@ type Server struct {
 	// resetCodes is the worker that issues and mails password-reset codes
 	// from the outbox after forgot-password has answered.
 	resetCodes *auth.ResetCodes
+
+	// idempotencyClaims counts this instance's Idempotency-Key claims,
+	// which prune expired keys every idempotencyPruneEvery.
+	idempotencyClaims atomic.Uint64
 
 	// lastHealth is the db.Cause /healthz last answered, so that a change
 	// is logged once rather than on every poll.
@@ -105,6 +111,9 @@ func newServer(cfg Config, store db.Store, mailer mail.Mailer) (*Server, error) 
 
 		limitErrors: logthrottle.New(cfg.Logger, time.Minute, cfg.Now),
 	}
+	if s.cursors, err = newCursorSealer(cfg.JWTKeys); err != nil {
+		return nil, err
+	}
 	if s.reads = cfg.ReadAudit; s.reads == nil {
 		s.reads = audit.NewWriter(store, audit.Options{})
 	}
@@ -135,6 +144,9 @@ func newServer(cfg Config, store db.Store, mailer mail.Mailer) (*Server, error) 
 		DisablePreParseMultipartForm: true,
 	})
 	s.routes()
+	if err := s.declareQueryParams(); err != nil {
+		return nil, err
+	}
 	s.guardUnknownMethods()
 	s.routeLabels = newRouteLabels(s.app)
 	s.resetCodes = auth.NewResetCodes(store, mailer, s.otp, cfg.Logger, s.now, cfg.OTPTTL, cfg.ResetPollInterval)
@@ -198,15 +210,15 @@ func (s *Server) routes() {
 	users.Get("/me", authed, s.getMe)
 	users.Patch("/me", authed, s.patchMe)
 	users.Get("/me/ssh-keys", authed, s.listSSHKeys)
-	users.Post("/me/ssh-keys", authed, s.addSSHKey)
+	users.Post("/me/ssh-keys", authed, s.idempotent, s.addSSHKey)
 	users.Delete("/me/ssh-keys/:keyID", authed, s.removeSSHKey)
 	users.Get("/me/tokens", authed, s.listAPITokens)
-	users.Post("/me/tokens", authed, s.createAPIToken)
+	users.Post("/me/tokens", authed, s.idempotentSecret, s.createAPIToken)
 	users.Delete("/me/tokens/:tokenID", authed, s.revokeAPIToken)
 	users.Get("/me/access-log", authed, s.myAccessLog)
 	users.Get("/me/export", authed, s.exportMe)
 	users.Get("/", authed, s.listUsers)
-	users.Post("/", authed, requireStaff, s.createUser)
+	users.Post("/", authed, requireStaff, s.idempotent, s.createUser)
 	users.Get("/:id", authed, s.getUser)
 	users.Patch("/:id", authed, requireStaff, s.patchUser)
 	users.Get("/:id/ssh-keys", authed, requireStaff, s.listSSHKeys)
@@ -219,7 +231,7 @@ func (s *Server) routes() {
 
 	records := api.Group("/medical-records")
 	records.Get("/", authed, s.listRecords)
-	records.Post("/", authed, s.createRecord)
+	records.Post("/", authed, s.idempotent, s.createRecord)
 	records.Get("/:id", authed, s.getRecord)
 	records.Put("/:id", authed, s.putRecord)
 	records.Patch("/:id", authed, s.patchRecord)

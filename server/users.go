@@ -2,6 +2,7 @@ package server
 
 import (
 	"errors"
+	"strconv"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -100,7 +101,7 @@ func (s *Server) listUsers(c *fiber.Ctx) error {
 	me := currentUser(c)
 	var errs model.FieldErrors
 	p := parsePage(c, &errs)
-	f := db.UserFilter{Search: queryText(c, "search", &errs), Limit: p.size, Offset: p.offset()}
+	f := db.UserFilter{Search: queryText(c, "search", &errs)}
 	f.IsStaff = queryBool(c, "is_staff", &errs)
 	f.IsActive = queryBool(c, "is_active", &errs)
 	if err := errs.Err(); err != nil {
@@ -109,15 +110,28 @@ func (s *Server) listUsers(c *fiber.Ctx) error {
 	if !me.IsStaff {
 		f.OnlyID = me.ID
 	}
+	if err := s.openCursor(&p, "users", f.OnlyID, f.Search, boolText(f.IsStaff), boolText(f.IsActive)); err != nil {
+		return err
+	}
+	f.Limit, f.Offset, f.Seek = p.limit(), p.offset(), p.seek
 	users, count, err := s.db.Read().ListUsers(c.UserContext(), f)
 	if err != nil {
 		return err
 	}
-	page, err := newPage(s, c, p, users, count)
+	users, more := trimPage(p, users)
+	page, err := newPage(s, c, p, users, count, more, db.UserPosition)
 	if err != nil {
 		return err
 	}
 	return c.JSON(page)
+}
+
+// boolText is b as true or false, "" for none.
+func boolText(b *bool) string {
+	if b == nil {
+		return ""
+	}
+	return strconv.FormatBool(*b)
 }
 
 // queryBool reads an optional true/false query parameter.

@@ -1,6 +1,7 @@
 package chain
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -142,12 +143,11 @@ type Result struct {
 // depends on it. The zero value is not usable; use NewVerifier.
 type Verifier struct {
 	anchor *Anchor
-	// buf is reused for every event's encoding, so a walk allocates
-	// nothing per event.
-	buf []byte
-	// prev is the last event's hash, prevHex the same in hex.
+	// buf and fields are reused for every event's encoding, so a walk
+	// allocates nothing per event.
+	buf, fields []byte
+	// prev is the last event's hash.
 	prev    [Size]byte
-	prevHex [2 * Size]byte
 	checked int64
 	brk     *Break
 }
@@ -155,9 +155,7 @@ type Verifier struct {
 // NewVerifier returns a Verifier for a trail from its first event; with
 // anchor non-nil it also checks the trail against that recorded head.
 func NewVerifier(anchor *Anchor) *Verifier {
-	v := &Verifier{anchor: anchor, buf: make([]byte, 0, 1024)}
-	hex.Encode(v.prevHex[:], Genesis[:])
-	return v
+	return &Verifier{anchor: anchor, buf: make([]byte, 0, 1024), fields: make([]byte, 0, 1024)}
 }
 
 // Add checks e, the next event of the walk, and returns the Break (a
@@ -167,52 +165,127 @@ func (v *Verifier) Add(e model.AuditEvent) error {
 	if v.brk != nil {
 		return v.brk
 	}
-	if b := v.check(&e); b != nil {
+	var l link
+	v.fields = l.fromEvent(v.fields[:0], &e)
+	return v.add(&l)
+}
+
+// AddStored is Add for an event as stored.
+func (v *Verifier) AddStored(s *Stored) error {
+	if v.brk != nil {
+		return v.brk
+	}
+	l := link{seq: s.Seq, prefix: s.Prefix, id: s.ID, fields: s.Fields, prev: s.PrevHash, hash: s.Hash}
+	return v.add(&l)
+}
+
+func (v *Verifier) add(l *link) error {
+	if v.brk != nil {
+		return v.brk
+	}
+	if b := v.check(l); b != nil {
 		v.brk = b
 		return b
 	}
 	return nil
 }
 
-func (v *Verifier) check(e *model.AuditEvent) *Break {
+// link is what checking an event's place in the chain takes: its seq and
+// id, its encoded fields and its two hashes, raw. A hash of a
+// model.AuditEvent that is not hex is kept as its text, to be shown.
+type link struct {
+	seq                int64
+	prefix             string
+	id                 []byte
+	idText             string
+	fields             []byte
+	prev, hash         []byte
+	prevText, hashText string
+}
+
+// fromEvent fills l from e, appending e's fields and hashes to buf, which
+// it returns; l's slices point into it.
+func (l *link) fromEvent(buf []byte, e *model.AuditEvent) []byte {
+	start := len(buf)
+	buf = EncodeFields(buf, *e)
+	fields := len(buf)
+	prev, prevOK := Parse(e.PrevHash)
+	if prevOK {
+		buf = append(buf, prev[:]...)
+	}
+	hashAt := len(buf)
+	hash, hashOK := Parse(e.Hash)
+	if hashOK {
+		buf = append(buf, hash[:]...)
+	}
+	l.seq, l.prefix, l.idText = e.Seq, PrefixOf(*e), e.ID
+	l.fields = buf[start:fields]
+	if prevOK {
+		l.prev = buf[fields:hashAt]
+	} else {
+		l.prevText = e.PrevHash
+	}
+	if hashOK {
+		l.hash = buf[hashAt:]
+	} else {
+		l.hashText = e.Hash
+	}
+	return buf
+}
+
+func (l *link) eventID() string {
+	if l.idText != "" {
+		return l.idText
+	}
+	return string(l.id)
+}
+
+// shown is a stored hash as verify reports it: hex, or the text of one
+// that is not.
+func shown(raw []byte, text string) string {
+	if raw == nil && text != "" {
+		return text
+	}
+	return hex.EncodeToString(raw)
+}
+
+func (v *Verifier) check(l *link) *Break {
 	pos := v.checked + 1
 	broke := func(k Kind, format string, args ...any) *Break {
-		return &Break{Kind: k, Position: pos, EventID: e.ID, Detail: k.String() + ": " + fmt.Sprintf(format, args...)}
+		return &Break{Kind: k, Position: pos, EventID: l.eventID(), Detail: k.String() + ": " + fmt.Sprintf(format, args...)}
 	}
 	switch {
-	case e.Seq == 0:
+	case l.seq == 0:
 		return broke(NotInChain, "the event has no seq, so no hash links it to the trail: it was written into the database around anavara")
-	case e.Seq > pos:
-		n := e.Seq - pos
-		return broke(SeqGap, "seq %d where %d was expected: %d %s before it missing (deleted)", e.Seq, pos, n, plural(n, "event", "events"))
-	case e.Seq < pos:
-		return broke(SeqRepeated, "seq %d where %d was expected: a seq repeated (an event inserted or moved)", e.Seq, pos)
+	case l.seq > pos:
+		n := l.seq - pos
+		return broke(SeqGap, "seq %d where %d was expected: %d %s before it missing (deleted)", l.seq, pos, n, plural(n, "event", "events"))
+	case l.seq < pos:
+		return broke(SeqRepeated, "seq %d where %d was expected: a seq repeated (an event inserted or moved)", l.seq, pos)
 	}
-	// Compared as hex, as stored: one encoding of the computed hash per
-	// event instead of decoding two stored ones.
-	if e.PrevHash != string(v.prevHex[:]) {
-		if !wellFormed(e.PrevHash) {
-			return broke(Malformed, "stored prev_hash %q is not 64 lower-case hex digits", e.PrevHash)
+	if !bytes.Equal(l.prev, v.prev[:]) {
+		if len(l.prev) != Size {
+			return broke(Malformed, "stored prev_hash %q is not 64 lower-case hex digits", shown(l.prev, l.prevText))
 		}
 		if pos == 1 {
-			return broke(PrevHashMismatch, "prev_hash %s is not the genesis (64 zeros): events before it were removed, or it was put first", e.PrevHash)
+			return broke(PrevHashMismatch, "prev_hash %x is not the genesis (64 zeros): events before it were removed, or it was put first", l.prev)
 		}
-		return broke(PrevHashMismatch, "prev_hash %s is not the hash of event %d (%s): an event before it was deleted, inserted or moved", e.PrevHash, pos-1, v.prevHex[:])
+		return broke(PrevHashMismatch, "prev_hash %x is not the hash of event %d (%x): an event before it was deleted, inserted or moved", l.prev, pos-1, v.prev)
 	}
-	v.buf = Encode(v.buf[:0], e.Seq, *e, v.prev)
+	v.buf = appendHead(v.buf[:0], l.prefix, l.seq)
+	v.buf = append(v.buf, l.fields...)
+	v.buf = append(v.buf, v.prev[:]...)
 	sum := sha256.Sum256(v.buf)
-	var sumHex [2 * Size]byte
-	hex.Encode(sumHex[:], sum[:])
-	if e.Hash != string(sumHex[:]) {
-		if !wellFormed(e.Hash) {
-			return broke(Malformed, "stored hash %q is not 64 lower-case hex digits", e.Hash)
+	if !bytes.Equal(l.hash, sum[:]) {
+		if len(l.hash) != Size {
+			return broke(Malformed, "stored hash %q is not 64 lower-case hex digits", shown(l.hash, l.hashText))
 		}
-		return broke(ContentsChanged, "its fields hash to %s, not to its stored hash %s: a field (or the stored hash) was edited", string(sumHex[:]), e.Hash)
+		return broke(ContentsChanged, "its fields hash to %x, not to its stored hash %x: a field (or the stored hash) was edited", sum, l.hash)
 	}
-	if a := v.anchor; a != nil && e.Seq == a.Count && sum != a.Hash {
-		return broke(AnchorMismatch, "hash %s is not the anchored %x: the trail was rewritten at or before this event and re-hashed", e.Hash, a.Hash)
+	if a := v.anchor; a != nil && l.seq == a.Count && sum != a.Hash {
+		return broke(AnchorMismatch, "hash %x is not the anchored %x: the trail was rewritten at or before this event and re-hashed", sum, a.Hash)
 	}
-	v.prev, v.prevHex = sum, sumHex
+	v.prev = sum
 	v.checked = pos
 	return nil
 }
@@ -234,11 +307,4 @@ func plural(n int64, one, many string) string {
 		return one
 	}
 	return many
-}
-
-// wellFormed reports whether s is a hash as stored: 64 lower-case hex
-// digits.
-func wellFormed(s string) bool {
-	_, ok := Parse(s)
-	return ok
 }

@@ -2,7 +2,9 @@ package chain_test
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
+	"fmt"
 	"reflect"
 	"testing"
 
@@ -78,4 +80,93 @@ func TestWalkReturnsTheReadsError(t *testing.T) {
 	if err != nil || r.Break == nil || r.Break.Position != 11 {
 		t.Fatalf("Walk = %+v, %v; want the break at 11", r.Break, err)
 	}
+}
+
+// storedOf walks es as a store's EachStoredAudit would: each event as its
+// row's bytes, in one buffer the walk overwrites for the next event, so a
+// walk that kept a slice instead of copying it would check garbage.
+func storedOf(es []model.AuditEvent) func(context.Context, func(*chain.Stored) error) error {
+	return func(ctx context.Context, fn func(*chain.Stored) error) error {
+		var row []byte
+		for _, e := range es {
+			row = append(row[:0], e.ID...)
+			id := len(row)
+			row = chain.EncodeFields(row, e)
+			fields := len(row)
+			// As stored: the bytes the hex stands for, whatever their length.
+			prev, _ := hex.DecodeString(e.PrevHash)
+			row = append(row, prev...)
+			hashAt := len(row)
+			hash, _ := hex.DecodeString(e.Hash)
+			row = append(row, hash...)
+			s := chain.Stored{Seq: e.Seq, Prefix: chain.PrefixOf(e), ID: row[:id], Fields: row[id:fields], PrevHash: row[fields:hashAt], Hash: row[hashAt:]}
+			if err := fn(&s); err != nil {
+				return err
+			}
+			clear(row)
+		}
+		return nil
+	}
+}
+
+func TestWalkStoredFindsWhatTheVerifierFinds(t *testing.T) {
+	const n = 3000
+	for _, tc := range []struct {
+		name   string
+		tamper func(es []model.AuditEvent)
+		kind   chain.Kind
+	}{
+		{"whole", func([]model.AuditEvent) {}, 0},
+		{"edited at 1", func(es []model.AuditEvent) { es[0].IP = "198.51.100.1" }, chain.ContentsChanged},
+		{"edited at 513", func(es []model.AuditEvent) { es[512].Action = model.ActionRecordDelete }, chain.ContentsChanged},
+		{"records edited", func(es []model.AuditEvent) { es[2042].RecordIDs = es[2042].RecordIDs[1:] }, chain.ContentsChanged},
+		{"deleted", func(es []model.AuditEvent) { copy(es[700:], es[701:]) }, chain.SeqGap},
+		{"short hash", func(es []model.AuditEvent) { es[99].Hash = es[99].Hash[:20] }, chain.Malformed},
+		{"no prev_hash", func(es []model.AuditEvent) { es[1500].PrevHash = "" }, chain.Malformed},
+		{"outside the chain", func(es []model.AuditEvent) { es[n-1].Seq = 0 }, chain.NotInChain},
+		{"token id removed", func(es []model.AuditEvent) { es[1000].TokenID = nil }, chain.ContentsChanged},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			es := tokenTrail(n)
+			tc.tamper(es)
+			got, err := chain.WalkStored(context.Background(), storedOf(es), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := verify(es, nil)
+			if got.Checked != want.Checked || got.Head != want.Head || (got.Break == nil) != (want.Break == nil) {
+				t.Fatalf("WalkStored %+v %+v, Verifier %+v %+v", got, got.Break, want, want.Break)
+			}
+			if want.Break == nil {
+				if tc.kind != 0 || got.Checked != n {
+					t.Fatalf("whole trail: %+v", got)
+				}
+				return
+			}
+			if *got.Break != *want.Break || got.Break.Kind != tc.kind {
+				t.Fatalf("WalkStored broke at %+v, the Verifier at %+v; want kind %v", got.Break, want.Break, tc.kind)
+			}
+		})
+	}
+	// Against an anchor, as Walk.
+	es := tokenTrail(n)
+	anchor := chain.Anchor{Count: n + 1}
+	got, err := chain.WalkStored(context.Background(), storedOf(es), &anchor)
+	if want := verify(es, &anchor); err != nil || !reflect.DeepEqual(got, want) || got.Break.Kind != chain.AnchorMissing {
+		t.Fatalf("short of the anchor: WalkStored %+v %v, Verifier %+v", got, err, want)
+	}
+}
+
+// tokenTrail is trail with every fifth event made by a request an API
+// token authenticated (encoding version 2), linked.
+func tokenTrail(n int) []model.AuditEvent {
+	es := trail(n)
+	for i := range es {
+		if i%5 == 0 {
+			token := fmt.Sprintf("30000000-0000-4000-8000-%012d", i%3)
+			es[i].TokenID = &token
+		}
+	}
+	relink(es, 0)
+	return es
 }

@@ -171,6 +171,10 @@ var auditTests = []test{
 				paged = append(paged, ids(got, eventID)...)
 			}
 			checkIDs(t, tc.name+", in pages of 3", paged, wantIDs)
+			checkKeyset(t, tc.name, wantIDs, 2, func(seek *db.Seek, limit int) ([]model.AuditEvent, int, error) {
+				f.Seek, f.Limit, f.Offset = seek, limit, 0
+				return s.Read().ListAudit(ctx, f)
+			}, db.AuditPosition, eventID)
 		}
 	}},
 	{"InsertAuditsAppendsEach", func(t *testing.T, s db.Store) {

@@ -118,6 +118,58 @@ var auditChainTests = []test{
 			}
 		}
 	}},
+	{"TokenEventsEncodedV2", func(t *testing.T, s db.Store) {
+		// Events of requests an API token authenticated carry its id,
+		// stored and read back, and are linked with encoding version 2
+		// (chain.PrefixOf) among version 1 events, in one chain: the
+		// engine that hashes in the database (PostgreSQL) must put the
+		// event's own prefix first, as chain.Encode does.
+		ctx := t.Context()
+		u := createUser(t, s, "token-chain@example.org")
+		k := newAPIToken(u.ID, at(0), model.ScopeRecordsRead)
+		createAPIToken(t, s, k)
+		rec := uuid.NewString()
+		ev := func(d time.Duration, token *string) model.AuditEvent {
+			return model.AuditEvent{ID: uuid.NewString(), At: at(d), ActorID: &u.ID, Action: model.ActionRecordRead, Entity: model.EntityRecord,
+				EntityID: &rec, IP: "192.0.2.1", SubjectIDs: []string{u.ID}, TokenID: token}
+		}
+		plain, first, second, third := ev(time.Second, nil), ev(2*time.Second, &k.ID), ev(3*time.Second, &k.ID), ev(4*time.Second, nil)
+		list := ev(5*time.Second, &k.ID)
+		list.Action, list.EntityID, list.Detail, list.RecordIDs = model.ActionRecordList, nil, []byte(`{"page":1}`), []string{rec}
+		insertEvents(t, s, plain, first)
+		write(t, s, func(tx db.Tx) error { return tx.InsertAudits(ctx, []model.AuditEvent{second, third, list}) })
+		es := chainOf(t, s)
+		if len(es) != 5 {
+			t.Fatalf("%d events in the chain, want 5", len(es))
+		}
+		checkChain(t, s, es)
+		for i, want := range []*string{nil, &k.ID, &k.ID, nil, &k.ID} {
+			got := es[i].TokenID
+			if (got == nil) != (want == nil) || got != nil && *got != *want {
+				t.Errorf("event %d token %v, want %v", i+1, got, want)
+			}
+		}
+		// Version 2 hashes differ from what version 1 would give.
+		prev, _ := chain.Parse(es[0].Hash)
+		v1 := es[1]
+		v1.TokenID = nil
+		if es[1].Hash == chain.Hex(chain.Hash(2, v1, prev)) {
+			t.Error("a token event hashed as version 1")
+		}
+		page, _, err := s.Read().ListAudit(ctx, db.AuditFilter{EntityID: rec, Limit: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		withToken := 0
+		for _, e := range page {
+			if e.TokenID != nil && *e.TokenID == k.ID {
+				withToken++
+			}
+		}
+		if withToken != 3 {
+			t.Errorf("ListAudit shows %d events with the token, want 3", withToken)
+		}
+	}},
 	{"RolledBackEventsLeaveNoGap", func(t *testing.T, s db.Store) {
 		ctx := t.Context()
 		u := createUser(t, s, "rollback@example.org")
@@ -172,7 +224,67 @@ var auditChainTests = []test{
 		}
 		checkChain(t, s, es)
 	}},
+	storedWalkTest,
 }
+
+// storedWalkTest checks a snapshot's EachStoredAudit, where the engine has
+// one (db.StoredAuditWalker), against its EachAudit: the same events in
+// the same order, each with the fields chain.EncodeFields encodes.
+var storedWalkTest = test{"StoredWalkAgreesWithEachAudit", func(t *testing.T, s db.Store) {
+	ctx := t.Context()
+	u, v := createUser(t, s, "stored@example.org"), createUser(t, s, "walk@example.org")
+	rec, rec2 := uuid.NewString(), uuid.NewString()
+	read := model.AuditEvent{ID: uuid.NewString(), At: at(time.Second), ActorID: &u.ID, Action: model.ActionRecordRead, Entity: model.EntityRecord, EntityID: &rec, IP: "192.0.2.1", Via: model.ViaSSH, SubjectIDs: []string{u.ID}}
+	anonymous := model.AuditEvent{ID: uuid.NewString(), At: at(2 * time.Second), Action: model.ActionLoginFailed, Entity: model.EntityUser, IP: "2001:db8::1"}
+	// Records of two owners: subjects stored by record on SQLite.
+	list := model.AuditEvent{ID: uuid.NewString(), At: at(3*time.Second + time.Microsecond), ActorID: &v.ID, Action: model.ActionRecordList, Entity: model.EntityRecord, IP: "192.0.2.2",
+		Detail: []byte(`{"page":1,"page_size":20}`), RecordIDs: []string{rec, rec2, uuid.NewString()}, SubjectIDs: []string{u.ID, v.ID, u.ID}}
+	// Records without subjects, and subjects without records.
+	bare := model.AuditEvent{ID: uuid.NewString(), At: at(4 * time.Second), ActorID: &v.ID, Action: model.ActionRecordList, Entity: model.EntityRecord, IP: "192.0.2.3", RecordIDs: []string{rec2}}
+	account := model.AuditEvent{ID: uuid.NewString(), At: at(5 * time.Second), ActorID: &v.ID, Action: model.ActionUserUpdate, Entity: model.EntityUser, EntityID: &u.ID, IP: "", Via: model.ViaCLI, Detail: []byte(`{}`), SubjectIDs: []string{u.ID, v.ID}}
+	// A request an API token authenticated: version 2.
+	token := uuid.NewString()
+	scripted := model.AuditEvent{ID: uuid.NewString(), At: at(6 * time.Second), ActorID: &u.ID, Action: model.ActionRecordRead, Entity: model.EntityRecord, EntityID: &rec, IP: "192.0.2.4", SubjectIDs: []string{u.ID}, TokenID: &token}
+	insertEvents(t, s, read, anonymous)
+	write(t, s, func(tx db.Tx) error { return tx.InsertAudits(ctx, []model.AuditEvent{list, bare, account, scripted}) })
+
+	want := chainOf(t, s)
+	var got []chain.Stored
+	walked := false
+	err := s.Snapshot(ctx, func(snap db.Snapshot) error {
+		w, ok := snap.(db.StoredAuditWalker)
+		if !ok {
+			return nil
+		}
+		walked = true
+		return w.EachStoredAudit(ctx, func(st *chain.Stored) error {
+			// Copied: the walk reuses its buffers.
+			got = append(got, chain.Stored{Seq: st.Seq, Prefix: st.Prefix, ID: slices.Clone(st.ID), Fields: slices.Clone(st.Fields),
+				PrevHash: slices.Clone(st.PrevHash), Hash: slices.Clone(st.Hash)})
+			return nil
+		})
+	})
+	if err != nil {
+		t.Fatalf("EachStoredAudit: %v", err)
+	}
+	if !walked {
+		t.Log("this engine walks the trail as events only (no db.StoredAuditWalker)")
+		return
+	}
+	if len(got) != len(want) {
+		t.Fatalf("EachStoredAudit walked %d events, EachAudit %d", len(got), len(want))
+	}
+	for i, e := range want {
+		g := got[i]
+		if g.Seq != e.Seq || g.Prefix != chain.PrefixOf(e) || string(g.ID) != e.ID || chain.Hex([chain.Size]byte(g.PrevHash)) != e.PrevHash || chain.Hex([chain.Size]byte(g.Hash)) != e.Hash {
+			t.Errorf("event %d: stored seq %d id %s prev %x hash %x; EachAudit %+v", i, g.Seq, g.ID, g.PrevHash, g.Hash, e)
+		}
+		if fields := chain.EncodeFields(nil, e); !slices.Equal(g.Fields, fields) {
+			t.Errorf("event %d (%s): stored fields\n%q\nEncodeFields\n%q", i, e.ID, g.Fields, fields)
+		}
+	}
+	CheckLinks(t, want)
+}}
 
 var accessLogTests = []test{
 	{"WhoAccessedMyRecords", func(t *testing.T, s db.Store) {
@@ -234,6 +346,11 @@ var accessLogTests = []test{
 						t.Errorf("%s: subjects %v, want %v", name, got[i].SubjectIDs, es[name].SubjectIDs)
 					}
 				}
+				checkKeyset(t, tc.name, ids(got, eventID), 2, func(seek *db.Seek, limit int) ([]model.AuditEvent, int, error) {
+					f.Seek, f.Limit, f.Offset = seek, limit, 0
+					return s.Read().AccessLog(ctx, f)
+				}, db.AuditPosition, eventID)
+				f.Seek = nil
 				// A page of one past the first, and the totals.
 				if len(tc.want) > 1 {
 					f.Limit, f.Offset = 1, 1

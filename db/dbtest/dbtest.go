@@ -53,6 +53,7 @@ func Run(t *testing.T, open func(t *testing.T) db.Store) {
 		{"Records", recordTests, true},
 		{"OTP", otpTests, true},
 		{"ResetRequests", resetRequestTests, true},
+		{"IdempotencyKeys", idempotencyTests, true},
 		{"RefreshTokens", refreshTests, true},
 		{"SSHKeys", sshKeyTests, true},
 		{"APITokens", apiTokenTests, true},
@@ -61,11 +62,13 @@ func Run(t *testing.T, open func(t *testing.T) db.Store) {
 		{"AccessLog", accessLogTests, true},
 		{"Snapshot", snapshotTests, true},
 		{"Lists", emptyListTests, true},
+		{"Keyset", keysetTests, true},
 		{"MalformedIDs", malformedIDTests, true},
 		{"Versions", versionTests, true},
 		// The races run one at a time, each with the CPUs to itself.
 		{"Concurrency", concurrencyTests, false},
 		{"VersionRaces", versionRaceTests, false},
+		{"IdempotencyRaces", idempotencyRaceTests, false},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

@@ -314,6 +314,7 @@ func testListRecordsFilters(t *testing.T, s db.Store) {
 			paged = append(paged, ids(got, recordID)...)
 		}
 		checkIDs(t, tc.name+", one record a page", paged, wantIDs)
+		recordKeyset(t, s, tc.name, tc.f, wantIDs, 2)
 	}
 }
 
@@ -384,6 +385,9 @@ func checkOrderings(t *testing.T, s db.Store, rs []model.MedicalRecord, ordering
 				paged = append(paged, ids(page, recordID)...)
 			}
 			checkIDs(t, ordering+" in pages of 5", paged, want)
+			for _, size := range []int{1, 5} {
+				recordKeyset(t, s, ordering, db.RecordFilter{Ordering: ordering}, want, size)
+			}
 		}
 	}
 }

@@ -253,6 +253,10 @@ func testListUsersFilters(t *testing.T, s db.Store) {
 			paged = append(paged, ids(got, userID)...)
 		}
 		checkIDs(t, tc.name+", one user a page", paged, wantIDs)
+		checkKeyset(t, tc.name, wantIDs, 2, func(seek *db.Seek, limit int) ([]model.User, int, error) {
+			f.Seek, f.Limit, f.Offset = seek, limit, 0
+			return s.Read().ListUsers(ctx, f)
+		}, db.UserPosition, userID)
 	}
 	// Every field comes back in a list.
 	list, _, err := s.Read().ListUsers(ctx, db.UserFilter{Limit: 100})

@@ -24,7 +24,40 @@ func (r *reader) AccessLog(ctx context.Context, f db.AccessLogFilter) ([]model.A
 	if err := r.flushAudits(ctx); err != nil {
 		return nil, 0, err
 	}
-	var w where
+	countW, mine, everyone, err := accessLogWhere(f, nil)
+	if err != nil {
+		return nil, 0, fmt.Errorf("access log: %w", err)
+	}
+	countSQL := `SELECT (SELECT count(*)` + mine + `) + (SELECT count(*)` + everyone + `)`
+	w := countW
+	if f.Seek != nil {
+		if w, mine, everyone, err = accessLogWhere(f, f.Seek); err != nil {
+			return nil, 0, fmt.Errorf("access log: %w", err)
+		}
+	}
+	pageSQL := `SELECT ` + auditColumnsOf("e") + mine + ` UNION ALL SELECT ` + auditColumnsOf("e") + everyone
+	dir := direction(f.Seek, true)
+	page, args := w.page("at "+dir+", id "+dir, f.Limit, f.Offset)
+	rows, err := r.q.Query(ctx, pageSQL+page, args...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("access log: %w", err)
+	}
+	events, err := collect(rows, db.PageCapacity(f.Limit), scanAudit)
+	if err != nil {
+		return nil, 0, fmt.Errorf("access log: %w", err)
+	}
+	events, count, err := pageTotal(ctx, r.q, events, f.Limit, f.Offset, f.Seek != nil, countSQL, countW.args)
+	if err != nil {
+		return nil, 0, fmt.Errorf("access log: %w", err)
+	}
+	return db.InListOrder(events, f.Seek), count, nil
+}
+
+// accessLogWhere builds the FROM and WHERE clauses of the two parts of
+// f's access log, the events concerning the account (mine) and the
+// population exports (everyone), each with the row comparison of a page
+// starting at seek, if any, and their parameters (w.args).
+func accessLogWhere(f db.AccessLogFilter, seek *db.Seek) (w where, mine, everyone string, err error) {
 	w.add("e.subject_ids @> ARRAY[", f.SubjectID, "::uuid]")
 	w.add("e.actor_id IS DISTINCT FROM ", f.SubjectID, "::uuid")
 	since := func() {
@@ -38,27 +71,17 @@ func (r *reader) AccessLog(ctx context.Context, f db.AccessLogFilter) ([]model.A
 		n := strconv.Itoa(len(w.args) + 1)
 		w.add("(e.entity_id = ", f.RecordID, " OR e.record_ids @> ARRAY[$"+n+"::uuid])")
 	}
-	mine := ` FROM audit_events e` + w.sql()
-	w.conds = nil
-	w.conds = append(w.conds, "e.action = '"+model.ActionPopulationExport+"'")
+	if err := w.seek("e.at", "e.id", seek, true); err != nil {
+		return w, "", "", err
+	}
+	mine = ` FROM audit_events e` + w.sql()
+	w.conds = []string{"e.action = '" + model.ActionPopulationExport + "'"}
 	since()
-	everyone := ` FROM audit_events e WHERE ` + strings.Join(w.conds, " AND ")
-	countSQL := `SELECT (SELECT count(*)` + mine + `) + (SELECT count(*)` + everyone + `)`
-	pageSQL := `SELECT ` + auditColumnsOf("e") + mine + ` UNION ALL SELECT ` + auditColumnsOf("e") + everyone
-	page, args := w.page("at DESC, id DESC", f.Limit, f.Offset)
-	rows, err := r.q.Query(ctx, pageSQL+page, args...)
-	if err != nil {
-		return nil, 0, fmt.Errorf("access log: %w", err)
+	if err := w.seek("e.at", "e.id", seek, true); err != nil {
+		return w, "", "", err
 	}
-	events, err := collect(rows, db.PageCapacity(f.Limit), scanAudit)
-	if err != nil {
-		return nil, 0, fmt.Errorf("access log: %w", err)
-	}
-	events, count, err := pageTotal(ctx, r.q, events, f.Limit, f.Offset, countSQL, w.args)
-	if err != nil {
-		return nil, 0, fmt.Errorf("access log: %w", err)
-	}
-	return events, count, nil
+	everyone = ` FROM audit_events e WHERE ` + strings.Join(w.conds, " AND ")
+	return w, mine, everyone, nil
 }
 
 // EachAudit walks the chain by seq (its unique index), then the events

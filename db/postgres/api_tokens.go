@@ -79,7 +79,7 @@ func (r *reader) APITokensOf(ctx context.Context, f db.APITokenFilter) ([]model.
 	if err != nil {
 		return nil, 0, fmt.Errorf("list api tokens: %w", err)
 	}
-	return pageTotal(ctx, r.q, tokens, f.Limit, f.Offset,
+	return pageTotal(ctx, r.q, tokens, f.Limit, f.Offset, false,
 		`SELECT count(*) FROM api_tokens WHERE user_id = $1 AND revoked_at IS NULL`, []any{f.UserID})
 }
 

@@ -17,7 +17,12 @@ import (
 )
 
 // auditColumns are the columns of audit_events scanAudit reads, in order.
-const auditColumns = `id, at, actor_id, action, entity, entity_id, ip, detail, record_ids, via, subject_ids, seq, prev_hash, hash`
+const auditColumns = `id, at, actor_id, action, entity, entity_id, ip, detail, record_ids, via, subject_ids, seq, prev_hash, hash, token_id`
+
+// auditColumnsBeforeTokens are the columns of the trail before the API
+// tokens' migration added token_id, which the audit chain's migration,
+// run before it, reads (scanLegacyAudit).
+const auditColumnsBeforeTokens = `id, at, actor_id, action, entity, entity_id, ip, detail, record_ids, via, subject_ids, seq, prev_hash, hash`
 
 // auditColumnsOf is auditColumns of the table alias.
 func auditColumnsOf(alias string) string {
@@ -49,6 +54,10 @@ func auditRow(e model.AuditEvent) ([]any, error) {
 	if err != nil {
 		return nil, err
 	}
+	token, err := optionalIDArg("audit event token id", e.TokenID)
+	if err != nil {
+		return nil, err
+	}
 	var seq *int64
 	var prevHash, hash []byte
 	if e.Seq > 0 {
@@ -60,7 +69,7 @@ func auditRow(e model.AuditEvent) ([]any, error) {
 		seq, prevHash, hash = &e.Seq, p[:], h[:]
 	}
 	return []any{id, at(e.At), actor, e.Action, e.Entity, e.EntityID, e.IP, detail, recordIDs,
-		e.Via, subjectIDs, seq, prevHash, hash}, nil
+		e.Via, subjectIDs, seq, prevHash, hash, token}, nil
 }
 
 // idList checks ids for a uuid[] column: nil stores NULL.
@@ -81,7 +90,7 @@ func scanAudit(row pgx.Row) (model.AuditEvent, error) {
 	var seq *int64
 	var prevHash, hash []byte
 	if err := row.Scan(&e.ID, &e.At, &e.ActorID, &e.Action, &e.Entity, &e.EntityID, &e.IP, &detail, &e.RecordIDs,
-		&e.Via, &e.SubjectIDs, &seq, &prevHash, &hash); err != nil {
+		&e.Via, &e.SubjectIDs, &seq, &prevHash, &hash, &e.TokenID); err != nil {
 		return e, err
 	}
 	e.At = e.At.UTC()
@@ -157,7 +166,8 @@ func (t *tx) writeAudits(ctx context.Context) error {
 			return fmt.Errorf("insert audit event: %w", err)
 		}
 		fields = chain.EncodeFields(fields[:0], e)
-		b.Queue(linkAuditSQL, append(row[:len(row)-3], []byte(chain.Prefix), slices.Clone(fields), chain.Genesis[:])...)
+		// The event's own prefix: version 2 for one that names a token.
+		b.Queue(linkAuditSQL, append(row[:11:11], row[14], []byte(chain.PrefixOf(e)), slices.Clone(fields), chain.Genesis[:])...)
 	}
 	// The counter moves, these events' among them, ride in the same
 	// round trip: the lock is held until the COMMIT, and every round trip
@@ -194,16 +204,18 @@ func (t *tx) writeAudits(ctx context.Context) error {
 }
 
 // linkAuditSQL appends one event, its first 11 values in auditColumns'
-// order, linked after the trail's newest event: seq one more, prev_hash
-// its hash (Genesis, $14, on an empty trail) and hash the SHA-256 of
-// chain.Encode's bytes, put together here from chain.Prefix ($12), the
-// seq field (its length as 4 bytes big-endian, int4send's, then its
-// digits) and chain.EncodeFields ($13), then the previous hash.
+// order and its token_id ($12), linked after the trail's newest event:
+// seq one more, prev_hash its hash (Genesis, $15, on an empty trail) and
+// hash the SHA-256 of chain.Encode's bytes, put together here from the
+// event's prefix, chain.PrefixOf ($13: version 1, or 2 for an event with
+// a token), the seq field (its length as 4 bytes big-endian, int4send's,
+// then its digits) and chain.EncodeFields ($14), then the previous hash.
 // The conformance suite (AuditChain) holds the two to the same bytes.
 const linkAuditSQL = `INSERT INTO audit_events (` + auditColumns + `)
 SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, h.seq, h.prev,
-	sha256($12::bytea || int4send(octet_length(h.seq::text)) || convert_to(h.seq::text, 'UTF8') || $13::bytea || h.prev)
-FROM (SELECT coalesce(last.seq, 0) + 1 AS seq, coalesce(last.hash, $14::bytea) AS prev
+	sha256($13::bytea || int4send(octet_length(h.seq::text)) || convert_to(h.seq::text, 'UTF8') || $14::bytea || h.prev),
+	$12
+FROM (SELECT coalesce(last.seq, 0) + 1 AS seq, coalesce(last.hash, $15::bytea) AS prev
 	FROM (VALUES (1)) AS one
 	LEFT JOIN LATERAL (SELECT seq, hash FROM audit_events WHERE seq IS NOT NULL ORDER BY seq DESC LIMIT 1) AS last ON true) AS h`
 
@@ -252,9 +264,54 @@ func (r *reader) ListAudit(ctx context.Context, f db.AuditFilter) ([]model.Audit
 	if err := r.flushAudits(ctx); err != nil {
 		return nil, 0, err
 	}
-	var w where
-	// f's conditions but the entity's, on the events aliased e.
+	countW, countSQL, _, err := auditListWhere(f, nil)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list audit events: %w", err)
+	}
+	w, _, pageSQL, err := auditListWhere(f, f.Seek)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list audit events: %w", err)
+	}
+	countArgs := countW.args
+	// InsertAudit counts events by action, which totals the whole trail and
+	// each action in it without reading the trail.
+	if f.ActorID == "" && f.EntityID == "" && f.Since == nil {
+		countSQL, countArgs = `SELECT coalesce(sum(n), 0) FROM counts WHERE name = '`+countAudit+`'`, nil
+		if f.Action != "" {
+			countSQL, countArgs = countSQL+` AND part = $1`, []any{f.Action}
+		}
+		if err := r.flushCounts(ctx); err != nil {
+			return nil, 0, fmt.Errorf("list audit events: %w", err)
+		}
+	}
+	// (at, id) is the primary key: newest first is its own order.
+	dir := direction(f.Seek, true)
+	page, args := w.page("at "+dir+", id "+dir, f.Limit, f.Offset)
+	rows, err := r.q.Query(ctx, pageSQL+page, args...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list audit events: %w", err)
+	}
+	events, err := collect(rows, db.PageCapacity(f.Limit), scanAudit)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list audit events: %w", err)
+	}
+	events, count, err := pageTotal(ctx, r.q, events, f.Limit, f.Offset, f.Seek != nil, countSQL, countArgs)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list audit events: %w", err)
+	}
+	return db.InListOrder(events, f.Seek), count, nil
+}
+
+// auditListWhere builds ListAudit's count and page queries (but the
+// page's ORDER BY and LIMIT) for f, each part with the row comparison of
+// a page starting at seek, if any, and their parameters (w.args).
+func auditListWhere(f db.AuditFilter, seek *db.Seek) (w where, countSQL, pageSQL string, err error) {
+	// f's conditions but the entity's, on the events aliased e, and the
+	// seek's.
 	conds := func() {
+		if e := w.seek("e.at", "e.id", seek, true); e != nil {
+			err = e
+		}
 		if f.ActorID != "" {
 			w.add("e.actor_id = ", f.ActorID)
 		}
@@ -265,7 +322,6 @@ func (r *reader) ListAudit(ctx context.Context, f db.AuditFilter) ([]model.Audit
 			w.add("e.at >= ", at(*f.Since))
 		}
 	}
-	var countSQL, pageSQL string
 	switch {
 	case f.EntityID != "":
 		w.add("e.entity_id = ", f.EntityID)
@@ -289,31 +345,5 @@ func (r *reader) ListAudit(ctx context.Context, f db.AuditFilter) ([]model.Audit
 		conds()
 		countSQL, pageSQL = `SELECT count(*) FROM audit_events e`+w.sql(), `SELECT `+auditColumnsOf("e")+` FROM audit_events e`+w.sql()
 	}
-	countArgs := w.args
-	// InsertAudit counts events by action, which totals the whole trail and
-	// each action in it without reading the trail.
-	if f.ActorID == "" && f.EntityID == "" && f.Since == nil {
-		countSQL, countArgs = `SELECT coalesce(sum(n), 0) FROM counts WHERE name = '`+countAudit+`'`, nil
-		if f.Action != "" {
-			countSQL, countArgs = countSQL+` AND part = $1`, []any{f.Action}
-		}
-		if err := r.flushCounts(ctx); err != nil {
-			return nil, 0, fmt.Errorf("list audit events: %w", err)
-		}
-	}
-	// (at, id) is the primary key: newest first is its own order.
-	page, args := w.page("at DESC, id DESC", f.Limit, f.Offset)
-	rows, err := r.q.Query(ctx, pageSQL+page, args...)
-	if err != nil {
-		return nil, 0, fmt.Errorf("list audit events: %w", err)
-	}
-	events, err := collect(rows, db.PageCapacity(f.Limit), scanAudit)
-	if err != nil {
-		return nil, 0, fmt.Errorf("list audit events: %w", err)
-	}
-	events, count, err := pageTotal(ctx, r.q, events, f.Limit, f.Offset, countSQL, countArgs)
-	if err != nil {
-		return nil, 0, fmt.Errorf("list audit events: %w", err)
-	}
-	return events, count, nil
+	return w, countSQL, pageSQL, err
 }

@@ -59,6 +59,9 @@ func (s *Store) Export(ctx context.Context, sink db.ExportSink) error {
 	if err := exportTable(ctx, tx, `SELECT `+sshKeyColumns+` FROM ssh_keys ORDER BY created, id`, scanSSHKey, sink.SSHKeys); err != nil {
 		return err
 	}
+	if err := exportTable(ctx, tx, `SELECT `+apiTokenColumns+` FROM api_tokens ORDER BY created, id`, scanAPIToken, sink.APITokens); err != nil {
+		return err
+	}
 	if err := exportTable(ctx, tx, `SELECT `+auditColumns+` FROM audit_events ORDER BY at, id`, scanAudit, sink.AuditEvents); err != nil {
 		return err
 	}
@@ -159,7 +162,7 @@ func readCounters(ctx context.Context, q querier, query string) ([]db.Counter, e
 // for the whole import (readers carry on): the emptiness Import checks
 // then holds until it commits, and no server's write interleaves with the
 // copy's.
-const importLock = `LOCK TABLE users, medical_records, refresh_tokens, otp_codes, ssh_keys, audit_events, reset_requests, counts IN EXCLUSIVE MODE`
+const importLock = `LOCK TABLE users, medical_records, refresh_tokens, otp_codes, ssh_keys, api_tokens, audit_events, reset_requests, counts IN EXCLUSIVE MODE`
 
 // Import runs load in one READ COMMITTED transaction with the copied
 // tables locked (importLock). It is not retried: load streams from a
@@ -327,6 +330,16 @@ func (im *importTx) SSHKeys(ctx context.Context, rows []db.SSHKeyRow) error {
 			return nil, err
 		}
 		return []any{k.ID, k.UserID, k.Name, k.Type, k.Fingerprint, k.PublicKey, at(k.Created), optionalAt(k.LastUsed)}, nil
+	})
+}
+
+// APITokens copies tokens with their hashes, last use and revocation.
+func (im *importTx) APITokens(ctx context.Context, rows []db.APITokenRow) error {
+	return copyRows(ctx, im, db.TableAPITokens, apiTokenColumns, rows, func(k db.APITokenRow) ([]any, error) {
+		if err := ids("api token id", k.ID, k.UserID); err != nil {
+			return nil, err
+		}
+		return []any{k.ID, k.UserID, k.Name, k.Scopes, k.Hash, at(k.Created), at(k.Expires), optionalAt(k.LastUsed), optionalAt(k.RevokedAt)}, nil
 	})
 }
 

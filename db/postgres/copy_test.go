@@ -26,6 +26,7 @@ type exported struct {
 	tokens  []db.RefreshToken
 	otps    []db.OTPCode
 	keys    []db.SSHKeyRow
+	apiKeys []db.APITokenRow
 	events  []model.AuditEvent
 	resets  []db.ResetRequest
 }
@@ -73,6 +74,9 @@ func (p *pipe) OTPCodes(ctx context.Context, r []db.OTPCode) error {
 }
 func (p *pipe) SSHKeys(ctx context.Context, r []db.SSHKeyRow) error {
 	return pass(ctx, p, r, &p.got.keys, func(tx db.ImportTx) func(context.Context, []db.SSHKeyRow) error { return tx.SSHKeys })
+}
+func (p *pipe) APITokens(ctx context.Context, r []db.APITokenRow) error {
+	return pass(ctx, p, r, &p.got.apiKeys, func(tx db.ImportTx) func(context.Context, []db.APITokenRow) error { return tx.APITokens })
 }
 func (p *pipe) AuditEvents(ctx context.Context, r []model.AuditEvent) error {
 	return pass(ctx, p, r, &p.got.events, func(tx db.ImportTx) func(context.Context, []model.AuditEvent) error { return tx.AuditEvents })
@@ -183,6 +187,26 @@ func fillStore(t testing.TB, s db.Store, n int) {
 				}
 			}
 		}
+		// API tokens: one used, one revoked, and an event one made.
+		for i, u := range []db.UserRow{staff, patient} {
+			k := db.APITokenRow{APIToken: model.APIToken{ID: uuid.NewString(), Name: "job " + strconv.Itoa(i),
+				Scopes: []string{model.ScopeRecordsRead, model.ScopeUsersRead}, Created: tick(), Expires: tick().Add(24 * time.Hour)},
+				UserID: u.ID, Hash: []byte("api-token-hash-" + strconv.Itoa(i))}
+			if err := q.CreateAPIToken(ctx, k); err != nil {
+				return err
+			}
+			if i == 0 {
+				if err := q.TouchAPIToken(ctx, k.ID, tick()); err != nil {
+					return err
+				}
+				if err := q.InsertAudit(ctx, model.AuditEvent{ID: uuid.NewString(), At: tick(), ActorID: &u.ID, Action: model.ActionAccessLogRead,
+					Entity: model.EntityUser, EntityID: &u.ID, SubjectIDs: []string{u.ID}, IP: "192.0.2.1", TokenID: &k.ID}); err != nil {
+					return err
+				}
+			} else if err := q.RevokeAPIToken(ctx, u.ID, k.ID, tick()); err != nil {
+				return err
+			}
+		}
 		return q.InsertAudit(ctx, model.AuditEvent{ID: uuid.NewString(), At: tick(), Action: model.ActionLoginFailed,
 			Entity: model.EntityUser, IP: "192.0.2.1"})
 	})
@@ -247,7 +271,8 @@ func TestCopyPostgresToPostgres(t *testing.T) {
 	if !reflect.DeepEqual(want, got) {
 		t.Fatalf("the copy differs from its source:\nsource %+v\ncopy   %+v", want.tally, got.tally)
 	}
-	if len(want.records) != 2500 || len(want.events) != 2506 || len(want.tokens) != 3 || want.tokens[0].ChildID == "" ||
+	if len(want.records) != 2500 || len(want.events) != 2507 || len(want.tokens) != 3 || want.tokens[0].ChildID == "" ||
+		len(want.apiKeys) != 2 || want.apiKeys[0].LastUsed == nil || want.apiKeys[1].RevokedAt == nil ||
 		len(want.resets) != 2 || want.resets[0].Attempts != 1 || want.resets[0].ClaimedUntil == nil || want.resets[1].ClaimedUntil != nil {
 		t.Fatalf("fill made %+v", want.tally)
 	}
@@ -258,7 +283,7 @@ func TestCopyPostgresToPostgres(t *testing.T) {
 	if rs, n, err := dst.Read().ListRecords(ctx, db.RecordFilter{Doctor: "dr. öz", Ordering: "patient_name", Limit: 1}); err != nil || n != 2500 || rs[0].PatientName != "Élodie Ünal 0" {
 		t.Fatalf("doctor filter on the copy: %v %d %v", rs, n, err)
 	}
-	if _, n, err := dst.Read().ListAudit(ctx, db.AuditFilter{Limit: 1}); err != nil || n != 2506 {
+	if _, n, err := dst.Read().ListAudit(ctx, db.AuditFilter{Limit: 1}); err != nil || n != 2507 {
 		t.Fatalf("audit total on the copy: %d, %v", n, err)
 	}
 	// The copy indexes the records each list served.

@@ -56,10 +56,10 @@ func linkExistingEvents(ctx context.Context, tx *sql.Tx) error {
 	prev := chain.Genesis
 	var after []any
 	for {
-		query := `SELECT ` + auditColumns + ` FROM audit_events ORDER BY at, id LIMIT $1`
+		query := `SELECT ` + auditColumnsBeforeTokens + ` FROM audit_events ORDER BY at, id LIMIT $1`
 		args := []any{auditChainBatch}
 		if after != nil {
-			query = `SELECT ` + auditColumns + ` FROM audit_events WHERE (at, id) > ($2, $3) ORDER BY at, id LIMIT $1`
+			query = `SELECT ` + auditColumnsBeforeTokens + ` FROM audit_events WHERE (at, id) > ($2, $3) ORDER BY at, id LIMIT $1`
 			args = append(args, after...)
 		}
 		events, err := readAuditBatch(ctx, tx, query, args)
@@ -127,7 +127,7 @@ func readAuditBatch(ctx context.Context, tx *sql.Tx, query string, args []any) (
 	return events, rows.Err()
 }
 
-// scanLegacyAudit reads auditColumns through database/sql, which hands
+// scanLegacyAudit reads auditColumnsBeforeTokens through database/sql, which hands
 // arrays over as their text: the events of a trail before the chain.
 func scanLegacyAudit(rows *sql.Rows) (model.AuditEvent, error) {
 	var e model.AuditEvent

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -111,6 +112,8 @@ var recordOrderColumns = map[string]string{
 // recordQuery is ListRecords' SQL for a filter.
 type recordQuery struct {
 	where
+	// count is where without the seek: the conditions the count takes.
+	count where
 	order string
 	// unfiltered is set when nothing narrows the list, whose total is
 	// then the records counter.
@@ -149,18 +152,20 @@ func recordListSQL(f db.RecordFilter) (recordQuery, error) {
 		q.add("date_of_treatment <= ", dateArg(*f.TreatedBefore))
 	}
 	q.unfiltered = len(q.conds) == 0
+	q.count = where{conds: slices.Clone(q.conds), args: slices.Clone(q.args)}
 	ordering := f.Ordering
 	if ordering == "" {
 		ordering = model.DefaultRecordOrdering
 	}
-	dir := "ASC"
-	if strings.HasPrefix(ordering, "-") {
-		dir, ordering = "DESC", ordering[1:]
-	}
-	col, ok := recordOrderColumns[ordering]
+	desc := strings.HasPrefix(ordering, "-")
+	col, ok := recordOrderColumns[strings.TrimPrefix(ordering, "-")]
 	if !ok {
 		return q, fmt.Errorf("list records: unknown ordering %q", f.Ordering)
 	}
+	if err := q.seek(col, "id", f.Seek, desc); err != nil {
+		return q, fmt.Errorf("list records: %w", err)
+	}
+	dir := direction(f.Seek, desc)
 	q.order = col + " " + dir + ", id " + dir
 	return q, nil
 }
@@ -174,9 +179,9 @@ func (r *reader) ListRecords(ctx context.Context, f db.RecordFilter) ([]model.Me
 	if q.none {
 		return []model.MedicalRecord{}, 0, nil
 	}
-	countSQL := `SELECT count(*) FROM medical_records` + q.sql()
+	countSQL, countArgs := `SELECT count(*) FROM medical_records`+q.count.sql(), q.count.args
 	if q.unfiltered {
-		countSQL = `SELECT n FROM counts WHERE name = '` + countRecords + `' AND part = ''`
+		countSQL, countArgs = `SELECT n FROM counts WHERE name = '`+countRecords+`' AND part = ''`, nil
 		// The counter must include this transaction's own changes.
 		if err := r.flushCounts(ctx); err != nil {
 			return nil, 0, fmt.Errorf("list records: %w", err)
@@ -209,14 +214,14 @@ func (r *reader) ListRecords(ctx context.Context, f db.RecordFilter) ([]model.Me
 	if err != nil {
 		return nil, 0, fmt.Errorf("list records: %w", err)
 	}
-	if q.search != "" && len(q.conds) == 1 {
+	if q.search != "" && len(q.count.conds) == 1 {
 		// The search is the one filter: planSearch counted its matches.
 		records, _, _ = db.TrimPage(records, f.Limit, f.Offset)
-		return records, matches, nil
+		return db.InListOrder(records, f.Seek), matches, nil
 	}
-	records, count, err := pageTotal(ctx, r.q, records, f.Limit, f.Offset, countSQL, q.args)
+	records, count, err := pageTotal(ctx, r.q, records, f.Limit, f.Offset, f.Seek != nil, countSQL, countArgs)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list records: %w", err)
 	}
-	return records, count, nil
+	return db.InListOrder(records, f.Seek), count, nil
 }

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -149,7 +150,12 @@ func (r *reader) ListUsers(ctx context.Context, f db.UserFilter) ([]model.User, 
 	if f.IsActive != nil {
 		w.add("is_active = ", *f.IsActive)
 	}
-	page, args := w.page("created, id", f.Limit, f.Offset)
+	count := where{conds: slices.Clone(w.conds), args: slices.Clone(w.args)}
+	if err := w.seek("created", "id", f.Seek, false); err != nil {
+		return nil, 0, fmt.Errorf("list users: %w", err)
+	}
+	dir := direction(f.Seek, false)
+	page, args := w.page("created "+dir+", id "+dir, f.Limit, f.Offset)
 	rows, err := r.q.Query(ctx, `SELECT `+userColumns+` FROM users`+w.sql()+page, args...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list users: %w", err)
@@ -161,7 +167,11 @@ func (r *reader) ListUsers(ctx context.Context, f db.UserFilter) ([]model.User, 
 	if err != nil {
 		return nil, 0, fmt.Errorf("list users: %w", err)
 	}
-	return pageTotal(ctx, r.q, users, f.Limit, f.Offset, `SELECT count(*) FROM users`+w.sql(), w.args)
+	users, total, err := pageTotal(ctx, r.q, users, f.Limit, f.Offset, f.Seek != nil, `SELECT count(*) FROM users`+count.sql(), count.args)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list users: %w", err)
+	}
+	return db.InListOrder(users, f.Seek), total, nil
 }
 
 // where builds a WHERE clause from conditions and their parameters.

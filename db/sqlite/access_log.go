@@ -10,13 +10,14 @@ import (
 )
 
 // accessLogSQL builds AccessLog's count and page queries for f; the page
-// query takes args followed by the limit and offset.
+// query takes args followed by the limit and offset, the count query
+// countArgs (the page's but a seek's).
 //
 // The events concerning the account are one term of audit_subject_index;
 // population exports, which concern everyone, are a range of the action
 // index. The page sorts the two: an account's log is its own events, not
 // the trail's.
-func accessLogSQL(f db.AccessLogFilter) (count, page string, args []any) {
+func accessLogSQL(f db.AccessLogFilter) (count, page string, args, countArgs []any, err error) {
 	term := recordTerm(f.SubjectID)
 	mine := []string{"x.subjects MATCH ?", "(e.actor_id IS NULL OR e.actor_id <> ?)"}
 	mineArgs := []any{term, f.SubjectID}
@@ -32,13 +33,23 @@ func accessLogSQL(f db.AccessLogFilter) (count, page string, args []any) {
 		mine = append(mine, "(e.entity_id = ? OR e.id IN (SELECT event_id FROM audit_record_index WHERE records MATCH ?))")
 		mineArgs = append(mineArgs, f.RecordID, recordTerm(f.RecordID))
 	}
-	mineSQL := ` FROM audit_subject_index x JOIN audit_events e ON e.at = x.event_at AND e.id = x.event_id WHERE ` + strings.Join(mine, " AND ")
-	everyoneSQL := ` FROM audit_events e WHERE ` + strings.Join(everyone, " AND ")
-	args = append(mineArgs, everyoneArgs...)
-	return `SELECT (SELECT count(*)` + mineSQL + `) + (SELECT count(*)` + everyoneSQL + `)`,
-		`SELECT ` + auditColumnsOf("e") + mineSQL + ` UNION ALL SELECT ` + auditColumnsOf("e") + everyoneSQL +
-			` ORDER BY 2 DESC, 1 DESC LIMIT ? OFFSET ?`,
-		args
+	seek, seekArgs, err := seekCondition("e.at", "e.id", f.Seek, true)
+	if err != nil {
+		return "", "", nil, nil, err
+	}
+	const mineFrom = ` FROM audit_subject_index x JOIN audit_events e ON e.at = x.event_at AND e.id = x.event_id WHERE `
+	const everyoneFrom = ` FROM audit_events e WHERE `
+	count = `SELECT (SELECT count(*)` + mineFrom + strings.Join(mine, " AND ") + `) + (SELECT count(*)` + everyoneFrom + strings.Join(everyone, " AND ") + `)`
+	countArgs = append(append([]any(nil), mineArgs...), everyoneArgs...)
+	if seek != "" {
+		mine, everyone = append(mine, seek), append(everyone, seek)
+		mineArgs, everyoneArgs = append(mineArgs, seekArgs...), append(everyoneArgs, seekArgs...)
+	}
+	dir := direction(f.Seek, true)
+	page = `SELECT ` + auditColumnsOf("e") + mineFrom + strings.Join(mine, " AND ") +
+		` UNION ALL SELECT ` + auditColumnsOf("e") + everyoneFrom + strings.Join(everyone, " AND ") +
+		` ORDER BY 2 ` + dir + `, 1 ` + dir + ` LIMIT ? OFFSET ?`
+	return count, page, append(mineArgs, everyoneArgs...), countArgs, nil
 }
 
 // AccessLog returns one page of the account's access log, newest first,
@@ -49,8 +60,11 @@ func (q *queries) AccessLog(ctx context.Context, f db.AccessLogFilter) ([]model.
 	if !model.ValidUUID(f.SubjectID) || (f.RecordID != "" && !model.ValidUUID(f.RecordID)) {
 		return []model.AuditEvent{}, 0, nil
 	}
-	countSQL, pageSQL, args := accessLogSQL(f)
-	events, count, err := q.auditPage(ctx, countSQL, pageSQL, args, f.Limit, f.Offset)
+	countSQL, pageSQL, args, countArgs, err := accessLogSQL(f)
+	if err != nil {
+		return nil, 0, fmt.Errorf("access log: %w", err)
+	}
+	events, count, err := q.auditPage(ctx, countSQL, pageSQL, args, countArgs, f.Limit, f.Offset, f.Seek)
 	if err != nil {
 		return nil, 0, fmt.Errorf("access log: %w", err)
 	}

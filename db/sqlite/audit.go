@@ -65,7 +65,7 @@ func (q *queries) appendAudit(ctx context.Context, e model.AuditEvent) error {
 }
 
 // insertAuditSQL appends one event, its values in auditColumns' order.
-const insertAuditSQL = `INSERT INTO audit_events (` + auditColumns + `) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
+const insertAuditSQL = `INSERT INTO audit_events (` + auditColumns + `) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
 
 // chainHead is the newest event's place in the chain and hash: 0 and
 // chain.Genesis on a trail with none.
@@ -111,7 +111,7 @@ type storedAudit struct {
 // values are s's values for auditColumns, in order.
 func (s storedAudit) values() []any {
 	return []any{s.ID, micros(s.At), s.ActorID, s.Action, s.Entity, s.EntityID, s.IP, s.detail, s.recordIDs,
-		s.Via, s.subjectIDs, s.seq, s.prevHash, s.hash}
+		s.Via, s.subjectIDs, s.seq, s.prevHash, s.hash, s.TokenID}
 }
 
 func storedAuditOf(e model.AuditEvent) (storedAudit, error) {
@@ -212,32 +212,19 @@ func packSubjects(subjects []string, records int) ([]byte, error) {
 // unpackSubjects reads what packSubjects stored for an event of records
 // records.
 func unpackSubjects(b []byte, records int) ([]string, error) {
-	if len(b) == 0 {
-		return nil, fmt.Errorf("empty subject ids")
+	stored, err := parseSubjects(b, records)
+	if err != nil {
+		return nil, err
 	}
-	switch body := b[1:]; b[0] {
-	case subjectsList:
-		if len(body)%16 != 0 {
-			return nil, fmt.Errorf("subject ids of %d bytes", len(body))
-		}
-		return unpackIDs(body), nil
-	case subjectsByRecord:
-		n := len(body) - records
-		if records == 0 || n <= 0 || n%16 != 0 {
-			return nil, fmt.Errorf("subject ids of %d bytes for %d records", len(body), records)
-		}
-		distinct := unpackIDs(body[:n])
-		subjects := make([]string, records)
-		for i, j := range body[n:] {
-			if int(j) >= len(distinct) {
-				return nil, fmt.Errorf("subject index %d of %d", j, len(distinct))
-			}
-			subjects[i] = distinct[j]
-		}
-		return subjects, nil
-	default:
-		return nil, fmt.Errorf("subject ids in format %d", b[0])
+	distinct := unpackIDs(stored.ids)
+	if !stored.byRecord {
+		return distinct, nil
 	}
+	subjects := make([]string, len(stored.index))
+	for i, j := range stored.index {
+		subjects[i] = distinct[j]
+	}
+	return subjects, nil
 }
 
 // indexAudit adds e's records to audit_record_index and its subjects to
@@ -276,17 +263,25 @@ func indexTerms(ctx context.Context, q querier, into string, e storedAudit, ids 
 func recordTerm(id string) string { return strings.ReplaceAll(strings.ToLower(id), "-", "") }
 
 // auditColumns are the columns of audit_events scanAudit reads, in order.
-const auditColumns = `id, at, actor_id, action, entity, entity_id, ip, detail, record_ids, via, subject_ids, seq, prev_hash, hash`
+const auditColumns = `id, at, actor_id, action, entity, entity_id, ip, detail, record_ids, via, subject_ids, seq, prev_hash, hash, token_id`
+
+// auditColumnsBeforeTokens are auditColumns for a trail before the API
+// tokens' migration added token_id (the audit chain's migration, which
+// runs before it, reads it so): NULL in its place.
+const auditColumnsBeforeTokens = `id, at, actor_id, action, entity, entity_id, ip, detail, record_ids, via, subject_ids, seq, prev_hash, hash, NULL`
 
 func scanAudit(row scanner) (model.AuditEvent, error) {
 	var e model.AuditEvent
 	var at int64
-	var actor, entity, detail sql.NullString
+	var actor, entity, detail, token sql.NullString
 	var seq sql.NullInt64
 	var recordIDs, subjectIDs, prevHash, hash []byte
 	if err := row.Scan(&e.ID, &at, &actor, &e.Action, &e.Entity, &entity, &e.IP, &detail, &recordIDs,
-		&e.Via, &subjectIDs, &seq, &prevHash, &hash); err != nil {
+		&e.Via, &subjectIDs, &seq, &prevHash, &hash, &token); err != nil {
 		return e, fmt.Errorf("scan audit event: %w", err)
+	}
+	if token.Valid {
+		e.TokenID = &token.String
 	}
 	e.At = fromMicros(at)
 	if actor.Valid {
@@ -341,32 +336,43 @@ func auditConditions(f db.AuditFilter) (where []string, args []any) {
 }
 
 // auditListSQL builds ListAudit's count and page queries for f; the page
-// query takes args followed by the limit and offset.
+// query takes args followed by the limit and offset, the count query
+// countArgs (the page's but a seek's).
 //
 // A filter by entity finds the events about it (entity_id), a range of an
 // index in the trail's order, and those that served it, one term of
 // audit_record_index, which the page sorts.
-func auditListSQL(f db.AuditFilter) (count, page string, args []any) {
-	where, args := auditConditions(f)
+func auditListSQL(f db.AuditFilter) (count, page string, args, countArgs []any, err error) {
+	where, condArgs := auditConditions(f)
+	seek, seekArgs, err := seekCondition("e.at", "e.id", f.Seek, true)
+	if err != nil {
+		return "", "", nil, nil, err
+	}
+	seekWhere := where
+	if seek != "" {
+		seekWhere = append(append([]string(nil), where...), seek)
+	}
+	dir := direction(f.Seek, true)
 	if f.EntityID != "" {
-		condArgs := args
-		about := append([]string{"e.entity_id = ?"}, where...)
-		aboutSQL := ` FROM audit_events e WHERE ` + strings.Join(about, " AND ")
-		countSQL := `SELECT (SELECT count(*)` + aboutSQL + `)`
-		pageSQL := `SELECT ` + auditColumnsOf("e") + aboutSQL
-		args = append([]any{f.EntityID}, condArgs...)
+		about := ` FROM audit_events e WHERE ` + strings.Join(append([]string{"e.entity_id = ?"}, where...), " AND ")
+		aboutPage := ` FROM audit_events e WHERE ` + strings.Join(append([]string{"e.entity_id = ?"}, seekWhere...), " AND ")
+		count = `SELECT (SELECT count(*)` + about + `)`
+		page = `SELECT ` + auditColumnsOf("e") + aboutPage
+		countArgs = append([]any{f.EntityID}, condArgs...)
+		args = append(append([]any{f.EntityID}, condArgs...), seekArgs...)
 		// Only a uuid names a record, and only a term of hex digits is
 		// safe to hand to MATCH as it is.
 		if model.ValidUUID(f.EntityID) {
 			// An event about the record that also served it is counted
 			// once, as one about it.
-			served := append([]string{"x.records MATCH ?", "(e.entity_id IS NULL OR e.entity_id <> ?)"}, where...)
-			servedSQL := ` FROM audit_record_index x JOIN audit_events e ON e.at = x.event_at AND e.id = x.event_id WHERE ` + strings.Join(served, " AND ")
-			countSQL += ` + (SELECT count(*)` + servedSQL + `)`
-			pageSQL += ` UNION ALL SELECT ` + auditColumnsOf("e") + servedSQL
-			args = append(append(args, recordTerm(f.EntityID), f.EntityID), condArgs...)
+			served := []string{"x.records MATCH ?", "(e.entity_id IS NULL OR e.entity_id <> ?)"}
+			from := ` FROM audit_record_index x JOIN audit_events e ON e.at = x.event_at AND e.id = x.event_id WHERE `
+			count += ` + (SELECT count(*)` + from + strings.Join(append(served, where...), " AND ") + `)`
+			page += ` UNION ALL SELECT ` + auditColumnsOf("e") + from + strings.Join(append(served, seekWhere...), " AND ")
+			countArgs = append(append(countArgs, recordTerm(f.EntityID), f.EntityID), condArgs...)
+			args = append(append(append(args, recordTerm(f.EntityID), f.EntityID), condArgs...), seekArgs...)
 		}
-		return countSQL, pageSQL + ` ORDER BY 2 DESC, 1 DESC LIMIT ? OFFSET ?`, args
+		return count, page + ` ORDER BY 2 ` + dir + `, 1 ` + dir + ` LIMIT ? OFFSET ?`, args, countArgs, nil
 	}
 	cond := ""
 	if len(where) > 0 {
@@ -381,16 +387,22 @@ func auditListSQL(f db.AuditFilter) (count, page string, args []any) {
 			count += ` AND part = ?`
 		}
 	}
+	if len(seekWhere) > 0 {
+		cond = " WHERE " + strings.Join(seekWhere, " AND ")
+	}
 	// (at, id) is the table's primary key: newest first is its own order.
 	return count,
-		`SELECT ` + auditColumnsOf("e") + ` FROM audit_events e` + cond + ` ORDER BY e.at DESC, e.id DESC LIMIT ? OFFSET ?`,
-		args
+		`SELECT ` + auditColumnsOf("e") + ` FROM audit_events e` + cond + ` ORDER BY e.at ` + dir + `, e.id ` + dir + ` LIMIT ? OFFSET ?`,
+		append(append([]any(nil), condArgs...), seekArgs...), condArgs, nil
 }
 
 // ListAudit returns one page of events, newest first, and the total count.
 func (q *queries) ListAudit(ctx context.Context, f db.AuditFilter) ([]model.AuditEvent, int, error) {
-	countSQL, pageSQL, args := auditListSQL(f)
-	events, count, err := q.auditPage(ctx, countSQL, pageSQL, args, f.Limit, f.Offset)
+	countSQL, pageSQL, args, countArgs, err := auditListSQL(f)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list audit events: %w", err)
+	}
+	events, count, err := q.auditPage(ctx, countSQL, pageSQL, args, countArgs, f.Limit, f.Offset, f.Seek)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list audit events: %w", err)
 	}
@@ -398,8 +410,9 @@ func (q *queries) ListAudit(ctx context.Context, f db.AuditFilter) ([]model.Audi
 }
 
 // auditPage runs a page query of events (pageSQL, taking args then the
-// limit and offset) and, when the page does not tell, the count query.
-func (q *queries) auditPage(ctx context.Context, countSQL, pageSQL string, args []any, limit, offset int) ([]model.AuditEvent, int, error) {
+// limit and offset) and, when the page does not tell, the count query
+// (taking countArgs); a page starting at seek is put in the list's order.
+func (q *queries) auditPage(ctx context.Context, countSQL, pageSQL string, args, countArgs []any, limit, offset int, seek *db.Seek) ([]model.AuditEvent, int, error) {
 	// One row past the page, so a last page needs no count (pageTotal).
 	rows, err := q.q.QueryContext(ctx, pageSQL, pageArgs(args, limit, offset)...)
 	if err != nil {
@@ -417,5 +430,9 @@ func (q *queries) auditPage(ctx context.Context, countSQL, pageSQL string, args 
 	if err := rows.Err(); err != nil {
 		return nil, 0, err
 	}
-	return pageTotal(ctx, q.q, events, limit, offset, countSQL, args)
+	events, count, err := pageTotal(ctx, q.q, events, limit, offset, seek != nil, countSQL, countArgs)
+	if err != nil {
+		return nil, 0, err
+	}
+	return db.InListOrder(events, seek), count, nil
 }

@@ -67,6 +67,9 @@ func (d *Store) Export(ctx context.Context, sink db.ExportSink) error {
 	if err := exportTable(ctx, tx, `SELECT `+sshKeyColumns+` FROM ssh_keys ORDER BY rowid`, scanSSHKey, sink.SSHKeys); err != nil {
 		return err
 	}
+	if err := exportTable(ctx, tx, `SELECT `+apiTokenColumns+` FROM api_tokens ORDER BY rowid`, scanAPIToken, sink.APITokens); err != nil {
+		return err
+	}
 	if err := exportTable(ctx, tx, `SELECT `+auditColumns+` FROM audit_events ORDER BY at, id`, scanAudit, sink.AuditEvents); err != nil {
 		return err
 	}
@@ -337,6 +340,14 @@ func (im *importTx) OTPCodes(ctx context.Context, rows []db.OTPCode) error {
 func (im *importTx) SSHKeys(ctx context.Context, rows []db.SSHKeyRow) error {
 	return insertAll(ctx, im, db.TableSSHKeys, sshKeyColumns, rows, func(k db.SSHKeyRow) []any {
 		return []any{k.ID, k.UserID, k.Name, k.Type, k.Fingerprint, k.PublicKey, micros(k.Created), optionalMicros(k.LastUsed)}
+	})
+}
+
+// APITokens inserts tokens with their hashes, last use and revocation.
+func (im *importTx) APITokens(ctx context.Context, rows []db.APITokenRow) error {
+	return insertAll(ctx, im, db.TableAPITokens, apiTokenColumns, rows, func(k db.APITokenRow) []any {
+		return []any{k.ID, k.UserID, k.Name, strings.Join(k.Scopes, " "), k.Hash, micros(k.Created), micros(k.Expires),
+			optionalMicros(k.LastUsed), optionalMicros(k.RevokedAt)}
 	})
 }
 

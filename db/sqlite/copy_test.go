@@ -26,6 +26,7 @@ type collected struct {
 	tokens  []db.RefreshToken
 	otps    []db.OTPCode
 	keys    []db.SSHKeyRow
+	apiKeys []db.APITokenRow
 	events  []model.AuditEvent
 	resets  []db.ResetRequest
 }
@@ -53,6 +54,10 @@ func (s *collector) OTPCodes(_ context.Context, r []db.OTPCode) error {
 }
 func (s *collector) SSHKeys(_ context.Context, r []db.SSHKeyRow) error {
 	s.c.keys = append(s.c.keys, r...)
+	return nil
+}
+func (s *collector) APITokens(_ context.Context, r []db.APITokenRow) error {
+	s.c.apiKeys = append(s.c.apiKeys, r...)
 	return nil
 }
 func (s *collector) AuditEvents(_ context.Context, r []model.AuditEvent) error {
@@ -111,6 +116,9 @@ func (f *forwarder) OTPCodes(ctx context.Context, r []db.OTPCode) error {
 }
 func (f *forwarder) SSHKeys(ctx context.Context, r []db.SSHKeyRow) error {
 	return fwd(ctx, f, r, f.tx.SSHKeys)
+}
+func (f *forwarder) APITokens(ctx context.Context, r []db.APITokenRow) error {
+	return fwd(ctx, f, r, f.tx.APITokens)
 }
 func (f *forwarder) AuditEvents(ctx context.Context, r []model.AuditEvent) error {
 	return fwd(ctx, f, r, f.tx.AuditEvents)
@@ -213,6 +221,26 @@ func fill(t testing.TB, d *sqlite.Store, n int) {
 				}
 			}
 		}
+		// API tokens: one used, one revoked, and an event one made.
+		for i, u := range []db.UserRow{staff, patient} {
+			k := db.APITokenRow{APIToken: model.APIToken{ID: uuid.NewString(), Name: "job " + strconv.Itoa(i),
+				Scopes: []string{model.ScopeRecordsRead, model.ScopeUsersRead}, Created: tick(), Expires: tick().Add(24 * time.Hour)},
+				UserID: u.ID, Hash: []byte("api-token-hash-" + strconv.Itoa(i))}
+			if err := q.CreateAPIToken(ctx, k); err != nil {
+				return err
+			}
+			if i == 0 {
+				if err := q.TouchAPIToken(ctx, k.ID, tick()); err != nil {
+					return err
+				}
+				if err := q.InsertAudit(ctx, model.AuditEvent{ID: uuid.NewString(), At: tick(), ActorID: &u.ID, Action: model.ActionAccessLogRead,
+					Entity: model.EntityUser, EntityID: &u.ID, SubjectIDs: []string{u.ID}, IP: "192.0.2.1", TokenID: &k.ID}); err != nil {
+					return err
+				}
+			} else if err := q.RevokeAPIToken(ctx, u.ID, k.ID, tick()); err != nil {
+				return err
+			}
+		}
 		return q.InsertAudit(ctx, model.AuditEvent{ID: uuid.NewString(), At: tick(), Action: model.ActionLoginFailed,
 			Entity: model.EntityUser, IP: "192.0.2.1"})
 	})
@@ -266,7 +294,8 @@ func TestCopyKeepsEveryRowAndColumn(t *testing.T) {
 	if !reflect.DeepEqual(want, got) {
 		t.Fatalf("the copy differs from its source:\nsource %+v\ncopy   %+v", want.tally, got.tally)
 	}
-	if want.tally.Rows[db.TableMedicalRecords] != 2500 || want.tally.Rows[db.TableAuditEvents] != 2506 ||
+	if want.tally.Rows[db.TableMedicalRecords] != 2500 || want.tally.Rows[db.TableAuditEvents] != 2507 ||
+		len(want.apiKeys) != 2 || want.apiKeys[0].LastUsed == nil || want.apiKeys[1].RevokedAt == nil ||
 		len(want.tokens) != 3 || want.tokens[0].GraceUsedAt == nil || want.tokens[0].ChildID == "" || len(want.otps) != 2 || len(want.keys) != 2 ||
 		len(want.resets) != 2 || want.resets[0].Attempts != 1 || want.resets[0].ClaimedUntil == nil || want.resets[1].ClaimedUntil != nil {
 		t.Fatalf("fill made %+v", want.tally)
@@ -282,7 +311,7 @@ func TestCopyKeepsEveryRowAndColumn(t *testing.T) {
 		t.Fatalf("user search on the copy: %v %d %v", us, n, err)
 	}
 	// The unfiltered lists' totals come from the recounted counters.
-	if _, n, err := dst.Read().ListAudit(ctx, db.AuditFilter{Limit: 1}); err != nil || n != 2506 {
+	if _, n, err := dst.Read().ListAudit(ctx, db.AuditFilter{Limit: 1}); err != nil || n != 2507 {
 		t.Fatalf("audit total on the copy: %d, %v", n, err)
 	}
 	// The copy indexes the records each list served.

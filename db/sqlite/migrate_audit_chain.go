@@ -94,7 +94,7 @@ func linkExistingEvents(ctx context.Context, tx *sql.Tx) error {
 }
 
 func readAuditBatch(ctx context.Context, tx *sql.Tx, afterAt int64, afterID string) ([]model.AuditEvent, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT `+auditColumns+` FROM audit_events WHERE (at, id) > (?, ?) ORDER BY at, id LIMIT ?`,
+	rows, err := tx.QueryContext(ctx, `SELECT `+auditColumnsBeforeTokens+` FROM audit_events WHERE (at, id) > (?, ?) ORDER BY at, id LIMIT ?`,
 		afterAt, afterID, auditChainBatch)
 	if err != nil {
 		return nil, err

@@ -64,26 +64,27 @@ func TestListQueriesUseIndexes(t *testing.T) {
 		{name: "treated after", f: db.RecordFilter{TreatedAfter: &day, Ordering: "date_of_treatment"}},
 		{name: "treated between", f: db.RecordFilter{TreatedAfter: &day, TreatedBefore: &day, Ordering: "-date_of_treatment"}},
 	}
+	// A keyset page (db.Seek) reads the same index from its position,
+	// either way: a row comparison is a range of (key, id).
+	seeks := []struct {
+		name string
+		seek func(db.RecordFilter) *db.Seek
+	}{
+		{"", func(db.RecordFilter) *db.Seek { return nil }},
+		{", after a position", func(f db.RecordFilter) *db.Seek {
+			return &db.Seek{Position: db.RecordPosition(f.Ordering, model.MedicalRecord{ID: "r", Created: since, Updated: since, DateOfTreatment: day, PatientName: "Ann"})}
+		}},
+		{", before a position", func(f db.RecordFilter) *db.Seek {
+			return &db.Seek{Position: db.RecordPosition(f.Ordering, model.MedicalRecord{ID: "r", Created: since, Updated: since, DateOfTreatment: day, PatientName: "Ann"}), Backward: true}
+		}},
+	}
 	for _, tt := range records {
-		t.Run("records/"+tt.name, func(t *testing.T) {
-			page, count, args, err := recordListSQL(tt.f, "", searchNone)
-			if err != nil {
-				t.Fatal(err)
-			}
-			plan := queryPlan(t, d, page, append(args, 20, 0)...)
-			if strings.Contains(plan, "SCAN medical_records") && !strings.Contains(plan, "USING") {
-				t.Errorf("page query scans the table:\n%s", plan)
-			}
-			if (tt.f.UserID != "" || tt.f.Doctor != "" || tt.f.TreatedAfter != nil) && !strings.Contains(plan, "SEARCH medical_records USING") {
-				t.Errorf("filtered page query does not search an index:\n%s", plan)
-			}
-			if sorts := strings.Contains(plan, "TEMP B-TREE"); sorts != tt.sorts {
-				t.Errorf("page query sorts: %v, want %v:\n%s", sorts, tt.sorts, plan)
-			}
-			if plan := queryPlan(t, d, count, args...); strings.Contains(plan, "SCAN medical_records") && !strings.Contains(plan, "INDEX") {
-				t.Errorf("count query scans the table:\n%s", plan)
-			}
-		})
+		for _, sk := range seeks {
+			t.Run("records/"+tt.name+sk.name, func(t *testing.T) {
+				tt.f.Seek = sk.seek(tt.f)
+				recordPlan(t, d, tt.f, tt.sorts)
+			})
+		}
 	}
 
 	// A search reads the index either way planSearch chooses: looking
@@ -101,7 +102,7 @@ func TestListQueriesUseIndexes(t *testing.T) {
 		{"probe a patient's", db.RecordFilter{Search: "flu", UserID: "u"}, searchProbe, "SEARCH medical_records USING INDEX medical_records_user_created"},
 	} {
 		t.Run("records/search "+tt.name, func(t *testing.T) {
-			page, _, args, err := recordListSQL(tt.f, "flu*", tt.plan)
+			page, _, args, _, err := recordListSQL(tt.f, "flu*", tt.plan)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -128,7 +129,10 @@ func TestListQueriesUseIndexes(t *testing.T) {
 	}
 	for _, tt := range audit {
 		t.Run("audit/"+tt.name, func(t *testing.T) {
-			count, page, args := auditListSQL(tt.f)
+			count, page, args, countArgs, err := auditListSQL(tt.f)
+			if err != nil {
+				t.Fatal(err)
+			}
 			plan := queryPlan(t, d, page, append(args, 20, 0)...)
 			// By entity, the events that served the record come from the
 			// full-text index, unordered, and are sorted; the rest never.
@@ -146,7 +150,7 @@ func TestListQueriesUseIndexes(t *testing.T) {
 			}
 			// The whole trail and one action of it are counted in the
 			// counts table; other filters count an index range.
-			plan = queryPlan(t, d, count, args...)
+			plan = queryPlan(t, d, count, countArgs...)
 			// (FTS4's index 2 is a full-text match: one term's list.)
 			rest := strings.NewReplacer("SCAN CONSTANT ROW", "", "SCAN x VIRTUAL TABLE INDEX 2:", "").Replace(plan)
 			if strings.Contains(rest, "SCAN") || !strings.Contains(plan, "SEARCH") {
@@ -179,5 +183,33 @@ func TestResetClaimUsesItsIndex(t *testing.T) {
 		if !strings.Contains(plan, "INDEX reset_requests_claim") || strings.Contains(plan, "TEMP B-TREE") {
 			t.Errorf("%s:\n%s", q.query, plan)
 		}
+	}
+}
+
+// recordPlan checks the plans of the page and count queries of f: no
+// table scan, an index searched when a filter narrows the list, and a
+// sort only where sorts says.
+func recordPlan(t *testing.T, d *Store, f db.RecordFilter, sorts bool) {
+	t.Helper()
+	page, count, args, countArgs, err := recordListSQL(f, "", searchNone)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan := queryPlan(t, d, page, append(args, 20, 0)...)
+	if strings.Contains(plan, "SCAN medical_records") && !strings.Contains(plan, "USING") {
+		t.Errorf("page query scans the table:\n%s", plan)
+	}
+	if (f.UserID != "" || f.Doctor != "" || f.TreatedAfter != nil) && !strings.Contains(plan, "SEARCH medical_records USING") {
+		t.Errorf("filtered page query does not search an index:\n%s", plan)
+	}
+	if sorted := strings.Contains(plan, "TEMP B-TREE"); sorted != sorts {
+		t.Errorf("page query sorts: %v, want %v:\n%s", sorted, sorts, plan)
+	}
+	// A keyset page starts its index range at the position.
+	if f.Seek != nil && !strings.Contains(plan, "SEARCH medical_records USING") {
+		t.Errorf("keyset page query does not search an index:\n%s", plan)
+	}
+	if plan := queryPlan(t, d, count, countArgs...); strings.Contains(plan, "SCAN medical_records") && !strings.Contains(plan, "INDEX") {
+		t.Errorf("count query scans the table:\n%s", plan)
 	}
 }

@@ -125,10 +125,11 @@ var recordOrderColumns = map[string]string{
 }
 
 // recordListSQL builds ListRecords' page and count queries for f; the page
-// query takes args followed by the limit and offset. A search takes the
-// FTS4 MATCH expression of its words (matchExpr) and reads the index in the
-// way plan says (record_search.go).
-func recordListSQL(f db.RecordFilter, match string, plan searchPlan) (page, count string, args []any, err error) {
+// query takes args followed by the limit and offset, the count query
+// countArgs (the page's but a seek's). A search takes the FTS4 MATCH
+// expression of its words (matchExpr) and reads the index in the way plan
+// says (record_search.go).
+func recordListSQL(f db.RecordFilter, match string, plan searchPlan) (page, count string, args, countArgs []any, err error) {
 	var where []string
 	if f.UserID != "" {
 		where = append(where, "user_id = ?")
@@ -154,25 +155,33 @@ func recordListSQL(f db.RecordFilter, match string, plan searchPlan) (page, coun
 	if len(where) > 0 {
 		cond = " WHERE " + strings.Join(where, " AND ")
 	}
+	count = `SELECT count(*) FROM medical_records` + cond
+	if cond == "" {
+		count = `SELECT n FROM counts WHERE name = '` + countRecords + `' AND part = ''`
+	}
+	countArgs = args
 
 	ordering := f.Ordering
 	if ordering == "" {
 		ordering = model.DefaultRecordOrdering
 	}
-	dir := "ASC"
-	if strings.HasPrefix(ordering, "-") {
-		dir, ordering = "DESC", ordering[1:]
-	}
-	col, ok := recordOrderColumns[ordering]
+	desc := strings.HasPrefix(ordering, "-")
+	col, ok := recordOrderColumns[strings.TrimPrefix(ordering, "-")]
 	if !ok {
-		return "", "", nil, fmt.Errorf("list records: unknown ordering %q", f.Ordering)
+		return "", "", nil, nil, fmt.Errorf("list records: unknown ordering %q", f.Ordering)
 	}
+	seek, seekArgs, err := seekCondition(col, "id", f.Seek, desc)
+	if err != nil {
+		return "", "", nil, nil, fmt.Errorf("list records: %w", err)
+	}
+	if seek != "" {
+		where = append(where, seek)
+		args = append(append([]any(nil), args...), seekArgs...)
+		cond = " WHERE " + strings.Join(where, " AND ")
+	}
+	dir := direction(f.Seek, desc)
 	page = `SELECT ` + recordColumns + ` FROM medical_records` + cond + ` ORDER BY ` + col + ` ` + dir + `, id ` + dir + ` LIMIT ? OFFSET ?`
-	count = `SELECT count(*) FROM medical_records` + cond
-	if cond == "" {
-		count = `SELECT n FROM counts WHERE name = '` + countRecords + `' AND part = ''`
-	}
-	return page, count, args, nil
+	return page, count, args, countArgs, nil
 }
 
 // ListRecords returns one page of records and the number matching f.
@@ -194,7 +203,7 @@ func (q *queries) ListRecords(ctx context.Context, f db.RecordFilter) ([]model.M
 			return []model.MedicalRecord{}, 0, nil
 		}
 		ordering := cmp.Or(f.Ordering, model.DefaultRecordOrdering)
-		if plan == searchProbe && searchOnly(f) && strings.TrimPrefix(ordering, "-") == "created" && f.Offset+f.Limit <= maxDocidPage {
+		if plan == searchProbe && searchOnly(f) && f.Seek == nil && strings.TrimPrefix(ordering, "-") == "created" && f.Offset+f.Limit <= maxDocidPage {
 			page, ok, err := q.searchByDocid(ctx, match, f, ordering == "-created")
 			if err != nil {
 				return nil, 0, fmt.Errorf("list records: %w", err)
@@ -204,7 +213,7 @@ func (q *queries) ListRecords(ctx context.Context, f db.RecordFilter) ([]model.M
 			}
 		}
 	}
-	pageSQL, countSQL, args, err := recordListSQL(f, match, plan)
+	pageSQL, countSQL, args, countArgs, err := recordListSQL(f, match, plan)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -228,11 +237,11 @@ func (q *queries) ListRecords(ctx context.Context, f db.RecordFilter) ([]model.M
 	if searchOnly(f) {
 		// The index counted the matches already.
 		records, _, _ = db.TrimPage(records, f.Limit, f.Offset)
-		return records, matches, nil
+		return db.InListOrder(records, f.Seek), matches, nil
 	}
-	records, count, err := pageTotal(ctx, q.q, records, f.Limit, f.Offset, countSQL, args)
+	records, count, err := pageTotal(ctx, q.q, records, f.Limit, f.Offset, f.Seek != nil, countSQL, countArgs)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list records: %w", err)
 	}
-	return records, count, nil
+	return db.InListOrder(records, f.Seek), count, nil
 }

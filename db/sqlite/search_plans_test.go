@@ -81,6 +81,15 @@ func testSearchPlansAgree(t *testing.T, outOfOrder bool) {
 		}
 		for _, ordering := range []string{"-created", "created", "patient_name"} {
 			want := sortedByOrdering(matching, ordering)
+			// Keyset pages, both ways, read each plan's way.
+			for _, plan := range []searchPlan{searchLookup, searchProbe} {
+				if got := walkSearch(t, q, search, ordering, plan, false); !slices.Equal(got, ids(want)) {
+					t.Errorf("%q %s plan %d, keyset forward:\n got  %v\n want %v", search, ordering, plan, got, ids(want))
+				}
+				if got := walkSearch(t, q, search, ordering, plan, true); !slices.Equal(got, ids(want)) {
+					t.Errorf("%q %s plan %d, keyset backward:\n got  %v\n want %v", search, ordering, plan, got, ids(want))
+				}
+			}
 			for _, p := range []struct{ offset, limit int }{{0, 20}, {20, 20}, {0, 1}, {95, 10}, {0, 1000}, {len(want) - 3, 20}} {
 				f := db.RecordFilter{Search: search, Ordering: ordering, Offset: p.offset, Limit: p.limit}
 				wantIDs := ids(want[min(p.offset, len(want)):min(p.offset+p.limit, len(want))])
@@ -89,7 +98,7 @@ func testSearchPlansAgree(t *testing.T, outOfOrder bool) {
 					t.Errorf("%q %s %+v: ListRecords total %d, %v:\n got  %v\n want %v", search, ordering, p, total, err, ids(got), wantIDs)
 				}
 				for _, plan := range []searchPlan{searchLookup, searchProbe} {
-					page, _, args, err := recordListSQL(f, matchExpr(words), plan)
+					page, _, args, _, err := recordListSQL(f, matchExpr(words), plan)
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -190,4 +199,56 @@ func ids(rs []model.MedicalRecord) []string {
 		out = append(out, r.ID)
 	}
 	return out
+}
+
+// walkSearch lists a search's matches in pages of 20 by keyset, read by
+// plan: forward from the start, or backward from past the end.
+func walkSearch(t *testing.T, q *queries, search, ordering string, plan searchPlan, backward bool) []string {
+	t.Helper()
+	var seek *db.Seek
+	if backward {
+		// A position past the end: after every record in the ordering.
+		end := model.MedicalRecord{ID: "ffffffff-ffff-ffff-ffff-ffffffffffff", Created: time.Unix(1<<40, 0), PatientName: "\U0010ffff"}
+		if strings.HasPrefix(ordering, "-") {
+			end = model.MedicalRecord{ID: "", Created: time.Unix(-1<<40, 0), PatientName: ""}
+		}
+		seek = &db.Seek{Position: db.RecordPosition(ordering, end), Backward: true}
+	}
+	var walked []string
+	for range 100 {
+		f := db.RecordFilter{Search: search, Ordering: ordering, Limit: 20, Seek: seek}
+		page, _, args, _, err := recordListSQL(f, matchExpr(db.SearchWords(search)), plan)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, err := q.q.QueryContext(context.Background(), page, pageArgs(args, f.Limit, 0)...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []model.MedicalRecord
+		for rows.Next() {
+			r, err := scanRecord(rows)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, r)
+		}
+		rows.Close()
+		got = got[:min(len(got), 20)]
+		if len(got) == 0 {
+			break
+		}
+		if backward {
+			slices.Reverse(got) // read from the position outward
+			walked = append(ids(got), walked...)
+			seek = &db.Seek{Position: db.RecordPosition(ordering, got[0]), Backward: true}
+		} else {
+			walked = append(walked, ids(got)...)
+			seek = &db.Seek{Position: db.RecordPosition(ordering, got[len(got)-1])}
+		}
+		if len(got) < 20 {
+			break
+		}
+	}
+	return walked
 }

@@ -124,8 +124,17 @@ func (q *queries) ListUsers(ctx context.Context, f db.UserFilter) ([]model.User,
 	if err := q.q.QueryRowContext(ctx, `SELECT count(*) FROM users`+cond, args...).Scan(&count); err != nil {
 		return nil, 0, fmt.Errorf("count users: %w", err)
 	}
-	rows, err := q.q.QueryContext(ctx, `SELECT `+userColumns+` FROM users`+cond+` ORDER BY created, id LIMIT ? OFFSET ?`,
-		append(args, f.Limit, f.Offset)...)
+	seek, seekArgs, err := seekCondition("created", "id", f.Seek, false)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list users: %w", err)
+	}
+	if seek != "" {
+		where = append(where, seek)
+		cond = " WHERE " + strings.Join(where, " AND ")
+	}
+	dir := direction(f.Seek, false)
+	rows, err := q.q.QueryContext(ctx, `SELECT `+userColumns+` FROM users`+cond+` ORDER BY created `+dir+`, id `+dir+` LIMIT ? OFFSET ?`,
+		append(append(append([]any(nil), args...), seekArgs...), f.Limit, f.Offset)...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list users: %w", err)
 	}
@@ -141,5 +150,5 @@ func (q *queries) ListUsers(ctx context.Context, f db.UserFilter) ([]model.User,
 	if err := rows.Err(); err != nil {
 		return nil, 0, fmt.Errorf("list users: %w", err)
 	}
-	return users, count, nil
+	return db.InListOrder(users, f.Seek), count, nil
 }

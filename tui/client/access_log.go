@@ -15,6 +15,12 @@ type AccessLogQuery struct {
 	// Page is 1-based; PageSize is 1–100 (server default 20).
 	Page     int
 	PageSize int
+	// ByCursor asks for a page by cursor (keyset pagination): a walk
+	// that follows NextCursor never shows an item twice or skips one while
+	// others are added. Cursor is a NextCursor or PreviousCursor of a page
+	// by cursor of the same query (it implies ByCursor); Page stays 0.
+	ByCursor bool
+	Cursor   string
 	// Since keeps events at or after this instant.
 	Since *time.Time
 	// RecordID keeps the events about that record or that served it.
@@ -27,7 +33,7 @@ type AccessLogQuery struct {
 // account's is for staff (a patient gets 404). Reading it is audited.
 func (c *Client) AccessLog(ctx context.Context, userID string, q AccessLogQuery) (model.Page[model.AccessLogEntry], error) {
 	v := url.Values{}
-	setPage(v, q.Page, q.PageSize)
+	setPage(v, q.Page, q.PageSize, q.ByCursor, q.Cursor)
 	setString(v, "record_id", q.RecordID)
 	if q.Since != nil {
 		v.Set("since", q.Since.UTC().Format(time.RFC3339Nano))

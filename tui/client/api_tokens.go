@@ -40,7 +40,7 @@ func (c *Client) ListUserAPITokens(ctx context.Context, userID string, q APIToke
 // listAPITokens lists the tokens of userID ("" is the caller's own).
 func (c *Client) listAPITokens(ctx context.Context, userID string, q APITokenQuery) (model.Page[model.APIToken], error) {
 	v := url.Values{}
-	setPage(v, q.Page, q.PageSize)
+	setPage(v, q.Page, q.PageSize, false, "")
 	var page model.Page[model.APIToken]
 	if err := c.doAuth(ctx, http.MethodGet, userPath(userID)+"/tokens", v, nil, &page); err != nil {
 		return model.Page[model.APIToken]{}, fmt.Errorf("list api tokens of %s: %w", userName(userID), err)

@@ -15,6 +15,12 @@ type AuditQuery struct {
 	// Page is 1-based; PageSize is 1–100 (server default 20).
 	Page     int
 	PageSize int
+	// ByCursor asks for a page by cursor (keyset pagination): a walk
+	// that follows NextCursor never shows an item twice or skips one while
+	// others are added. Cursor is a NextCursor or PreviousCursor of a page
+	// by cursor of the same query (it implies ByCursor); Page stays 0.
+	ByCursor bool
+	Cursor   string
 	// ActorID and EntityID are user or record ids; Action is one of the
 	// model.Action* constants.
 	ActorID  string
@@ -28,7 +34,7 @@ type AuditQuery struct {
 // only; others get 403).
 func (c *Client) ListAuditEvents(ctx context.Context, q AuditQuery) (model.Page[model.AuditEvent], error) {
 	v := url.Values{}
-	setPage(v, q.Page, q.PageSize)
+	setPage(v, q.Page, q.PageSize, q.ByCursor, q.Cursor)
 	setString(v, "actor_id", q.ActorID)
 	setString(v, "entity_id", q.EntityID)
 	setString(v, "action", q.Action)

@@ -7,13 +7,20 @@ import (
 	"github.com/anavara/anavara/model"
 )
 
-// setPage adds page and page_size when they are not zero.
-func setPage(v url.Values, page, size int) {
+// setPage adds page and page_size when they are not zero, and for a
+// page by cursor paginate=cursor and the cursor, if any.
+func setPage(v url.Values, page, size int, byCursor bool, cursor string) {
 	if page != 0 {
 		v.Set("page", strconv.Itoa(page))
 	}
 	if size != 0 {
 		v.Set("page_size", strconv.Itoa(size))
+	}
+	if byCursor || cursor != "" {
+		v.Set("paginate", model.PaginateCursor)
+	}
+	if cursor != "" {
+		v.Set("cursor", cursor)
 	}
 }
 

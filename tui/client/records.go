@@ -53,6 +53,12 @@ type RecordQuery struct {
 	// Page is 1-based; PageSize is 1–100 (server default 20).
 	Page     int
 	PageSize int
+	// ByCursor asks for a page by cursor (keyset pagination): a walk
+	// that follows NextCursor never shows an item twice or skips one while
+	// others are added. Cursor is a NextCursor or PreviousCursor of a page
+	// by cursor of the same query (it implies ByCursor); Page stays 0.
+	ByCursor bool
+	Cursor   string
 	// Search is a case-insensitive substring of patient name, doctor or
 	// diagnosis.
 	Search string
@@ -117,7 +123,7 @@ func recordPath(id string) string { return "/api/medical-records/" + url.PathEsc
 // staff, their own account's for anyone else.
 func (c *Client) ListRecords(ctx context.Context, q RecordQuery) (model.Page[model.MedicalRecord], error) {
 	v := url.Values{}
-	setPage(v, q.Page, q.PageSize)
+	setPage(v, q.Page, q.PageSize, q.ByCursor, q.Cursor)
 	setString(v, "search", q.Search)
 	setString(v, "doctor", q.Doctor)
 	setString(v, "user_id", q.UserID)

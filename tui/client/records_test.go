@@ -285,3 +285,60 @@ func TestListRecords(t *testing.T) {
 		t.Fatalf("patient B search %v", got)
 	}
 }
+
+// A walk by cursor follows NextCursor to the end and PreviousCursor back,
+// and lists what a page by number lists.
+func TestListRecordsByCursor(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	c, _ := e.patient("walker@example.org")
+	for _, name := range []string{"Ann", "Bo", "Cy", "Di", "Ed", "Flo", "Gus"} {
+		in := client.RecordInput{PatientName: name, DateOfBirth: date(t, "1980-02-29"), Diagnosis: "Flu",
+			Treatment: "Rest", DateOfTreatment: date(t, "2026-04-01"), Doctor: "Dr Grey"}
+		if _, err := c.CreateRecord(ctx, in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	all, err := c.ListRecords(ctx, client.RecordQuery{Ordering: "patient_name", PageSize: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for _, r := range all.Results {
+		want = append(want, r.ID)
+	}
+	q := client.RecordQuery{Ordering: "patient_name", PageSize: 3, ByCursor: true}
+	var got []string
+	var page model.Page[model.MedicalRecord]
+	for {
+		if page, err = c.ListRecords(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+		if page.Cursors == nil || page.NumberOfPages != 0 || page.Count != 7 {
+			t.Fatalf("a page by cursor: %+v", page)
+		}
+		for _, r := range page.Results {
+			got = append(got, r.ID)
+		}
+		if page.NextCursor == nil {
+			break
+		}
+		q.Cursor = *page.NextCursor
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("walk by cursor:\n got  %v\n want %v", got, want)
+	}
+	// The last page holds the seventh record; the one before it three more.
+	q.Cursor = *page.PreviousCursor
+	back, err := c.ListRecords(ctx, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(back.Results) != 3 || back.Results[0].ID != want[3] || back.Results[2].ID != want[5] {
+		t.Fatalf("previous page: %+v", back.Results)
+	}
+	// A page by number has no cursors.
+	if numbered, err := c.ListRecords(ctx, client.RecordQuery{Page: 1, PageSize: 3}); err != nil || numbered.Cursors != nil || numbered.NumberOfPages != 3 {
+		t.Fatalf("a page by number: %+v, %v", numbered, err)
+	}
+}

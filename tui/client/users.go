@@ -27,6 +27,12 @@ type UserQuery struct {
 	// Page is 1-based; PageSize is 1–100 (server default 20).
 	Page     int
 	PageSize int
+	// ByCursor asks for a page by cursor (keyset pagination): a walk
+	// that follows NextCursor never shows an item twice or skips one while
+	// others are added. Cursor is a NextCursor or PreviousCursor of a page
+	// by cursor of the same query (it implies ByCursor); Page stays 0.
+	ByCursor bool
+	Cursor   string
 	// Search matches email and names (staff only; others see just themselves).
 	Search string
 	// IsStaff and IsActive filter on the flags when set.
@@ -75,7 +81,7 @@ func (c *Client) UpdateMe(ctx context.Context, p UserPatch) (model.User, error) 
 // caller's own for anyone else.
 func (c *Client) ListUsers(ctx context.Context, q UserQuery) (model.Page[model.User], error) {
 	v := url.Values{}
-	setPage(v, q.Page, q.PageSize)
+	setPage(v, q.Page, q.PageSize, q.ByCursor, q.Cursor)
 	setString(v, "search", q.Search)
 	setBool(v, "is_staff", q.IsStaff)
 	setBool(v, "is_active", q.IsActive)

@@ -1,0 +1,20 @@
+package postgres
+
+import "github.com/anavara/anavara/db"
+
+// RecordPageSQL is ListRecords' page query for f (without the few-matches
+// path of a search) and its parameters, for the plan tests.
+func RecordPageSQL(f db.RecordFilter) (string, []any, error) {
+	q, err := recordListSQL(f)
+	page, args := q.page(q.order, f.Limit, f.Offset)
+	return `SELECT ` + recordColumns + ` FROM medical_records` + q.sql() + page, args, err
+}
+
+// AuditPageSQL is ListAudit's page query for f and its parameters, for
+// the plan tests.
+func AuditPageSQL(f db.AuditFilter) (string, []any, error) {
+	w, _, pageSQL, err := auditListWhere(f, f.Seek)
+	dir := direction(f.Seek, true)
+	page, args := w.page("at "+dir+", id "+dir, f.Limit, f.Offset)
+	return pageSQL + page, args, err
+}

@@ -1,0 +1,91 @@
+package postgres_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/anavara/anavara/db"
+	"github.com/anavara/anavara/db/postgres"
+	"github.com/anavara/anavara/model"
+)
+
+// A keyset page (db.Seek) reads the ordering's index from its position:
+// the row comparison (key, id) > (…) is the index scan's condition, and
+// nothing is sorted, either way, for the records' orderings and the audit
+// trail's (at, id).
+func TestKeysetPagesReadAnIndexRange(t *testing.T) {
+	s, url := openStore(t)
+	ctx := context.Background()
+	u := createUser(t, s, "plans@example.org")
+	write(t, s, func(ctx context.Context, tx db.Tx) error {
+		for i := range 3000 {
+			r := model.MedicalRecord{ID: uuid.NewString(), UserID: u.ID, PatientName: "Patient " + uuid.NewString()[:8],
+				DateOfBirth: model.NewDate(1980, 1, 1), Diagnosis: "Flu", DateOfTreatment: model.NewDate(2031, 1, 1+i%28),
+				Doctor: "Dr. House", Created: base.Add(time.Duration(i) * time.Second), Updated: base.Add(time.Duration(3000-i) * time.Second)}
+			if err := tx.CreateRecord(ctx, r); err != nil {
+				return err
+			}
+		}
+		es := make([]model.AuditEvent, 3000)
+		for i := range es {
+			es[i] = model.AuditEvent{ID: uuid.NewString(), At: base.Add(time.Duration(i) * time.Millisecond), ActorID: &u.ID,
+				Action: model.ActionRecordRead, Entity: model.EntityRecord, IP: "192.0.2.1"}
+		}
+		return tx.InsertAudits(ctx, es)
+	})
+	c := connect(t, url)
+	if _, err := c.Exec(ctx, `ANALYZE`); err != nil {
+		t.Fatal(err)
+	}
+	explain := func(t *testing.T, query string, args []any) string {
+		t.Helper()
+		rows, err := c.Query(ctx, "EXPLAIN "+query, args...)
+		if err != nil {
+			t.Fatalf("explain %s: %v", query, err)
+		}
+		defer rows.Close()
+		var lines []string
+		for rows.Next() {
+			var line string
+			if err := rows.Scan(&line); err != nil {
+				t.Fatal(err)
+			}
+			lines = append(lines, line)
+		}
+		return strings.Join(lines, "\n")
+	}
+	check := func(t *testing.T, plan string) {
+		t.Helper()
+		if !strings.Contains(plan, "Index Cond: (ROW(") || strings.Contains(plan, "Sort") || strings.Contains(plan, "Seq Scan") {
+			t.Errorf("keyset page does not read an index range:\n%s", plan)
+		}
+	}
+	mid := model.MedicalRecord{ID: uuid.NewString(), Created: base.Add(time.Hour), Updated: base.Add(time.Hour),
+		DateOfTreatment: model.NewDate(2031, 1, 14), PatientName: "Patient 8"}
+	for _, ordering := range model.RecordOrderings {
+		for _, o := range []string{ordering, "-" + ordering} {
+			for _, backward := range []bool{false, true} {
+				f := db.RecordFilter{Ordering: o, Limit: 20, Seek: &db.Seek{Position: db.RecordPosition(o, mid), Backward: backward}}
+				query, args, err := postgres.RecordPageSQL(f)
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Run(o, func(t *testing.T) { check(t, explain(t, query, args)) })
+			}
+		}
+	}
+	for _, f := range []db.AuditFilter{{}, {ActorID: u.ID}} {
+		for _, backward := range []bool{false, true} {
+			f.Limit, f.Seek = 20, &db.Seek{Position: db.Position{Key: base.Add(time.Second), ID: uuid.NewString()}, Backward: backward}
+			query, args, err := postgres.AuditPageSQL(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Run("audit", func(t *testing.T) { check(t, explain(t, query, args)) })
+		}
+	}
+}
