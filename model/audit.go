@@ -129,6 +129,9 @@ const (
 	ActionSSHKeyAdd    = "ssh_key.add"
 	ActionSSHKeyRemove = "ssh_key.remove"
 	ActionSSHLogin     = "auth.ssh_login"
+	// ActionSSHToken is a short-lived access token minted for the owner
+	// of an SSH key (ssh host token); the entity is the key.
+	ActionSSHToken = "auth.ssh_token"
 	// ActionUserExport is one person's data exported (FHIR or CSV), by
 	// the person or by staff.
 	ActionUserExport = "user.export"
@@ -155,7 +158,7 @@ func AuditActions() []string {
 		ActionSignup, ActionLogin, ActionLoginFailed, ActionLogout, ActionResetRequested, ActionPasswordReset,
 		ActionPasswordChange, ActionTokenReuse, ActionTokenGrace, ActionUserCreate, ActionUserUpdate,
 		ActionRecordCreate, ActionRecordRead, ActionRecordList, ActionRecordSearch, ActionRecordUpdate,
-		ActionRecordDelete, ActionSSHKeyAdd, ActionSSHKeyRemove, ActionSSHLogin, ActionUserExport,
+		ActionRecordDelete, ActionSSHKeyAdd, ActionSSHKeyRemove, ActionSSHLogin, ActionSSHToken, ActionUserExport,
 		ActionAccessLogRead, ActionPopulationExport, ActionTokenCreate, ActionTokenRevoke,
 	}
 }

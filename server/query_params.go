@@ -45,6 +45,7 @@ func routeQueryParams() map[string][]string {
 		"POST /api/auth/ssh-login":       nil,
 		"POST /api/auth/ssh-key-check":   nil,
 		"POST /api/auth/ssh-connection":  nil,
+		"POST /api/auth/ssh-token":       nil,
 
 		"GET /api/users/me":                     nil,
 		"PATCH /api/users/me":                   nil,

@@ -44,6 +44,7 @@ var routeAccess = map[string]string{
 	"POST /api/auth/ssh-login":       accessPublic,
 	"POST /api/auth/ssh-key-check":   accessPublic,
 	"POST /api/auth/ssh-connection":  accessPublic,
+	"POST /api/auth/ssh-token":       accessPublic,
 
 	"GET /api/users/me":                     model.ScopeUsersRead,
 	"PATCH /api/users/me":                   model.ScopeUsersWrite,

@@ -205,6 +205,7 @@ func (s *Server) routes() {
 	auth.Post("/ssh-login", s.requireService, s.sshLogin)
 	auth.Post("/ssh-key-check", s.requireService, s.sshKeyCheck)
 	auth.Post("/ssh-connection", s.requireService, s.sshConnection)
+	auth.Post("/ssh-token", s.requireService, s.sshToken)
 
 	users := api.Group("/users")
 	users.Get("/me", authed, s.getMe)

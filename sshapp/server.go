@@ -167,6 +167,8 @@ func New(cfg Config) (*Server, error) {
 			s.capSessions,
 			s.identify,
 			activeterm.Middleware(),
+			// Before the PTY check: a command (ssh host token) needs none.
+			s.commands,
 			s.logSession,
 		),
 	}

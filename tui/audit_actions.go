@@ -32,6 +32,7 @@ var auditActions = [...]struct{ action, meaning string }{
 	{model.ActionSSHKeyRemove, "an SSH key was removed"},
 	{model.ActionTokenCreate, "an API token was created"},
 	{model.ActionTokenRevoke, "an API token was revoked"},
+	{model.ActionSSHToken, "got a 15-minute API token over SSH"},
 	{model.ActionAccessLogRead, "a person's access log was read"},
 	{model.ActionUserExport, "a person's data was exported"},
 	{model.ActionPopulationExport, "the whole database was exported"},

@@ -21,6 +21,10 @@ import (
 // visible and inert, and line breaks and tabs become single spaces.
 func clean(s string) string { return sanitize(s, false) }
 
+// CleanLine is clean for the other front ends that print the server's
+// words to a terminal (sshapp's commands).
+func CleanLine(s string) string { return cleanMsg(s) }
+
 // cleanBlock is clean for multi-line text shown in the detail view: it keeps
 // line breaks (normalising \r\n and \r to \n) and expands tabs.
 func cleanBlock(s string) string { return sanitize(s, true) }
