@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"unicode/utf8"
@@ -196,18 +197,8 @@ func (s *Server) sshLogin(c *fiber.Ctx) error {
 	ctx := c.UserContext()
 	var resp model.AuthResponse
 	err = s.db.Write(ctx, func(q db.Tx) error {
-		k, err := q.SSHKeyByFingerprint(ctx, fp)
+		k, u, err := s.verifiedKeyOwner(ctx, q, fp)
 		if err != nil {
-			return err
-		}
-		u, err := q.UserByID(ctx, k.UserID)
-		if err != nil {
-			return err
-		}
-		if !u.IsActive {
-			return newError(fiber.StatusUnauthorized, "This account is deactivated.")
-		}
-		if err := q.TouchSSHKey(ctx, k.ID, s.now()); err != nil {
 			return err
 		}
 		if err := q.InsertAudit(ctx, s.auditEvent(c, u.ID, model.ActionSSHLogin, model.EntitySSHKey, k.ID)); err != nil {
@@ -218,10 +209,32 @@ func (s *Server) sshLogin(c *fiber.Ctx) error {
 		return err
 	})
 	if errors.Is(err, db.ErrNotFound) {
-		return newError(fiber.StatusNotFound, "No account has this key.")
+		return errNoKeyOwner
 	}
 	if err != nil {
 		return err
 	}
 	return c.JSON(resp)
+}
+
+// errNoKeyOwner answers a front end whose verified key no account has.
+var errNoKeyOwner = newError(fiber.StatusNotFound, "No account has this key.")
+
+// verifiedKeyOwner is the key with fingerprint fp, whose possession a
+// front end verified, and its owner, who must be active (401 otherwise),
+// recording the key's use, in q: what every sign-in by key starts with
+// (ssh-login, ssh-token). A key no account has is db.ErrNotFound.
+func (s *Server) verifiedKeyOwner(ctx context.Context, q db.Tx, fp string) (db.SSHKeyRow, db.UserRow, error) {
+	k, err := q.SSHKeyByFingerprint(ctx, fp)
+	if err != nil {
+		return k, db.UserRow{}, err
+	}
+	u, err := q.UserByID(ctx, k.UserID)
+	if err != nil {
+		return k, u, err
+	}
+	if !u.IsActive {
+		return k, u, newError(fiber.StatusUnauthorized, "This account is deactivated.")
+	}
+	return k, u, q.TouchSSHKey(ctx, k.ID, s.now())
 }

@@ -28,16 +28,9 @@ func (s *Server) sshToken(c *fiber.Ctx) error {
 	ctx := c.UserContext()
 	var out model.ScopedAccessToken
 	err = s.db.Write(ctx, func(q db.Tx) error {
-		k, err := q.SSHKeyByFingerprint(ctx, fp)
+		k, u, err := s.verifiedKeyOwner(ctx, q, fp)
 		if err != nil {
 			return err
-		}
-		u, err := q.UserByID(ctx, k.UserID)
-		if err != nil {
-			return err
-		}
-		if !u.IsActive {
-			return newError(fiber.StatusUnauthorized, "This account is deactivated.")
 		}
 		scopes := model.ScopesAllowed(model.AllScopes, u.IsStaff)
 		if hasScopes {
@@ -45,9 +38,6 @@ func (s *Server) sshToken(c *fiber.Ctx) error {
 			if scopes, msg = model.ValidateScopes(asked, u.IsStaff); msg != "" {
 				return fieldError("scopes", msg)
 			}
-		}
-		if err := q.TouchSSHKey(ctx, k.ID, s.now()); err != nil {
-			return err
 		}
 		if err := q.InsertAudit(ctx, s.auditEvent(c, u.ID, model.ActionSSHToken, model.EntitySSHKey, k.ID, u.ID)); err != nil {
 			return err
@@ -61,7 +51,7 @@ func (s *Server) sshToken(c *fiber.Ctx) error {
 		return nil
 	})
 	if errors.Is(err, db.ErrNotFound) {
-		return newError(fiber.StatusNotFound, "No account has this key.")
+		return errNoKeyOwner
 	}
 	if err != nil {
 		return err
