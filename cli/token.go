@@ -75,12 +75,7 @@ func runTokenCreate(cmd *cobra.Command, f tokenCreateFlags, streams Streams) err
 	if msg := model.ValidateAPITokenName(name); msg != "" {
 		problems = append(problems, "--name: "+msg)
 	}
-	var asked []string
-	for _, s := range strings.Split(f.scopes, ",") {
-		if s = strings.TrimSpace(s); s != "" {
-			asked = append(asked, s)
-		}
-	}
+	asked := model.SplitScopes(f.scopes)
 	// Checked as staff here, for the account's status is not known
 	// yet; checked again for the account below.
 	if _, msg := model.ValidateScopes(asked, true); msg != "" {

@@ -2,6 +2,7 @@ package model
 
 import (
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -46,6 +47,19 @@ const (
 	// nothing a caller typed back.
 	MsgUnknownScope = "Unknown scope: use records:read, records:write, users:read, users:write or audit:read."
 )
+
+// SplitScopes reads scopes written as a command line takes them
+// (--scopes records:read,records:write): separated by commas, spaces
+// around each trimmed, empty ones dropped. ValidateScopes judges them.
+func SplitScopes(s string) []string {
+	var scopes []string
+	for _, sc := range strings.Split(s, ",") {
+		if sc = strings.TrimSpace(sc); sc != "" {
+			scopes = append(scopes, sc)
+		}
+	}
+	return scopes
+}
 
 // ScopeAllowed reports whether an account, as it is now, may hold scope:
 // every account may hold every scope but audit:read, which is staff's.

@@ -13,6 +13,7 @@ import (
 	"github.com/charmbracelet/ssh"
 	gossh "golang.org/x/crypto/ssh"
 
+	"github.com/anavara/anavara/model"
 	"github.com/anavara/anavara/tui"
 	"github.com/anavara/anavara/tui/client"
 )
@@ -67,12 +68,7 @@ func (s *Server) tokenCommand(sess ssh.Session, args []string) int {
 		fmt.Fprint(sess.Stderr(), "Usage: token [--scopes SCOPE,...]\n"+tokenHelp)
 		return 2
 	}
-	var want []string
-	for _, sc := range strings.Split(*scopes, ",") {
-		if sc = strings.TrimSpace(sc); sc != "" {
-			want = append(want, sc)
-		}
-	}
+	want := model.SplitScopes(*scopes)
 	key := sess.PublicKey()
 	if key == nil {
 		fmt.Fprintln(sess.Stderr(), "Only an SSH key registered with Anavara gets a token.")
