@@ -137,15 +137,15 @@ const msgUnknownQueryParam = "Unknown query parameter."
 func queryParamsCheck(allowed []string) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		var errs model.FieldErrors
-		c.Context().QueryArgs().VisitAll(func(key, _ []byte) {
+		for key := range c.Context().QueryArgs().All() {
 			if len(key) == 0 || slices.Contains(allowed, string(key)) {
-				return
+				continue
 			}
 			name := shownParamName(string(key))
 			if !errs.Has(name) {
 				errs.Add(name, msgUnknownQueryParam)
 			}
-		})
+		}
 		if err := errs.Err(); err != nil {
 			return err
 		}
