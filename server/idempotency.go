@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -13,6 +15,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/anavara/anavara/db"
+	"github.com/anavara/anavara/model"
 )
 
 // Idempotency-Key: a client that may send a POST twice (a retry after a
@@ -92,16 +95,51 @@ var (
 // msgBadIdempotencyKey is the 400 for a malformed key.
 const msgBadIdempotencyKey = "Must be 1 to 255 printable ASCII characters."
 
+// replayPolicy is what a route's replays need beyond the stored response.
+type replayPolicy struct {
+	// secret: the success response shows a secret once, so its body is
+	// never stored and a replay of a success answers 409 instead.
+	secret bool
+	// audit, when set, is called with a stored success body before it is
+	// replayed; a replay is answered only if it returns nil. A replayed
+	// body that holds medical data is a read of that data, and every
+	// read is in the trail before it is answered.
+	audit func(c *fiber.Ctx, body []byte) error
+}
+
 // idempotent makes the route's POST safe to retry with an Idempotency-Key
 // (see above). It runs after authenticate: keys are per account.
-func (s *Server) idempotent(c *fiber.Ctx) error { return s.idempotency(c, false) }
+func (s *Server) idempotent(c *fiber.Ctx) error { return s.idempotency(c, replayPolicy{}) }
 
 // idempotentSecret is idempotent for a route whose success response shows
 // a secret once (an API token): that body is never stored, and a replay
 // of a success answers 409 instead.
-func (s *Server) idempotentSecret(c *fiber.Ctx) error { return s.idempotency(c, true) }
+func (s *Server) idempotentSecret(c *fiber.Ctx) error {
+	return s.idempotency(c, replayPolicy{secret: true})
+}
 
-func (s *Server) idempotency(c *fiber.Ctx, secret bool) error {
+// idempotentRecord is idempotent for the route that creates a medical
+// record: a replay of its success serves the record again, and is
+// audited as a read of it (record.read), like GET of the record.
+func (s *Server) idempotentRecord(c *fiber.Ctx) error {
+	return s.idempotency(c, replayPolicy{audit: s.auditRecordReplay})
+}
+
+// auditRecordReplay logs the read of the record in a replayed body. The
+// body is the one this server stored for the caller's own request, so a
+// body it cannot read is an internal error, never an unaudited answer.
+func (s *Server) auditRecordReplay(c *fiber.Ctx, body []byte) error {
+	var r model.MedicalRecord
+	if err := json.Unmarshal(body, &r); err != nil {
+		return fmt.Errorf("idempotency: replayed record: %w", err)
+	}
+	if r.ID == "" {
+		return errors.New("idempotency: replayed record has no id")
+	}
+	return s.reads.Log(c.UserContext(), s.auditEvent(c, currentUser(c).ID, model.ActionRecordRead, model.EntityRecord, r.ID, r.UserID))
+}
+
+func (s *Server) idempotency(c *fiber.Ctx, policy replayPolicy) error {
 	raw := c.Request().Header.Peek(headerIdempotencyKey)
 	if raw == nil {
 		return c.Next()
@@ -135,7 +173,7 @@ func (s *Server) idempotency(c *fiber.Ctx, secret bool) error {
 			return err
 		}
 		if claimed {
-			return s.runIdempotent(c, k.ClaimID, secret)
+			return s.runIdempotent(c, k.ClaimID, policy.secret)
 		}
 		// Another request holds the key: wait for its response while it
 		// runs, and claim again if its claim goes (released or lost).
@@ -145,7 +183,7 @@ func (s *Server) idempotency(c *fiber.Ctx, secret bool) error {
 				return errIdempotencyMismatch
 			}
 			if held.Response != nil {
-				return replay(c, *held.Response)
+				return s.replay(c, *held.Response, policy)
 			}
 			if !time.Now().Add(pause).Before(deadline) {
 				return errIdempotencyRunning
@@ -235,11 +273,16 @@ func (s *Server) runIdempotent(c *fiber.Ctx, claimID string, secret bool) error 
 	return nil
 }
 
-// replay answers with a stored response.
-func replay(c *fiber.Ctx, r db.IdempotentResponse) error {
+// replay answers with a stored response, audited as policy says.
+func (s *Server) replay(c *fiber.Ctx, r db.IdempotentResponse, policy replayPolicy) error {
 	c.Set(headerIdempotentReplayed, "true")
 	if r.Withheld {
 		return errIdempotencyWithheld
+	}
+	if policy.audit != nil && r.Status < 300 {
+		if err := policy.audit(c, r.Body); err != nil {
+			return err
+		}
 	}
 	if r.Location != "" {
 		c.Set(fiber.HeaderLocation, r.Location)

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -548,5 +549,59 @@ func TestEveryCreateTakesAnIdempotencyKey(t *testing.T) {
 	}
 	if creates < 3 {
 		t.Fatalf("%d creating operations found, want at least 3 (records, users, SSH keys)", creates)
+	}
+}
+
+// A replayed create of a record serves the record again, so it is a read
+// of it: each replay of a success is in the trail as record.read by the
+// caller before it is answered, and shows in the patient's access log
+// when staff replayed it. A replayed client error serves no record and
+// writes nothing.
+func TestIdempotencyRecordReplayIsAuditedAsARead(t *testing.T) {
+	h := newHarness(t)
+	staff := h.staff("admin@example.org")
+	a := h.signup("a@example.org")
+	key := uuid.NewString()
+	body := mrBody(map[string]any{"user_id": a.ID})
+	first := idemPost(h, mrPath, body, staff.Access, key).expect(http.StatusCreated)
+	var rec model.MedicalRecord
+	first.decode(&rec)
+	if got, want := h.auditActions(rec.ID), []string{model.ActionRecordCreate}; !slices.Equal(got, want) {
+		t.Fatalf("after the create: %v, want %v", got, want)
+	}
+	for range 2 {
+		idemSameResponse(t, first, idemPost(h, mrPath, body, staff.Access, key))
+	}
+	want := []string{model.ActionRecordCreate, model.ActionRecordRead, model.ActionRecordRead}
+	if got := h.auditActions(rec.ID); !slices.Equal(got, want) {
+		t.Fatalf("after two replays: %v, want %v", got, want)
+	}
+	events, _, err := h.store.Read().ListAudit(context.Background(), db.AuditFilter{EntityID: rec.ID, Action: model.ActionRecordRead, Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range events {
+		if e.ActorID == nil || *e.ActorID != staff.ID || !slices.Equal(e.SubjectIDs, []string{a.ID}) {
+			t.Errorf("replay event: actor %v subjects %v, want %s about %s", e.ActorID, e.SubjectIDs, staff.ID, a.ID)
+		}
+	}
+	log := alEntries(h, alPath, a.Access)
+	reads := 0
+	for _, e := range log.Results {
+		if e.Action == model.ActionRecordRead && e.EntityID != nil && *e.EntityID == rec.ID {
+			reads++
+		}
+	}
+	if reads != 2 {
+		t.Errorf("the patient's access log shows %d reads of the record, want the 2 replays: %+v", reads, log.Results)
+	}
+
+	// A stored 400 replayed serves no record: nothing more is written.
+	badKey := uuid.NewString()
+	bad := mrBody(map[string]any{"user_id": a.ID, "date_of_birth": "not a date"})
+	idemPost(h, mrPath, bad, staff.Access, badKey).expect(http.StatusBadRequest)
+	idemPost(h, mrPath, bad, staff.Access, badKey).expect(http.StatusBadRequest)
+	if got := h.auditActions(rec.ID); !slices.Equal(got, want) {
+		t.Errorf("after a replayed 400: %v, want %v", got, want)
 	}
 }

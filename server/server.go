@@ -232,7 +232,7 @@ func (s *Server) routes() {
 
 	records := api.Group("/medical-records")
 	records.Get("/", authed, s.listRecords)
-	records.Post("/", authed, s.idempotent, s.createRecord)
+	records.Post("/", authed, s.idempotentRecord, s.createRecord)
 	records.Get("/:id", authed, s.getRecord)
 	records.Put("/:id", authed, s.putRecord)
 	records.Patch("/:id", authed, s.patchRecord)
