@@ -157,7 +157,7 @@ func TestLogin(t *testing.T) {
 // times enumerate accounts. The bound is loose: it catches a skipped hash
 // (hundreds of times faster), not scheduling noise.
 func TestLoginUnknownEmailCostsAHash(t *testing.T) {
-	h := newHarness(t)
+	h := newHarness(t, withProductionPasswordCost())
 	h.signup("known@example.org")
 	measure := func(email string) time.Duration {
 		best := time.Hour

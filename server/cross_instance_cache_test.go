@@ -28,7 +28,7 @@ func (h *harness) twin() *harness {
 		defer cancel()
 		_ = srv.Shutdown(ctx)
 	})
-	return &harness{t: h.t, srv: srv, store: store, target: h.target, mail: h.mail, clock: h.clock}
+	return &harness{t: h.t, srv: srv, store: store, target: h.target, mail: h.mail, clock: h.clock, passwordParams: setup.cfg.PasswordParams}
 }
 
 // onPostgresOnly skips t unless it runs on PostgreSQL, where several

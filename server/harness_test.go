@@ -37,6 +37,9 @@ type harness struct {
 	target engines.Target
 	mail   *mail.Capture
 	clock  *testenv.Clock
+	// passwordParams are the server's argon2id costs, which staff
+	// accounts made behind its back are hashed with too.
+	passwordParams password.Params
 }
 
 // harnessSetup is what a harness is built from: the server's config and
@@ -74,14 +77,28 @@ func withBusyTimeout(d time.Duration) harnessOption {
 // newHarnessSetup is the default setup with opts applied.
 func newHarnessSetup(clock *testenv.Clock, opts []harnessOption) harnessSetup {
 	h := harnessSetup{cfg: server.Config{
-		JWTSecret: bytes.Repeat([]byte("k"), 32),
-		Now:       clock.Now,
-		Limits:    testLimits(),
+		JWTSecret:      bytes.Repeat([]byte("k"), 32),
+		Now:            clock.Now,
+		Limits:         testLimits(),
+		PasswordParams: testPasswordParams,
 	}}
 	for _, o := range opts {
 		o(&h)
 	}
 	return h
+}
+
+// testPasswordParams are argon2id costs a thousand times below
+// production's, which under the race detector take about 0.3 s a hash:
+// most tests sign up and log in many times and test what is answered,
+// not what a hash costs. The tests of that cost, and of what happens when
+// hashing is the bottleneck, take withProductionPasswordCost.
+var testPasswordParams = password.Params{Memory: 64, Iterations: 1, Parallelism: 1, SaltLength: 16, KeyLength: 32}
+
+// withProductionPasswordCost gives the server production's argon2id
+// costs (password.DefaultParams).
+func withProductionPasswordCost() harnessOption {
+	return func(h *harnessSetup) { h.cfg.PasswordParams = password.DefaultParams }
 }
 
 // testLimits are the production limits, except signups, which tests make
@@ -114,7 +131,8 @@ func newHarness(t *testing.T, opts ...harnessOption) *harness {
 		defer cancel()
 		_ = srv.Shutdown(ctx)
 	})
-	return &harness{t: t, srv: srv, store: store, path: path, target: target, mail: capture, clock: clock}
+	return &harness{t: t, srv: srv, store: store, path: path, target: target, mail: capture, clock: clock,
+		passwordParams: setup.cfg.PasswordParams}
 }
 
 // response is a finished HTTP exchange.
@@ -293,7 +311,7 @@ func (h *harness) signup(email string) account {
 // `anavara createsuperuser` does, and logs it in through the API.
 func (h *harness) staff(email string) account {
 	h.t.Helper()
-	testenv.CreateStaff(h.t, h.store, email, testPassword, password.DefaultParams, h.clock.Now())
+	testenv.CreateStaff(h.t, h.store, email, testPassword, h.passwordParams, h.clock.Now())
 	return h.login(email, testPassword)
 }
 

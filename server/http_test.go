@@ -60,7 +60,7 @@ func htHarnessAt(t *testing.T, path string, opts ...harnessOption) (*harness, fu
 		_ = srv.Shutdown(ctx)
 		closeStore()
 	})
-	return &harness{t: t, srv: srv, store: store, mail: capture, clock: clock}, closeStore
+	return &harness{t: t, srv: srv, store: store, mail: capture, clock: clock, passwordParams: setup.cfg.PasswordParams}, closeStore
 }
 
 // htRaw sends r straight to the app, without the harness's checks.
