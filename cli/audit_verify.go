@@ -116,9 +116,9 @@ func verifyAuditTrail(ctx context.Context, f auditVerifyFlags, streams Streams) 
 		return err
 	}
 
-	// A walk of events (an engine without the stored walk: PostgreSQL)
-	// keeps little alive (a few batches) but leaves every event's strings
-	// behind: at the default goal the collector runs every few megabytes,
+	// A walk of events (an engine without the stored walk; both of ours
+	// have one) keeps little alive (a few batches) but leaves every
+	// event's strings behind: at the default goal the collector runs every few megabytes,
 	// a third of the walk's CPU on a million events (BENCHMARKS.md). A
 	// goal four times as high costs a few tens of megabytes; the stored
 	// walk makes next to no garbage, and the goal changes nothing there.
