@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/hex"
 	"fmt"
 
 	"github.com/anavara/anavara/audit/chain"
@@ -104,7 +103,9 @@ type packedIDs []byte
 func (p *packedIDs) Len() int { return len(*p) / 16 }
 
 // AppendID appends the i-th id as text.
-func (p *packedIDs) AppendID(buf []byte, i int) []byte { return appendUUID(buf, (*p)[16*i:16*i+16]) }
+func (p *packedIDs) AppendID(buf []byte, i int) []byte {
+	return chain.AppendUUID(buf, (*p)[16*i:16*i+16])
+}
 
 // storedSubjects is subject_ids as stored, in either of packSubjects'
 // formats (chain.IDList): the ids, or the distinct ids and, for each
@@ -159,20 +160,4 @@ func parseSubjects(b []byte, records int) (storedSubjects, error) {
 	default:
 		return storedSubjects{}, fmt.Errorf("subject ids in format %d", b[0])
 	}
-}
-
-// appendUUID appends the 16 bytes of u as a lower-case uuid in text,
-// as uuid.UUID.String writes it.
-func appendUUID(buf []byte, u []byte) []byte {
-	var t [36]byte
-	hex.Encode(t[0:8], u[0:4])
-	t[8] = '-'
-	hex.Encode(t[9:13], u[4:6])
-	t[13] = '-'
-	hex.Encode(t[14:18], u[6:8])
-	t[18] = '-'
-	hex.Encode(t[19:23], u[8:10])
-	t[23] = '-'
-	hex.Encode(t[24:], u[10:16])
-	return append(buf, t[:]...)
 }
