@@ -18,11 +18,11 @@ import (
 var _ db.StoredAuditWalker = (*snapshot)(nil)
 
 // EachStoredAudit is EachAudit as stored (db.StoredAuditWalker): every
-// column is read in PostgreSQL's binary format as the connection received
-// it (pgx's raw values, valid until the next row), and the event's fields
-// are encoded straight from those bytes, each uuid written as text into
-// the encoding, so a walk of a million events makes no string, no time
-// and no slice of any of them.
+// column is read as the connection received it (pgx's raw values, valid
+// until the next row), in binary but for text (storedColumns), and the
+// event's fields are encoded straight from those bytes, each uuid
+// written as text into the encoding, so a walk of a million events makes
+// no string, no time and no slice of any of them.
 func (s *snapshot) EachStoredAudit(ctx context.Context, fn func(*chain.Stored) error) error {
 	w := &storedWalk{}
 	w.stored.Fields = make([]byte, 0, 2048)
@@ -32,25 +32,47 @@ func (s *snapshot) EachStoredAudit(ctx context.Context, fn func(*chain.Stored) e
 	return w.run(ctx, s.tx, `SELECT `+auditColumns+` FROM audit_events WHERE seq IS NULL ORDER BY at, id`, fn)
 }
 
-// storedColumns are the types of auditColumns, in order, which the walk
-// checks the result against before reading a row of it: the binary form
-// of each is what storedWalk.scan decodes.
-var storedColumns = [...]uint32{
-	pgtype.UUIDOID,        // id
-	pgtype.TimestamptzOID, // at
-	pgtype.UUIDOID,        // actor_id
-	pgtype.TextOID,        // action
-	pgtype.TextOID,        // entity
-	pgtype.TextOID,        // entity_id
-	pgtype.TextOID,        // ip
-	pgtype.TextOID,        // detail
-	pgtype.UUIDArrayOID,   // record_ids
-	pgtype.TextOID,        // via
-	pgtype.UUIDArrayOID,   // subject_ids
-	pgtype.Int8OID,        // seq
-	pgtype.ByteaOID,       // prev_hash
-	pgtype.ByteaOID,       // hash
-	pgtype.UUIDOID,        // token_id
+// storedColumn is a column of auditColumns as the stored walk reads it:
+// its type, and the format it asks for.
+type storedColumn struct {
+	oid    uint32
+	format int16
+}
+
+// storedColumns are auditColumns, in order, as storedWalk.scan decodes
+// them, which the walk checks the result against before reading a row of
+// it. Text is the same bytes in either format, and costs the backend less
+// in text (textsend builds a buffer for each value); every other column
+// is binary: a uuid is 16 bytes (its text, 36, would be more to send and
+// no cheaper to make; the text of a uuid[], array_out's, costs the
+// backend several times what array_send does: BENCHMARKS.md), the time a number
+// of microseconds (its text would be formatted in the session's time
+// zone), the seq 8 bytes and the hashes raw.
+var storedColumns = [...]storedColumn{
+	{pgtype.UUIDOID, pgx.BinaryFormatCode},        // id
+	{pgtype.TimestamptzOID, pgx.BinaryFormatCode}, // at
+	{pgtype.UUIDOID, pgx.BinaryFormatCode},        // actor_id
+	{pgtype.TextOID, pgx.TextFormatCode},          // action
+	{pgtype.TextOID, pgx.TextFormatCode},          // entity
+	{pgtype.TextOID, pgx.TextFormatCode},          // entity_id
+	{pgtype.TextOID, pgx.TextFormatCode},          // ip
+	{pgtype.TextOID, pgx.TextFormatCode},          // detail
+	{pgtype.UUIDArrayOID, pgx.BinaryFormatCode},   // record_ids
+	{pgtype.TextOID, pgx.TextFormatCode},          // via
+	{pgtype.UUIDArrayOID, pgx.BinaryFormatCode},   // subject_ids
+	{pgtype.Int8OID, pgx.BinaryFormatCode},        // seq
+	{pgtype.ByteaOID, pgx.BinaryFormatCode},       // prev_hash
+	{pgtype.ByteaOID, pgx.BinaryFormatCode},       // hash
+	{pgtype.UUIDOID, pgx.BinaryFormatCode},        // token_id
+}
+
+// storedFormats are storedColumns' formats, as the query asks for them.
+func storedFormats() pgx.QueryResultFormats {
+	f := make(pgx.QueryResultFormats, len(storedColumns))
+	for i, c := range storedColumns {
+		f[i] = c.format
+	}
+	return f
 }
 
 // storedWalk holds the buffers of one walk: the text of the row's uuids,
@@ -64,11 +86,11 @@ type storedWalk struct {
 }
 
 func (w *storedWalk) run(ctx context.Context, tx pgx.Tx, query string, fn func(*chain.Stored) error) error {
-	// Described and bound on the spot, every column asked for in binary,
+	// Described and bound on the spot, each column in its format,
 	// whatever the connection's default mode (a URL may choose the simple
-	// protocol, whose results are text, or no statement cache): the walk
-	// reads one known form. Text columns are the same bytes in either.
-	rows, err := tx.Query(ctx, query, pgx.QueryExecModeDescribeExec, pgx.QueryResultFormats{pgx.BinaryFormatCode})
+	// protocol, whose results are all text, or no statement cache): the
+	// walk reads one known form.
+	rows, err := tx.Query(ctx, query, pgx.QueryExecModeDescribeExec, storedFormats())
 	if err != nil {
 		return fmt.Errorf("snapshot: %w", err)
 	}
@@ -78,8 +100,8 @@ func (w *storedWalk) run(ctx context.Context, tx pgx.Tx, query string, fn func(*
 		return fmt.Errorf("snapshot: the trail has %d columns, want %d", len(fds), len(storedColumns))
 	}
 	for i, fd := range fds {
-		if fd.DataTypeOID != storedColumns[i] || fd.Format != pgx.BinaryFormatCode {
-			return fmt.Errorf("snapshot: column %s of type %d in format %d, want type %d in binary", fd.Name, fd.DataTypeOID, fd.Format, storedColumns[i])
+		if c := storedColumns[i]; fd.DataTypeOID != c.oid || fd.Format != c.format {
+			return fmt.Errorf("snapshot: column %s of type %d in format %d, want type %d in format %d", fd.Name, fd.DataTypeOID, fd.Format, c.oid, c.format)
 		}
 	}
 	for rows.Next() {
@@ -96,8 +118,8 @@ func (w *storedWalk) run(ctx context.Context, tx pgx.Tx, query string, fn func(*
 	return nil
 }
 
-// scan reads one row's values, in auditColumns' order and binary format,
-// into w.stored. A NULL is a nil value, and every absent field of the
+// scan reads one row's values, in auditColumns' order and storedColumns'
+// formats, into w.stored. A NULL is a nil value, and every absent field of the
 // encoding is a nil slice, as in scanAudit's event a nil pointer.
 func (w *storedWalk) scan(v [][]byte) error {
 	if len(v[0]) != 16 {
