@@ -41,13 +41,14 @@ type storedColumn struct {
 
 // storedColumns are auditColumns, in order, as storedWalk.scan decodes
 // them, which the walk checks the result against before reading a row of
-// it. Text is the same bytes in either format, and costs the backend less
-// in text (textsend builds a buffer for each value); every other column
-// is binary: a uuid is 16 bytes (its text, 36, would be more to send and
-// no cheaper to make; the text of a uuid[], array_out's, costs the
-// backend several times what array_send does: BENCHMARKS.md), the time a number
-// of microseconds (its text would be formatted in the session's time
-// zone), the seq 8 bytes and the hashes raw.
+// it. Text is the same bytes in either format (the client encoding's),
+// and costs the backend less in text (textsend builds a buffer for each
+// value); every other column is binary: a uuid is 16 bytes (its text, 36,
+// would be more to send and no cheaper to make; the text of a uuid[],
+// array_out's, costs the backend several times what array_send does:
+// BENCHMARKS.md), the time a number of microseconds (its text would be
+// formatted in the session's time zone), the seq 8 bytes and the hashes
+// raw.
 var storedColumns = [...]storedColumn{
 	{pgtype.UUIDOID, pgx.BinaryFormatCode},        // id
 	{pgtype.TimestamptzOID, pgx.BinaryFormatCode}, // at
@@ -119,8 +120,8 @@ func (w *storedWalk) run(ctx context.Context, tx pgx.Tx, query string, fn func(*
 }
 
 // scan reads one row's values, in auditColumns' order and storedColumns'
-// formats, into w.stored. A NULL is a nil value, and every absent field of the
-// encoding is a nil slice, as in scanAudit's event a nil pointer.
+// formats, into w.stored. A NULL is a nil value, and every absent field
+// of the encoding is a nil slice, as in scanAudit's event a nil pointer.
 func (w *storedWalk) scan(v [][]byte) error {
 	if len(v[0]) != 16 {
 		return fmt.Errorf("scan audit event: id of %d bytes", len(v[0]))
