@@ -418,7 +418,7 @@ func TestAuditEventsAppendOnlyInDatabase(t *testing.T) {
 		{"update one", "UPDATE audit_events SET actor_id = NULL WHERE entity_id = ?", []any{r.ID}},
 		{"delete one", "DELETE FROM audit_events WHERE entity_id = ?", []any{r.ID}},
 		{"delete all", "DELETE FROM audit_events", nil},
-		// What a list served is part of its event: audit_record_index only
+		// What a list served is part of its event: audit_index only
 		// indexes it.
 		{"forget what a list served", "UPDATE audit_events SET record_ids = NULL WHERE action = ?", []any{model.ActionRecordList}},
 	}

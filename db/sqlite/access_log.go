@@ -13,7 +13,8 @@ import (
 // query takes args followed by the limit and offset, the count query
 // countArgs (the page's but a seek's).
 //
-// The events concerning the account are one term of audit_subject_index;
+// The events concerning the account are one term of audit_index's
+// subjects, each found by its seq;
 // population exports, which concern everyone, are a range of the action
 // index. The page sorts the two: an account's log is its own events, not
 // the trail's.
@@ -30,14 +31,14 @@ func accessLogSQL(f db.AccessLogFilter) (count, page string, args, countArgs []a
 		everyoneArgs = append(everyoneArgs, micros(*f.Since))
 	}
 	if f.RecordID != "" {
-		mine = append(mine, "(e.entity_id = ? OR e.id IN (SELECT event_id FROM audit_record_index WHERE records MATCH ?))")
+		mine = append(mine, "(e.entity_id = ? OR e.seq IN (SELECT docid FROM audit_index WHERE records MATCH ?))")
 		mineArgs = append(mineArgs, f.RecordID, recordTerm(f.RecordID))
 	}
 	seek, seekArgs, err := seekCondition("e.at", "e.id", f.Seek, true)
 	if err != nil {
 		return "", "", nil, nil, err
 	}
-	const mineFrom = ` FROM audit_subject_index x JOIN audit_events e ON e.at = x.event_at AND e.id = x.event_id WHERE `
+	const mineFrom = ` FROM audit_index x JOIN audit_events e ON e.seq = x.docid WHERE `
 	const everyoneFrom = ` FROM audit_events e WHERE `
 	count = `SELECT (SELECT count(*)` + mineFrom + strings.Join(mine, " AND ") + `) + (SELECT count(*)` + everyoneFrom + strings.Join(everyone, " AND ") + `)`
 	countArgs = append(append([]any(nil), mineArgs...), everyoneArgs...)

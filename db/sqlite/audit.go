@@ -227,38 +227,48 @@ func unpackSubjects(b []byte, records int) ([]string, error) {
 	return subjects, nil
 }
 
-// indexAudit adds e's records to audit_record_index and its subjects to
-// audit_subject_index, one document per event in each whatever the
-// number of ids.
+// indexAudit adds e's records and subjects to audit_index, one document
+// per event whatever the number of ids, under docid = the event's seq,
+// which the readers join on (audit_events_seq). An event outside the chain
+// (no seq: only a trail changed behind the code's back has one, and audit
+// verify reports it) is not indexed, nor one that names no record and no
+// account.
 func indexAudit(ctx context.Context, q querier, e storedAudit) error {
-	if err := indexTerms(ctx, q, `audit_record_index (records`, e, e.RecordIDs); err != nil {
-		return fmt.Errorf("index the records served: %w", err)
+	if e.Seq <= 0 || len(e.RecordIDs)+len(e.SubjectIDs) == 0 {
+		return nil
 	}
-	if err := indexTerms(ctx, q, `audit_subject_index (subjects`, e, e.SubjectIDs); err != nil {
-		return fmt.Errorf("index the accounts concerned: %w", err)
+	if _, err := q.ExecContext(ctx, `INSERT INTO audit_index (docid, records, subjects) VALUES (?, ?, ?)`,
+		e.Seq, termsOf(e.RecordIDs), termsOf(e.SubjectIDs)); err != nil {
+		return fmt.Errorf("index the records served and the accounts concerned: %w", err)
 	}
 	return nil
 }
 
-// indexTerms inserts one document of ids' terms, each once, into the
-// index named by into ("table (column").
-func indexTerms(ctx context.Context, q querier, into string, e storedAudit, ids []string) error {
-	if len(ids) == 0 {
-		return nil
-	}
+// termsOf is the document of ids: each one's term, once.
+func termsOf(ids []string) string {
 	terms := make([]string, 0, len(ids))
 	for _, id := range ids {
 		if t := recordTerm(id); !slices.Contains(terms, t) {
 			terms = append(terms, t)
 		}
 	}
+	return strings.Join(terms, " ")
+}
+
+// indexTerms inserts one document of ids' terms, each once, into the
+// index named by into ("table (column"), keyed by e's (at, id): the two
+// indexes of migrations 14 and 15, which audit_index replaced, and its
+// migration's Down restores.
+func indexTerms(ctx context.Context, q querier, into string, e storedAudit, ids []string) error {
+	if len(ids) == 0 {
+		return nil
+	}
 	_, err := q.ExecContext(ctx, `INSERT INTO `+into+`, event_at, event_id) VALUES (?, ?, ?)`,
-		strings.Join(terms, " "), micros(e.At), e.ID)
+		termsOf(ids), micros(e.At), e.ID)
 	return err
 }
 
-// recordTerm is the term audit_record_index and audit_subject_index hold
-// for an id: FTS4's simple tokenizer would cut a uuid at its hyphens into
+// recordTerm is the term audit_index holds for an id: FTS4's simple tokenizer would cut a uuid at its hyphens into
 // five words.
 func recordTerm(id string) string { return strings.ReplaceAll(strings.ToLower(id), "-", "") }
 
@@ -341,7 +351,7 @@ func auditConditions(f db.AuditFilter) (where []string, args []any) {
 //
 // A filter by entity finds the events about it (entity_id), a range of an
 // index in the trail's order, and those that served it, one term of
-// audit_record_index, which the page sorts.
+// audit_index's records, each found by its seq, which the page sorts.
 func auditListSQL(f db.AuditFilter) (count, page string, args, countArgs []any, err error) {
 	where, condArgs := auditConditions(f)
 	seek, seekArgs, err := seekCondition("e.at", "e.id", f.Seek, true)
@@ -366,7 +376,7 @@ func auditListSQL(f db.AuditFilter) (count, page string, args, countArgs []any, 
 			// An event about the record that also served it is counted
 			// once, as one about it.
 			served := []string{"x.records MATCH ?", "(e.entity_id IS NULL OR e.entity_id <> ?)"}
-			from := ` FROM audit_record_index x JOIN audit_events e ON e.at = x.event_at AND e.id = x.event_id WHERE `
+			from := ` FROM audit_index x JOIN audit_events e ON e.seq = x.docid WHERE `
 			count += ` + (SELECT count(*)` + from + strings.Join(append(served, where...), " AND ") + `)`
 			page += ` UNION ALL SELECT ` + auditColumnsOf("e") + from + strings.Join(append(served, seekWhere...), " AND ")
 			countArgs = append(append(countArgs, recordTerm(f.EntityID), f.EntityID), condArgs...)

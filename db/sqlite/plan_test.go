@@ -144,8 +144,8 @@ func TestListQueriesUseIndexes(t *testing.T) {
 				t.Errorf("filtered page query does not search an index:\n%s", plan)
 			}
 			// By entity, the events that served the record are one term of
-			// audit_record_index, each event then found by its key.
-			if tt.f.EntityID != "" && (!strings.Contains(plan, "SCAN x VIRTUAL TABLE INDEX 2:") || !strings.Contains(plan, "SEARCH e USING PRIMARY KEY (at=? AND id=?)")) {
+			// audit_index, each event then found by its seq.
+			if tt.f.EntityID != "" && (!strings.Contains(plan, "SCAN x VIRTUAL TABLE INDEX 2:") || !strings.Contains(plan, "SEARCH e USING INDEX audit_events_seq (seq=?")) {
 				t.Errorf("page query by entity does not read the records' index:\n%s", plan)
 			}
 			// The whole trail and one action of it are counted in the
@@ -160,6 +160,48 @@ func TestListQueriesUseIndexes(t *testing.T) {
 				t.Errorf("count query reads the counts table: %v, want %v:\n%s", !counted, counted, plan)
 			}
 		})
+	}
+}
+
+// An account's access log is one term of audit_index's subjects, each
+// event then found by its seq, beside the population exports' range of the
+// action index; narrowed to a record, the events that served it are one
+// term of the records' column. Nothing scans the trail.
+func TestAccessLogUsesItsIndexes(t *testing.T) {
+	d, err := Open(context.Background(), Options{Path: filepath.Join(t.TempDir(), "anavara.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	since := time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)
+	const subject, record = "6f1c2a4e-0b7d-4e1a-9c3f-2d5e8a7b9c01", "0b7d6f1c-2a4e-4e1a-9c3f-2d5e8a7b9c02"
+	for _, f := range []db.AccessLogFilter{
+		{SubjectID: subject},
+		{SubjectID: subject, Since: &since},
+		{SubjectID: subject, RecordID: record},
+	} {
+		count, page, args, countArgs, err := accessLogSQL(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, q := range []struct {
+			sql  string
+			args []any
+		}{{page, append(args, 20, 0)}, {count, countArgs}} {
+			plan := queryPlan(t, d, q.sql, q.args...)
+			// FTS4's index 2 + n is a full-text match on column n: one
+			// term's list (records are column 0, subjects 1).
+			if !strings.Contains(plan, "SCAN x VIRTUAL TABLE INDEX 3:") || !strings.Contains(plan, "SEARCH e USING INDEX audit_events_seq (seq=?") {
+				t.Errorf("%+v: does not read the subjects' index:\n%s", f, plan)
+			}
+			if f.RecordID != "" && !strings.Contains(plan, "SCAN audit_index VIRTUAL TABLE INDEX 2:") {
+				t.Errorf("%+v: does not read the records' index:\n%s", f, plan)
+			}
+			rest := strings.NewReplacer("SCAN CONSTANT ROW", "", "SCAN x VIRTUAL TABLE INDEX 3:", "", "SCAN audit_index VIRTUAL TABLE INDEX 2:", "").Replace(plan)
+			if strings.Contains(rest, "SCAN") {
+				t.Errorf("%+v: scans:\n%s", f, plan)
+			}
+		}
 	}
 }
 
