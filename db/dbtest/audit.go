@@ -205,6 +205,44 @@ var auditTests = []test{
 		}
 		checkAuditTotals(t, s, db.AuditFilter{}, 3)
 	}},
+	{"InsertAuditsLargeBatch", func(t *testing.T, s db.Store) {
+		// More events than one statement takes (the SQLite engine writes a
+		// batch as multi-row INSERTs of 256), of several actions: each is
+		// linked, counted under its action and found by the records it
+		// served.
+		ctx := t.Context()
+		rec := uuid.NewString()
+		actions := []string{model.ActionRecordList, model.ActionRecordRead, model.ActionRecordSearch}
+		es := make([]model.AuditEvent, 600)
+		for i := range es {
+			es[i] = model.AuditEvent{ID: uuid.NewString(), At: at(time.Duration(i) * time.Millisecond), Action: actions[i%3],
+				Entity: model.EntityRecord, IP: "192.0.2.11", SubjectIDs: []string{uuid.NewString()}}
+			if i%3 != 1 {
+				es[i].Detail, es[i].RecordIDs, es[i].SubjectIDs = []byte(`{"page":1}`), []string{uuid.NewString(), rec}, []string{uuid.NewString(), uuid.NewString()}
+			}
+		}
+		write(t, s, func(tx db.Tx) error { return tx.InsertAudits(ctx, es) })
+		checkAuditTotals(t, s, db.AuditFilter{}, len(es))
+		for _, a := range actions {
+			checkAuditTotals(t, s, db.AuditFilter{Action: a}, len(es)/3)
+		}
+		checkAuditTotals(t, s, db.AuditFilter{EntityID: rec}, 2*len(es)/3)
+		last := es[len(es)-1]
+		log, n, err := s.Read().AccessLog(ctx, db.AccessLogFilter{SubjectID: last.SubjectIDs[1], Limit: 10})
+		if err != nil || n != 1 || len(log) != 1 || log[0].ID != last.ID {
+			t.Fatalf("the last event's subject's access log: %d events of %d, %v", len(log), n, err)
+		}
+		var chained []model.AuditEvent
+		if err := s.Snapshot(ctx, func(snap db.Snapshot) error {
+			return snap.EachAudit(ctx, func(e model.AuditEvent) error { chained = append(chained, e); return nil })
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if len(chained) != len(es) {
+			t.Fatalf("%d events in the chain, want %d", len(chained), len(es))
+		}
+		CheckLinks(t, chained)
+	}},
 	{"RecordIDsMustBeUUIDs", func(t *testing.T, s db.Store) {
 		// What a list served names records by their ids; anything else is
 		// refused, and the transaction with it.

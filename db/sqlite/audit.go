@@ -32,40 +32,72 @@ func (q *queries) InsertAudit(ctx context.Context, e model.AuditEvent) error {
 // trail's newest event and stays so until this transaction ends: the
 // chain is one total order whatever the number of processes.
 func (q *queries) InsertAudits(ctx context.Context, es []model.AuditEvent) error {
+	if len(es) == 0 {
+		return nil
+	}
 	seq, prev, err := chainHead(ctx, q.q)
 	if err != nil {
 		return fmt.Errorf("insert audit event: %w", err)
 	}
-	for _, e := range es {
+	stored := make([]storedAudit, len(es))
+	for i, e := range es {
 		if e.Via == "" {
 			e.Via = model.ViaAPI
 		}
 		seq++
 		prev = chain.Link(&e, seq, prev)
-		if err := q.appendAudit(ctx, e); err != nil {
+		if stored[i], err = storedAuditOf(e); err != nil {
+			return fmt.Errorf("insert audit event: %w", err)
+		}
+	}
+	return q.appendAudits(ctx, stored)
+}
+
+// auditRowsPerStatement bounds the rows of one multi-row INSERT of events
+// (15 values each) or of their documents (3), well inside SQLite's 32,766
+// bound variables.
+const auditRowsPerStatement = 256
+
+// appendAudits inserts es as they are, chain fields included, indexes and
+// counts them. The events of a batch of reads (audit.Writer) go in as one
+// INSERT of many rows, their documents as another and each action's count
+// as one update: a statement an event, each prepared, run and finalized on
+// the writer, cost a list's batch as much as the rows it wrote.
+func (q *queries) appendAudits(ctx context.Context, es []storedAudit) error {
+	for chunk := range slices.Chunk(es, auditRowsPerStatement) {
+		args := make([]any, 0, len(chunk)*auditColumnCount)
+		for _, s := range chunk {
+			args = append(args, s.values()...)
+		}
+		if _, err := q.q.ExecContext(ctx, insertAuditsSQL(len(chunk)), args...); err != nil {
+			return fmt.Errorf("insert audit event: %w", err)
+		}
+	}
+	if err := indexAudits(ctx, q.q, es); err != nil {
+		return fmt.Errorf("insert audit event: %w", err)
+	}
+	var actions []string
+	counts := map[string]int{}
+	for _, s := range es {
+		if counts[s.Action] == 0 {
+			actions = append(actions, s.Action)
+		}
+		counts[s.Action]++
+	}
+	for _, action := range actions {
+		if err := q.addToCount(ctx, countAudit, action, counts[action]); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// appendAudit inserts e as it is, chain fields included, and indexes it.
-func (q *queries) appendAudit(ctx context.Context, e model.AuditEvent) error {
-	s, err := storedAuditOf(e)
-	if err != nil {
-		return fmt.Errorf("insert audit event: %w", err)
-	}
-	if _, err := q.q.ExecContext(ctx, insertAuditSQL, s.values()...); err != nil {
-		return fmt.Errorf("insert audit event: %w", err)
-	}
-	if err := indexAudit(ctx, q.q, s); err != nil {
-		return fmt.Errorf("insert audit event: %w", err)
-	}
-	return q.addToCount(ctx, countAudit, e.Action, 1)
+// insertAuditsSQL appends n events, their values in auditColumns' order,
+// one row after another.
+func insertAuditsSQL(n int) string {
+	row := "(?" + strings.Repeat(",?", auditColumnCount-1) + ")"
+	return `INSERT INTO audit_events (` + auditColumns + `) VALUES ` + row + strings.Repeat(","+row, n-1)
 }
-
-// insertAuditSQL appends one event, its values in auditColumns' order.
-const insertAuditSQL = `INSERT INTO audit_events (` + auditColumns + `) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
 
 // chainHead is the newest event's place in the chain and hash: 0 and
 // chain.Genesis on a trail with none.
@@ -227,21 +259,43 @@ func unpackSubjects(b []byte, records int) ([]string, error) {
 	return subjects, nil
 }
 
-// indexAudit adds e's records and subjects to audit_index, one document
-// per event whatever the number of ids, under docid = the event's seq,
-// which the readers join on (audit_events_seq). An event outside the chain
-// (no seq: only a trail changed behind the code's back has one, and audit
-// verify reports it) is not indexed, nor one that names no record and no
-// account.
-func indexAudit(ctx context.Context, q querier, e storedAudit) error {
-	if e.Seq <= 0 || len(e.RecordIDs)+len(e.SubjectIDs) == 0 {
+// indexAudits adds each event's records and subjects to audit_index, one
+// document per event whatever the number of ids, under docid = the event's
+// seq, which the readers join on (audit_events_seq); es's documents go in
+// as one INSERT. An event outside the chain (no seq: only a trail changed
+// behind the code's back has one, and audit verify reports it) is not
+// indexed, nor one that names no record and no account.
+func indexAudits(ctx context.Context, q querier, es []storedAudit) error {
+	var args []any
+	flush := func() error {
+		if len(args) == 0 {
+			return nil
+		}
+		n := len(args) / 3
+		_, err := q.ExecContext(ctx, `INSERT INTO audit_index (docid, records, subjects) VALUES (?,?,?)`+strings.Repeat(",(?,?,?)", n-1), args...)
+		args = args[:0]
+		if err != nil {
+			return fmt.Errorf("index the records served and the accounts concerned: %w", err)
+		}
 		return nil
 	}
-	if _, err := q.ExecContext(ctx, `INSERT INTO audit_index (docid, records, subjects) VALUES (?, ?, ?)`,
-		e.Seq, termsOf(e.RecordIDs), termsOf(e.SubjectIDs)); err != nil {
-		return fmt.Errorf("index the records served and the accounts concerned: %w", err)
+	for _, e := range es {
+		if e.Seq <= 0 || len(e.RecordIDs)+len(e.SubjectIDs) == 0 {
+			continue
+		}
+		args = append(args, e.Seq, termsOf(e.RecordIDs), termsOf(e.SubjectIDs))
+		if len(args) == 3*auditRowsPerStatement {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
 	}
-	return nil
+	return flush()
+}
+
+// indexAudit is indexAudits of one event.
+func indexAudit(ctx context.Context, q querier, e storedAudit) error {
+	return indexAudits(ctx, q, []storedAudit{e})
 }
 
 // termsOf is the document of ids: each one's term, once.
@@ -272,8 +326,12 @@ func indexTerms(ctx context.Context, q querier, into string, e storedAudit, ids 
 // five words.
 func recordTerm(id string) string { return strings.ReplaceAll(strings.ToLower(id), "-", "") }
 
-// auditColumns are the columns of audit_events scanAudit reads, in order.
-const auditColumns = `id, at, actor_id, action, entity, entity_id, ip, detail, record_ids, via, subject_ids, seq, prev_hash, hash, token_id`
+// auditColumns are the columns of audit_events scanAudit reads, in order,
+// auditColumnCount of them.
+const (
+	auditColumns     = `id, at, actor_id, action, entity, entity_id, ip, detail, record_ids, via, subject_ids, seq, prev_hash, hash, token_id`
+	auditColumnCount = 15
+)
 
 // auditColumnsBeforeTokens are auditColumns for a trail before the API
 // tokens' migration added token_id (the audit chain's migration, which

@@ -84,7 +84,7 @@ func TestAuditIndexMigrationKeepsAnswers(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		exec(insertAuditSQL, s.values()...)
+		exec(insertAuditsSQL(1), s.values()...)
 		if err := indexTerms(ctx, conn, `audit_record_index (records`, s, s.RecordIDs); err != nil {
 			t.Fatal(err)
 		}
