@@ -1,0 +1,92 @@
+package sqlite_test
+
+import (
+	"context"
+	"math/rand/v2"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/anavara/anavara/db"
+	"github.com/anavara/anavara/db/sqlite"
+	"github.com/anavara/anavara/internal/testenv"
+	"github.com/anavara/anavara/model"
+)
+
+// BenchmarkAuditWrite is what the audit trail costs the writer, without
+// HTTP or the records: a trail of 20,000 events (1,000 patients of 20
+// records each, lists of a patient's 20 records and single reads), then
+// list=8 appends 8 list events in one transaction, as audit.Writer gathers
+// 32 clients' lists, and one=1 one event concerning one account in a
+// transaction of its own, a create's share. Besides ns/op (which holds the
+// fsync of synchronous=FULL) it reports cpu-ns/op (getrusage) and
+// write-KiB/op, what the process sent to storage (/proc/self/io: WAL
+// frames and their checkpoints), which the host's load does not move.
+func BenchmarkAuditWrite(b *testing.B) {
+	ctx := context.Background()
+	d, err := sqlite.Open(ctx, sqlite.Options{Path: filepath.Join(b.TempDir(), "bench.db")})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer d.Close()
+	const patients, records = 1000, 20
+	owners := make([]string, patients)
+	served := make([][]string, patients)
+	for i := range owners {
+		owners[i] = uuid.NewString()
+		for range records {
+			served[i] = append(served[i], uuid.NewString())
+		}
+	}
+	staff := uuid.NewString()
+	rng := rand.New(rand.NewPCG(1, 2))
+	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	event := func(list bool) model.AuditEvent {
+		at = at.Add(time.Millisecond)
+		p := rng.IntN(patients)
+		e := model.AuditEvent{ID: uuid.NewString(), At: at, ActorID: &staff, Entity: model.EntityRecord, IP: "192.0.2.1"}
+		if !list {
+			e.Action, e.EntityID, e.SubjectIDs = model.ActionRecordRead, &served[p][0], []string{owners[p]}
+			return e
+		}
+		e.Action, e.Detail, e.RecordIDs = model.ActionRecordList, []byte(`{"page":1,"page_size":20}`), served[p]
+		for range records {
+			e.SubjectIDs = append(e.SubjectIDs, owners[p])
+		}
+		return e
+	}
+	for range 100 {
+		es := make([]model.AuditEvent, 200)
+		for i := range es {
+			es[i] = event(i%3 != 0)
+		}
+		if err := d.Write(ctx, func(tx db.Tx) error { return tx.InsertAudits(ctx, es) }); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for _, bc := range []struct {
+		name string
+		n    int
+		list bool
+	}{{"list=8", 8, true}, {"one=1", 1, false}} {
+		b.Run(bc.name, func(b *testing.B) {
+			written, _ := testenv.ProcessIO("write_bytes")
+			cpu := cpuTime(b)
+			for b.Loop() {
+				es := make([]model.AuditEvent, bc.n)
+				for i := range es {
+					es[i] = event(bc.list)
+				}
+				if err := d.Write(ctx, func(tx db.Tx) error { return tx.InsertAudits(ctx, es) }); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(cpuTime(b)-cpu)/float64(b.N), "cpu-ns/op")
+			if end, ok := testenv.ProcessIO("write_bytes"); ok {
+				b.ReportMetric(float64(end-written)/1024/float64(b.N), "write-KiB/op")
+			}
+		})
+	}
+}
