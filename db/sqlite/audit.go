@@ -19,9 +19,9 @@ import (
 
 // InsertAudit appends e to the audit trail, linked into the hash chain
 // after the trail's newest event (chain.Link), counts it under its action
-// (counts.go), and indexes the records it served (audit_record_index) and
-// the accounts it concerns (audit_subject_index). Call it inside
-// Store.Write, in the transaction of the change it records.
+// (counts.go), and indexes the records it served and the accounts it
+// concerns (audit_index, one document). Call it inside Store.Write, in the
+// transaction of the change it records.
 func (q *queries) InsertAudit(ctx context.Context, e model.AuditEvent) error {
 	return q.InsertAudits(ctx, []model.AuditEvent{e})
 }
