@@ -47,6 +47,15 @@ func testRecordSearchWords(t *testing.T, s db.Store) {
 		{"one letter", db.RecordFilter{Search: "b"}, []string{"s2", "s4", "s5"}},
 		{"not inside a word", db.RecordFilter{Search: "graine"}, nil},
 		{"not a longer word", db.RecordFilter{Search: "migraines"}, nil},
+		// Starts of a longer word: PostgreSQL indexes the starts of up to
+		// eight characters as lexemes, and asks for a longer one as a prefix.
+		{"seven letters of ten", db.RecordFilter{Search: "bronchi"}, []string{"s5"}},
+		{"eight letters of ten", db.RecordFilter{Search: "bronchit"}, []string{"s5"}},
+		{"nine letters of ten", db.RecordFilter{Search: "bronchiti"}, []string{"s5"}},
+		{"a ten-letter word", db.RecordFilter{Search: "bronchitis"}, []string{"s5"}},
+		{"not a longer ten-letter word", db.RecordFilter{Search: "bronchitiz"}, nil},
+		{"a long start and a short one", db.RecordFilter{Search: "bronchiti sa"}, []string{"s5"}},
+		{"a long word, not inside", db.RecordFilter{Search: "ronchitis"}, nil},
 		{"upper case", db.RecordFilter{Search: "MIGRAINE"}, []string{"s1"}},
 		{"mixed case", db.RecordFilter{Search: "hOuSe"}, []string{"s2", "s3"}},
 		{"accent in the query", db.RecordFilter{Search: "élo"}, []string{"s1"}},

@@ -6,8 +6,8 @@ import "github.com/anavara/anavara/db"
 // path of a search) and its parameters, for the plan tests.
 func RecordPageSQL(f db.RecordFilter) (string, []any, error) {
 	q, err := recordListSQL(f)
-	page, args := q.page(q.order, f.Limit, f.Offset)
-	return `SELECT ` + recordColumns + ` FROM medical_records` + q.sql() + page, args, err
+	page, args := q.walk.page(q.order, f.Limit, f.Offset)
+	return `SELECT ` + recordColumns + ` FROM medical_records` + q.walk.sql() + page, args, err
 }
 
 // AuditPageSQL is ListAudit's page query for f and its parameters, for
@@ -18,3 +18,7 @@ func AuditPageSQL(f db.AuditFilter) (string, []any, error) {
 	page, args := w.page("at "+dir+", id "+dir, f.Limit, f.Offset)
 	return pageSQL + page, args, err
 }
+
+// SearchPrefixRunes is searchPrefixRunes, for the test of the index's
+// lexemes.
+const SearchPrefixRunes = searchPrefixRunes

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -114,6 +115,9 @@ type recordQuery struct {
 	where
 	// count is where without the seek: the conditions the count takes.
 	count where
+	// walk is where with the search asked of the words alone, for a page
+	// read by walking the ordering's index (searchWordsVector).
+	walk  where
 	order string
 	// unfiltered is set when nothing narrows the list, whose total is
 	// then the records counter.
@@ -128,6 +132,7 @@ type recordQuery struct {
 // recordListSQL builds ListRecords' query for f.
 func recordListSQL(f db.RecordFilter) (recordQuery, error) {
 	var q recordQuery
+	searchCond, searchArg, walkSearch := -1, -1, ""
 	if f.UserID != "" {
 		if !validID(f.UserID) {
 			q.none = true
@@ -139,7 +144,8 @@ func recordListSQL(f db.RecordFilter) (recordQuery, error) {
 		if len(words) == 0 {
 			q.none = true
 		}
-		q.search = searchQuery(words)
+		q.search, walkSearch = searchQuery(words, searchPrefixRunes), searchQuery(words, 0)
+		searchCond, searchArg = len(q.conds), len(q.args)
 		q.add(searchVector+" @@ ", q.search, "::tsquery")
 	}
 	if f.Doctor != "" {
@@ -165,6 +171,11 @@ func recordListSQL(f db.RecordFilter) (recordQuery, error) {
 	if err := q.seek(col, "id", f.Seek, desc); err != nil {
 		return q, fmt.Errorf("list records: %w", err)
 	}
+	q.walk = where{conds: slices.Clone(q.conds), args: slices.Clone(q.args)}
+	if searchCond >= 0 {
+		q.walk.conds[searchCond] = searchWordsVector + " @@ $" + strconv.Itoa(searchArg+1) + "::tsquery"
+		q.walk.args[searchArg] = walkSearch
+	}
 	dir := direction(f.Seek, desc)
 	q.order = col + " " + dir + ", id " + dir
 	return q, nil
@@ -187,7 +198,7 @@ func (r *reader) ListRecords(ctx context.Context, f db.RecordFilter) ([]model.Me
 			return nil, 0, fmt.Errorf("list records: %w", err)
 		}
 	}
-	pageSQL := `SELECT ` + recordColumns + ` FROM medical_records` + q.sql()
+	pageSQL, pageWhere := `SELECT `+recordColumns+` FROM medical_records`+q.walk.sql(), q.walk
 	matches := -1
 	if q.search != "" {
 		var few bool
@@ -201,11 +212,11 @@ func (r *reader) ListRecords(ctx context.Context, f db.RecordFilter) ([]model.Me
 			// Collected from the index, then sorted: planned alone, the
 			// matches are read through the GIN index, never by walking
 			// the ordering's index and testing every row it holds.
-			pageSQL = `WITH matches AS MATERIALIZED (SELECT * FROM medical_records` + q.sql() + `)
-				SELECT ` + recordColumns + ` FROM matches`
+			pageSQL, pageWhere = `WITH matches AS MATERIALIZED (SELECT * FROM medical_records`+q.sql()+`)
+				SELECT `+recordColumns+` FROM matches`, q.where
 		}
 	}
-	page, args := q.page(q.order, f.Limit, f.Offset)
+	page, args := pageWhere.page(q.order, f.Limit, f.Offset)
 	rows, err := r.q.Query(ctx, pageSQL+page, args...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list records: %w", err)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 
@@ -12,21 +13,48 @@ import (
 	"github.com/anavara/anavara/model"
 )
 
-// The records search (migration 5): medical_records.search_words holds
-// db.RecordSearchWords, indexed by GIN over
-// array_to_tsvector(string_to_array(search_words, ' ')), which recordListSQL
-// repeats word for word so that the planner uses the index.
+// The records search (migrations 5 and 11): medical_records.search_words
+// holds db.RecordSearchWords, indexed by GIN over searchVector, the words
+// and their starts as lexemes, which recordListSQL repeats word for word
+// so that the planner uses the index.
 
-// searchVector is the indexed expression.
-const searchVector = `array_to_tsvector(string_to_array(search_words, ' '))`
+// searchVector is the indexed expression (migration 11): the lexemes
+// anavara_search_lexemes makes of the words, each word and its starts of
+// 1 to searchPrefixRunes characters (array_to_tsvector applies no parser,
+// dictionary or stemming, and drops the repeats). The starts are computed
+// in the expression, not stored: the table keeps its width (a count reads
+// every match's heap page), and a write stores nothing more.
+const searchVector = `array_to_tsvector(anavara_search_lexemes(search_words))`
+
+// searchWordsVector is the words alone as lexemes, without an index: a
+// page that walks the ordering's index tests each row with it, which
+// costs a tenth of searchVector's test (no function call, no starts to
+// add and sort).
+const searchWordsVector = `array_to_tsvector(string_to_array(search_words, ' '))`
+
+// searchPrefixRunes is the length, in characters, of the longest start of
+// a word that the index holds: anavara_search_lexemes (migration 11)
+// stops at the same length, which TestSearchLexemes checks. A query word
+// of up to this length is asked for as a whole lexeme, which GIN
+// intersects with the other words' posting lists in step, skipping; a
+// longer one as a prefix ('word':*), which GIN reads whole into a bitmap
+// first: a word in every record ("dr") then costs a million entries
+// however rare the other words. Longer starts would serve longer query
+// words the fast way, at a larger index. Changing it needs a migration
+// that changes the function and rebuilds the index.
+const searchPrefixRunes = 8
 
 // searchQuery is the tsquery text of a search's words (db.SearchWords):
-// each word as a quoted prefix lexeme, all of them required. tsquery's
+// each word of up to lexemeRunes characters as a quoted lexeme, which the
+// words and their starts (searchVector, with lexemeRunes
+// searchPrefixRunes) hold whenever a word starts with it, each longer word
+// as a quoted prefix lexeme ('word':*), all of them required; with
+// lexemeRunes 0, every word a prefix, for searchWordsVector. tsquery's
 // input takes quoted lexemes as they are, without a parser or dictionary,
 // so they match the lexemes array_to_tsvector stored; the words hold
 // letters and digits only, but quotes and backslashes are escaped all the
 // same, and the text travels as a parameter, never as SQL.
-func searchQuery(words []string) string {
+func searchQuery(words []string, lexemeRunes int) string {
 	var b strings.Builder
 	for i, w := range words {
 		if i > 0 {
@@ -34,7 +62,10 @@ func searchQuery(words []string) string {
 		}
 		b.WriteByte('\'')
 		b.WriteString(strings.NewReplacer(`\`, `\\`, `'`, `''`).Replace(w))
-		b.WriteString("':*")
+		b.WriteByte('\'')
+		if utf8.RuneCountInString(w) > lexemeRunes {
+			b.WriteString(":*")
+		}
 	}
 	return b.String()
 }

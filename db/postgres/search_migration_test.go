@@ -3,6 +3,8 @@ package postgres_test
 import (
 	"context"
 	"database/sql"
+	"slices"
+	"strings"
 	"testing"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql's pgx driver, for goose
@@ -104,5 +106,121 @@ func TestSearchFillConcurrentStarts(t *testing.T) {
 	var pending int
 	if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM medical_records WHERE search_words IS NULL`).Scan(&pending); err != nil || pending != 0 {
 		t.Errorf("%d records without words, %v", pending, err)
+	}
+}
+
+// anavara_search_lexemes (migration 11), whose result the index holds,
+// gives each word and its starts of one to SearchPrefixRunes characters
+// (not bytes), and nothing else: the lexemes a query word of up to
+// SearchPrefixRunes characters is asked for whole (searchQuery).
+func TestSearchLexemes(t *testing.T) {
+	ctx := context.Background()
+	conn, err := sql.Open("pgx", pgtest.URL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if postgres.SearchPrefixRunes != 8 {
+		t.Fatalf("SearchPrefixRunes %d: migration 11's function stops at 8", postgres.SearchPrefixRunes)
+	}
+	for _, tc := range []struct{ words, want string }{
+		{"", ""},
+		{"a", "a"},
+		{"dr okafor", "d dr o ok oka okaf okafo okafor"},
+		{"élodie", "é él élo élod élodi élodie"},
+		{"osteoarthritis", "o os ost oste osteo osteoa osteoar osteoart osteoarthritis"},
+		{"bronchitis", "b br bro bron bronc bronch bronchi bronchit bronchitis"},
+		{"dr d okafor oka", "d dr o ok oka okaf okafo okafor"},
+		{"éééééééééé", "é éé ééé éééé ééééé éééééé ééééééé éééééééé éééééééééé"},
+		{"王小明 ab", "a ab 王 王小 王小明"},
+	} {
+		var got string
+		if err := conn.QueryRowContext(ctx, `SELECT array_to_string(tsvector_to_array(array_to_tsvector(anavara_search_lexemes($1))), ' ')`,
+			tc.words).Scan(&got); err != nil {
+			t.Fatalf("anavara_search_lexemes(%q): %v", tc.words, err)
+		}
+		// tsvector_to_array lists the lexemes sorted bytewise.
+		want := strings.Fields(tc.want)
+		slices.Sort(want)
+		if got != strings.Join(want, " ") {
+			t.Errorf("anavara_search_lexemes(%q) = %q, want %q", tc.words, got, strings.Join(want, " "))
+		}
+	}
+	var null bool
+	if err := conn.QueryRowContext(ctx, `SELECT anavara_search_lexemes(NULL) IS NULL`).Scan(&null); err != nil || !null {
+		t.Errorf("anavara_search_lexemes(NULL) IS NULL: %v, %v", null, err)
+	}
+}
+
+// Migration 11 builds the index of the words and their starts over the
+// records a database at version 10 holds, whose words the code wrote:
+// they are found by a start of a word (asked for as a lexeme), by a
+// longer start (a prefix) and by a whole word, and going back to version
+// 10 they still are (as prefixes).
+func TestSearchLexemesMigrationIndexesExistingRecords(t *testing.T) {
+	ctx := context.Background()
+	url := pgtest.EmptyURL(t)
+	conn, err := sql.Open("pgx", url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	p, err := goose.NewProvider(goose.DialectPostgres, conn, postgres.Migrations(), goose.WithGoMigrations(postgres.GoMigrations()...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.UpTo(ctx, 10); err != nil {
+		t.Fatal(err)
+	}
+	const n = 10_005
+	for _, stmt := range []string{
+		`INSERT INTO users (id, email, first_name, last_name, password_hash, created, updated)
+			VALUES ('00000000-0000-4000-8000-000000000001', 'u@example.org', 'U', 'Ser', 'x', now(), now())`,
+		// The words as db.RecordSearchWords writes them: folded, distinct.
+		`INSERT INTO medical_records (id, user_id, patient_name, date_of_birth, diagnosis, treatment, date_of_treatment, doctor,
+			patient_name_key, doctor_key, search_words, created, updated)
+		SELECT gen_random_uuid(), '00000000-0000-4000-8000-000000000001', 'Élodie N' || lpad(i::text, 6, '0'), '1990-01-01',
+			CASE WHEN i % 1000 = 7 THEN 'Bronchitis' ELSE 'Flu' END, '', '2030-01-01', 'Dr. Öz',
+			'élodie n' || lpad(i::text, 6, '0'), 'dr. öz',
+			'elodie n' || lpad(i::text, 6, '0') || ' dr oz ' || CASE WHEN i % 1000 = 7 THEN 'bronchitis' ELSE 'flu' END, now(), now()
+		FROM generate_series(0, 10004) AS i`,
+	} {
+		if _, err := conn.ExecContext(ctx, stmt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := p.UpTo(ctx, 11); err != nil {
+		t.Fatal(err)
+	}
+	var indexed bool
+	if err := conn.QueryRowContext(ctx, `SELECT pg_get_indexdef('medical_records_search'::regclass) LIKE '%anavara_search_lexemes(search_words)%'`).Scan(&indexed); err != nil || !indexed {
+		t.Fatalf("medical_records_search over anavara_search_lexemes: %v, %v", indexed, err)
+	}
+	searches := map[string]int{"elo": n, "élodie": n, "bronch": 10, "bronchit": 10, "bronchiti": 10, "BRONCHITIS": 10,
+		"bronchitiss": 0, "n01000": 5, "n010004": 1, "d": n, "fl": n - 10, "elodie f": n - 10, "o": n, "ozz": 0}
+	s, err := postgres.Open(ctx, postgres.Options{URL: url})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for search, want := range searches {
+		_, total, err := s.Read().ListRecords(ctx, db.RecordFilter{Search: search, Limit: 10})
+		if err != nil || total != want {
+			t.Errorf("search %q: %d, %v; want %d", search, total, err, want)
+		}
+	}
+	s.Close()
+	if _, err := p.DownTo(ctx, 10); err != nil {
+		t.Fatal(err)
+	}
+	var found, functions int
+	if err := conn.QueryRowContext(ctx, `SELECT pg_get_indexdef('medical_records_search'::regclass) LIKE '%array_to_tsvector(string_to_array(search_words, '' ''::text))%'`).Scan(&indexed); err != nil || !indexed {
+		t.Errorf("back at version 10, medical_records_search over the words: %v, %v", indexed, err)
+	}
+	if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM medical_records
+		WHERE array_to_tsvector(string_to_array(search_words, ' ')) @@ 'bronchit:*'::tsquery`).Scan(&found); err != nil || found != 10 {
+		t.Errorf("back at version 10, %d records found by a prefix, %v", found, err)
+	}
+	if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM pg_proc WHERE proname = 'anavara_search_lexemes'`).Scan(&functions); err != nil || functions != 0 {
+		t.Errorf("back at version 10, %d functions anavara_search_lexemes, %v", functions, err)
 	}
 }
