@@ -26,6 +26,8 @@ type Tokens struct {
 	accessTTL  time.Duration
 	refreshTTL time.Duration
 	now        func() time.Time
+	// verified remembers the tokens ParseAccess has verified.
+	verified *verifiedAccess
 }
 
 // AccessClaims are the claims of an access token. Version must equal the
@@ -62,7 +64,7 @@ const tokenIssuerName = "anavara"
 // refreshTTL on the clock now.
 func NewTokens(keys []JWTKey, accessTTL, refreshTTL time.Duration, now func() time.Time) *Tokens {
 	t := &Tokens{signing: keys[0], verifying: make(map[string][]byte, len(keys)),
-		accessTTL: accessTTL, refreshTTL: refreshTTL, now: now}
+		accessTTL: accessTTL, refreshTTL: refreshTTL, now: now, verified: newVerifiedAccess()}
 	for _, k := range keys {
 		t.verifying[k.ID] = k.Secret
 	}
@@ -140,8 +142,16 @@ func (t *Tokens) sign(u db.UserRow, scope string, ttl time.Duration) (string, er
 }
 
 // ParseAccess verifies an access token's signature (with the key its kid
-// names), algorithm, issuer and expiry.
+// names), algorithm, issuer and expiry. A token verified before is not
+// parsed again, but its times are checked again against the clock.
 func (t *Tokens) ParseAccess(token string) (*AccessClaims, error) {
+	key := sha256.Sum256([]byte(token))
+	if claims := t.verified.lookup(key); claims != nil {
+		if expired(claims, t.now()) {
+			return nil, errExpiredAccess
+		}
+		return claims, nil
+	}
 	claims := &AccessClaims{}
 	_, err := jwt.ParseWithClaims(token, claims, t.verificationKey,
 		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
@@ -156,8 +166,13 @@ func (t *Tokens) ParseAccess(token string) (*AccessClaims, error) {
 	if claims.Subject == "" {
 		return nil, errors.New("access token without subject")
 	}
+	t.verified.store(key, claims)
 	return claims, nil
 }
+
+// errExpiredAccess refuses a token verified before whose time is up (or
+// not yet come, should the clock have stepped back).
+var errExpiredAccess = errors.New("access token outside its validity times")
 
 // Refresh stores a new refresh token for userID in family (a new family when
 // empty) and returns the opaque token and the id of its row.

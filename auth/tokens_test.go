@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -108,3 +109,56 @@ func TestOTPHashesSurviveARotation(t *testing.T) {
 
 // fastParams keep the tests' password hashes cheap.
 var fastParams = password.Params{Memory: 64, Iterations: 1, Parallelism: 1, SaltLength: 16, KeyLength: 32}
+
+// TestVerifiedAccessTokensAreCheckedAgain: a token verified once is not
+// parsed again, but each use still checks its times, a copy of its claims
+// is what callers get, and a token altered in any byte is verified afresh
+// (and refused).
+func TestVerifiedAccessTokensAreCheckedAgain(t *testing.T) {
+	clock := testenv.NewClock(time.Date(2030, 1, 15, 9, 0, 0, 0, time.UTC))
+	u := db.UserRow{}
+	u.ID, u.TokenVersion = "3f1c2d4e-0000-4000-8000-000000000002", 7
+	tokens := auth.NewTokens([]auth.JWTKey{keyA}, time.Minute, time.Hour, clock.Now)
+	token, err := tokens.Access(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 {
+		claims, err := tokens.ParseAccess(token)
+		if err != nil {
+			t.Fatalf("use %d: %v", i+1, err)
+		}
+		if claims.Subject != u.ID || claims.Version != u.TokenVersion {
+			t.Fatalf("use %d: claims %q version %d, want %q version %d", i+1, claims.Subject, claims.Version, u.ID, u.TokenVersion)
+		}
+		// A caller that changes what it was given changes nothing
+		// another caller gets.
+		claims.Subject, claims.Version = "someone-else", 99
+	}
+	for _, tampered := range []string{token[:len(token)-1] + flip(token[len(token)-1]), flip(token[0]) + token[1:], token + "A"} {
+		if _, err := tokens.ParseAccess(tampered); err == nil {
+			t.Fatalf("a token altered from a verified one verified: %q", tampered)
+		}
+	}
+	clock.Advance(-time.Hour)
+	if _, err := tokens.ParseAccess(token); err == nil {
+		t.Fatal("a verified token was taken before its issue time (the clock stepped back)")
+	}
+	clock.Advance(time.Hour + 59*time.Second)
+	if _, err := tokens.ParseAccess(token); err != nil {
+		t.Fatalf("a second before its expiry: %v", err)
+	}
+	clock.Advance(time.Second)
+	if _, err := tokens.ParseAccess(token); err == nil {
+		t.Fatal("a verified token was taken at its expiry")
+	}
+}
+
+// flip returns c as another base64url character whose value differs in
+// a high bit: the last character of a signature also holds bits that
+// decoding drops, which a change of the lowest bit would only touch.
+func flip(c byte) string {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	i := strings.IndexByte(alphabet, c)
+	return string(alphabet[(i+16)%64])
+}
