@@ -211,6 +211,9 @@ type Tx interface {
 	// RevokeAPIToken revokes userID's token id at at; ErrNotFound when
 	// userID has no such token, or it is revoked already.
 	RevokeAPIToken(ctx context.Context, userID, id string, at time.Time) error
+	// RevokeUserAPITokens revokes every token of userID not revoked yet at
+	// at, and returns their ids (none: an empty slice).
+	RevokeUserAPITokens(ctx context.Context, userID string, at time.Time) ([]string, error)
 	// TouchAPIToken records that token id authenticated a request at at,
 	// unless its LastUsed is already later than at less
 	// APITokenTouchInterval: concurrent requests of one token write once.

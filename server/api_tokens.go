@@ -2,6 +2,7 @@ package server
 
 import (
 	"errors"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -112,4 +113,23 @@ func (s *Server) revokeAPIToken(c *fiber.Ctx) error {
 		return err
 	}
 	return c.SendStatus(fiber.StatusNoContent)
+}
+
+// revokeAPITokensOf revokes every API token of userID, in q's transaction,
+// and records each revocation as actorID's. A password change or reset and
+// a deactivation do so: a long-lived credential that outlived them would
+// undo what they are for (whoever took over the account keeps a way in,
+// and re-activating an account would bring its old tokens back).
+func (s *Server) revokeAPITokensOf(c *fiber.Ctx, q db.Tx, actorID, userID string, at time.Time) error {
+	ctx := c.UserContext()
+	ids, err := q.RevokeUserAPITokens(ctx, userID, at)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if err := q.InsertAudit(ctx, s.auditEvent(c, actorID, model.ActionTokenRevoke, model.EntityAPIToken, id, userID)); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -415,3 +415,68 @@ func TestAPITokenRetryWithIdempotencyKey(t *testing.T) {
 		t.Fatalf("tokens after the retry: %+v", page)
 	}
 }
+
+// TestAPITokensEndWithTheAccountsCredentials: a password change, a
+// password reset and a deactivation revoke every API token of the account
+// (each revocation audited, by whoever made the change), so that a token
+// minted by someone who took the account over does not outlive the owner
+// taking it back, and re-activating an account brings no token back.
+// Another account's tokens are untouched.
+func TestAPITokensEndWithTheAccountsCredentials(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		// end ends ann's credentials and returns the id of who did it.
+		end func(h *harness, admin, ann account) string
+	}{
+		{"password change", func(h *harness, admin, ann account) string {
+			h.post("/api/auth/change-password", map[string]any{"current_password": ann.Password, "new_password": "Fresh-Lantern-77"}, ann.Access).
+				expect(http.StatusOK)
+			return ann.ID
+		}},
+		{"password reset", func(h *harness, admin, ann account) string {
+			code := h.resetCode(ann.Email)
+			h.post("/api/auth/reset-password", map[string]any{"email": ann.Email, "otp_code": code, "password": "Fresh-Lantern-77"}, "").
+				expect(http.StatusOK)
+			return ann.ID
+		}},
+		{"deactivation and re-activation", func(h *harness, admin, ann account) string {
+			h.patch("/api/users/"+ann.ID, map[string]any{"is_active": false}, admin.Access).expect(http.StatusOK)
+			h.patch("/api/users/"+ann.ID, map[string]any{"is_active": true}, admin.Access).expect(http.StatusOK)
+			return admin.ID
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			h := newHarness(t)
+			admin := h.staff("admin@example.org")
+			ann := h.signup("ann@example.org")
+			bob := h.signup("bob@example.org")
+			first := h.newToken(ann.Access, model.ScopeRecordsRead)
+			second := h.newToken(ann.Access, model.ScopeRecordsWrite, model.ScopeRecordsRead)
+			bobs := h.newToken(bob.Access, model.ScopeRecordsRead)
+			h.get(mrPath, first.Token).expect(http.StatusOK)
+
+			by := c.end(h, admin, ann)
+
+			for _, tok := range []model.NewAPIToken{first, second} {
+				h.get(mrPath, tok.Token).expectError(http.StatusUnauthorized, "Invalid or expired access token.")
+				events, _, err := h.store.Read().ListAudit(context.Background(), db.AuditFilter{EntityID: tok.ID, Limit: 10})
+				if err != nil || len(events) != 2 || events[0].Action != model.ActionTokenRevoke || events[0].ActorID == nil ||
+					*events[0].ActorID != by || !slices.Equal(events[0].SubjectIDs, []string{ann.ID}) {
+					t.Fatalf("token %s: audited as %+v, %v; want its creation, then its revocation by %s", tok.ID, events, err, by)
+				}
+				stored, err := h.store.Read().APITokenByHash(context.Background(), auth.HashAPIToken(tok.Token))
+				if err != nil || stored.RevokedAt == nil {
+					t.Fatalf("token %s stored as %+v, %v; want it revoked", tok.ID, stored, err)
+				}
+			}
+			h.get(mrPath, bobs.Token).expect(http.StatusOK)
+			signedIn := h.login(ann.Email, map[bool]string{true: ann.Password, false: "Fresh-Lantern-77"}[by == admin.ID])
+			if p := listPage[model.APIToken](h, tokensPath, signedIn.Access); p.Count != 0 {
+				t.Errorf("ann's tokens after %s: %+v; want none", c.name, p.Results)
+			}
+			// A new token works as before.
+			fresh := h.newToken(signedIn.Access, model.ScopeRecordsRead)
+			h.get(mrPath, fresh.Token).expect(http.StatusOK)
+		})
+	}
+}

@@ -461,7 +461,10 @@ func (s *Server) resetPassword(c *fiber.Ctx) error {
 		if err := q.RevokeUserRefreshTokens(ctx, u.ID, now); err != nil {
 			return err
 		}
-		return q.InsertAudit(ctx, s.auditEvent(c, u.ID, model.ActionPasswordReset, model.EntityUser, u.ID))
+		if err := q.InsertAudit(ctx, s.auditEvent(c, u.ID, model.ActionPasswordReset, model.EntityUser, u.ID)); err != nil {
+			return err
+		}
+		return s.revokeAPITokensOf(c, q, u.ID, u.ID, now)
 	})
 	switch {
 	case wrong, errors.Is(err, db.ErrNotFound), errors.Is(err, db.ErrConflict):
@@ -540,6 +543,9 @@ func (s *Server) changePassword(c *fiber.Ctx) error {
 			return err
 		}
 		if err := q.InsertAudit(ctx, s.auditEvent(c, me.ID, model.ActionPasswordChange, model.EntityUser, me.ID)); err != nil {
+			return err
+		}
+		if err := s.revokeAPITokensOf(c, q, me.ID, me.ID, now); err != nil {
 			return err
 		}
 		u, err := q.UserByID(ctx, me.ID)

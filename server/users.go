@@ -86,6 +86,9 @@ func (s *Server) updateUser(c *fiber.Ctx, change func(q db.Tx, match ifMatch) (m
 			if err := q.InvalidateAccessTokens(ctx, u.ID); err != nil {
 				return err
 			}
+			if err := s.revokeAPITokensOf(c, q, currentUser(c).ID, u.ID, u.Updated); err != nil {
+				return err
+			}
 		}
 		return q.InsertAudit(ctx, s.auditEvent(c, currentUser(c).ID, model.ActionUserUpdate, model.EntityUser, u.ID, u.ID))
 	})

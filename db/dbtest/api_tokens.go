@@ -148,6 +148,49 @@ var apiTokenTests = []test{
 		}
 		checkIDs(t, "APITokensOf after revoking", ids(list, apiTokenID), []string{kept.ID})
 	}},
+	{"RevokeAllOfAUser", func(t *testing.T, s db.Store) {
+		u := createUser(t, s, "tokens@example.org")
+		other := createUser(t, s, "other@example.org")
+		a := newAPIToken(u.ID, at(0), model.ScopeRecordsRead)
+		b := newAPIToken(u.ID, at(time.Second), model.ScopeRecordsWrite)
+		done := newAPIToken(u.ID, at(2*time.Second), model.ScopeUsersRead)
+		theirs := newAPIToken(other.ID, at(3*time.Second), model.ScopeRecordsRead)
+		for _, k := range []db.APITokenRow{a, b, done, theirs} {
+			createAPIToken(t, s, k)
+		}
+		write(t, s, func(tx db.Tx) error { return tx.RevokeAPIToken(t.Context(), u.ID, done.ID, at(time.Minute)) })
+		var revoked, none, unknown []string
+		write(t, s, func(tx db.Tx) error {
+			var err error
+			revoked, err = tx.RevokeUserAPITokens(t.Context(), u.ID, at(time.Hour))
+			mustErr(t, "RevokeUserAPITokens", err, nil)
+			none, err = tx.RevokeUserAPITokens(t.Context(), u.ID, at(2*time.Hour))
+			mustErr(t, "RevokeUserAPITokens again", err, nil)
+			unknown, err = tx.RevokeUserAPITokens(t.Context(), uuid.NewString(), at(time.Hour))
+			mustErr(t, "RevokeUserAPITokens of an unknown account", err, nil)
+			return nil
+		})
+		slices.Sort(revoked)
+		want := []string{a.ID, b.ID}
+		slices.Sort(want)
+		checkIDs(t, "revoked", revoked, want)
+		if none == nil || len(none) != 0 || unknown == nil || len(unknown) != 0 {
+			t.Errorf("revoking again = %v, of an unknown account = %v; want two empty slices", none, unknown)
+		}
+		for _, c := range []struct {
+			k       db.APITokenRow
+			revoked *time.Time
+		}{{a, ptr(at(time.Hour))}, {b, ptr(at(time.Hour))}, {done, ptr(at(time.Minute))}, {theirs, nil}} {
+			got, err := s.Read().APITokenByHash(t.Context(), c.k.Hash)
+			mustErr(t, "APITokenByHash", err, nil)
+			checkOptTime(t, c.k.Name+" revoked", got.RevokedAt, c.revoked)
+		}
+		_, n, err := s.Read().APITokensOf(t.Context(), db.APITokenFilter{UserID: u.ID, Limit: 10})
+		mustErr(t, "APITokensOf", err, nil)
+		if n != 0 {
+			t.Errorf("APITokensOf count = %d after revoking them all; want 0", n)
+		}
+	}},
 	{"Touch", func(t *testing.T, s db.Store) {
 		u := createUser(t, s, "tokens@example.org")
 		k := newAPIToken(u.ID, at(0), model.ScopeRecordsRead)

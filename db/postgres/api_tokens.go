@@ -97,6 +97,26 @@ func (t *tx) RevokeAPIToken(ctx context.Context, userID, id string, when time.Ti
 	return requireOneRow(tag)
 }
 
+// RevokeUserAPITokens revokes every unrevoked token of userID at when.
+func (t *tx) RevokeUserAPITokens(ctx context.Context, userID string, when time.Time) ([]string, error) {
+	if !validID(userID) {
+		return []string{}, nil // no such account: no tokens
+	}
+	rows, err := t.q.Query(ctx, `UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL RETURNING id::text`,
+		at(when), userID)
+	if err != nil {
+		return nil, fmt.Errorf("revoke api tokens: %w", err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("revoke api tokens: %w", err)
+	}
+	if ids == nil {
+		ids = []string{}
+	}
+	return ids, nil
+}
+
 // TouchAPIToken records a use of token id at when, unless one within
 // db.APITokenTouchInterval before it is recorded already.
 func (t *tx) TouchAPIToken(ctx context.Context, id string, when time.Time) error {

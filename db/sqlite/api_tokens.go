@@ -91,6 +91,28 @@ func (q *queries) RevokeAPIToken(ctx context.Context, userID, id string, at time
 	return requireOneRow(res)
 }
 
+// RevokeUserAPITokens revokes every unrevoked token of userID at at.
+func (q *queries) RevokeUserAPITokens(ctx context.Context, userID string, at time.Time) ([]string, error) {
+	rows, err := q.q.QueryContext(ctx, `UPDATE api_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL RETURNING id`,
+		micros(at), userID)
+	if err != nil {
+		return nil, fmt.Errorf("revoke api tokens: %w", err)
+	}
+	defer rows.Close()
+	ids := []string{}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("revoke api tokens: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("revoke api tokens: %w", err)
+	}
+	return ids, nil
+}
+
 // TouchAPIToken records a use of token id at at, unless one within
 // db.APITokenTouchInterval before at is recorded already.
 func (q *queries) TouchAPIToken(ctx context.Context, id string, at time.Time) error {
