@@ -128,20 +128,93 @@ const maxDocidPage = 1000
 // few, with no temporary table of them all. Rowids grow with insertion and
 // records are created in time order, so the first offset+limit matches by
 // rowid are almost always the first by (created, id); that is then
-// checked, and when some record inserted earlier is newer than the last
-// of them (a clock step back, a copy of such a database) ok is false and
-// the caller lists the page another way. The check walks the ordering's
-// index only as far as the page reaches, about (offset+limit) × records /
-// matches entries.
+// checked (candidatePage), and when it does not hold ok is false and the
+// caller lists the page another way.
 func (q *queries) searchByDocid(ctx context.Context, match string, f db.RecordFilter, desc bool) (page []model.MedicalRecord, ok bool, err error) {
+	k := f.Offset + f.Limit
+	dir := "ASC"
+	if desc {
+		dir = "DESC"
+	}
+	return q.candidatePage(ctx, `rowid IN (SELECT docid FROM record_search WHERE record_search MATCH ? ORDER BY docid `+dir+` LIMIT ?)`,
+		[]any{match, k}, f, desc)
+}
+
+// fewMatches is how many matches searchFew reads in the index's order
+// before it leaves the count to the index.
+const fewMatches = 2000
+
+// searchFew answers what planSearch and searchByDocid together answer, for
+// a search of several words, in one evaluation of the query when it has
+// at most fewMatches matches: FTS4 reads the whole doclist of every word
+// of such a query however few matches it then yields, so the count and the
+// page each cost that much, while reading the few matches' docids costs
+// little (BENCHMARKS.md, "Search, session 8"). It reads up to
+// fewMatches+1 docids in the page's order; with more, the page's
+// candidates are still the first of them and only the count takes a
+// second evaluation. few is fewMatches but in tests. ok is false when the
+// candidates are not the page (candidatePage); matches is then still the
+// count.
+func (q *queries) searchFew(ctx context.Context, match string, f db.RecordFilter, desc bool, few int) (page []model.MedicalRecord, matches int, ok bool, err error) {
+	k := f.Offset + f.Limit
+	dir := "ASC"
+	if desc {
+		dir = "DESC"
+	}
+	rows, err := q.q.QueryContext(ctx, `SELECT docid FROM record_search WHERE record_search MATCH ? ORDER BY docid `+dir+` LIMIT ?`,
+		match, max(k, few)+1)
+	if err != nil {
+		return nil, 0, false, fmt.Errorf("read matches: %w", err)
+	}
+	defer rows.Close()
+	var docids []int64
+	for rows.Next() {
+		var d int64
+		if err := rows.Scan(&d); err != nil {
+			return nil, 0, false, fmt.Errorf("read matches: %w", err)
+		}
+		docids = append(docids, d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, false, fmt.Errorf("read matches: %w", err)
+	}
+	matches = len(docids)
+	if matches > max(k, few) {
+		if err := q.q.QueryRowContext(ctx, `SELECT count(*) FROM record_search WHERE record_search MATCH ?`, match).Scan(&matches); err != nil {
+			return nil, 0, false, fmt.Errorf("count matches: %w", err)
+		}
+	}
+	if matches == 0 {
+		return []model.MedicalRecord{}, 0, true, nil
+	}
+	candidates := docids[:min(k, len(docids))]
+	args := make([]any, len(candidates))
+	for i, d := range candidates {
+		args[i] = d
+	}
+	page, ok, err = q.candidatePage(ctx, `rowid IN (?`+strings.Repeat(",?", len(candidates)-1)+`)`, args, f, desc)
+	return page, matches, ok, err
+}
+
+// candidatePage lists the records that where (with args) selects, at most
+// offset+limit of them, in the created ordering, and returns f's page of
+// them when they are the first offset+limit of all the search's matches
+// in that ordering. They are when they are fewer than that (every match),
+// or when no record outside them comes before the last of them: the
+// matches outside lie beyond the candidates' edge in rowid order, so it
+// suffices that no record at all inserted beyond the edge sorts before the
+// last candidate (a clock step back, a copy of such a database). The check
+// walks the ordering's index only as far as the page reaches, about
+// (offset+limit) × records / matches entries.
+func (q *queries) candidatePage(ctx context.Context, where string, args []any, f db.RecordFilter, desc bool) (page []model.MedicalRecord, ok bool, err error) {
 	k := f.Offset + f.Limit
 	dir, cmp, rowidCmp := "ASC", "<", ">"
 	if desc {
 		dir, cmp, rowidCmp = "DESC", ">", "<"
 	}
 	rows, err := q.q.QueryContext(ctx, `SELECT `+recordColumns+`, rowid FROM medical_records
-		WHERE rowid IN (SELECT docid FROM record_search WHERE record_search MATCH ? ORDER BY docid `+dir+` LIMIT ?)
-		ORDER BY created `+dir+`, id `+dir, match, k)
+		WHERE `+where+`
+		ORDER BY created `+dir+`, id `+dir, args...)
 	if err != nil {
 		return nil, false, err
 	}

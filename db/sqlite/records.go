@@ -195,6 +195,17 @@ func (q *queries) ListRecords(ctx context.Context, f db.RecordFilter) ([]model.M
 			return []model.MedicalRecord{}, 0, nil
 		}
 		match = matchExpr(words)
+		ordering := cmp.Or(f.Ordering, model.DefaultRecordOrdering)
+		byDocid := searchOnly(f) && f.Seek == nil && strings.TrimPrefix(ordering, "-") == "created" && f.Offset+f.Limit <= maxDocidPage
+		if byDocid && len(words) > 1 {
+			page, n, ok, err := q.searchFew(ctx, match, f, ordering == "-created", fewMatches)
+			if err != nil {
+				return nil, 0, fmt.Errorf("list records: %w", err)
+			}
+			if ok {
+				return page, n, nil
+			}
+		}
 		var err error
 		if plan, matches, err = q.planSearch(ctx, match, f); err != nil {
 			return nil, 0, fmt.Errorf("list records: %w", err)
@@ -202,8 +213,7 @@ func (q *queries) ListRecords(ctx context.Context, f db.RecordFilter) ([]model.M
 		if matches == 0 {
 			return []model.MedicalRecord{}, 0, nil
 		}
-		ordering := cmp.Or(f.Ordering, model.DefaultRecordOrdering)
-		if plan == searchProbe && searchOnly(f) && f.Seek == nil && strings.TrimPrefix(ordering, "-") == "created" && f.Offset+f.Limit <= maxDocidPage {
+		if plan == searchProbe && byDocid {
 			page, ok, err := q.searchByDocid(ctx, match, f, ordering == "-created")
 			if err != nil {
 				return nil, 0, fmt.Errorf("list records: %w", err)

@@ -16,7 +16,7 @@ import (
 )
 
 // Every way ListRecords may read a search (planSearch's lookup and probe,
-// searchByDocid) gives the same pages, which the conformance suite's small
+// searchByDocid, searchFew) gives the same pages, which the conformance suite's small
 // lists cannot show: it reaches the lookups only. Some records here are
 // created out of rowid order, which searchByDocid must notice.
 func TestSearchPlansAgree(t *testing.T) {
@@ -133,6 +133,23 @@ func testSearchPlansAgree(t *testing.T, outOfOrder bool) {
 					if !ok && !outOfOrder {
 						t.Errorf("%q %s %+v by docid gave up, with every record in order", search, ordering, p)
 					}
+					// Reading every match, or only the first few and
+					// counting them in the index.
+					for _, few := range []int{fewMatches, 5} {
+						page, total, ok, err := q.searchFew(ctx, matchExpr(words), f, ordering == "-created", few)
+						if err != nil {
+							t.Fatal(err)
+						}
+						if total != len(want) {
+							t.Errorf("%q %s %+v few=%d: %d matches; want %d", search, ordering, p, few, total, len(want))
+						}
+						if ok && !slices.Equal(ids(page), wantIDs) {
+							t.Errorf("%q %s %+v few=%d:\n got  %v\n want %v", search, ordering, p, few, ids(page), wantIDs)
+						}
+						if !ok && !outOfOrder {
+							t.Errorf("%q %s %+v few=%d gave up, with every record in order", search, ordering, p, few)
+						}
+					}
 				}
 			}
 		}
@@ -153,6 +170,11 @@ func testSearchPlansAgree(t *testing.T, outOfOrder bool) {
 	f.Search, f.Offset, f.Limit = "cough n00", 0, 5
 	if _, ok, err := q.searchByDocid(ctx, "cough* n00*", f, false); err != nil || ok {
 		t.Errorf("oldest first, record 250: ok %v, %v", ok, err)
+	}
+	for _, few := range []int{fewMatches, 5} {
+		if _, _, ok, err := q.searchFew(ctx, "cough* n00*", f, false, few); err != nil || ok {
+			t.Errorf("few=%d, oldest first, record 250: ok %v, %v; want it to give up", few, ok, err)
+		}
 	}
 }
 
