@@ -69,6 +69,9 @@ type auditFacts struct {
 	IP        string
 	// Who is the agent; the caller knows how the actor may be named.
 	Who Reference
+	// TokenID is the API token the request was authenticated with, if
+	// one was and the reader may know it.
+	TokenID *string
 	// Account refers to an account the event was about.
 	Account func(id string) Reference
 }
@@ -98,6 +101,11 @@ func auditEventResource(f auditFacts) AuditEvent {
 		}
 		e.Agent[0].Network = &AuditEventNetwork{Address: f.IP, Type: kind}
 	}
+	if f.TokenID != nil {
+		// The credential the requestor acted through, as a second agent:
+		// FHIR's agents are whoever and whatever took part.
+		e.Agent = append(e.Agent, AuditEventAgent{Who: apiTokenReference(*f.TokenID)})
+	}
 	seen := map[string]bool{}
 	for _, id := range f.RecordIDs {
 		if !seen[id] {
@@ -116,12 +124,19 @@ func auditEventResource(f auditFacts) AuditEvent {
 			e.Entity = append(e.Entity, AuditEventEntity{What: f.Account(id)})
 		case model.EntitySSHKey:
 			e.Entity = append(e.Entity, AuditEventEntity{What: Reference{Identifier: &Identifier{System: SystemSSHKey, Value: id}}})
+		case model.EntityAPIToken:
+			e.Entity = append(e.Entity, AuditEventEntity{What: apiTokenReference(id)})
 		}
 	}
 	if f.Entity == model.EntityDatabase {
 		e.Entity = append(e.Entity, AuditEventEntity{What: Reference{Display: "the whole database"}})
 	}
 	return e
+}
+
+// apiTokenReference identifies API token id.
+func apiTokenReference(id string) Reference {
+	return Reference{Identifier: &Identifier{System: SystemAPIToken, Value: id}, Display: "API token"}
 }
 
 // recordReference points at the Condition of record id, by reference and

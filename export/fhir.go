@@ -14,6 +14,8 @@ const (
 	SystemAccount = "urn:anavara:account"
 	SystemRecord  = "urn:anavara:medical-record"
 	SystemSSHKey  = "urn:anavara:ssh-key"
+	// SystemAPIToken identifies an API token (its id, never its secret).
+	SystemAPIToken = "urn:anavara:api-token"
 	// SystemAuditAction codes an AuditEvent's subtype with Anavara's own
 	// action ("record.read"), which FHIR's codes only approximate.
 	SystemAuditAction = "urn:anavara:audit-action"

@@ -106,9 +106,13 @@ func seed(t *testing.T) *fixture {
 	update.SubjectIDs = []string{f.ann.ID}
 	bobRead := event(4, &f.sam, model.ActionRecordRead, model.EntityRecord, bobRec, model.ViaAPI, "203.0.113.7")
 	bobRead.SubjectIDs = []string{f.bob.ID}
+	samToken := uuid.NewString()
+	bobRead.TokenID = &samToken // Sam read it through an API token
 	cli := event(5, nil, model.ActionPopulationExport, model.EntityDatabase, "", model.ViaCLI, "local")
 	failed := event(6, nil, model.ActionLoginFailed, model.EntityUser, f.ann.ID, model.ViaAPI, "192.0.2.9")
-	f.events = []model.AuditEvent{read, list, own, update, bobRead, cli, failed}
+	revoke := event(7, &f.sam, model.ActionTokenRevoke, model.EntityAPIToken, samToken, model.ViaAPI, "203.0.113.7")
+	revoke.SubjectIDs = []string{f.sam.ID}
+	f.events = []model.AuditEvent{read, list, own, update, bobRead, cli, failed, revoke}
 	err = store.Write(ctx, func(q db.Tx) error {
 		for _, e := range f.events {
 			if err := q.InsertAudit(ctx, e); err != nil {

@@ -198,7 +198,7 @@ func (p *population) files(ctx context.Context, names []string, total int64, m *
 // by their Patient resource.
 func (p *population) facts(e model.AuditEvent) auditFacts {
 	f := auditFacts{ID: e.ID, At: e.At, Action: e.Action, Entity: e.Entity, EntityID: e.EntityID,
-		RecordIDs: e.RecordIDs, Via: e.Via, IP: e.IP, Who: anonymousAgent(e.Via), Account: p.account}
+		RecordIDs: e.RecordIDs, Via: e.Via, IP: e.IP, Who: anonymousAgent(e.Via), Account: p.account, TokenID: e.TokenID}
 	if e.ActorID != nil {
 		f.Who = p.account(*e.ActorID)
 	}

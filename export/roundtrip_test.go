@@ -357,6 +357,19 @@ func TestPopulationRoundTrip(t *testing.T) {
 			for i, e := range f.events {
 				checkEvent(t, p.events[i], e)
 			}
+			// The read through Sam's API token names the token as a second
+			// agent; the token's revocation names it as what it was about.
+			token := *f.events[4].TokenID
+			if a := p.events[4].Agent; len(a) != 2 || a[1].Requestor || a[1].Who.Identifier == nil ||
+				*a[1].Who.Identifier != (export.Identifier{System: export.SystemAPIToken, Value: token}) {
+				t.Errorf("the read through a token has agents %+v, want Sam and the token %s", a, token)
+			}
+			if len(p.events[0].Agent) != 1 {
+				t.Errorf("a read of a session has agents %+v, want Sam alone", p.events[0].Agent)
+			}
+			if ids := entityIDs(p.events[7]); !slices.Equal(ids, []string{token}) || p.events[7].Entity[0].What.Identifier.System != export.SystemAPIToken {
+				t.Errorf("the token's revocation is about %+v, want the token %s", p.events[7].Entity, token)
+			}
 			if ids := entityIDs(p.events[1]); !slices.Equal(ids, f.events[1].RecordIDs) {
 				t.Errorf("the list names %v, want %v", ids, f.events[1].RecordIDs)
 			}
