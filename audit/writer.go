@@ -159,7 +159,7 @@ func (w *Writer) commit(ctx context.Context, batch []*pending) error {
 	for i, p := range batch {
 		events[i] = p.event
 	}
-	err := w.store.Write(ctx, func(tx db.Tx) error { return tx.InsertAudits(ctx, events) })
+	err := w.store.AppendAudits(ctx, events)
 	if err != nil {
 		return fmt.Errorf("audit %d events: %w", len(batch), err)
 	}

@@ -28,6 +28,15 @@ type Store interface {
 	// may run fn more than once (a serialization failure retried), so fn
 	// must not have effects outside the transaction.
 	Write(ctx context.Context, fn func(Tx) error) error
+	// AppendAudits appends es to the audit trail, in order, as a
+	// transaction of their own: what Write running Tx.InsertAudits does,
+	// all of es or none of it, at the engine's least cost. On PostgreSQL
+	// that is one round trip to the server, the transaction's statements
+	// and its commit pipelined, where Write takes three (BEGIN, the
+	// statements, COMMIT); package audit writes the events of reads with
+	// it, and a read is answered only after its event's commit, so the
+	// round trips are on every read's path.
+	AppendAudits(ctx context.Context, es []model.AuditEvent) error
 	// Ping checks that the database answers a query.
 	Ping(ctx context.Context) error
 	// Health reports whether the database can be read and written; its

@@ -205,6 +205,55 @@ var auditTests = []test{
 		}
 		checkAuditTotals(t, s, db.AuditFilter{}, 3)
 	}},
+	{"AppendAuditsIsOneTransaction", func(t *testing.T, s db.Store) {
+		// The audit writer's call: the events land together, linked and
+		// counted as InsertAudits links and counts them, or not at all.
+		ctx := t.Context()
+		rec := uuid.NewString()
+		ev := func(d time.Duration, action string, records ...string) model.AuditEvent {
+			e := model.AuditEvent{ID: uuid.NewString(), At: at(d), Action: action, Entity: model.EntityRecord, IP: "192.0.2.12"}
+			if records != nil {
+				e.Detail, e.RecordIDs, e.SubjectIDs = []byte(`{"page":1}`), records, []string{uuid.NewString()}
+			}
+			return e
+		}
+		if err := s.AppendAudits(ctx, nil); err != nil {
+			t.Fatalf("AppendAudits(nil) = %v", err)
+		}
+		es := []model.AuditEvent{ev(time.Second, model.ActionRecordList, rec, uuid.NewString()), ev(2*time.Second, model.ActionRecordRead), ev(3*time.Second, model.ActionRecordSearch, rec)}
+		if err := s.AppendAudits(ctx, es); err != nil {
+			t.Fatal(err)
+		}
+		got, n, err := s.Read().ListAudit(ctx, db.AuditFilter{Limit: 10})
+		if err != nil || n != 3 || len(got) != 3 {
+			t.Fatalf("trail: %d of %d, %v", len(got), n, err)
+		}
+		for i, e := range newestFirst(es) {
+			checkEvent(t, "event", got[i], e)
+		}
+		checkAuditTotals(t, s, db.AuditFilter{Action: model.ActionRecordList}, 1)
+		checkAuditTotals(t, s, db.AuditFilter{EntityID: rec}, 2)
+		// Refused before anything is sent: a malformed record id.
+		if err := s.AppendAudits(ctx, []model.AuditEvent{ev(4*time.Second, model.ActionRecordRead), ev(5*time.Second, model.ActionRecordList, "nope")}); err == nil {
+			t.Fatal("a batch with a bad record id was stored")
+		}
+		// Refused by the database after the first event went in: the
+		// second is an event already in the trail (its id and time). The
+		// first must not land either.
+		first := ev(6*time.Second, model.ActionRecordList, rec)
+		if err := s.AppendAudits(ctx, []model.AuditEvent{first, es[1]}); err == nil {
+			t.Fatal("a batch repeating a stored event was stored")
+		}
+		checkAuditTotals(t, s, db.AuditFilter{}, 3)
+		checkAuditTotals(t, s, db.AuditFilter{Action: model.ActionRecordList}, 1)
+		checkAuditTotals(t, s, db.AuditFilter{EntityID: rec}, 2)
+		// The chain goes on from where the last batch that landed left it.
+		if err := s.AppendAudits(ctx, []model.AuditEvent{first}); err != nil {
+			t.Fatal(err)
+		}
+		checkAuditTotals(t, s, db.AuditFilter{EntityID: rec}, 3)
+		checkChain(t, s, chainOf(t, s))
+	}},
 	{"InsertAuditsLargeBatch", func(t *testing.T, s db.Store) {
 		// More events than one statement takes (the SQLite engine writes a
 		// batch as multi-row INSERTs of 256), of several actions: each is

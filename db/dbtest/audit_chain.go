@@ -201,12 +201,19 @@ var auditChainTests = []test{
 				defer wg.Done()
 				for i := range each {
 					e := model.AuditEvent{ID: uuid.NewString(), At: at(time.Duration(w*each+i) * time.Millisecond), ActorID: &u.ID, Action: model.ActionRecordRead, Entity: model.EntityRecord, EntityID: ptr(uuid.NewString()), IP: "192.0.2.1", SubjectIDs: []string{u.ID}}
-					if err := s.Write(ctx, func(tx db.Tx) error {
-						if i%2 == 0 {
-							return tx.InsertAudits(ctx, []model.AuditEvent{e})
-						}
-						return tx.InsertAudit(ctx, e)
-					}); err != nil {
+					write := func() error {
+						return s.Write(ctx, func(tx db.Tx) error {
+							if i%2 == 0 {
+								return tx.InsertAudits(ctx, []model.AuditEvent{e})
+							}
+							return tx.InsertAudit(ctx, e)
+						})
+					}
+					if i%3 == 2 {
+						// The audit writer's way, beside the others.
+						write = func() error { return s.AppendAudits(ctx, []model.AuditEvent{e}) }
+					}
+					if err := write(); err != nil {
 						errs <- err
 						return
 					}

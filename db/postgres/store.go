@@ -16,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/anavara/anavara/db"
+	"github.com/anavara/anavara/model"
 )
 
 // Options configure Open.
@@ -190,14 +191,51 @@ func (s *Store) Write(ctx context.Context, fn func(db.Tx) error) (err error) {
 			s.health.Observe(err)
 		}
 	}()
-	for attempt := 1; ; attempt++ {
-		err = s.writeOnce(ctx, fn)
-		if err == nil || attempt == writeAttempts || !retryable(err) {
+	return s.retrying(ctx, func() error { return s.writeOnce(ctx, fn) })
+}
+
+// AppendAudits appends es as a transaction of one round trip: the chain's
+// lock, each event's INSERT and the counters' upsert are pipelined up to a
+// single Sync (writeAudits, on a pooled connection outside any BEGIN), and
+// PostgreSQL runs the statements before a Sync as one implicit
+// transaction, committed at the Sync before it answers, or rolled back
+// whole when a statement fails. The lock, taken by the first statement,
+// is held to that commit, as in Write.
+func (s *Store) AppendAudits(ctx context.Context, es []model.AuditEvent) (err error) {
+	if len(es) == 0 {
+		return nil
+	}
+	defer func() {
+		if err == nil {
+			s.health.Committed()
+		} else {
+			s.health.Observe(err)
+		}
+	}()
+	return s.retrying(ctx, func() error {
+		t := &tx{}
+		t.reader = reader{q: s.pool, tx: t}
+		if err := t.InsertAudits(ctx, es); err != nil {
+			return err
+		}
+		// The round trip is the commit: as in writeOnce, not ctx.
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), commitTimeout)
+		defer cancel()
+		return t.writeAudits(cctx)
+	})
+}
+
+// retrying runs attempt until it succeeds, fails for a reason that running
+// it again would not cure, or has run writeAttempts times.
+func (s *Store) retrying(ctx context.Context, attempt func() error) error {
+	for n := 1; ; n++ {
+		err := attempt()
+		if err == nil || n == writeAttempts || !retryable(err) {
 			return err
 		}
 		// Jittered, so that the transactions that collided do not collide
 		// again.
-		d := retryBackoff << (attempt - 1)
+		d := retryBackoff << (n - 1)
 		d = d/2 + rand.N(d)
 		select {
 		case <-ctx.Done():
