@@ -44,14 +44,27 @@ func stored(t *testing.T, s db.Store, e model.AuditEvent) bool {
 }
 
 // holdWriter runs a write transaction that waits until release is called,
-// so that every write behind it queues.
+// so that every write of the trail behind it queues. On SQLite holding the
+// one writer is enough; on PostgreSQL, where transactions run side by
+// side, it must hold the audit chain's lock, which it takes by appending
+// an event of its own before it waits (a read of the chain's head writes
+// the transaction's queued events, under the lock, which is then held to
+// the commit).
 func holdWriter(t *testing.T, s db.Store) (release func()) {
 	t.Helper()
 	began, done := make(chan struct{}), make(chan struct{})
 	finished := make(chan error, 1)
 	var beganOnce sync.Once // an engine may run fn more than once
+	hold := model.AuditEvent{ID: uuid.NewString(), At: start.Add(-time.Second), Action: model.ActionRecordRead,
+		Entity: model.EntityRecord, IP: "192.0.2.9"}
 	go func() {
-		finished <- s.Write(context.Background(), func(db.Tx) error {
+		finished <- s.Write(context.Background(), func(tx db.Tx) error {
+			if err := tx.InsertAudit(context.Background(), hold); err != nil {
+				return err
+			}
+			if _, err := tx.AuditHead(context.Background()); err != nil {
+				return err
+			}
 			beganOnce.Do(func() { close(began) })
 			<-done
 			return nil
