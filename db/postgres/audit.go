@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/anavara/anavara/audit/chain"
 	"github.com/anavara/anavara/db"
@@ -72,14 +73,22 @@ func auditRow(e model.AuditEvent) ([]any, error) {
 		e.Via, subjectIDs, seq, prevHash, hash, token}, nil
 }
 
-// idList checks ids for a uuid[] column: nil stores NULL.
-func idList(what string, ids []string) ([]string, error) {
-	var out []string
-	for _, id := range ids {
-		if _, err := idArg(what, id); err != nil {
-			return nil, err
+// idList checks ids for a uuid[] column: none stores NULL. They go as
+// pgtype.UUIDs, which pgx sends in binary; a []string for a uuid[] fails
+// the binary encoding, which pgx tries first, builds an error quoting the
+// whole list and sends the text instead, for the server to parse: a
+// quarter of the audit writer's CPU, with two lists an event.
+func idList(what string, ids []string) ([]pgtype.UUID, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	out := make([]pgtype.UUID, len(ids))
+	for i, id := range ids {
+		u, ok := parseID(id)
+		if !ok {
+			return nil, fmt.Errorf("%s %q is not a uuid", what, id)
 		}
-		out = append(out, id)
+		out[i] = pgtype.UUID{Bytes: u, Valid: true}
 	}
 	return out, nil
 }

@@ -18,11 +18,18 @@ import (
 // so an upper-case or braced spelling of a stored id finds nothing there,
 // and must find nothing here either.
 func validID(s string) bool {
+	_, ok := parseID(s)
+	return ok
+}
+
+// parseID returns the uuid s spells, when s is one in the canonical form
+// validID accepts.
+func parseID(s string) (uuid.UUID, bool) {
 	if len(s) != 36 {
-		return false
+		return uuid.UUID{}, false
 	}
 	u, err := uuid.Parse(s)
-	return err == nil && u.String() == s
+	return u, err == nil && u.String() == s
 }
 
 // idArg returns s as a uuid parameter for a write that stores it, or an
