@@ -63,6 +63,16 @@ func describeEvent(e model.AuditEvent) string {
 // checkAuditTotals fails the test unless ListAudit reports want events
 // matching f on a first page of one, a page of all and a page past the
 // end.
+// servedEvent is an event of action on records, at d from ip; given the
+// records it served, a list's or a search's, with its detail.
+func servedEvent(d time.Duration, ip, action string, records ...string) model.AuditEvent {
+	e := model.AuditEvent{ID: uuid.NewString(), At: at(d), Action: action, Entity: model.EntityRecord, IP: ip}
+	if records != nil {
+		e.Detail, e.RecordIDs = []byte(`{"page":1}`), records
+	}
+	return e
+}
+
 func checkAuditTotals(t *testing.T, s db.Store, f db.AuditFilter, want int) {
 	t.Helper()
 	for _, p := range []struct{ limit, offset int }{{1, 0}, {want + 10, 0}, {10, want + 10}} {
@@ -181,11 +191,7 @@ var auditTests = []test{
 		ctx := t.Context()
 		rec := uuid.NewString()
 		ev := func(d time.Duration, action string, records ...string) model.AuditEvent {
-			e := model.AuditEvent{ID: uuid.NewString(), At: at(d), Action: action, Entity: model.EntityRecord, IP: "192.0.2.10"}
-			if records != nil {
-				e.Detail, e.RecordIDs = []byte(`{"page":1}`), records
-			}
-			return e
+			return servedEvent(d, "192.0.2.10", action, records...)
 		}
 		es := []model.AuditEvent{ev(time.Second, model.ActionRecordList, rec, uuid.NewString()), ev(2*time.Second, model.ActionRecordRead), ev(3*time.Second, model.ActionRecordSearch, rec)}
 		write(t, s, func(tx db.Tx) error { return tx.InsertAudits(ctx, es) })
@@ -211,9 +217,9 @@ var auditTests = []test{
 		ctx := t.Context()
 		rec := uuid.NewString()
 		ev := func(d time.Duration, action string, records ...string) model.AuditEvent {
-			e := model.AuditEvent{ID: uuid.NewString(), At: at(d), Action: action, Entity: model.EntityRecord, IP: "192.0.2.12"}
+			e := servedEvent(d, "192.0.2.12", action, records...)
 			if records != nil {
-				e.Detail, e.RecordIDs, e.SubjectIDs = []byte(`{"page":1}`), records, []string{uuid.NewString()}
+				e.SubjectIDs = []string{uuid.NewString()}
 			}
 			return e
 		}
