@@ -63,6 +63,19 @@ func describeEvent(e model.AuditEvent) string {
 // checkAuditTotals fails the test unless ListAudit reports want events
 // matching f on a first page of one, a page of all and a page past the
 // end.
+// checkTrailHolds checks that the trail holds es and nothing else (at
+// most 10), newest first, each as stored.
+func checkTrailHolds(t *testing.T, s db.Store, es []model.AuditEvent) {
+	t.Helper()
+	got, n, err := s.Read().ListAudit(t.Context(), db.AuditFilter{Limit: 10})
+	if err != nil || n != len(es) || len(got) != len(es) {
+		t.Fatalf("trail: %d of %d, %v; want %d", len(got), n, err, len(es))
+	}
+	for i, e := range newestFirst(es) {
+		checkEvent(t, "event", got[i], e)
+	}
+}
+
 // servedEvent is an event of action on records, at d from ip; given the
 // records it served, a list's or a search's, with its detail.
 func servedEvent(d time.Duration, ip, action string, records ...string) model.AuditEvent {
@@ -195,13 +208,7 @@ var auditTests = []test{
 		}
 		es := []model.AuditEvent{ev(time.Second, model.ActionRecordList, rec, uuid.NewString()), ev(2*time.Second, model.ActionRecordRead), ev(3*time.Second, model.ActionRecordSearch, rec)}
 		write(t, s, func(tx db.Tx) error { return tx.InsertAudits(ctx, es) })
-		got, n, err := s.Read().ListAudit(ctx, db.AuditFilter{Limit: 10})
-		if err != nil || n != 3 || len(got) != 3 {
-			t.Fatalf("trail: %d of %d, %v", len(got), n, err)
-		}
-		for i, e := range newestFirst(es) {
-			checkEvent(t, "event", got[i], e)
-		}
+		checkTrailHolds(t, s, es)
 		checkAuditTotals(t, s, db.AuditFilter{Action: model.ActionRecordSearch}, 1)
 		checkAuditTotals(t, s, db.AuditFilter{EntityID: rec}, 2)
 		// One bad event refuses the whole call, and its transaction.
@@ -230,13 +237,7 @@ var auditTests = []test{
 		if err := s.AppendAudits(ctx, es); err != nil {
 			t.Fatal(err)
 		}
-		got, n, err := s.Read().ListAudit(ctx, db.AuditFilter{Limit: 10})
-		if err != nil || n != 3 || len(got) != 3 {
-			t.Fatalf("trail: %d of %d, %v", len(got), n, err)
-		}
-		for i, e := range newestFirst(es) {
-			checkEvent(t, "event", got[i], e)
-		}
+		checkTrailHolds(t, s, es)
 		checkAuditTotals(t, s, db.AuditFilter{Action: model.ActionRecordList}, 1)
 		checkAuditTotals(t, s, db.AuditFilter{EntityID: rec}, 2)
 		// Refused before anything is sent: a malformed record id.
