@@ -45,19 +45,22 @@ type checkpointer struct {
 	commits *atomic.Uint64
 	// between runs a function while the writer is held between batches
 	// (Store.betweenBatches).
-	between  func(ctx context.Context, fn func() error) error
-	stop     chan struct{}
-	done     chan struct{}
-	stopOnce sync.Once
+	between func(ctx context.Context, fn func() error) error
+	// syncDatabase flushes the database file's written pages to disk
+	// (Store.dbFile).
+	syncDatabase func() error
+	stop         chan struct{}
+	done         chan struct{}
+	stopOnce     sync.Once
 }
 
-func startCheckpointer(dsn string, commits *atomic.Uint64, between func(context.Context, func() error) error) (*checkpointer, error) {
+func startCheckpointer(dsn string, commits *atomic.Uint64, between func(context.Context, func() error) error, syncDatabase func() error) (*checkpointer, error) {
 	conn, err := sql.Open("sqlite3", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open checkpointer: %w", err)
 	}
 	conn.SetMaxOpenConns(1)
-	c := &checkpointer{conn: conn, commits: commits, between: between, stop: make(chan struct{}), done: make(chan struct{})}
+	c := &checkpointer{conn: conn, commits: commits, between: between, syncDatabase: syncDatabase, stop: make(chan struct{}), done: make(chan struct{})}
 	go c.run()
 	return c, nil
 }
@@ -82,35 +85,54 @@ func (c *checkpointer) run() {
 	}
 }
 
-// pass runs one PASSIVE checkpoint, and when the WAL has grown past
-// restartCheckpointPages a second one between batches. Errors are left to
-// the next tick: a checkpoint that fails copies nothing, and the writer's
-// fallback bounds the WAL meanwhile.
+// pass runs one PASSIVE checkpoint and syncs the database file, and when
+// the WAL has grown past restartCheckpointPages a second checkpoint
+// between batches. Errors are left to the next tick: a checkpoint that
+// fails copies nothing, and the writer's fallback bounds the WAL
+// meanwhile.
+//
+// SQLite syncs the database file after a checkpoint only when it has
+// copied the whole WAL, which under continuous writes only the pass
+// between batches does; that one sync then flushed every page the passes
+// before it had copied, up to 16 MiB, while every write waited: 7–11 ms a
+// time (BENCHMARKS.md, "Issue 14, session 10"). The sync after each
+// PASSIVE pass flushes them while writes go on, and leaves the pass
+// between batches a few pages. Durability does not rest on it: SQLite
+// still syncs the file before the WAL can start over.
 func (c *checkpointer) pass() {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	// PASSIVE never waits for readers or writers; what it cannot copy now,
 	// the next tick copies.
-	frames, err := c.checkpoint(ctx)
-	if err != nil || frames < restartCheckpointPages {
+	frames, copied, err := c.checkpoint(ctx)
+	if err != nil {
+		return
+	}
+	if copied > 0 {
+		if err := c.syncDatabase(); err != nil {
+			return
+		}
+	}
+	if frames < restartCheckpointPages {
 		return
 	}
 	// Between batches no commit can land during the pass, so when it has
 	// copied everything the next batch starts the WAL over (unless a
 	// reader still reads an old snapshot from it: then a later pass does).
 	_ = c.between(ctx, func() error {
-		_, err := c.checkpoint(ctx)
+		_, _, err := c.checkpoint(ctx)
 		return err
 	})
 }
 
-// checkpoint runs a PASSIVE checkpoint and returns the WAL's size in frames.
-func (c *checkpointer) checkpoint(ctx context.Context) (frames int, err error) {
-	var busy, copied int
+// checkpoint runs a PASSIVE checkpoint and returns the WAL's size in
+// frames and how many of them are now in the database file.
+func (c *checkpointer) checkpoint(ctx context.Context) (frames, copied int, err error) {
+	var busy int
 	if err := c.conn.QueryRowContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &frames, &copied); err != nil {
-		return 0, fmt.Errorf("checkpoint: %w", err)
+		return 0, 0, fmt.Errorf("checkpoint: %w", err)
 	}
-	return frames, nil
+	return frames, copied, nil
 }
 
 // close stops the checkpointer and closes its connection; closing twice is

@@ -4,8 +4,12 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"os"
+	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/anavara/anavara/db"
 )
@@ -98,17 +102,11 @@ func walFrames(t *testing.T, conn *sql.DB) int {
 	return frames
 }
 
-// Under continuous writes the checkpointer's pass starts the WAL over:
-// the commits after it write from the WAL's beginning, not past its end,
-// so the writer's own checkpoint never fires inside a commit.
-func TestCheckpointerStartsTheWALOverUnderWrites(t *testing.T) {
-	d, userID := groupStore(t, Options{})
+// writeContinuously creates records in d from four goroutines until the
+// test ends, and returns a channel that takes their first error.
+func writeContinuously(t *testing.T, d *Store, userID string) <-chan error {
+	t.Helper()
 	ctx := context.Background()
-	probe, err := sql.Open("sqlite3", d.plainDSN)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer probe.Close()
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	errs := make(chan error, 4)
@@ -128,27 +126,103 @@ func TestCheckpointerStartsTheWALOverUnderWrites(t *testing.T) {
 			}
 		})
 	}
-	defer func() {
+	t.Cleanup(func() {
 		close(stop)
 		wg.Wait()
-		close(errs)
-		for err := range errs {
-			t.Error(err)
-		}
-	}()
+	})
+	return errs
+}
+
+// Under continuous writes the checkpointer's pass starts the WAL over:
+// the commits after it write from the WAL's beginning, not past its end,
+// so the writer's own checkpoint never fires inside a commit.
+func TestCheckpointerStartsTheWALOverUnderWrites(t *testing.T) {
+	d, userID := groupStore(t, Options{})
+	probe, err := sql.Open("sqlite3", d.plainDSN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer probe.Close()
+	errs := writeContinuously(t, d, userID)
 	for walFrames(t, probe) < restartCheckpointPages {
 		if len(errs) > 0 {
-			return
+			t.Fatal(<-errs)
 		}
 	}
 	d.ckpt.pass()
 	// A few more batches, all after the pass.
 	for c := d.Commits(); d.Commits() < c+5; {
 		if len(errs) > 0 {
-			return
+			t.Fatal(<-errs)
 		}
 	}
 	if frames := walFrames(t, probe); frames >= restartCheckpointPages/2 {
 		t.Fatalf("the WAL holds %d frames after the pass: it did not start over", frames)
+	}
+}
+
+// Under continuous writes a pass syncs the database file after copying
+// frames into it, and does so while writes go on, not while it holds the
+// writer: a write made from inside the sync commits.
+func TestCheckpointerSyncsTheDatabaseWhileWritesGoOn(t *testing.T) {
+	d, userID := groupStore(t, Options{})
+	if err := d.ckpt.close(); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	var syncs int
+	var writeErr error
+	sync := func() error {
+		syncs++
+		wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		r := groupRecord(userID)
+		if err := d.write(wctx, func(q *queries) error { return q.CreateRecord(wctx, r) }); err != nil && writeErr == nil {
+			writeErr = err
+		}
+		return d.dbFile.Sync()
+	}
+	// The test calls pass itself: this checkpointer's commit counter stays
+	// at zero, so its own ticks never find anything to copy.
+	ckpt, err := startCheckpointer(d.plainDSN, new(atomic.Uint64), d.betweenBatches, sync)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.ckpt = ckpt
+	probe, err := sql.Open("sqlite3", d.plainDSN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer probe.Close()
+	errs := writeContinuously(t, d, userID)
+	for walFrames(t, probe) < restartCheckpointPages {
+		if len(errs) > 0 {
+			t.Fatal(<-errs)
+		}
+	}
+	d.ckpt.pass()
+	if syncs == 0 {
+		t.Fatal("the pass copied frames and did not sync the database file")
+	}
+	if writeErr != nil {
+		t.Fatalf("a write during the sync: %v (the pass held the writer)", writeErr)
+	}
+}
+
+// Close closes the database file's descriptor the store held for its
+// checkpointer, after every connection.
+func TestCloseClosesTheDatabaseFile(t *testing.T) {
+	d, err := Open(context.Background(), Options{Path: filepath.Join(t.TempDir(), "close.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.dbFile.Sync(); err != nil {
+		t.Fatalf("sync while open: %v", err)
+	}
+	if err := d.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.dbFile.Sync(); !errors.Is(err, os.ErrClosed) {
+		t.Fatalf("sync after Close: %v, want %v", err, os.ErrClosed)
 	}
 }

@@ -70,6 +70,10 @@ type Store struct {
 	health *db.HealthMonitor
 	// dir is the database's directory, whose free space Health checks.
 	dir string
+	// dbFile is a read-only descriptor of the database file, held open
+	// until Close, through which the checkpointer syncs the pages its
+	// checkpoints wrote (checkpointer.pass).
+	dbFile *os.File
 	// group queues write transactions that arrive while another holds the
 	// writer, to share one commit (group_commit.go).
 	group groupCommit
@@ -171,9 +175,15 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	d := &Store{writer: writer, reader: reader, plainDSN: dsn(""),
 		health: db.NewHealthMonitor(opts.HealthInterval, Classify), dir: filepath.Dir(opts.Path),
 		group: newGroupCommit(opts.MaxBatch, opts.MaxBatchTime)}
-	if d.ckpt, err = startCheckpointer(dsn(""), &d.commits, d.betweenBatches); err != nil {
+	if d.dbFile, err = os.Open(opts.Path); err != nil {
 		reader.Close()
 		writer.Close()
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	if d.ckpt, err = startCheckpointer(dsn(""), &d.commits, d.betweenBatches, d.dbFile.Sync); err != nil {
+		reader.Close()
+		writer.Close()
+		d.dbFile.Close()
 		return nil, err
 	}
 	return d, nil
@@ -227,7 +237,12 @@ func (d *Store) Close() error {
 		rerr = fmt.Errorf("checkpoint: %w", err)
 	}
 	if err := d.writer.Close(); err != nil {
-		return fmt.Errorf("close database: %w", err)
+		rerr = fmt.Errorf("close database: %w", err)
+	}
+	// Last: closing any descriptor of the file drops every POSIX lock this
+	// process holds on it, SQLite's included.
+	if err := d.dbFile.Close(); err != nil && rerr == nil {
+		rerr = fmt.Errorf("close database: %w", err)
 	}
 	return rerr
 }
