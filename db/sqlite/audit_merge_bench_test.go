@@ -1,0 +1,75 @@
+package sqlite_test
+
+import (
+	"context"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/anavara/anavara/db"
+	"github.com/anavara/anavara/db/sqlite"
+	"github.com/anavara/anavara/model"
+)
+
+// BenchmarkAuditIndexMerge measures what one list's event costs to commit
+// once the trail is large: it appends 500,000 list events (20 records of
+// one patient each, as audit.Writer writes them) in 25 transactions, then
+// b.N events one transaction each, as a lone client's lists write them, and
+// reports the commits' p50, p99 and largest time (p50-ms, p99-ms, max-ms).
+// audit_index is an FTS4 table, which merges a level's 16 segments into
+// one inside the commit that adds the 17th: the commit at 16ⁿ rewrites
+// every segment below level n, all the index the trail has built
+// (BENCHMARKS.md, "Issue 14, session 10"). -benchtime=4200x crosses the
+// 4,096th commit.
+//
+//	go test -run '^$' -bench AuditIndexMerge -benchtime=4200x -timeout 30m ./db/sqlite/
+func BenchmarkAuditIndexMerge(b *testing.B) {
+	ctx := context.Background()
+	d, err := sqlite.Open(ctx, sqlite.Options{Path: filepath.Join(b.TempDir(), "trail.db")})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer d.Close()
+	staff := uuid.NewString()
+	at := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	listEvent := func() model.AuditEvent {
+		at = at.Add(time.Millisecond)
+		owner := uuid.NewString()
+		e := model.AuditEvent{ID: uuid.NewString(), At: at, ActorID: &staff, Entity: model.EntityRecord, IP: "192.0.2.1",
+			Action: model.ActionRecordList, Detail: []byte(`{"page":1,"page_size":20}`)}
+		for range 20 {
+			e.RecordIDs = append(e.RecordIDs, uuid.NewString())
+			e.SubjectIDs = append(e.SubjectIDs, owner)
+		}
+		return e
+	}
+	start := time.Now()
+	const seedBatches, seedBatch = 25, 20_000
+	for range seedBatches {
+		es := make([]model.AuditEvent, seedBatch)
+		for i := range es {
+			es[i] = listEvent()
+		}
+		if err := d.Write(ctx, func(tx db.Tx) error { return tx.InsertAudits(ctx, es) }); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.Logf("seeded %d list events in %s", seedBatches*seedBatch, time.Since(start).Round(time.Millisecond))
+	var lat []time.Duration
+	for b.Loop() {
+		es := []model.AuditEvent{listEvent()}
+		t0 := time.Now()
+		if err := d.Write(ctx, func(tx db.Tx) error { return tx.InsertAudits(ctx, es) }); err != nil {
+			b.Fatal(err)
+		}
+		lat = append(lat, time.Since(t0))
+	}
+	slices.Sort(lat)
+	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+	b.ReportMetric(ms(lat[len(lat)/2]), "p50-ms")
+	b.ReportMetric(ms(lat[min(len(lat)-1, len(lat)*99/100)]), "p99-ms")
+	b.ReportMetric(ms(lat[len(lat)-1]), "max-ms")
+}
