@@ -52,6 +52,11 @@ type Options struct {
 	// answered arbitrarily late; default 10 ms. It is never a wait: a batch
 	// commits as soon as nothing is queued.
 	MaxBatchTime time.Duration
+	// FTSMergeInterval is how often the background merger of the
+	// full-text indexes looks for work (fts_merge.go); default 100 ms.
+	// Negative turns it off, for tests that count which writes share a
+	// batch. It never runs with SkipMigrations: a backup changes nothing.
+	FTSMergeInterval time.Duration
 }
 
 // Store is the opened database.
@@ -70,6 +75,9 @@ type Store struct {
 	health *db.HealthMonitor
 	// dir is the database's directory, whose free space Health checks.
 	dir string
+	// merger merges the full-text indexes in the background (fts_merge.go);
+	// nil when Options turned it off.
+	merger *ftsMerger
 	// dbFile is a read-only descriptor of the database file, held open
 	// until Close, through which the checkpointer syncs the pages its
 	// checkpoints wrote (checkpointer.pass).
@@ -186,6 +194,12 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		d.dbFile.Close()
 		return nil, err
 	}
+	if interval := opts.FTSMergeInterval; interval >= 0 && !opts.SkipMigrations {
+		if interval == 0 {
+			interval = ftsMergeInterval
+		}
+		d.merger = startFTSMerger(d, interval)
+	}
 	return d, nil
 }
 
@@ -229,6 +243,9 @@ func createPrivate(path string) error {
 // Close closes every connection, checkpointing the WAL into the main file.
 func (d *Store) Close() error {
 	d.health.Close()
+	if d.merger != nil {
+		d.merger.close()
+	}
 	rerr := d.ckpt.close()
 	if err := d.reader.Close(); err != nil && rerr == nil {
 		rerr = err
