@@ -133,22 +133,31 @@ func writeContinuously(t *testing.T, d *Store, userID string) <-chan error {
 	return errs
 }
 
-// Under continuous writes the checkpointer's pass starts the WAL over:
-// the commits after it write from the WAL's beginning, not past its end,
-// so the writer's own checkpoint never fires inside a commit.
-func TestCheckpointerStartsTheWALOverUnderWrites(t *testing.T) {
-	d, userID := groupStore(t, Options{})
+// fillWAL starts writeContinuously and waits until the WAL holds
+// restartCheckpointPages frames; it returns a connection of its own, to
+// read the WAL's size with, and the writers' errors.
+func fillWAL(t *testing.T, d *Store, userID string) (probe *sql.DB, errs <-chan error) {
+	t.Helper()
 	probe, err := sql.Open("sqlite3", d.plainDSN)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer probe.Close()
-	errs := writeContinuously(t, d, userID)
+	t.Cleanup(func() { probe.Close() })
+	errs = writeContinuously(t, d, userID)
 	for walFrames(t, probe) < restartCheckpointPages {
 		if len(errs) > 0 {
 			t.Fatal(<-errs)
 		}
 	}
+	return probe, errs
+}
+
+// Under continuous writes the checkpointer's pass starts the WAL over:
+// the commits after it write from the WAL's beginning, not past its end,
+// so the writer's own checkpoint never fires inside a commit.
+func TestCheckpointerStartsTheWALOverUnderWrites(t *testing.T) {
+	d, userID := groupStore(t, Options{})
+	probe, errs := fillWAL(t, d, userID)
 	d.ckpt.pass()
 	// A few more batches, all after the pass.
 	for c := d.Commits(); d.Commits() < c+5; {
@@ -189,17 +198,7 @@ func TestCheckpointerSyncsTheDatabaseWhileWritesGoOn(t *testing.T) {
 		t.Fatal(err)
 	}
 	d.ckpt = ckpt
-	probe, err := sql.Open("sqlite3", d.plainDSN)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer probe.Close()
-	errs := writeContinuously(t, d, userID)
-	for walFrames(t, probe) < restartCheckpointPages {
-		if len(errs) > 0 {
-			t.Fatal(<-errs)
-		}
-	}
+	fillWAL(t, d, userID)
 	d.ckpt.pass()
 	if syncs == 0 {
 		t.Fatal("the pass copied frames and did not sync the database file")
