@@ -56,14 +56,7 @@ func benchAuditIndexMerge(b *testing.B, seedBatches int, merger bool) {
 	at := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 	listEvent := func() model.AuditEvent {
 		at = at.Add(time.Millisecond)
-		owner := uuid.NewString()
-		e := model.AuditEvent{ID: uuid.NewString(), At: at, ActorID: &staff, Entity: model.EntityRecord, IP: "192.0.2.1",
-			Action: model.ActionRecordList, Detail: []byte(`{"page":1,"page_size":20}`)}
-		for range 20 {
-			e.RecordIDs = append(e.RecordIDs, uuid.NewString())
-			e.SubjectIDs = append(e.SubjectIDs, owner)
-		}
-		return e
+		return newListEvent(staff, at, 20)
 	}
 	start := time.Now()
 	const seedBatch = 20_000

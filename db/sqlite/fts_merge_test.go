@@ -49,19 +49,29 @@ func mostSegments(t *testing.T, d *Store, table string) int {
 	return n
 }
 
+// newListEvent is the event of a list by actor, at at, that served records
+// new records of one patient, as audit.Writer writes them.
+func newListEvent(actor string, at time.Time, records int) model.AuditEvent {
+	owner := uuid.NewString()
+	e := model.AuditEvent{ID: uuid.NewString(), At: at, ActorID: &actor, Entity: model.EntityRecord, IP: "192.0.2.1",
+		Action: model.ActionRecordList, Detail: []byte(`{"page":1,"page_size":20}`)}
+	for range records {
+		e.RecordIDs = append(e.RecordIDs, uuid.NewString())
+		e.SubjectIDs = append(e.SubjectIDs, owner)
+	}
+	return e
+}
+
 // appendListEvent appends one event of a list that served a new record of
 // its own, in a transaction of its own, and returns the record's id.
 func appendListEvent(t *testing.T, d *Store, actor string, i int) string {
 	t.Helper()
 	ctx := context.Background()
-	record, owner := uuid.NewString(), uuid.NewString()
-	e := model.AuditEvent{ID: uuid.NewString(), At: time.Date(2026, 1, 1, 0, 0, i, 0, time.UTC), ActorID: &actor,
-		Action: model.ActionRecordList, Entity: model.EntityRecord, IP: "192.0.2.1",
-		RecordIDs: []string{record}, SubjectIDs: []string{owner}}
+	e := newListEvent(actor, time.Date(2026, 1, 1, 0, 0, i, 0, time.UTC), 1)
 	if err := d.Write(ctx, func(tx db.Tx) error { return tx.InsertAudits(ctx, []model.AuditEvent{e}) }); err != nil {
 		t.Fatal(err)
 	}
-	return record
+	return e.RecordIDs[0]
 }
 
 // Merging between commits keeps every level of the trail's index below the
