@@ -8,14 +8,14 @@ import (
 	"github.com/anavara/anavara/db"
 )
 
-// userCacheTTL bounds how long an authenticated user's row is reused. This
+// UserCacheTTL bounds how long an authenticated user's row is reused. This
 // process's own changes to users take effect at once (db.UsersVersion), and
 // on PostgreSQL so do other servers' changes, as soon as their announcement
 // arrives (db/postgres/listener.go); the bound is for changes made to the
 // database without one: another process on a SQLite file, an operator's
 // SQL, or an announcement lost on a connection that broke before the
 // listener noticed.
-const userCacheTTL = 2 * time.Second
+const UserCacheTTL = 2 * time.Second
 
 // userCacheMax bounds the number of cached rows; a full cache is emptied and
 // refilled rather than tracking recency, which costs one read per user.
@@ -48,7 +48,7 @@ func NewUserCache(store db.Store, now func() time.Time) *UserCache {
 }
 
 // User returns the user with id, as current as the last change to users
-// this process made or heard of and at most userCacheTTL old, or
+// this process made or heard of and at most UserCacheTTL old, or
 // db.ErrNotFound. While the store cannot vouch for hearing of changes (its
 // listener is not connected), every call reads the row.
 func (c *UserCache) User(ctx context.Context, id string) (db.UserRow, error) {
@@ -56,10 +56,10 @@ func (c *UserCache) User(ctx context.Context, id string) (db.UserRow, error) {
 	// commits, or is heard of, while the row is being read then moves the
 	// version past the one stored with the row, which is stale at the next
 	// call rather than taken for current until the TTL ends.
-	// What the version cannot cover is another server's change that
-	// committed but whose announcement is still on its way: the
-	// announcement's delivery time, well under a millisecond on a LAN, is
-	// how late such a change applies here.
+	// Another server's change that committed but whose announcement is
+	// still on its way is not missed either: that server answers its
+	// client only once this one's listener has acknowledged it, or
+	// UserCacheTTL after the commit (db/postgres/announce.go).
 	version, cacheable := c.store.UsersVersion()
 	if !cacheable {
 		row, err := c.store.Read().UserByID(ctx, id)
@@ -73,7 +73,7 @@ func (c *UserCache) User(ctx context.Context, id string) (db.UserRow, error) {
 	c.mu.RLock()
 	e, ok := c.entries[id]
 	c.mu.RUnlock()
-	if ok && e.version == version && now.Sub(e.read) < userCacheTTL && !now.Before(e.read) {
+	if ok && e.version == version && now.Sub(e.read) < UserCacheTTL && !now.Before(e.read) {
 		return e.row, nil
 	}
 	row, err := c.store.Read().UserByID(ctx, id)

@@ -18,4 +18,9 @@ type UsersListenerStats struct {
 	// Reconnects counts the times it listened again after losing its
 	// connection.
 	Reconnects uint64
+	// Unacknowledged counts this store's writes that changed a user and
+	// stopped waiting before every listener on the database had
+	// acknowledged hearing of it: a listener that connected as the change
+	// was made, or one gone silent.
+	Unacknowledged uint64
 }

@@ -15,6 +15,7 @@ type usersListenerCollector struct {
 	connected     *prometheus.Desc
 	notifications *prometheus.Desc
 	reconnects    *prometheus.Desc
+	unacked       *prometheus.Desc
 }
 
 func newUsersListenerCollector(l db.UsersListener) *usersListenerCollector {
@@ -27,6 +28,8 @@ func newUsersListenerCollector(l db.UsersListener) *usersListenerCollector {
 			"Announcements of changes to users heard from the database, this server's own included.", nil, nil),
 		reconnects: prometheus.NewDesc(name("users_listener_reconnects_total"),
 			"Times the listener for changes to users listened again after losing its connection.", nil, nil),
+		unacked: prometheus.NewDesc(name("users_announcements_unacknowledged_total"),
+			"Changes to users this server made that answered after the longest wait, before every server's listener had acknowledged hearing of them.", nil, nil),
 	}
 }
 
@@ -35,6 +38,7 @@ func (u *usersListenerCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- u.connected
 	ch <- u.notifications
 	ch <- u.reconnects
+	ch <- u.unacked
 }
 
 // Collect implements prometheus.Collector.
@@ -47,4 +51,5 @@ func (u *usersListenerCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(u.connected, prometheus.GaugeValue, connected)
 	ch <- prometheus.MustNewConstMetric(u.notifications, prometheus.CounterValue, float64(st.Notifications))
 	ch <- prometheus.MustNewConstMetric(u.reconnects, prometheus.CounterValue, float64(st.Reconnects))
+	ch <- prometheus.MustNewConstMetric(u.unacked, prometheus.CounterValue, float64(st.Unacknowledged))
 }

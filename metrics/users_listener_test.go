@@ -28,9 +28,10 @@ func TestUsersListenerMetrics(t *testing.T) {
 	const connected = "anavara_db_users_listener_connected"
 	const heard = "anavara_db_users_notifications_total"
 	const reconnects = "anavara_db_users_listener_reconnects_total"
+	const unacked = "anavara_db_users_announcements_unacknowledged_total"
 	if !testenv.OnPostgres() {
 		fams := gather(t, reg)
-		for _, name := range []string{connected, heard, reconnects} {
+		for _, name := range []string{connected, heard, reconnects, unacked} {
 			if _, ok := fams[name]; ok {
 				t.Errorf("%s exported on SQLite, which has no listener", name)
 			}
@@ -46,6 +47,9 @@ func TestUsersListenerMetrics(t *testing.T) {
 	}
 	if c := find(t, fams, reconnects, nil).GetCounter().GetValue(); c != 0 {
 		t.Errorf("%s = %v, want 0", reconnects, c)
+	}
+	if c := find(t, fams, unacked, nil).GetCounter().GetValue(); c != 0 {
+		t.Errorf("%s = %v, want 0", unacked, c)
 	}
 
 	other := testenv.OpenAgain(t, target)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math/rand/v2"
+	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -47,6 +48,9 @@ const (
 type listener struct {
 	cfg     *pgx.ConnConfig
 	version *usersVersion
+	// announcer counts the acknowledgements of the store's own
+	// announcements, which arrive on its channel.
+	announcer *announcer
 	// ping is how long the connection may be quiet before it is pinged.
 	ping   time.Duration
 	cancel context.CancelFunc
@@ -64,7 +68,7 @@ type listener struct {
 // on a healthy database caches from its first request; a failed attempt is
 // retried in the background, and until one succeeds rows are not
 // cacheable.
-func startListener(ctx context.Context, cfg *pgx.ConnConfig, version *usersVersion, ping time.Duration) *listener {
+func startListener(ctx context.Context, cfg *pgx.ConnConfig, version *usersVersion, ann *announcer, ping time.Duration) *listener {
 	if ping <= 0 {
 		ping = defaultListenerPing
 	}
@@ -76,7 +80,7 @@ func startListener(ctx context.Context, cfg *pgx.ConnConfig, version *usersVersi
 	// Its own context, which only stop ends: Open's ctx may be a start-up
 	// deadline, and the listener lives as long as the store.
 	lctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	l := &listener{cfg: cfg, version: version, ping: ping, cancel: cancel, done: make(chan struct{})}
+	l := &listener{cfg: cfg, version: version, announcer: ann, ping: ping, cancel: cancel, done: make(chan struct{})}
 	first := make(chan struct{})
 	go l.run(lctx, first)
 	select {
@@ -97,9 +101,10 @@ func (l *listener) stop() {
 func (l *listener) stats() db.UsersListenerStats {
 	_, listening := l.version.load()
 	return db.UsersListenerStats{
-		Connected:     listening,
-		Notifications: l.notifications.Load(),
-		Reconnects:    l.reconnects.Load(),
+		Connected:      listening,
+		Notifications:  l.notifications.Load(),
+		Reconnects:     l.reconnects.Load(),
+		Unacknowledged: l.announcer.unheard.Load(),
 	}
 }
 
@@ -161,6 +166,11 @@ func (l *listener) session(ctx context.Context, listening func()) bool {
 		defer cancel()
 		_ = conn.Close(cctx)
 	}()
+	// The store's acknowledgements (announce.go) first, so that it hears
+	// them by the time it may owe some itself.
+	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{l.announcer.channel()}.Sanitize()); err != nil {
+		return false
+	}
 	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{usersChannel}.Sanitize()); err != nil {
 		return false
 	}
@@ -174,14 +184,30 @@ func (l *listener) session(ctx context.Context, listening func()) bool {
 	listening()
 	for {
 		wctx, cancel := context.WithTimeout(ctx, l.ping)
-		_, err := conn.WaitForNotification(wctx)
+		n, err := conn.WaitForNotification(wctx)
 		cancel()
 		if err == nil {
+			if n.Channel != usersChannel {
+				if number, perr := strconv.ParseUint(n.Payload, 10, 64); perr == nil {
+					l.announcer.ack(number)
+				}
+				continue
+			}
 			// Any announcement makes every cached row stale, not only the
 			// announced user's: coarser than need be, but changes to users
 			// are rare next to the reads the cache saves.
 			l.notifications.Add(1)
 			l.version.bump()
+			// Acknowledged only now that the version has moved on: the
+			// writer answers its client once every listener has.
+			if channel, number, ok := ackRequest(n.Payload); ok {
+				actx, cancel := context.WithTimeout(ctx, listenerPingTimeout)
+				_, err := conn.Exec(actx, "SELECT pg_notify($1, $2)", channel, number)
+				cancel()
+				if err != nil {
+					return true
+				}
+			}
 			continue
 		}
 		if ctx.Err() != nil || conn.IsClosed() || !errors.Is(err, context.DeadlineExceeded) {

@@ -34,6 +34,16 @@ type tx struct {
 	reader
 	// wroteUsers is set when a query writes the users table.
 	wroteUsers bool
+	// announcer numbers the transaction's announcement of changed users
+	// (announce.go); nil outside Write.
+	announcer *announcer
+	// announced is that announcement's number, 0 while there is none, and
+	// announcePayload what asks listeners to acknowledge it; notified is
+	// set once a statement has announced a user (one that found no row
+	// announces nothing).
+	announced       uint64
+	announcePayload string
+	notified        bool
 	// pending are counter moves not yet written (counts.go).
 	pending map[countKey]int64
 	// pendingAudits are audit events not yet appended (audit.go).
@@ -47,6 +57,27 @@ var (
 
 // markUsersWritten records that this transaction writes the users table.
 func (t *tx) markUsersWritten() { t.wroteUsers = true }
+
+// announcement returns the transaction's request for acknowledgements of
+// its announcement (announceUser), opening one the first time.
+func (t *tx) announcement() string {
+	if t.announcer == nil {
+		return ""
+	}
+	if t.announced == 0 {
+		t.announced, t.announcePayload = t.announcer.begin()
+	}
+	return t.announcePayload
+}
+
+// announcedBy notes whether the statement that ended in announceUser and
+// returned tag announced a user, and requires it to have changed one row.
+func (t *tx) announcedBy(tag pgconn.CommandTag) error {
+	if tag.RowsAffected() > 0 {
+		t.notified = true
+	}
+	return requireOneRow(tag)
+}
 
 // at converts t to what a timestamptz column stores: microseconds, cut
 // the way SQLite's Unix microseconds (time.UnixMicro) cut them, so that

@@ -36,6 +36,12 @@ type Options struct {
 	// before it is pinged, to find a connection that died without a word;
 	// default 10 s.
 	ListenerPing time.Duration
+	// UsersAnnounceWait bounds how long a write that changed a user waits
+	// for every listener on the database to acknowledge its announcement
+	// (announce.go); default DefaultUsersAnnounceWait. Shorter than the
+	// user cache's TTL, a write may answer while another server still
+	// serves the user as they were.
+	UsersAnnounceWait time.Duration
 }
 
 // Store is an opened PostgreSQL database.
@@ -53,6 +59,9 @@ type Store struct {
 	// limits are the rate limits shared by every process on the database
 	// (limits.go).
 	limits *rateLimits
+	// announcer counts the listeners' acknowledgements of this store's
+	// announcements of changed users (announce.go).
+	announcer *announcer
 }
 
 var (
@@ -88,7 +97,8 @@ func open(ctx context.Context, cfg *pgxpool.Config, opts Options) (*Store, error
 	if err != nil {
 		return nil, fmt.Errorf("open postgres: %w", err)
 	}
-	s := &Store{pool: pool, health: db.NewHealthMonitor(opts.HealthInterval, Classify), limits: newRateLimits(pool)}
+	s := &Store{pool: pool, health: db.NewHealthMonitor(opts.HealthInterval, Classify), limits: newRateLimits(pool),
+		announcer: newAnnouncer(opts.UsersAnnounceWait)}
 	if err := s.Ping(ctx); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("open postgres: %w", err)
@@ -108,7 +118,7 @@ func open(ctx context.Context, cfg *pgxpool.Config, opts Options) (*Store, error
 		}
 	}
 	// Last, so that no failure above has a listener to stop.
-	s.listener = startListener(ctx, cfg.ConnConfig, &s.users, opts.ListenerPing)
+	s.listener = startListener(ctx, cfg.ConnConfig, &s.users, s.announcer, opts.ListenerPing)
 	return s, nil
 }
 
@@ -250,8 +260,15 @@ func (s *Store) writeOnce(ctx context.Context, fn func(db.Tx) error) (err error)
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
 	}
-	t := &tx{}
+	t := &tx{announcer: s.announcer}
 	t.reader = reader{q: ptx, forUpdate: " FOR UPDATE", tx: t}
+	// An announcement this attempt opened and did not commit is owed no
+	// acknowledgement; one it committed was waited for already.
+	defer func() {
+		if t.announced != 0 {
+			s.announcer.forget(t.announced)
+		}
+	}()
 	// Bumped after the commit or rollback, whatever their outcome, so that
 	// a user row read before the change is never taken for current
 	// afterwards.
@@ -280,6 +297,13 @@ func (s *Store) writeOnce(ctx context.Context, fn func(db.Tx) error) (err error)
 	if err := fn(t); err != nil {
 		return err
 	}
+	if t.notified {
+		var listeners int
+		if err := ptx.QueryRow(ctx, listenersNow, ListenerApplicationName).Scan(&listeners); err != nil {
+			return fmt.Errorf("count listeners: %w", err)
+		}
+		s.announcer.expect(t.announced, listeners)
+	}
 	// Not ctx from here on: a request that goes away after fn returned
 	// must not interrupt its commit, which would leave the client not
 	// knowing whether its change landed. Bounded all the same, so that a
@@ -298,6 +322,10 @@ func (s *Store) writeOnce(ctx context.Context, fn func(db.Tx) error) (err error)
 		return fmt.Errorf("commit transaction: %w", err)
 	}
 	committed = true
+	if t.notified {
+		// Not answering before every server has heard (announce.go).
+		s.announcer.await(t.announced)
+	}
 	return nil
 }
 

@@ -30,9 +30,13 @@ func scanUser(row pgx.Row) (db.UserRow, error) {
 // inside the transaction, so the announcement leaves only if the change
 // commits, and when it does; for the updated row only, so an update that
 // found no one announces nothing; and in the same statement, at no round
-// trip of its own. PostgreSQL folds identical announcements of one
-// transaction into one.
-const announceUser = ` RETURNING pg_notify('` + usersChannel + `', id::text)`
+// trip of its own. The payload is the user's id and, after a space, the
+// transaction's request for acknowledgements (announce.go), parameter n of
+// the statement: one per transaction, so PostgreSQL still folds identical
+// announcements of one transaction into one.
+func announceUser(n int) string {
+	return ` RETURNING pg_notify('` + usersChannel + `', id::text || ' ' || $` + strconv.Itoa(n) + `)`
+}
 
 // CreateUser inserts u; db.ErrConflict when the email (or the id) is
 // taken. ON CONFLICT DO NOTHING rather than a caught unique violation: an
@@ -93,12 +97,12 @@ func (t *tx) UpdateUser(ctx context.Context, u model.User) error {
 		// The email part of search_text is the stored one's: UpdateUser
 		// does not change the email, whatever u.Email holds.
 		`UPDATE users SET first_name = $1, last_name = $2, is_staff = $3, is_active = $4, updated = $5, version = version + 1,
-			search_text = split_part(search_text, E'\x1f', 1) || E'\x1f' || $6 WHERE id = $7`+announceUser,
-		u.FirstName, u.LastName, u.IsStaff, u.IsActive, at(u.Updated), db.UserNamesSearchText(u), u.ID)
+			search_text = split_part(search_text, E'\x1f', 1) || E'\x1f' || $6 WHERE id = $7`+announceUser(8),
+		u.FirstName, u.LastName, u.IsStaff, u.IsActive, at(u.Updated), db.UserNamesSearchText(u), u.ID, t.announcement())
 	if err != nil {
 		return fmt.Errorf("update user: %w", err)
 	}
-	return requireOneRow(tag)
+	return t.announcedBy(tag)
 }
 
 // SetPassword stores a new password hash and bumps the user's token
@@ -109,12 +113,12 @@ func (t *tx) SetPassword(ctx context.Context, id, hash string, when time.Time) e
 	}
 	t.markUsersWritten()
 	tag, err := t.q.Exec(ctx,
-		`UPDATE users SET password_hash = $1, token_version = token_version + 1, updated = $2, version = version + 1 WHERE id = $3`+announceUser,
-		hash, at(when), id)
+		`UPDATE users SET password_hash = $1, token_version = token_version + 1, updated = $2, version = version + 1 WHERE id = $3`+announceUser(4),
+		hash, at(when), id, t.announcement())
 	if err != nil {
 		return fmt.Errorf("set password: %w", err)
 	}
-	return requireOneRow(tag)
+	return t.announcedBy(tag)
 }
 
 // InvalidateAccessTokens bumps the user's token version, so every access
@@ -124,11 +128,11 @@ func (t *tx) InvalidateAccessTokens(ctx context.Context, id string) error {
 		return db.ErrNotFound
 	}
 	t.markUsersWritten()
-	tag, err := t.q.Exec(ctx, `UPDATE users SET token_version = token_version + 1 WHERE id = $1`+announceUser, id)
+	tag, err := t.q.Exec(ctx, `UPDATE users SET token_version = token_version + 1 WHERE id = $1`+announceUser(2), id, t.announcement())
 	if err != nil {
 		return fmt.Errorf("invalidate access tokens: %w", err)
 	}
-	return requireOneRow(tag)
+	return t.announcedBy(tag)
 }
 
 // ListUsers returns one page of users, oldest first (id breaking ties),

@@ -1,0 +1,151 @@
+package postgres_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/anavara/anavara/auth"
+	"github.com/anavara/anavara/db"
+	"github.com/anavara/anavara/db/postgres"
+	"github.com/anavara/anavara/db/postgres/pgtest"
+)
+
+// A write that changes a user returns only once every other store on the
+// database has heard of it: read the moment Write returns, without any
+// waiting, the other stores' users versions have already moved on. Before
+// the acknowledgements this failed within a few rounds (the announcement
+// was still on its way), and on a loaded machine so did "the very next
+// request on B" of e2e's multi-instance journey.
+func TestAWriteReturnsOnceEveryStoreHasHeard(t *testing.T) {
+	a, url := openStore(t)
+	others := []*postgres.Store{openAgain(t, url), openAgain(t, url)}
+	u := createUser(t, a, "ada@example.org")
+	changes := []struct {
+		name string
+		fn   func(ctx context.Context, tx db.Tx) error
+	}{
+		{"UpdateUser", func(ctx context.Context, tx db.Tx) error {
+			u.IsActive = !u.IsActive
+			return tx.UpdateUser(ctx, u.User)
+		}},
+		{"SetPassword", func(ctx context.Context, tx db.Tx) error { return tx.SetPassword(ctx, u.ID, "new-hash", base) }},
+		{"InvalidateAccessTokens", func(ctx context.Context, tx db.Tx) error { return tx.InvalidateAccessTokens(ctx, u.ID) }},
+	}
+	for round := 0; round < 30; round++ {
+		c := changes[round%len(changes)]
+		before := make([]uint64, len(others))
+		for i, o := range others {
+			v, cacheable := o.UsersVersion()
+			if !cacheable {
+				t.Fatalf("round %d: store %d reports rows not cacheable", round, i)
+			}
+			before[i] = v
+		}
+		write(t, a, c.fn)
+		for i, o := range others {
+			if v, _ := o.UsersVersion(); v == before[i] {
+				t.Fatalf("round %d, %s: store %d had not heard of the change when Write returned", round, c.name, i)
+			}
+		}
+	}
+	if n := a.UsersListener().Unacknowledged; n != 0 {
+		t.Errorf("%d writes stopped waiting before every listener acknowledged", n)
+	}
+}
+
+// A listener session that never acknowledges (a server gone silent, or
+// one counted as it connected) holds a write for UsersAnnounceWait at
+// most, not for ever; the write still commits, the other stores still
+// hear of it, and the store counts the write unacknowledged.
+func TestAWriteWaitsForASilentListenerAtMostTheAnnounceWait(t *testing.T) {
+	url := pgtest.URL(t)
+	const wait = 300 * time.Millisecond
+	a, err := postgres.Open(context.Background(), postgres.Options{URL: url, UsersAnnounceWait: wait})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close() })
+	b := openAgain(t, url)
+	u := createUser(t, a, "ada@example.org")
+
+	// Acknowledged by both stores' listeners: no wait near the bound.
+	start := time.Now()
+	write(t, a, func(ctx context.Context, tx db.Tx) error { return tx.InvalidateAccessTokens(ctx, u.ID) })
+	if d := time.Since(start); d >= wait {
+		t.Errorf("a write every listener acknowledged took %v, the whole wait", d)
+	}
+	if n := a.UsersListener().Unacknowledged; n != 0 {
+		t.Fatalf("unacknowledged writes: %d, want 0", n)
+	}
+
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.RuntimeParams["application_name"] = postgres.ListenerApplicationName
+	silent, err := pgx.ConnectConfig(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { silent.Close(context.Background()) })
+	if _, err := silent.Exec(context.Background(), `LISTEN anavara_users`); err != nil {
+		t.Fatal(err)
+	}
+
+	v, _ := b.UsersVersion()
+	start = time.Now()
+	write(t, a, func(ctx context.Context, tx db.Tx) error { return tx.InvalidateAccessTokens(ctx, u.ID) })
+	if d := time.Since(start); d < wait {
+		t.Errorf("a write one listener never acknowledged returned after %v, before the wait of %v", d, wait)
+	}
+	if got, _ := b.UsersVersion(); got == v {
+		t.Error("store B had not heard of the change when Write returned")
+	}
+	if n := a.UsersListener().Unacknowledged; n != 1 {
+		t.Errorf("unacknowledged writes: %d, want 1", n)
+	}
+	var row db.UserRow
+	if row, err = b.Read().UserByID(context.Background(), u.ID); err != nil || row.TokenVersion != u.TokenVersion+2 {
+		t.Errorf("after the waits: token version %d (%v), want %d", row.TokenVersion, err, u.TokenVersion+2)
+	}
+}
+
+// A transaction that changed no user (the id matched no row) owes no
+// acknowledgement and waits for none.
+func TestAWriteThatChangedNoUserDoesNotWait(t *testing.T) {
+	url := pgtest.URL(t)
+	const wait = time.Minute
+	a, err := postgres.Open(context.Background(), postgres.Options{URL: url, UsersAnnounceWait: wait})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close() })
+	done := make(chan error, 1)
+	go func() {
+		done <- a.Write(context.Background(), func(tx db.Tx) error {
+			// The not-found is dropped: the transaction commits.
+			_ = tx.InvalidateAccessTokens(context.Background(), "00000000-0000-4000-8000-000000000000")
+			return nil
+		})
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(wait / 2):
+		t.Fatal("a write that changed no user waited for acknowledgements")
+	}
+}
+
+// The longest wait is at least the user cache's TTL: a write that stops
+// waiting then answers only once every row cached before it has expired.
+func TestTheAnnounceWaitCoversTheUserCacheTTL(t *testing.T) {
+	if postgres.DefaultUsersAnnounceWait < auth.UserCacheTTL {
+		t.Fatalf("DefaultUsersAnnounceWait %v is shorter than auth.UserCacheTTL %v",
+			postgres.DefaultUsersAnnounceWait, auth.UserCacheTTL)
+	}
+}
