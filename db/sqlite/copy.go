@@ -224,8 +224,26 @@ func (d *Store) Import(ctx context.Context, load func(db.ImportTx) error) (err e
 		q.markUsersWritten()
 		im := &importTx{conn: conn}
 		defer im.close()
-		return load(im)
+		if err := load(im); err != nil {
+			return err
+		}
+		return optimizeFTS(ctx, conn)
 	})
+}
+
+// optimizeFTS merges each full-text index into one segment, inside the
+// import's transaction. A bulk load leaves an FTS4 table with up to 15
+// segments on each of its levels (FTS4 merges 16 into one of the next
+// level as it goes), which the server's merger (fts_merge.go) would
+// otherwise rewrite in its first minutes of serving, in small steps among
+// the requests, and which until then every search reads one by one.
+func optimizeFTS(ctx context.Context, conn *sql.Conn) error {
+	for _, t := range ftsTables {
+		if _, err := conn.ExecContext(ctx, `INSERT INTO `+t+` (`+t+`) VALUES ('optimize')`); err != nil {
+			return fmt.Errorf("import: optimize %s: %w", t, err)
+		}
+	}
+	return nil
 }
 
 // importTx is Import's db.ImportTx: prepared inserts on the writer's

@@ -4,6 +4,7 @@ import (
 	"context"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -164,5 +165,74 @@ func TestFTSMergerDoesNotRunWithSkipMigrations(t *testing.T) {
 	defer backup.Close()
 	if backup.merger != nil {
 		t.Fatal("the merger runs on a store opened with SkipMigrations")
+	}
+}
+
+// totalSegments is how many segments the FTS4 table t holds on all its
+// levels.
+func totalSegments(t *testing.T, d *Store, table string) int {
+	t.Helper()
+	var n int
+	if err := d.reader.QueryRow(`SELECT count(*) FROM ` + table + `_segdir`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// A bulk load (anavara db copy) leaves the records' full-text index in
+// one segment, not in the several a load of that size writes, which the
+// merger would otherwise rewrite among the first requests and every
+// search read until then; and the index still finds every record. (The
+// trail's index goes through the same optimize; events to import need a
+// chain of hashes, which this test does not build.)
+func TestImportLeavesTheSearchIndexInOneSegment(t *testing.T) {
+	ctx := context.Background()
+	d, err := Open(ctx, Options{Path: filepath.Join(t.TempDir(), "copy.db"), FTSMergeInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	owner := db.UserRow{User: model.User{ID: uuid.NewString(), Email: "p@example.org", FirstName: "Pat", LastName: "Ient",
+		IsActive: true, Created: time.Unix(0, 0).UTC(), Updated: time.Unix(0, 0).UTC()}, PasswordHash: "x"}
+	// Words of their own for every record: enough terms to fill FTS4's
+	// pending buffer several times over.
+	const n = 3000
+	words := func(k int) string {
+		w := make([]string, k)
+		for i := range w {
+			w[i] = "w" + strings.ReplaceAll(uuid.NewString(), "-", "")[:12]
+		}
+		return strings.Join(w, " ")
+	}
+	records := make([]model.MedicalRecord, n)
+	for i := range records {
+		at := time.Date(2026, 1, 1, 0, 0, i, 0, time.UTC)
+		records[i] = model.MedicalRecord{ID: uuid.NewString(), UserID: owner.ID,
+			PatientName: "Pat " + words(4), DateOfBirth: model.NewDate(1980, 1, 1),
+			Diagnosis: words(12), Treatment: "Rest", DateOfTreatment: model.NewDate(2026, 1, 1),
+			Doctor: "Dr. " + words(4), Created: at, Updated: at, Version: 1}
+	}
+	err = d.Import(ctx, func(tx db.ImportTx) error {
+		if err := tx.Users(ctx, []db.UserRow{owner}); err != nil {
+			return err
+		}
+		if err := tx.MedicalRecords(ctx, records); err != nil {
+			return err
+		}
+		return tx.Recount(ctx)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := totalSegments(t, d, "record_search"); got != 1 {
+		t.Errorf("record_search holds %d segments after the import, want 1", got)
+	}
+	for _, i := range []int{0, n / 2, n - 1} {
+		r := records[i]
+		q := strings.Fields(r.Diagnosis)[7]
+		rows, total, err := d.Read().ListRecords(ctx, db.RecordFilter{Search: q, Limit: 20})
+		if err != nil || total != 1 || len(rows) != 1 || rows[0].ID != r.ID {
+			t.Errorf("search %q: %d rows, total %d, %v; want record %d", q, len(rows), total, err, i)
+		}
 	}
 }
