@@ -5,12 +5,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/anavara/anavara/auth"
 	"github.com/anavara/anavara/db"
 	"github.com/anavara/anavara/db/postgres"
 	"github.com/anavara/anavara/db/postgres/pgtest"
+	"github.com/anavara/anavara/model"
 )
 
 // A write that changes a user returns only once every other store on the
@@ -147,5 +149,56 @@ func TestTheAnnounceWaitCoversTheUserCacheTTL(t *testing.T) {
 	if postgres.DefaultUsersAnnounceWait < auth.UserCacheTTL {
 		t.Fatalf("DefaultUsersAnnounceWait %v is shorter than auth.UserCacheTTL %v",
 			postgres.DefaultUsersAnnounceWait, auth.UserCacheTTL)
+	}
+}
+
+// BenchmarkAnnouncedWrite measures what waiting for the listeners'
+// acknowledgements costs a write that changes a user (an announced UPDATE
+// of the token version) against one that creates a user (an INSERT, which
+// announces nothing; its commit syncs the WAL as the UPDATE's does), with
+// one store on the database and with three.
+//
+//	ANAVARA_TEST_DATABASE=… go test -run '^$' -bench AnnouncedWrite ./db/postgres/
+func BenchmarkAnnouncedWrite(b *testing.B) {
+	url := pgtest.URL(b)
+	open := func() *postgres.Store {
+		s, err := postgres.Open(context.Background(), postgres.Options{URL: url})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { s.Close() })
+		return s
+	}
+	a := open()
+	u := db.UserRow{User: model.User{ID: uuid.NewString(), Email: "bench@example.org", FirstName: "B", LastName: "N",
+		IsActive: true, Created: base, Updated: base, Version: 1}, PasswordHash: "x"}
+	ctx := context.Background()
+	if err := a.Write(ctx, func(tx db.Tx) error { return tx.CreateUser(ctx, u) }); err != nil {
+		b.Fatal(err)
+	}
+	announced := func(b *testing.B) {
+		for b.Loop() {
+			if err := a.Write(ctx, func(tx db.Tx) error { return tx.InvalidateAccessTokens(ctx, u.ID) }); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	created := func(b *testing.B) {
+		for b.Loop() {
+			n := u
+			n.ID, n.Email = uuid.NewString(), uuid.NewString()+"@example.org"
+			if err := a.Write(ctx, func(tx db.Tx) error { return tx.CreateUser(ctx, n) }); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.Run("stores=1/created", created)
+	b.Run("stores=1/announced", announced)
+	open()
+	open()
+	b.Run("stores=3/created", created)
+	b.Run("stores=3/announced", announced)
+	if n := a.UsersListener().Unacknowledged; n != 0 {
+		b.Errorf("%d writes stopped waiting before every listener acknowledged", n)
 	}
 }
