@@ -74,7 +74,7 @@ func TestStaffJourneyEndToEnd(t *testing.T) {
 	// Newest first: the two lists that showed the new record (the person's
 	// records, then every record), audited with what they served.
 	tm.keys("first", "Enter")
-	for _, want := range []string{"a page of records was listed", "1 record of 1 matching (page 1, 20 a page)", "sam@example.org (Sam Staff, staff)"} {
+	for _, want := range []string{"a page of records was listed", "1 record of 1 matching (a page by cursor, 20 a page)", "sam@example.org (Sam Staff, staff)"} {
 		tm.waitFor("first", want)
 	}
 	tm.keys("first", "Escape")

@@ -25,7 +25,7 @@ import (
 // accepts; nil accepts none. A route added to server.go is added here.
 func routeQueryParams() map[string][]string {
 	// pageParams are every list's: page numbers, and the cursors of the
-	// keyset pagination (accepted, and ignored until it lands).
+	// keyset pagination.
 	pageParams := []string{"page", "page_size", "cursor", "paginate"}
 	exportParams := []string{"format"}
 	accessLogParams := append([]string{"since", "record_id"}, pageParams...)

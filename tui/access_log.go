@@ -75,7 +75,8 @@ func (s *accessLogScreen) typing() bool  { return false }
 func (s *accessLogScreen) own() bool { return s.userID == "" }
 
 func (s *accessLogScreen) query() client.AccessLogQuery {
-	q := client.AccessLogQuery{Page: s.pageNo, PageSize: model.DefaultPageSize, RecordID: s.filters.recordID}
+	q := client.AccessLogQuery{RecordID: s.filters.recordID}
+	q.Page, q.PageSize, q.ByCursor, q.Cursor = s.pageArgs()
 	if d := s.filters.since; d != nil {
 		t := time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, time.UTC)
 		q.Since = &t
@@ -97,7 +98,7 @@ func (s *accessLogScreen) update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case result[accessLogPage]:
 		res := msg.val
-		if show, cmd := a.pageLoaded(msg.err, res.seq != s.seq, &s.pageNo, 1, s.load); !show {
+		if show, cmd := s.settle(a, msg.err, res.seq != s.seq, 1, s.load); !show {
 			return cmd
 		}
 		s.show(res.page)
@@ -118,7 +119,8 @@ func (s *accessLogScreen) update(msg tea.Msg) tea.Cmd {
 			}
 		case key.Matches(msg, k.Filter):
 			return a.push(newAccessLogFiltersScreen(a, s.filters, func(f accessLogFilters) tea.Cmd {
-				s.filters, s.pageNo = f, 1
+				s.filters = f
+				s.first()
 				s.list.setCursor(0)
 				return s.load()
 			}))

@@ -56,7 +56,7 @@ func newAPITokensScreen(a *app, userID, whose string) *apiTokensScreen {
 		userID, whose = "", ""
 	}
 	s := &apiTokensScreen{screenBase: a.newBase(), userID: userID, whose: whose,
-		pagedList: pagedList[model.APIToken]{pageNo: 1}}
+		pagedList: pagedList[model.APIToken]{pageNo: 1, byNumber: true}}
 	s.list = newList(a,
 		column{title: "Name", weight: 40},
 		column{title: "Scopes", weight: 60},
@@ -78,7 +78,7 @@ func (s *apiTokensScreen) own() bool { return s.userID == "" }
 func (s *apiTokensScreen) load() tea.Cmd {
 	s.seq++
 	seq, id := s.seq, s.userID
-	q := client.APITokenQuery{Page: s.pageNo, PageSize: model.DefaultPageSize}
+	q := client.APITokenQuery{Page: s.pageNo, PageSize: s.pageSize()}
 	return do(s.a, &s.screenBase, "list", true, func(ctx context.Context, c *client.Client) (apiTokensPage, error) {
 		var p model.Page[model.APIToken]
 		var err error
@@ -110,7 +110,7 @@ func (s *apiTokensScreen) update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case result[apiTokensPage]:
 		res := msg.val
-		if show, cmd := a.pageLoaded(msg.err, res.seq != s.seq, &s.pageNo, 1, s.load); !show {
+		if show, cmd := s.settle(a, msg.err, res.seq != s.seq, 1, s.load); !show {
 			return cmd
 		}
 		s.show(res.page)

@@ -74,7 +74,8 @@ func (s *auditScreen) title() string {
 
 // query is what the screen lists.
 func (s *auditScreen) query() client.AuditQuery {
-	q := client.AuditQuery{Page: s.pageNo, PageSize: model.DefaultPageSize, EntityID: s.entityID}
+	q := client.AuditQuery{EntityID: s.entityID}
+	q.Page, q.PageSize, q.ByCursor, q.Cursor = s.pageArgs()
 	if s.log {
 		q.Action, q.ActorID, q.EntityID = s.filters.action, s.filters.actorID, s.filters.entityID
 		if s.filters.since != nil {
@@ -118,7 +119,7 @@ func (s *auditScreen) update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case result[auditPage]:
 		res := msg.val
-		if show, cmd := a.pageLoaded(msg.err, res.seq != s.seq, &s.pageNo, 1, s.load); !show {
+		if show, cmd := s.settle(a, msg.err, res.seq != s.seq, 1, s.load); !show {
 			return cmd
 		}
 		for id, email := range res.actors {
@@ -142,7 +143,8 @@ func (s *auditScreen) update(msg tea.Msg) tea.Cmd {
 			}
 		case key.Matches(msg, k.Filter) && s.log:
 			return a.push(newAuditFiltersScreen(a, s.filters, func(f auditFilters) tea.Cmd {
-				s.filters, s.pageNo = f, 1
+				s.filters = f
+				s.first()
 				return s.load()
 			}))
 		default:

@@ -153,7 +153,11 @@ func listedRecords(e model.AuditEvent) (served, filters string, ok bool) {
 	if err := json.Unmarshal(e.Detail, &d); err != nil {
 		return plural(len(e.RecordIDs), "record", "records"), "—", true
 	}
-	served = fmt.Sprintf("%s of %d matching (page %d, %d a page)", plural(len(e.RecordIDs), "record", "records"), d.Count, d.Page, d.PageSize)
+	page := fmt.Sprintf("page %d", d.Page)
+	if d.Paginate == model.PaginateCursor {
+		page = "a page by cursor"
+	}
+	served = fmt.Sprintf("%s of %d matching (%s, %d a page)", plural(len(e.RecordIDs), "record", "records"), d.Count, page, d.PageSize)
 	var parts []string
 	shape := func(name string, t *model.TextShape) {
 		if t != nil {

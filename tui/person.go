@@ -48,7 +48,8 @@ func (s *personScreen) typing() bool    { return false }
 func (s *personScreen) load() tea.Cmd {
 	s.seq++
 	seq := s.seq
-	q := client.RecordQuery{Page: s.pageNo, PageSize: model.DefaultPageSize, UserID: s.u.ID, Ordering: "-date_of_treatment"}
+	q := client.RecordQuery{UserID: s.u.ID, Ordering: "-date_of_treatment"}
+	q.Page, q.PageSize, q.ByCursor, q.Cursor = s.pageArgs()
 	return do(s.a, &s.screenBase, "list", true, func(ctx context.Context, c *client.Client) (personPage, error) {
 		p, err := c.ListRecords(ctx, q)
 		return personPage{seq: seq, page: p}, err
@@ -60,7 +61,7 @@ func (s *personScreen) update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case result[personPage]:
 		res := msg.val
-		if show, cmd := a.pageLoaded(msg.err, res.seq != s.seq, &s.pageNo, 1, s.load); !show {
+		if show, cmd := s.settle(a, msg.err, res.seq != s.seq, 1, s.load); !show {
 			return cmd
 		}
 		s.take(res.page)

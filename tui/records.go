@@ -59,7 +59,6 @@ type recordsPage struct {
 type recordsScreen struct {
 	screenBase
 	pagedList[model.MedicalRecord]
-	pageSize  int
 	search    string
 	input     textinput.Model
 	searching bool
@@ -75,8 +74,7 @@ type recordsScreen struct {
 func newRecordsScreen(a *app) *recordsScreen {
 	s := &recordsScreen{
 		screenBase: a.newBase(),
-		pagedList:  pagedList[model.MedicalRecord]{pageNo: 1},
-		pageSize:   model.DefaultPageSize,
+		pagedList:  pagedList[model.MedicalRecord]{pageNo: 1, size: model.DefaultPageSize},
 		desc:       true,
 	}
 	s.list = newList(a,
@@ -86,7 +84,7 @@ func newRecordsScreen(a *app) *recordsScreen {
 		column{title: "Diagnosis", weight: 46},
 	)
 	s.input = newSearchInput(a, "patient, doctor or diagnosis")
-	s.pager = paginator.New(paginator.WithPerPage(s.pageSize))
+	s.pager = paginator.New(paginator.WithPerPage(s.size))
 	s.pager.Type = paginator.Dots
 	s.pager.ActiveDot = a.st.Accent.Render("●")
 	s.pager.InactiveDot = a.st.Faint.Render("○")
@@ -106,9 +104,12 @@ func (s *recordsScreen) query() client.RecordQuery {
 	if s.desc {
 		order = "-" + order
 	}
+	page, size, byCursor, cursor := s.pageArgs()
 	return client.RecordQuery{
-		Page:          s.pageNo,
-		PageSize:      s.pageSize,
+		Page:          page,
+		PageSize:      size,
+		ByCursor:      byCursor,
+		Cursor:        cursor,
 		Search:        s.search,
 		Doctor:        s.filters.doctor,
 		UserID:        s.filters.userID,
@@ -133,7 +134,7 @@ func (s *recordsScreen) load() tea.Cmd {
 
 // reload goes to page 1 (after the search, filters or order changed).
 func (s *recordsScreen) reload() tea.Cmd {
-	s.pageNo = 1
+	s.first()
 	s.keepID = ""
 	s.list.setCursor(0)
 	return s.load()
@@ -144,8 +145,7 @@ func (s *recordsScreen) update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case result[recordsPage]: // list
 		res := msg.val
-		// A vanished page steps back one: its records were deleted.
-		if show, cmd := a.pageLoaded(msg.err, res.seq != s.seq, &s.pageNo, s.pageNo-1, s.load); !show {
+		if show, cmd := s.settle(a, msg.err, res.seq != s.seq, s.pageNo-1, s.load); !show {
 			return cmd
 		}
 		s.show(res.page)
@@ -181,7 +181,7 @@ func (s *recordsScreen) update(msg tea.Msg) tea.Cmd {
 				// default order (newest first) it heads page 1.
 				s.keepID = r.ID
 				if f := sortFields()[s.sort]; f.field == "created" && s.desc {
-					s.pageNo = 1
+					s.first()
 				}
 			}
 			return a.push(f)
@@ -205,8 +205,8 @@ func (s *recordsScreen) update(msg tea.Msg) tea.Cmd {
 			return s.input.Focus()
 		case key.Matches(msg, k.Filter):
 			return a.push(newRecordFiltersScreen(a, s.filters, func(f recordFilters) tea.Cmd {
-				s.filters = f
-				s.pageNo, s.keepID = 1, ""
+				s.filters, s.keepID = f, ""
+				s.first()
 				s.list.setCursor(0)
 				return nil // the pop that follows reloads
 			}))
@@ -265,7 +265,7 @@ func (s *recordsScreen) resize(bigger bool) tea.Cmd {
 	i := 0
 	sizes := pageSizes()
 	for j, n := range sizes {
-		if n == s.pageSize {
+		if n == s.size {
 			i = j
 		}
 	}
@@ -276,9 +276,11 @@ func (s *recordsScreen) resize(bigger bool) tea.Cmd {
 	} else {
 		return nil
 	}
-	first := (s.pageNo - 1) * s.pageSize
-	s.pageSize = sizes[i]
-	s.pageNo = first/s.pageSize + 1
+	// A walk by cursor stays where it is, with more or fewer rows after;
+	// the counted page number is scaled to match.
+	first := (s.pageNo - 1) * s.size
+	s.size = sizes[i]
+	s.pageNo = first/s.size + 1
 	return s.load()
 }
 
@@ -303,7 +305,7 @@ func (s *recordsScreen) show(p model.Page[model.MedicalRecord]) {
 	if cur >= 0 {
 		s.list.setCursor(cur)
 	}
-	s.pager.PerPage = s.pageSize
+	s.pager.PerPage = s.size
 	s.pager.TotalPages = s.pages
 	s.pager.Page = s.pageNo - 1
 }
@@ -324,7 +326,7 @@ func (s *recordsScreen) criteria() string {
 	}
 	parts := []string{
 		st.Muted.Render("sorted ") + st.Chip.Render(order),
-		st.Chip.Render(fmt.Sprint(s.pageSize)) + st.Muted.Render(" per page"),
+		st.Chip.Render(fmt.Sprint(s.size)) + st.Muted.Render(" per page"),
 	}
 	if s.search != "" {
 		parts = append(parts, st.Muted.Render("search ")+st.Chip.Render("“"+clean(s.search)+"”"))

@@ -305,15 +305,59 @@ func TestSanitizesServerText(t *testing.T) {
 	}
 }
 
+// patientWithRecords signs up Ann, a patient, with n records named
+// Patient 01 to Patient n, created in that order.
+func patientWithRecords(t *testing.T, n int) account {
+	t.Helper()
+	ann := newEnv(t).patient("ann@example.org", "Ann", "Smith")
+	for i := 1; i <= n; i++ {
+		ann.record(t, client.RecordInput{PatientName: name(i)})
+	}
+	return ann
+}
+
+// Turning pages while records are added walks by cursor: the next page
+// starts after the last row shown, not at a page number that the new
+// records pushed back (which showed the bottom of the last page again),
+// and the previous page ends just before the first row shown, however few
+// rows that leaves it. At 80×40 a page of 20 fits, so every row is on
+// screen.
+func TestPagingWhileRecordsAreAddedNeverRepeatsOrSkips(t *testing.T) {
+	ann := patientWithRecords(t, 45)
+	d := signedIn(t, ann, 80, 40)
+	d.sees("page 1 of 3", name(45), name(26))
+	d.typ("]")
+	d.sees("page 2 of 3", name(25), name(6))
+	// Five newer records head the list now; by page number page 3 would
+	// start at Patient 10, shown already.
+	for i := 46; i <= 50; i++ {
+		ann.record(t, client.RecordInput{PatientName: name(i)})
+	}
+	d.typ("]")
+	d.sees("50 records", name(5), name(1))
+	d.misses(name(6), name(10))
+	d.typ("[")
+	d.sees(name(25), name(6))
+	d.misses(name(26), name(5))
+	// The page before the old first page holds the five new records
+	// alone, and is the first page now.
+	d.typ("[")
+	d.sees("page 2 of 3", name(45), name(26))
+	d.misses(name(46), name(25))
+	d.typ("[")
+	d.sees("page 1 of 3", name(50), name(46))
+	d.misses(name(45))
+	// Refreshed, the first page is full again.
+	d.typ("r")
+	d.sees("page 1 of 3", name(50), name(31))
+	d.misses(name(30))
+}
+
 // TestPagingAfterScrollingShowsTheFirstRow is issue 11 defect 3: at 80×24
 // a page of 20 does not fit, G scrolls the table, and the next page used to
 // open scrolled by one row, its first row and the cursor out of sight.
 func TestPagingAfterScrollingShowsTheFirstRow(t *testing.T) {
-	e := newEnv(t)
-	ann := e.patient("ann@example.org", "Ann", "Smith")
-	for i := 1; i <= 45; i++ {
-		ann.record(t, client.RecordInput{PatientName: name(i)})
-	}
+	ann := patientWithRecords(t, 45)
 	d := signedIn(t, ann, 80, 24)
 	d.sees("page 1 of 3", name(45))
 	d.typ("G")

@@ -86,8 +86,8 @@ func (s *usersScreen) title() string {
 func (s *usersScreen) load() tea.Cmd {
 	s.seq++
 	seq := s.seq
-	q := client.UserQuery{Page: s.pageNo, PageSize: model.DefaultPageSize, Search: s.search,
-		IsStaff: s.staff.ptr(), IsActive: s.active.ptr()}
+	q := client.UserQuery{Search: s.search, IsStaff: s.staff.ptr(), IsActive: s.active.ptr()}
+	q.Page, q.PageSize, q.ByCursor, q.Cursor = s.pageArgs()
 	return do(s.a, &s.screenBase, "list", true, func(ctx context.Context, c *client.Client) (usersPage, error) {
 		p, err := c.ListUsers(ctx, q)
 		return usersPage{seq: seq, page: p}, err
@@ -95,7 +95,7 @@ func (s *usersScreen) load() tea.Cmd {
 }
 
 func (s *usersScreen) reload() tea.Cmd {
-	s.pageNo = 1
+	s.first()
 	s.list.setCursor(0)
 	return s.load()
 }
@@ -105,7 +105,7 @@ func (s *usersScreen) update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case result[usersPage]:
 		res := msg.val
-		if show, cmd := a.pageLoaded(msg.err, res.seq != s.seq, &s.pageNo, 1, s.load); !show {
+		if show, cmd := s.settle(a, msg.err, res.seq != s.seq, 1, s.load); !show {
 			return cmd
 		}
 		s.show(res.page)
