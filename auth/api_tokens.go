@@ -36,6 +36,10 @@ var apiSecretLength = len(model.APITokenPrefix) + base64.RawURLEncoding.EncodedL
 // unknown, revoked or expired. Callers answer all of them alike.
 var ErrBadAPIToken = errors.New("invalid or expired api token")
 
+// ErrTooManyAPITokens is a token the account may not have: it holds
+// model.MaxLiveAPITokens tokens that are neither revoked nor expired.
+var ErrTooManyAPITokens = errors.New("too many live api tokens")
+
 // IsAPIToken reports whether a bearer credential is meant as an API token
 // (it has the prefix), as opposed to a JWT access token.
 func IsAPIToken(credential string) bool { return strings.HasPrefix(credential, model.APITokenPrefix) }
@@ -68,13 +72,27 @@ func NewAPITokens(now func() time.Time) *APITokens { return &APITokens{now: now}
 // days, in q, and returns its row and its secret, which exists nowhere
 // else: the caller shows it once. name, scopes and days are validated by
 // the caller (model.ValidateAPITokenName, ValidateScopes,
-// ValidateAPITokenDays).
+// ValidateAPITokenDays). ErrTooManyAPITokens when the account holds
+// model.MaxLiveAPITokens live tokens already.
 func (a *APITokens) Issue(ctx context.Context, q db.Tx, userID, name string, scopes []string, days int) (db.APITokenRow, string, error) {
+	now := a.now().UTC().Truncate(time.Microsecond)
+	// The account's row, read in q, is locked (on PostgreSQL) until q
+	// ends: two tokens issued at once for one account are counted one
+	// after the other, on every instance.
+	if _, err := q.UserByID(ctx, userID); err != nil {
+		return db.APITokenRow{}, "", fmt.Errorf("create api token: %w", err)
+	}
+	live, err := q.LiveAPITokens(ctx, userID, now)
+	if err != nil {
+		return db.APITokenRow{}, "", fmt.Errorf("create api token: %w", err)
+	}
+	if live >= model.MaxLiveAPITokens {
+		return db.APITokenRow{}, "", ErrTooManyAPITokens
+	}
 	secret, err := newAPISecret()
 	if err != nil {
 		return db.APITokenRow{}, "", err
 	}
-	now := a.now().UTC().Truncate(time.Microsecond)
 	row := db.APITokenRow{
 		APIToken: model.APIToken{ID: uuid.NewString(), Name: name, Scopes: scopes, Created: now,
 			Expires: now.AddDate(0, 0, days)},

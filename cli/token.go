@@ -113,6 +113,9 @@ func runTokenCreate(cmd *cobra.Command, f tokenCreateFlags, streams Streams) err
 			return errors.New("--scopes: " + msg)
 		}
 		row, secret, err = auth.NewAPITokens(now).Issue(ctx, q, u.ID, name, scopes, days)
+		if errors.Is(err, auth.ErrTooManyAPITokens) {
+			return fmt.Errorf("the account already holds %d API tokens that have not expired: revoke one before creating another", model.MaxLiveAPITokens)
+		}
 		if err != nil {
 			return err
 		}

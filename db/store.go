@@ -103,6 +103,9 @@ type Reader interface {
 	// APITokensOf returns one page of f.UserID's tokens that are not
 	// revoked, newest first, and their number.
 	APITokensOf(ctx context.Context, f APITokenFilter) ([]model.APIToken, int, error)
+	// LiveAPITokens counts userID's tokens that are neither revoked nor
+	// expired at at.
+	LiveAPITokens(ctx context.Context, userID string, at time.Time) (int, error)
 
 	// ActiveOTP returns the user's newest unused code that has not expired
 	// at now and has attempts left, or ErrNotFound.

@@ -34,6 +34,11 @@ const (
 	// lifetime.
 	MaxAPITokenDays     = 365
 	DefaultAPITokenDays = 30
+	// MaxLiveAPITokens bounds the tokens an account holds that are
+	// neither revoked nor expired, so that a script creating one a run
+	// (or a stolen session) cannot grow the table, and every listing of
+	// it, without bound; expired tokens do not count.
+	MaxLiveAPITokens = 100
 )
 
 // Validation messages of API tokens.
@@ -43,6 +48,8 @@ const (
 	MsgScopeDuplicate  = "Each scope may be given only once."
 	MsgAPITokenExpires = "Ensure this value is a whole number of days between 1 and 365."
 	MsgNotAList        = "Expected a list of items."
+	// MsgTooManyAPITokens answers a token past MaxLiveAPITokens.
+	MsgTooManyAPITokens = "This account already holds 100 API tokens that have not expired: revoke one before creating another."
 	// MsgUnknownScope does not quote the scope given: an answer carries
 	// nothing a caller typed back.
 	MsgUnknownScope = "Unknown scope: use records:read, records:write, users:read, users:write or audit:read."

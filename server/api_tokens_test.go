@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -478,5 +479,54 @@ func TestAPITokensEndWithTheAccountsCredentials(t *testing.T) {
 			fresh := h.newToken(signedIn.Access, model.ScopeRecordsRead)
 			h.get(mrPath, fresh.Token).expect(http.StatusOK)
 		})
+	}
+}
+
+// TestAPITokenLiveLimit: an account holds at most model.MaxLiveAPITokens
+// tokens that are neither revoked nor expired. The next answers 409 and
+// stores nothing; a token that expires or is revoked frees its place;
+// other accounts are not affected; and two creations racing for the last
+// place give one token, not two.
+func TestAPITokenLiveLimit(t *testing.T) {
+	h := newHarness(t)
+	ann := h.signup("ann@example.org")
+	bob := h.signup("bob@example.org")
+	create := func(days int, session string) *response {
+		return h.post(tokensPath, map[string]any{"name": "run", "scopes": []string{"records:read"}, "expires_in_days": days}, session)
+	}
+	short := create(1, ann.Access).expect(http.StatusCreated)
+	var first model.NewAPIToken
+	short.decode(&first)
+	for range model.MaxLiveAPITokens - 1 {
+		create(30, ann.Access).expect(http.StatusCreated)
+	}
+	create(30, ann.Access).expectError(http.StatusConflict, model.MsgTooManyAPITokens)
+	if n, err := h.store.Read().LiveAPITokens(context.Background(), ann.ID, h.clock.Now()); err != nil || n != model.MaxLiveAPITokens {
+		t.Fatalf("live tokens after the refused one: %d, %v; want %d", n, err, model.MaxLiveAPITokens)
+	}
+	create(30, bob.Access).expect(http.StatusCreated)
+
+	// The one-day token expires: its place is free, once.
+	h.clock.Advance(24 * time.Hour)
+	ann = h.login(ann.Email, ann.Password) // the session ended meanwhile
+	create(30, ann.Access).expect(http.StatusCreated)
+	create(30, ann.Access).expectError(http.StatusConflict, model.MsgTooManyAPITokens)
+
+	// A revoked token frees its place; two creations race for it.
+	var page model.Page[model.APIToken]
+	h.get(tokensPath+"?page_size=1", ann.Access).expect(http.StatusOK).decode(&page)
+	h.delete(tokensPath+"/"+page.Results[0].ID, ann.Access).expect(http.StatusNoContent)
+	statuses := make([]int, 2)
+	var wg sync.WaitGroup
+	for i := range statuses {
+		wg.Go(func() { statuses[i] = create(30, ann.Access).Status })
+	}
+	wg.Wait()
+	slices.Sort(statuses)
+	if !slices.Equal(statuses, []int{http.StatusCreated, http.StatusConflict}) {
+		t.Fatalf("two creations for the last place answered %v; want one 201 and one 409", statuses)
+	}
+	if n, err := h.store.Read().LiveAPITokens(context.Background(), ann.ID, h.clock.Now()); err != nil || n != model.MaxLiveAPITokens {
+		t.Fatalf("live tokens after the race: %d, %v; want %d", n, err, model.MaxLiveAPITokens)
 	}
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/anavara/anavara/auth"
 	"github.com/anavara/anavara/db"
 	"github.com/anavara/anavara/model"
 	"github.com/anavara/anavara/password"
@@ -92,6 +93,8 @@ func (s *Server) handleError(c *fiber.Ctx, err error) error {
 		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(busyRetryAfterSeconds))
 	case errors.Is(err, db.ErrNotFound):
 		status, body.Message = fiber.StatusNotFound, errNotFound.message
+	case errors.Is(err, auth.ErrTooManyAPITokens):
+		status, body.Message = fiber.StatusConflict, model.MsgTooManyAPITokens
 	case errors.As(err, &fiberErr):
 		status = fiberErr.Code
 		switch status {

@@ -42,6 +42,47 @@ func checkAPIToken(t *testing.T, what string, got, want db.APITokenRow) {
 func apiTokenID(k model.APIToken) string { return k.ID }
 
 var apiTokenTests = []test{
+	{"LiveAPITokens", func(t *testing.T, s db.Store) {
+		u := createUser(t, s, "live@example.org")
+		other := createUser(t, s, "other@example.org")
+		// Created at 0, 1 s, 2 s: each expires 30 days later.
+		var ks []db.APITokenRow
+		for i := range 3 {
+			k := newAPIToken(u.ID, at(time.Duration(i)*time.Second), model.ScopeRecordsRead)
+			createAPIToken(t, s, k)
+			ks = append(ks, k)
+		}
+		createAPIToken(t, s, newAPIToken(other.ID, at(0), model.ScopeRecordsRead))
+		write(t, s, func(tx db.Tx) error { return tx.RevokeAPIToken(t.Context(), u.ID, ks[2].ID, at(time.Hour)) })
+		for _, tc := range []struct {
+			what string
+			at   time.Time
+			want int
+		}{
+			{"before any expires (one revoked)", at(time.Hour), 2},
+			{"the instant the first expires", ks[0].Expires, 1},
+			{"after both expired", ks[1].Expires.Add(time.Microsecond), 0},
+		} {
+			n, err := s.Read().LiveAPITokens(t.Context(), u.ID, tc.at)
+			mustErr(t, "LiveAPITokens "+tc.what, err, nil)
+			if n != tc.want {
+				t.Errorf("LiveAPITokens %s: %d, want %d", tc.what, n, tc.want)
+			}
+		}
+		write(t, s, func(tx db.Tx) error {
+			n, err := tx.LiveAPITokens(t.Context(), u.ID, at(time.Hour))
+			mustErr(t, "Tx LiveAPITokens", err, nil)
+			if n != 2 {
+				t.Errorf("Tx LiveAPITokens: %d, want 2", n)
+			}
+			return nil
+		})
+		n, err := s.Read().LiveAPITokens(t.Context(), uuid.NewString(), at(0))
+		mustErr(t, "LiveAPITokens of an unknown account", err, nil)
+		if n != 0 {
+			t.Errorf("LiveAPITokens of an unknown account: %d", n)
+		}
+	}},
 	{"RoundTrip", func(t *testing.T, s db.Store) {
 		u := createUser(t, s, "tokens@example.org")
 		k := newAPIToken(u.ID, at(0), model.ScopeRecordsRead, model.ScopeAuditRead)

@@ -83,6 +83,21 @@ func (r *reader) APITokensOf(ctx context.Context, f db.APITokenFilter) ([]model.
 		`SELECT count(*) FROM api_tokens WHERE user_id = $1 AND revoked_at IS NULL`, []any{f.UserID})
 }
 
+// LiveAPITokens counts userID's tokens neither revoked nor expired at at,
+// through the index of the unrevoked ones.
+func (r *reader) LiveAPITokens(ctx context.Context, userID string, when time.Time) (int, error) {
+	if !validID(userID) {
+		return 0, nil
+	}
+	var n int
+	err := r.q.QueryRow(ctx, `SELECT count(*) FROM api_tokens WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2`,
+		userID, at(when)).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count live api tokens: %w", err)
+	}
+	return n, nil
+}
+
 // RevokeAPIToken revokes userID's token id; db.ErrNotFound when there is
 // no such unrevoked token.
 func (t *tx) RevokeAPIToken(ctx context.Context, userID, id string, when time.Time) error {

@@ -80,6 +80,18 @@ func (q *queries) APITokensOf(ctx context.Context, f db.APITokenFilter) ([]model
 	return tokens, count, nil
 }
 
+// LiveAPITokens counts userID's tokens neither revoked nor expired at at,
+// through the index of the unrevoked ones (api_tokens_user).
+func (q *queries) LiveAPITokens(ctx context.Context, userID string, at time.Time) (int, error) {
+	var n int
+	err := q.q.QueryRowContext(ctx, `SELECT count(*) FROM api_tokens WHERE user_id = ? AND revoked_at IS NULL AND expires_at > ?`,
+		userID, micros(at)).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count live api tokens: %w", err)
+	}
+	return n, nil
+}
+
 // RevokeAPIToken revokes userID's token id; db.ErrNotFound when there is
 // no such unrevoked token.
 func (q *queries) RevokeAPIToken(ctx context.Context, userID, id string, at time.Time) error {
