@@ -142,3 +142,58 @@ func TestAccessScoped(t *testing.T) {
 		}
 	}
 }
+
+// TestAPITokensIssueCountsOneAfterTheOther: with 99 live tokens, a second
+// Issue while a first one's transaction has counted and inserted but not
+// committed must wait for that commit (the account's row is locked on
+// PostgreSQL; SQLite has one writer) and then count 100: the limit holds
+// against concurrent creations, on every instance. Without the lock the
+// second counts 99 and makes the account's 101st.
+func TestAPITokensIssueCountsOneAfterTheOther(t *testing.T) {
+	store, _ := testenv.OpenStore(t, sqlite.Options{Path: filepath.Join(t.TempDir(), "anavara.db")})
+	clock := testenv.NewClock(time.Date(2030, 1, 15, 9, 0, 0, 0, time.UTC))
+	u := testenv.CreateStaff(t, store, "sam@example.org", "Quiet-Harbour-51", fastParams, clock.Now())
+	tokens := auth.NewAPITokens(clock.Now)
+	ctx := context.Background()
+	issue := func(q db.Tx) error {
+		_, _, err := tokens.Issue(ctx, q, u.ID, "run", []string{model.ScopeRecordsRead}, 30)
+		return err
+	}
+	if err := store.Write(ctx, func(q db.Tx) error {
+		for range model.MaxLiveAPITokens - 1 {
+			if err := issue(q); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	issued, release := make(chan struct{}), make(chan struct{})
+	first := make(chan error, 1)
+	go func() {
+		first <- store.Write(ctx, func(q db.Tx) error {
+			if err := issue(q); err != nil {
+				return err
+			}
+			close(issued)
+			<-release
+			return nil
+		})
+	}()
+	<-issued
+	second := make(chan error, 1)
+	go func() { second <- store.Write(ctx, issue) }()
+	// Long enough for the second to count and insert, had it not waited.
+	time.Sleep(300 * time.Millisecond)
+	close(release)
+	if err := <-first; err != nil {
+		t.Fatalf("first Issue: %v", err)
+	}
+	if err := <-second; !errors.Is(err, auth.ErrTooManyAPITokens) {
+		t.Fatalf("second Issue: %v; want ErrTooManyAPITokens", err)
+	}
+	if n, err := store.Read().LiveAPITokens(ctx, u.ID, clock.Now()); err != nil || n != model.MaxLiveAPITokens {
+		t.Fatalf("live tokens: %d, %v; want %d", n, err, model.MaxLiveAPITokens)
+	}
+}
