@@ -16,14 +16,22 @@ import (
 	"github.com/anavara/anavara/model"
 )
 
-// TestAPITokensIssueAndCheck: a secret is anv_ and 256 random bits, the
-// row holds its hash, not the secret, and Check accepts it until it is
-// revoked or expires, and never a secret one character off.
-func TestAPITokensIssueAndCheck(t *testing.T) {
+// tokenFixture is a store with a staff account, Sam, and API tokens on a
+// test clock.
+func tokenFixture(t *testing.T) (db.Store, *testenv.Clock, model.User, *auth.APITokens) {
+	t.Helper()
 	store, _ := testenv.OpenStore(t, sqlite.Options{Path: filepath.Join(t.TempDir(), "anavara.db")})
 	clock := testenv.NewClock(time.Date(2030, 1, 15, 9, 0, 0, 0, time.UTC))
 	u := testenv.CreateStaff(t, store, "sam@example.org", "Quiet-Harbour-51", fastParams, clock.Now())
 	tokens := auth.NewAPITokens(clock.Now)
+	return store, clock, u, tokens
+}
+
+// TestAPITokensIssueAndCheck: a secret is anv_ and 256 random bits, the
+// row holds its hash, not the secret, and Check accepts it until it is
+// revoked or expires, and never a secret one character off.
+func TestAPITokensIssueAndCheck(t *testing.T) {
+	store, clock, u, tokens := tokenFixture(t)
 	ctx := context.Background()
 	var row db.APITokenRow
 	var secret string
@@ -150,10 +158,7 @@ func TestAccessScoped(t *testing.T) {
 // against concurrent creations, on every instance. Without the lock the
 // second counts 99 and makes the account's 101st.
 func TestAPITokensIssueCountsOneAfterTheOther(t *testing.T) {
-	store, _ := testenv.OpenStore(t, sqlite.Options{Path: filepath.Join(t.TempDir(), "anavara.db")})
-	clock := testenv.NewClock(time.Date(2030, 1, 15, 9, 0, 0, 0, time.UTC))
-	u := testenv.CreateStaff(t, store, "sam@example.org", "Quiet-Harbour-51", fastParams, clock.Now())
-	tokens := auth.NewAPITokens(clock.Now)
+	store, clock, u, tokens := tokenFixture(t)
 	ctx := context.Background()
 	issue := func(q db.Tx) error {
 		_, _, err := tokens.Issue(ctx, q, u.ID, "run", []string{model.ScopeRecordsRead}, 30)
