@@ -175,6 +175,12 @@ func runCopy(ctx context.Context, f copyFlags, streams Streams) error {
 		if err := exporter.Export(ctx, c); err != nil {
 			return err
 		}
+		// What follows (the counts, the checks, SQLite merging its
+		// full-text indexes, the commit) may take as long as a large
+		// table's copy, with no row to report.
+		if f.progress > 0 {
+			fmt.Fprintln(streams.Err, "every row copied; checking the counts, finishing the indexes and committing")
+		}
 		// What the export delivered is what the snapshot counted.
 		for _, t := range db.CopyTables {
 			if c.copied[t] != c.source.Rows[t] {

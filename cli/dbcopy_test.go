@@ -391,7 +391,7 @@ func testCopyRoundTrip(t *testing.T, from, to string, fromStore db.Store) {
 			t.Errorf("db copy printed no %q:\n%s", want, stdout)
 		}
 	}
-	if !strings.Contains(stderr, "copied 11 of 11 medical_records") {
+	if !strings.Contains(stderr, "copied 11 of 11 medical_records") || !strings.Contains(stderr, "every row copied; checking the counts") {
 		t.Errorf("db copy reported no progress:\n%s", stderr)
 	}
 	for _, setting := range []string{from, to} {
