@@ -17,9 +17,11 @@ import (
 // before that server's listener had read the announcement, and be served
 // from its stale cache. So every listener acknowledges each announcement
 // once it has moved its store's users version on (on a channel of the
-// writer's own, named in the payload), and the write returns only when as
-// many listeners as were connected to the database have acknowledged, or
-// when UsersAnnounceWait has passed. Since a cached row is never older
+// writer's own, named in the payload), and the write returns only when
+// every listener connected to the database has acknowledged the
+// notification of every user it changed (one each: PostgreSQL folds a
+// transaction's identical notifications), or when UsersAnnounceWait has
+// passed. Since a cached row is never older
 // than auth's cache TTL and the wait is at least that long, a write
 // returns only when no server can still serve the user as they were
 // before it, even one whose listener went silent.

@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -58,18 +59,48 @@ func TestAWriteReturnsOnceEveryStoreHasHeard(t *testing.T) {
 	}
 }
 
+// openWithWait opens a store on a new database whose writes wait at most
+// wait for the acknowledgements, and returns it with the database's URL.
+func openWithWait(t *testing.T, wait time.Duration) (*postgres.Store, string) {
+	t.Helper()
+	url := pgtest.URL(t)
+	s, err := postgres.Open(context.Background(), postgres.Options{URL: url, UsersAnnounceWait: wait})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s, url
+}
+
+// fakeListener is a session that a writer counts as a listener (its
+// application_name) and that listens to the announcements, but
+// acknowledges none unless the test makes it; closed when t ends (after
+// the test's own cleanups).
+func fakeListener(t *testing.T, url string) *pgx.Conn {
+	t.Helper()
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.RuntimeParams["application_name"] = postgres.ListenerApplicationName
+	c, err := pgx.ConnectConfig(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close(context.Background()) })
+	if _, err := c.Exec(context.Background(), `LISTEN anavara_users`); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
 // A listener session that never acknowledges (a server gone silent, or
 // one counted as it connected) holds a write for UsersAnnounceWait at
 // most, not for ever; the write still commits, the other stores still
 // hear of it, and the store counts the write unacknowledged.
 func TestAWriteWaitsForASilentListenerAtMostTheAnnounceWait(t *testing.T) {
-	url := pgtest.URL(t)
 	const wait = 300 * time.Millisecond
-	a, err := postgres.Open(context.Background(), postgres.Options{URL: url, UsersAnnounceWait: wait})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { a.Close() })
+	a, url := openWithWait(t, wait)
 	b := openAgain(t, url)
 	u := createUser(t, a, "ada@example.org")
 
@@ -83,19 +114,7 @@ func TestAWriteWaitsForASilentListenerAtMostTheAnnounceWait(t *testing.T) {
 		t.Fatalf("unacknowledged writes: %d, want 0", n)
 	}
 
-	cfg, err := pgx.ParseConfig(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.RuntimeParams["application_name"] = postgres.ListenerApplicationName
-	silent, err := pgx.ConnectConfig(context.Background(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { silent.Close(context.Background()) })
-	if _, err := silent.Exec(context.Background(), `LISTEN anavara_users`); err != nil {
-		t.Fatal(err)
-	}
+	fakeListener(t, url)
 
 	v, _ := b.UsersVersion()
 	start = time.Now()
@@ -109,8 +128,7 @@ func TestAWriteWaitsForASilentListenerAtMostTheAnnounceWait(t *testing.T) {
 	if n := a.UsersListener().Unacknowledged; n != 1 {
 		t.Errorf("unacknowledged writes: %d, want 1", n)
 	}
-	var row db.UserRow
-	if row, err = b.Read().UserByID(context.Background(), u.ID); err != nil || row.TokenVersion != u.TokenVersion+2 {
+	if row, err := b.Read().UserByID(context.Background(), u.ID); err != nil || row.TokenVersion != u.TokenVersion+2 {
 		t.Errorf("after the waits: token version %d (%v), want %d", row.TokenVersion, err, u.TokenVersion+2)
 	}
 }
@@ -118,13 +136,8 @@ func TestAWriteWaitsForASilentListenerAtMostTheAnnounceWait(t *testing.T) {
 // A transaction that changed no user (the id matched no row) owes no
 // acknowledgement and waits for none.
 func TestAWriteThatChangedNoUserDoesNotWait(t *testing.T) {
-	url := pgtest.URL(t)
 	const wait = time.Minute
-	a, err := postgres.Open(context.Background(), postgres.Options{URL: url, UsersAnnounceWait: wait})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { a.Close() })
+	a, _ := openWithWait(t, wait)
 	done := make(chan error, 1)
 	go func() {
 		done <- a.Write(context.Background(), func(tx db.Tx) error {
@@ -200,5 +213,59 @@ func BenchmarkAnnouncedWrite(b *testing.B) {
 	b.Run("stores=3/announced", announced)
 	if n := a.UsersListener().Unacknowledged; n != 0 {
 		b.Errorf("%d writes stopped waiting before every listener acknowledged", n)
+	}
+}
+
+// A transaction that changes two users sends two notifications, and waits
+// for every listener's acknowledgement of each: acknowledgements are
+// counted per notification, so two from a fast listener must not stand in
+// for a slow one's. A session posing as a listener acknowledges only the
+// first notification of each announcement; the write then waits out
+// UsersAnnounceWait and is counted unacknowledged.
+func TestAWriteOfTwoUsersWaitsForEachNotification(t *testing.T) {
+	const wait = 300 * time.Millisecond
+	a, url := openWithWait(t, wait)
+	openAgain(t, url)
+	ann, bob := createUser(t, a, "ann@example.org"), createUser(t, a, "bob@example.org")
+	both := func(ctx context.Context, tx db.Tx) error {
+		if err := tx.InvalidateAccessTokens(ctx, ann.ID); err != nil {
+			return err
+		}
+		return tx.InvalidateAccessTokens(ctx, bob.ID)
+	}
+	write(t, a, both)
+	if n := a.UsersListener().Unacknowledged; n != 0 {
+		t.Fatalf("with every listener acknowledging: %d unacknowledged, want 0", n)
+	}
+
+	half := fakeListener(t, url)
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	t.Cleanup(func() { stop(); <-done })
+	go func() {
+		defer close(done)
+		acked := map[string]bool{}
+		for {
+			n, err := half.WaitForNotification(ctx)
+			if err != nil {
+				return
+			}
+			f := strings.Fields(n.Payload)
+			if len(f) != 3 || acked[f[2]] {
+				continue
+			}
+			acked[f[2]] = true
+			if _, err := half.Exec(ctx, `SELECT pg_notify($1, $2)`, "anavara_users_ack_"+f[1], f[2]); err != nil {
+				return
+			}
+		}
+	}()
+	start := time.Now()
+	write(t, a, both)
+	if d := time.Since(start); d < wait {
+		t.Errorf("the write returned after %v, before a listener acknowledged both users (wait %v)", d, wait)
+	}
+	if n := a.UsersListener().Unacknowledged; n != 1 {
+		t.Errorf("unacknowledged writes: %d, want 1", n)
 	}
 }

@@ -38,12 +38,13 @@ type tx struct {
 	// (announce.go); nil outside Write.
 	announcer *announcer
 	// announced is that announcement's number, 0 while there is none, and
-	// announcePayload what asks listeners to acknowledge it; notified is
-	// set once a statement has announced a user (one that found no row
-	// announces nothing).
+	// announcePayload what asks listeners to acknowledge it; notified holds
+	// the users a statement announced (one that found no row announces
+	// nothing): PostgreSQL sends one notification per user, and each
+	// listener acknowledges each.
 	announced       uint64
 	announcePayload string
-	notified        bool
+	notified        map[string]bool
 	// pending are counter moves not yet written (counts.go).
 	pending map[countKey]int64
 	// pendingAudits are audit events not yet appended (audit.go).
@@ -70,11 +71,15 @@ func (t *tx) announcement() string {
 	return t.announcePayload
 }
 
-// announcedBy notes whether the statement that ended in announceUser and
-// returned tag announced a user, and requires it to have changed one row.
-func (t *tx) announcedBy(tag pgconn.CommandTag) error {
+// announcedBy notes whether the statement that ended in announceUser,
+// for user id, and returned tag announced the user, and requires it to
+// have changed one row.
+func (t *tx) announcedBy(tag pgconn.CommandTag, id string) error {
 	if tag.RowsAffected() > 0 {
-		t.notified = true
+		if t.notified == nil {
+			t.notified = make(map[string]bool)
+		}
+		t.notified[id] = true
 	}
 	return requireOneRow(tag)
 }

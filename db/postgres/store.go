@@ -297,12 +297,12 @@ func (s *Store) writeOnce(ctx context.Context, fn func(db.Tx) error) (err error)
 	if err := fn(t); err != nil {
 		return err
 	}
-	if t.notified {
+	if len(t.notified) > 0 {
 		var listeners int
 		if err := ptx.QueryRow(ctx, listenersNow, ListenerApplicationName).Scan(&listeners); err != nil {
 			return fmt.Errorf("count listeners: %w", err)
 		}
-		s.announcer.expect(t.announced, listeners)
+		s.announcer.expect(t.announced, listeners*len(t.notified))
 	}
 	// Not ctx from here on: a request that goes away after fn returned
 	// must not interrupt its commit, which would leave the client not
@@ -322,7 +322,7 @@ func (s *Store) writeOnce(ctx context.Context, fn func(db.Tx) error) (err error)
 		return fmt.Errorf("commit transaction: %w", err)
 	}
 	committed = true
-	if t.notified {
+	if len(t.notified) > 0 {
 		// Not answering before every server has heard (announce.go).
 		s.announcer.await(t.announced)
 	}

@@ -102,7 +102,7 @@ func (t *tx) UpdateUser(ctx context.Context, u model.User) error {
 	if err != nil {
 		return fmt.Errorf("update user: %w", err)
 	}
-	return t.announcedBy(tag)
+	return t.announcedBy(tag, u.ID)
 }
 
 // SetPassword stores a new password hash and bumps the user's token
@@ -118,7 +118,7 @@ func (t *tx) SetPassword(ctx context.Context, id, hash string, when time.Time) e
 	if err != nil {
 		return fmt.Errorf("set password: %w", err)
 	}
-	return t.announcedBy(tag)
+	return t.announcedBy(tag, id)
 }
 
 // InvalidateAccessTokens bumps the user's token version, so every access
@@ -132,7 +132,7 @@ func (t *tx) InvalidateAccessTokens(ctx context.Context, id string) error {
 	if err != nil {
 		return fmt.Errorf("invalidate access tokens: %w", err)
 	}
-	return t.announcedBy(tag)
+	return t.announcedBy(tag, id)
 }
 
 // ListUsers returns one page of users, oldest first (id breaking ties),
