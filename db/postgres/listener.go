@@ -2,6 +2,8 @@ package postgres
 
 import (
 	"context"
+	crand "crypto/rand"
+	"encoding/hex"
 	"errors"
 	"math/rand/v2"
 	"strconv"
@@ -36,6 +38,11 @@ const (
 	defaultListenerPing  = 10 * time.Second
 	listenerPingTimeout  = 5 * time.Second
 	listenerCloseTimeout = 5 * time.Second
+	// defaultListenerProbeWait is how long a new connection's probe may
+	// take to come back before the connection is given up
+	// (Options.ListenerProbeWait): generous, since giving up only costs
+	// the cache until the next attempt.
+	defaultListenerProbeWait = 5 * time.Second
 )
 
 // listener holds one connection of its own, outside the pool (so it takes
@@ -52,8 +59,10 @@ type listener struct {
 	// announcements, which arrive on its channel.
 	announcer *announcer
 	// ping is how long the connection may be quiet before it is pinged.
-	ping   time.Duration
-	cancel context.CancelFunc
+	ping time.Duration
+	// probeWait is how long a new connection's probe may take to arrive.
+	probeWait time.Duration
+	cancel    context.CancelFunc
 	// done is closed when the listening goroutine has returned.
 	done chan struct{}
 
@@ -68,9 +77,12 @@ type listener struct {
 // on a healthy database caches from its first request; a failed attempt is
 // retried in the background, and until one succeeds rows are not
 // cacheable.
-func startListener(ctx context.Context, cfg *pgx.ConnConfig, version *usersVersion, ann *announcer, ping time.Duration) *listener {
+func startListener(ctx context.Context, cfg *pgx.ConnConfig, version *usersVersion, ann *announcer, ping, probeWait time.Duration) *listener {
 	if ping <= 0 {
 		ping = defaultListenerPing
+	}
+	if probeWait <= 0 {
+		probeWait = defaultListenerProbeWait
 	}
 	cfg = cfg.Copy()
 	if cfg.RuntimeParams == nil {
@@ -80,7 +92,7 @@ func startListener(ctx context.Context, cfg *pgx.ConnConfig, version *usersVersi
 	// Its own context, which only stop ends: Open's ctx may be a start-up
 	// deadline, and the listener lives as long as the store.
 	lctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	l := &listener{cfg: cfg, version: version, announcer: ann, ping: ping, cancel: cancel, done: make(chan struct{})}
+	l := &listener{cfg: cfg, version: version, announcer: ann, ping: ping, probeWait: probeWait, cancel: cancel, done: make(chan struct{})}
 	first := make(chan struct{})
 	go l.run(lctx, first)
 	select {
@@ -88,6 +100,28 @@ func startListener(ctx context.Context, cfg *pgx.ConnConfig, version *usersVersi
 	case <-ctx.Done():
 	}
 	return l
+}
+
+// sendProbe announces a random probe on the store's acknowledgement
+// channel from a connection of its own (named ListenerApplicationName +
+// "-probe", which writers do not count as a listener), and returns it.
+func (l *listener) sendProbe(ctx context.Context) (string, error) {
+	b := make([]byte, 16)
+	_, _ = crand.Read(b) // crypto/rand.Read never fails (Go 1.24 and later).
+	probe := "probe " + hex.EncodeToString(b)
+	cfg := l.cfg.Copy()
+	cfg.RuntimeParams["application_name"] = ListenerApplicationName + "-probe"
+	pctx, cancel := context.WithTimeout(ctx, listenerPingTimeout)
+	defer cancel()
+	c, err := pgx.ConnectConfig(pctx, cfg)
+	if err != nil {
+		return "", err
+	}
+	defer c.Close(context.WithoutCancel(pctx))
+	if _, err := c.Exec(pctx, "SELECT pg_notify($1, $2)", l.announcer.channel(), probe); err != nil {
+		return "", err
+	}
+	return probe, nil
 }
 
 // stop ends the listening and waits for its goroutine, which closes the
@@ -174,18 +208,40 @@ func (l *listener) session(ctx context.Context, listening func()) bool {
 	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{usersChannel}.Sanitize()); err != nil {
 		return false
 	}
-	// Listening from here on: every change committed from now is
-	// announced, and every row read from now sees what was committed
-	// before, while the listener was away.
-	l.version.setListening(true)
+	// A LISTEN that succeeded may still hear nothing: behind a pooler in
+	// transaction mode it stays with a server connection the pooler hands
+	// to other clients. So the listener trusts it only once a probe sent
+	// from another connection has come back.
+	probe, err := l.sendProbe(ctx)
+	if err != nil {
+		return false
+	}
+	probeBy := time.Now().Add(l.probeWait)
+	listened := false
 	// Deferred after the close, so it runs first: not cacheable before the
 	// connection is gone.
-	defer l.version.setListening(false)
-	listening()
+	defer func() {
+		if listened {
+			l.version.setListening(false)
+		}
+	}()
 	for {
-		wctx, cancel := context.WithTimeout(ctx, l.ping)
+		wait := l.ping
+		if !listened {
+			wait = min(wait, time.Until(probeBy))
+		}
+		wctx, cancel := context.WithTimeout(ctx, wait)
 		n, err := conn.WaitForNotification(wctx)
 		cancel()
+		if err == nil && !listened && n.Channel != usersChannel && n.Payload == probe {
+			// Listening from here on: every change committed from now is
+			// announced, and every row read from now sees what was
+			// committed before, while the listener was away.
+			listened = true
+			l.version.setListening(true)
+			listening()
+			continue
+		}
 		if err == nil {
 			if n.Channel != usersChannel {
 				if number, perr := strconv.ParseUint(n.Payload, 10, 64); perr == nil {
@@ -205,13 +261,18 @@ func (l *listener) session(ctx context.Context, listening func()) bool {
 				_, err := conn.Exec(actx, "SELECT pg_notify($1, $2)", channel, number)
 				cancel()
 				if err != nil {
-					return true
+					return listened
 				}
 			}
 			continue
 		}
 		if ctx.Err() != nil || conn.IsClosed() || !errors.Is(err, context.DeadlineExceeded) {
-			return true
+			return listened
+		}
+		if !listened {
+			// The probe did not come back in time: this connection does
+			// not hear what is announced.
+			return false
 		}
 		// Quiet for a ping interval; the wait ended without closing the
 		// connection, which must still answer to be trusted.
@@ -219,7 +280,7 @@ func (l *listener) session(ctx context.Context, listening func()) bool {
 		err = conn.Ping(pctx)
 		cancel()
 		if err != nil {
-			return true
+			return listened
 		}
 	}
 }

@@ -36,6 +36,12 @@ type Options struct {
 	// before it is pinged, to find a connection that died without a word;
 	// default 10 s.
 	ListenerPing time.Duration
+	// ListenerProbeWait is how long the listener waits, on each new
+	// connection, for a probe announced from another connection to come
+	// back before it trusts the connection (behind a pooler in
+	// transaction mode none does, and user rows are then never cached);
+	// default 5 s.
+	ListenerProbeWait time.Duration
 	// UsersAnnounceWait bounds how long a write that changed a user waits
 	// for every listener on the database to acknowledge its announcement
 	// (announce.go); default DefaultUsersAnnounceWait. Shorter than the
@@ -118,7 +124,7 @@ func open(ctx context.Context, cfg *pgxpool.Config, opts Options) (*Store, error
 		}
 	}
 	// Last, so that no failure above has a listener to stop.
-	s.listener = startListener(ctx, cfg.ConnConfig, &s.users, s.announcer, opts.ListenerPing)
+	s.listener = startListener(ctx, cfg.ConnConfig, &s.users, s.announcer, opts.ListenerPing, opts.ListenerProbeWait)
 	return s, nil
 }
 
