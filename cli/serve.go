@@ -158,7 +158,7 @@ func runServe(ctx context.Context, f serveFlags, streams Streams) error {
 		return fmt.Errorf("--mailer: %w", err)
 	}
 	logStartupWarnings(logger, f.secretFlags, mailer)
-	store, err := engines.Open(ctx, target, engines.Options{Synchronous: f.store.synchronous})
+	store, err := engines.Open(ctx, target, engines.Options{Synchronous: f.store.synchronous, Logger: logger})
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -71,6 +72,9 @@ type Options struct {
 	Synchronous string
 	// SkipMigrations opens the database as it is.
 	SkipMigrations bool
+	// Logger receives what the engine finds wrong in the background (on
+	// PostgreSQL, a listener that hears no announcements); nil discards it.
+	Logger *slog.Logger
 }
 
 // Open opens the store t names, applying pending migrations unless
@@ -91,7 +95,7 @@ func Open(ctx context.Context, t Target, opts Options) (db.Store, error) {
 		}
 		return sqlite.Open(ctx, sqlite.Options{Path: t.Path, Synchronous: opts.Synchronous, SkipMigrations: opts.SkipMigrations})
 	case Postgres:
-		return postgres.Open(ctx, postgres.Options{URL: t.URL, SkipMigrations: opts.SkipMigrations})
+		return postgres.Open(ctx, postgres.Options{URL: t.URL, SkipMigrations: opts.SkipMigrations, Logger: opts.Logger})
 	}
 	return nil, fmt.Errorf("open database: unknown engine %q", t.Engine)
 }

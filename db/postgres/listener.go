@@ -5,6 +5,7 @@ import (
 	crand "crypto/rand"
 	"encoding/hex"
 	"errors"
+	"log/slog"
 	"math/rand/v2"
 	"strconv"
 	"sync/atomic"
@@ -13,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/anavara/anavara/db"
+	"github.com/anavara/anavara/internal/logthrottle"
 )
 
 // usersChannel is the channel on which a write transaction that changes a
@@ -43,6 +45,9 @@ const (
 	// (Options.ListenerProbeWait): generous, since giving up only costs
 	// the cache until the next attempt.
 	defaultListenerProbeWait = 5 * time.Second
+	// listenerWarnEvery spaces the listener's warnings: it tries again
+	// every few seconds, and the log needs to hear of it once in a while.
+	listenerWarnEvery = 10 * time.Minute
 )
 
 // listener holds one connection of its own, outside the pool (so it takes
@@ -62,7 +67,10 @@ type listener struct {
 	ping time.Duration
 	// probeWait is how long a new connection's probe may take to arrive.
 	probeWait time.Duration
-	cancel    context.CancelFunc
+	// warn logs what the operator should know, a line per message at most
+	// every listenerWarnEvery.
+	warn   *logthrottle.Logger
+	cancel context.CancelFunc
 	// done is closed when the listening goroutine has returned.
 	done chan struct{}
 
@@ -77,7 +85,10 @@ type listener struct {
 // on a healthy database caches from its first request; a failed attempt is
 // retried in the background, and until one succeeds rows are not
 // cacheable.
-func startListener(ctx context.Context, cfg *pgx.ConnConfig, version *usersVersion, ann *announcer, ping, probeWait time.Duration) *listener {
+func startListener(ctx context.Context, cfg *pgx.ConnConfig, version *usersVersion, ann *announcer, ping, probeWait time.Duration, logger *slog.Logger) *listener {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
 	if ping <= 0 {
 		ping = defaultListenerPing
 	}
@@ -92,7 +103,8 @@ func startListener(ctx context.Context, cfg *pgx.ConnConfig, version *usersVersi
 	// Its own context, which only stop ends: Open's ctx may be a start-up
 	// deadline, and the listener lives as long as the store.
 	lctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	l := &listener{cfg: cfg, version: version, announcer: ann, ping: ping, probeWait: probeWait, cancel: cancel, done: make(chan struct{})}
+	l := &listener{cfg: cfg, version: version, announcer: ann, ping: ping, probeWait: probeWait,
+		warn: logthrottle.New(logger, listenerWarnEvery, time.Now), cancel: cancel, done: make(chan struct{})}
 	first := make(chan struct{})
 	go l.run(lctx, first)
 	select {
@@ -272,6 +284,10 @@ func (l *listener) session(ctx context.Context, listening func()) bool {
 		if !listened {
 			// The probe did not come back in time: this connection does
 			// not hear what is announced.
+			l.warn.Warn("the database connection that hears other instances' changes to accounts heard nothing: "+
+				"account rows are read on every request until it does (is a pooler in transaction mode, "+
+				"such as PgBouncer's pool_mode = transaction, between this instance and PostgreSQL? use session mode)",
+				"probe_wait", l.probeWait.String())
 			return false
 		}
 		// Quiet for a ping interval; the wait ended without closing the

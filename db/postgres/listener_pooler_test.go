@@ -1,9 +1,13 @@
 package postgres_test
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
 	neturl "net/url"
 	"os"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -21,7 +25,7 @@ const poolerEnv = "ANAVARA_TEST_PGBOUNCER"
 // clients. The listener's probe, announced from another connection, never
 // comes back, so the store never vouches for cached rows (the cache would
 // otherwise serve a deactivated account for up to 2 s); a store on the
-// same database without the pooler does.
+// same database without the pooler does. The log says why, once.
 func TestListenerBehindATransactionPoolerNeverCaches(t *testing.T) {
 	pooler := os.Getenv(poolerEnv)
 	if pooler == "" {
@@ -37,7 +41,9 @@ func TestListenerBehindATransactionPoolerNeverCaches(t *testing.T) {
 	q.Set("default_query_exec_mode", "simple_protocol") // no prepared statements through the pooler
 	u.RawQuery = q.Encode()
 	const probeWait = 300 * time.Millisecond
-	pooled, err := postgres.Open(context.Background(), postgres.Options{URL: u.String(), SkipMigrations: true, ListenerProbeWait: probeWait})
+	var log lockedBuffer
+	pooled, err := postgres.Open(context.Background(), postgres.Options{URL: u.String(), SkipMigrations: true,
+		ListenerProbeWait: probeWait, Logger: slog.New(slog.NewTextHandler(&log, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,4 +61,26 @@ func TestListenerBehindATransactionPoolerNeverCaches(t *testing.T) {
 			t.Fatalf("behind the pooler: listener %+v, rows cacheable %v; want neither", pooled.UsersListener(), cacheable)
 		}
 	}
+	if got := log.String(); strings.Count(got, "heard nothing") != 1 || !strings.Contains(got, "pool_mode = transaction") {
+		t.Errorf("the log, after several failed probes: %q; want one warning naming the pooler's transaction mode", got)
+	}
+}
+
+// lockedBuffer is a bytes.Buffer that the store's goroutines may write
+// while the test reads it.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"time"
 
@@ -42,6 +43,9 @@ type Options struct {
 	// transaction mode none does, and user rows are then never cached);
 	// default 5 s.
 	ListenerProbeWait time.Duration
+	// Logger receives the listener's warnings (at most one line of each
+	// every listenerWarnEvery); nil discards them.
+	Logger *slog.Logger
 	// UsersAnnounceWait bounds how long a write that changed a user waits
 	// for every listener on the database to acknowledge its announcement
 	// (announce.go); default DefaultUsersAnnounceWait. Shorter than the
@@ -124,7 +128,7 @@ func open(ctx context.Context, cfg *pgxpool.Config, opts Options) (*Store, error
 		}
 	}
 	// Last, so that no failure above has a listener to stop.
-	s.listener = startListener(ctx, cfg.ConnConfig, &s.users, s.announcer, opts.ListenerPing, opts.ListenerProbeWait)
+	s.listener = startListener(ctx, cfg.ConnConfig, &s.users, s.announcer, opts.ListenerPing, opts.ListenerProbeWait, opts.Logger)
 	return s, nil
 }
 
