@@ -37,7 +37,7 @@ type instance struct {
 	name   string
 	url    string // the API's base URL, for serve
 	cmd    *exec.Cmd
-	logs   *lockedBuffer
+	logs   *testenv.LockedBuffer
 	exited chan struct{}
 }
 
@@ -48,7 +48,7 @@ func startInstance(t *testing.T, bin, name string, env []string, args ...string)
 	t.Helper()
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), env...)
-	logs := &lockedBuffer{}
+	logs := &testenv.LockedBuffer{}
 	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/anavara/anavara/db/sqlite"
+	"github.com/anavara/anavara/internal/testenv"
 )
 
 // shutdownPassword passes the password policy.
@@ -238,7 +239,7 @@ func shutdownWaitRefused(t *testing.T, base string) {
 type shutdownServer struct {
 	cmd    *exec.Cmd
 	url    string
-	logs   *shutdownBuffer
+	logs   *testenv.LockedBuffer
 	exited chan struct{} // closed once the process has been waited for
 }
 
@@ -246,7 +247,7 @@ type shutdownServer struct {
 // port without SSH, with JSON logs, and waits until /healthz answers 200.
 func shutdownStartServe(t *testing.T, bin, dataDir string) *shutdownServer {
 	t.Helper()
-	stdout, logs := &shutdownBuffer{}, &shutdownBuffer{}
+	stdout, logs := &testenv.LockedBuffer{}, &testenv.LockedBuffer{}
 	cmd := exec.Command(bin, "serve", "--data-dir", dataDir, "--http", "127.0.0.1:0", "--ssh", "", "--log-format", "json")
 	cmd.Stdout, cmd.Stderr = stdout, logs
 	cmd.Env = append(os.Environ(), "NO_PROXY=127.0.0.1")
@@ -343,22 +344,4 @@ func shutdownPost(client *http.Client, url, token string, body, out any) (int, e
 		}
 	}
 	return res.StatusCode, nil
-}
-
-// shutdownBuffer collects a process's output safely.
-type shutdownBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *shutdownBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *shutdownBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }

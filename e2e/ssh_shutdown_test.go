@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/anavara/anavara/internal/testenv"
 )
 
 // TestSSHShutdownRestoresTerminal connects the real OpenSSH client, inside
@@ -44,7 +46,7 @@ func TestSSHShutdownRestoresTerminal(t *testing.T) {
 	// closed when the drain wait ends, so it holds the server in that wait.
 	idle := exec.Command(sshPath, append(append([]string{"-N", "-v"}, sshArgs...), host)...)
 	idle.Env = env
-	idleLog := &lockedBuffer{}
+	idleLog := &testenv.LockedBuffer{}
 	idle.Stderr = idleLog
 	if err := idle.Start(); err != nil {
 		t.Fatal(err)
@@ -87,7 +89,7 @@ func TestSSHShutdownRestoresTerminal(t *testing.T) {
 }
 
 // waitForText waits until a process's output contains text.
-func waitForText(t *testing.T, out *lockedBuffer, text string) {
+func waitForText(t *testing.T, out *testenv.LockedBuffer, text string) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for !strings.Contains(out.String(), text) {

@@ -10,10 +10,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/anavara/anavara/internal/testenv"
 )
 
 const password = "Vq7!plum-Orbit-42"
@@ -158,24 +159,6 @@ func buildBinary(t testing.TB, dir string) string {
 	return bin
 }
 
-// lockedBuffer collects a process's output safely.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // startServer runs `anavara serve` (with any extra flags) on a free
 // loopback port and waits until it answers /healthz.
 func startServer(t testing.TB, bin, dataDir string, extra ...string) string {
@@ -188,7 +171,7 @@ func startServer(t testing.TB, bin, dataDir string, extra ...string) string {
 type serverProcess struct {
 	url    string
 	cmd    *exec.Cmd
-	logs   *lockedBuffer
+	logs   *testenv.LockedBuffer
 	exited chan struct{} // closed once the process has ended
 	// waitErr is how it ended (nil: exit status 0), set before exited
 	// closes.
@@ -205,7 +188,7 @@ func startServerProcess(t testing.TB, bin, dataDir string, extra ...string) *ser
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	logs := &lockedBuffer{}
+	logs := &testenv.LockedBuffer{}
 	cmd := exec.Command(bin, append([]string{"serve", "--data-dir", dataDir, "--http", addr}, extra...)...)
 	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/anavara/anavara/db"
+	"github.com/anavara/anavara/internal/testenv"
 	"github.com/anavara/anavara/model"
 	"github.com/anavara/anavara/server"
 )
@@ -158,7 +159,7 @@ func TestAuditEventsFindTheListsThatServedARecord(t *testing.T) {
 // patient: neither reaches the audit trail nor any log line, whatever the
 // log level.
 func TestSearchTermsAreNeverStoredOrLogged(t *testing.T) {
-	logs := &htLog{}
+	logs := &testenv.LockedBuffer{}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	h := newHarness(t, withConfig(func(c *server.Config) { c.Logger = logger }))
 	ann := h.signup("ann@example.org")

@@ -528,26 +528,8 @@ func TestHealthUnavailableErrorShape(t *testing.T) {
 	res.expect(http.StatusServiceUnavailable)
 }
 
-// htLog is a log sink safe for the server's goroutines.
-type htLog struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *htLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *htLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
-
 func TestHTTPInternalErrorHidesDetails(t *testing.T) {
-	logs := &htLog{}
+	logs := &testenv.LockedBuffer{}
 	logger := slog.New(slog.NewTextHandler(logs, nil))
 	h, closeStore := htHarnessAt(t, filepath.Join(t.TempDir(), "anavara.db"),
 		func(h *harnessSetup) { h.cfg.Logger = logger })

@@ -1,7 +1,6 @@
 package server_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"log/slog"
 	"net/http"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/anavara/anavara/internal/testenv"
 	"github.com/anavara/anavara/server"
 )
 
@@ -137,7 +137,7 @@ func TestRequestObserverSeesRoutePatterns(t *testing.T) {
 // TestRequestLogCarriesRoute checks the structured request log names the
 // route pattern next to the path, and still never the query string.
 func TestRequestLogCarriesRoute(t *testing.T) {
-	var logs safeBuffer
+	var logs testenv.LockedBuffer
 	h := newHarness(t, func(h *harnessSetup) { h.cfg.Logger = slog.New(slog.NewJSONHandler(&logs, nil)) })
 	ann := h.signup("ann@example.org")
 	id := uuid.NewString()
@@ -160,22 +160,4 @@ func TestRequestLogCarriesRoute(t *testing.T) {
 	if strings.Contains(logs.String(), "Secret") {
 		t.Fatal("the log carries the query string")
 	}
-}
-
-// safeBuffer is a bytes.Buffer safe for concurrent writes.
-type safeBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *safeBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *safeBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -128,7 +128,7 @@ func (brokenLimit) Clear(context.Context, string) error { return errLimitsDown }
 // limits let requests through (and say so in the log), while the
 // per-account login back-off refuses the login it cannot count.
 func TestLimitsUnavailable(t *testing.T) {
-	var logs safeBuffer
+	var logs testenv.LockedBuffer
 	h := newHarness(t, withConfig(func(c *server.Config) {
 		c.RateLimits = brokenLimits{}
 		c.Logger = slog.New(slog.NewJSONHandler(&logs, nil))

@@ -79,7 +79,7 @@ func TestSSHConnectionCheckDefaultRule(t *testing.T) {
 // TestSSHConnectionCheckFailsOpen: a limit that cannot be asked lets the
 // connection in and says so in the log, as the other endpoint limits do.
 func TestSSHConnectionCheckFailsOpen(t *testing.T) {
-	var logs safeBuffer
+	var logs testenv.LockedBuffer
 	h := newHarness(t, withServiceToken(testServiceToken), withConfig(func(c *server.Config) {
 		c.RateLimits = brokenLimits{}
 		c.Logger = slog.New(slog.NewJSONHandler(&logs, nil))

@@ -1,12 +1,10 @@
 package sshapp_test
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -158,29 +156,11 @@ func TestBuiltInAndSSHServeShareOnPostgres(t *testing.T) {
 	}
 }
 
-// lockedBuffer is a log destination safe for concurrent writers.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // TestConnectionAllowedWhenAPILimitFails: an API that answers the check
 // with an error (here a service credential it does not accept) lets the
 // connection in, with a warning, as a limiter that cannot be asked does.
 func TestConnectionAllowedWhenAPILimitFails(t *testing.T) {
-	var logs lockedBuffer
+	var logs testenv.LockedBuffer
 	e := newEnvWithAPI(t, func(c *server.Config) { c.Limits.SSHConnectionsPerIP = ratelimit.Rule{Limit: 1, Window: time.Hour} },
 		asSSHServe(t, "not-the-service-token"),
 		func(c *sshapp.Config) { c.Logger = slog.New(slog.NewJSONHandler(&logs, nil)) })

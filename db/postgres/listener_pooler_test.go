@@ -1,18 +1,17 @@
 package postgres_test
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	neturl "net/url"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/anavara/anavara/db/postgres"
 	"github.com/anavara/anavara/db/postgres/pgtest"
+	"github.com/anavara/anavara/internal/testenv"
 )
 
 // poolerEnv names the host:port of a PgBouncer in transaction mode in
@@ -41,7 +40,7 @@ func TestListenerBehindATransactionPoolerNeverCaches(t *testing.T) {
 	q.Set("default_query_exec_mode", "simple_protocol") // no prepared statements through the pooler
 	u.RawQuery = q.Encode()
 	const probeWait = 300 * time.Millisecond
-	var log lockedBuffer
+	var log testenv.LockedBuffer
 	pooled, err := postgres.Open(context.Background(), postgres.Options{URL: u.String(), SkipMigrations: true,
 		ListenerProbeWait: probeWait, Logger: slog.New(slog.NewTextHandler(&log, nil))})
 	if err != nil {
@@ -64,23 +63,4 @@ func TestListenerBehindATransactionPoolerNeverCaches(t *testing.T) {
 	if got := log.String(); strings.Count(got, "heard nothing") != 1 || !strings.Contains(got, "pool_mode = transaction") {
 		t.Errorf("the log, after several failed probes: %q; want one warning naming the pooler's transaction mode", got)
 	}
-}
-
-// lockedBuffer is a bytes.Buffer that the store's goroutines may write
-// while the test reads it.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
