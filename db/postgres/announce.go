@@ -119,7 +119,8 @@ func (a *announcer) ack(n uint64) {
 }
 
 // await waits until announcement n has every acknowledgement it is owed,
-// or a.wait has passed, and forgets it.
+// or a.wait has passed. The caller forgets n after, as it does an
+// announcement it did not commit.
 func (a *announcer) await(n uint64) {
 	a.mu.Lock()
 	w := a.pending[n]
@@ -133,11 +134,10 @@ func (a *announcer) await(n uint64) {
 		}
 		t.Stop()
 	}
-	a.forget(n)
 }
 
-// forget drops announcement n, which was rolled back or has been waited
-// for.
+// forget drops announcement n, whether it was waited for or never
+// committed: acknowledgements of it that arrive later are dropped.
 func (a *announcer) forget(n uint64) {
 	a.mu.Lock()
 	delete(a.pending, n)

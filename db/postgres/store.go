@@ -272,8 +272,9 @@ func (s *Store) writeOnce(ctx context.Context, fn func(db.Tx) error) (err error)
 	}
 	t := &tx{announcer: s.announcer}
 	t.reader = reader{q: ptx, forUpdate: " FOR UPDATE", tx: t}
-	// An announcement this attempt opened and did not commit is owed no
-	// acknowledgement; one it committed was waited for already.
+	// The one place an announcement is forgotten: one this attempt did not
+	// commit is owed no acknowledgement, and one it committed has been
+	// waited for by then.
 	defer func() {
 		if t.announced != 0 {
 			s.announcer.forget(t.announced)
