@@ -116,6 +116,7 @@ var recordTests = []test{
 	{"FoldingBeyondASCII", testRecordFoldingBeyondASCII},
 	{"SearchWords", testRecordSearchWords},
 	{"SearchFollowsWrites", testRecordSearchFollowsWrites},
+	{"SearchWordOfEveryRecord", testSearchWordOfEveryRecord},
 	{"UnknownOrdering", func(t *testing.T, s db.Store) {
 		u := createUser(t, s, "o@example.org")
 		createRecords(t, s, newRecord(u.ID, at(0)))

@@ -2,6 +2,7 @@ package dbtest
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -203,4 +204,85 @@ func testRecordSearchFollowsWrites(t *testing.T, s db.Store) {
 	if n, m := found("quentin"), found("another"); n != 0 || m != 1 {
 		t.Errorf("after a new create: %d, %d found; want 0, 1", n, m)
 	}
+}
+
+// testSearchWordOfEveryRecord holds a search to its words when one of them
+// starts a word every record holds (the "dr" of "Dr." in every doctor's
+// name), which the SQLite engine leaves out of the index's query as
+// filtering nothing: the answers must stay those of every word required,
+// through creates, updates, deletes and a rolled-back write that each
+// make the word universal or not. An engine whose knowledge of "every
+// record" lagged a write would let a record without the word through.
+func testSearchWordOfEveryRecord(t *testing.T, s db.Store) {
+	ctx := t.Context()
+	u, other := createUser(t, s, "every@example.org"), createUser(t, s, "other@example.org")
+	record := func(owner string, second int, name, doctor string) model.MedicalRecord {
+		r := newRecord(owner, sec(second))
+		r.PatientName, r.Doctor, r.Diagnosis = name, doctor, "Flu"
+		return r
+	}
+	kimLee, annKim, bob := record(u.ID, 1, "Kim Lee", "Dr. House"), record(u.ID, 2, "Ann Kim", "Dr. Who"), record(other.ID, 3, "Bob Stone", "Dr. House")
+	createRecords(t, s, kimLee, annKim, bob)
+	check := func(when string, want map[string][]string) {
+		t.Helper()
+		for search, ids := range want {
+			got, total, err := s.Read().ListRecords(ctx, db.RecordFilter{Search: search, Ordering: "created", Limit: 10})
+			if err != nil {
+				t.Fatalf("%s: search %q: %v", when, search, err)
+			}
+			var gotIDs []string
+			for _, r := range got {
+				gotIDs = append(gotIDs, r.ID)
+			}
+			if !slices.Equal(gotIDs, ids) || total != len(ids) {
+				t.Errorf("%s: search %q: %v (total %d), want %v", when, search, gotIDs, total, ids)
+			}
+		}
+	}
+	check("every record a Dr.", map[string][]string{
+		"dr kim": {kimLee.ID, annKim.ID}, "d kim": {kimLee.ID, annKim.ID}, "DR": {kimLee.ID, annKim.ID, bob.ID},
+		"dr": {kimLee.ID, annKim.ID, bob.ID}, "dr nobody": nil, "dr flu": {kimLee.ID, annKim.ID, bob.ID},
+	})
+	checkRecordTotals(t, s, db.RecordFilter{Search: "dr", UserID: u.ID}, 2)
+	checkRecordTotals(t, s, db.RecordFilter{Search: "dr flu", Doctor: "dr. house"}, 2)
+
+	nurse := record(u.ID, 4, "Kim Park", "Nurse Joy")
+	createRecords(t, s, nurse)
+	check("a record without Dr.", map[string][]string{
+		"dr kim": {kimLee.ID, annKim.ID}, "kim": {kimLee.ID, annKim.ID, nurse.ID}, "dr": {kimLee.ID, annKim.ID, bob.ID},
+	})
+	write(t, s, func(tx db.Tx) error { return tx.DeleteRecord(ctx, nurse.ID) })
+	check("that record deleted", map[string][]string{"dr kim": {kimLee.ID, annKim.ID}, "kim": {kimLee.ID, annKim.ID}})
+
+	// A deleted Dr. leaves fewer records with the word, and fewer records:
+	// a record without it is then not one of every record's.
+	write(t, s, func(tx db.Tx) error { return tx.DeleteRecord(ctx, bob.ID) })
+	nurse2 := record(u.ID, 5, "Kim Nurse", "Nurse Joy")
+	createRecords(t, s, nurse2)
+	check("a Dr. deleted, a nurse created", map[string][]string{"dr kim": {kimLee.ID, annKim.ID}, "dr": {kimLee.ID, annKim.ID}})
+	write(t, s, func(tx db.Tx) error { return tx.DeleteRecord(ctx, nurse2.ID) })
+
+	// An update that takes the word away, and one that gives it back.
+	kimLee.Doctor, kimLee.Updated = "Nurse Joy", sec(6)
+	write(t, s, func(tx db.Tx) error { return tx.UpdateRecord(ctx, kimLee) })
+	check("a Dr. updated to a nurse", map[string][]string{"dr kim": {annKim.ID}, "dr": {annKim.ID}, "kim": {kimLee.ID, annKim.ID}})
+	kimLee.Doctor, kimLee.Updated = "Dr. House", sec(7)
+	write(t, s, func(tx db.Tx) error { return tx.UpdateRecord(ctx, kimLee) })
+	check("the nurse a Dr. again", map[string][]string{"dr kim": {kimLee.ID, annKim.ID}, "dr": {kimLee.ID, annKim.ID}})
+
+	// A rolled-back write leaves the word as universal as it was.
+	rollback := errors.New("roll back")
+	err := s.Write(ctx, func(tx db.Tx) error {
+		if err := tx.CreateRecord(ctx, record(u.ID, 8, "Kim Gone", "Dr. Gone")); err != nil {
+			return err
+		}
+		if err := tx.DeleteRecord(ctx, annKim.ID); err != nil {
+			return err
+		}
+		return rollback
+	})
+	wantErr(t, "rolled-back Write", err, rollback)
+	nurse3 := record(u.ID, 9, "Kim Three", "Nurse Joy")
+	createRecords(t, s, nurse3)
+	check("after a rolled-back write", map[string][]string{"dr kim": {kimLee.ID, annKim.ID}, "gone": nil, "kim": {kimLee.ID, annKim.ID, nurse3.ID}})
 }

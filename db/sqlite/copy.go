@@ -301,8 +301,8 @@ func (im *importTx) Users(ctx context.Context, rows []db.UserRow) error {
 }
 
 // MedicalRecords inserts records with their search words, indexed as
-// CreateRecord indexes them (record_search.go), but leaves the counter to
-// Recount.
+// CreateRecord indexes them (record_search.go), but leaves the counters
+// and the word counts to Recount.
 func (im *importTx) MedicalRecords(ctx context.Context, rows []model.MedicalRecord) error {
 	s, err := im.stmt(ctx, db.TableMedicalRecords, recordColumns+`, patient_name_key, doctor_key, search_words`)
 	if err != nil {
@@ -399,14 +399,15 @@ func (im *importTx) ResetRequests(ctx context.Context, rows []db.ResetRequest) e
 	})
 }
 
-// Recount rebuilds the counts table from the rows, in the transaction.
+// Recount rebuilds the counts table from the rows, and the search word
+// counts from the search index, in the transaction.
 func (im *importTx) Recount(ctx context.Context) error {
 	for _, stmt := range []string{`DELETE FROM counts`, `INSERT INTO counts (name, part, n) ` + trueCounts} {
 		if _, err := im.conn.ExecContext(ctx, stmt); err != nil {
 			return fmt.Errorf("recount: %w", err)
 		}
 	}
-	return nil
+	return recountSearchWords(ctx, im.conn)
 }
 
 // Tally counts the rows and reads the counters inside the transaction.

@@ -76,6 +76,12 @@ func recountAtOpen(ctx context.Context, writer *sql.DB) error {
 			return fmt.Errorf("recount: %w", err)
 		}
 	}
+	// Writes that moved the counters past the code moved the search's word
+	// counts too, most likely, which a search trusts to leave words out
+	// (search_word_counts.go).
+	if err := recountSearchWords(ctx, tx); err != nil {
+		return err
+	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("recount: %w", err)
 	}

@@ -16,12 +16,15 @@ var migrationFiles embed.FS
 // goMigrations are the migrations SQL alone cannot write: they need Go's
 // Unicode case folding (db.Fold, db.SearchWords), which SQLite's lower()
 // lacks, the audit chain's hash (migration 15), or the packed ids of the
-// events (the audit index, migration 18).
+// events (the audit index, migration 18); or they share their statements
+// with the code (the search word counts, migration 19, which an import's
+// Recount rebuilds the same way).
 var goMigrations = []*goose.Migration{
 	goose.NewGoMigration(10, &goose.GoFunc{RunTx: addFoldKeys}, &goose.GoFunc{RunTx: dropFoldKeys}),
 	goose.NewGoMigration(13, &goose.GoFunc{RunTx: addRecordSearch}, &goose.GoFunc{RunTx: dropRecordSearch}),
 	goose.NewGoMigration(15, &goose.GoFunc{RunTx: addAuditChain}, &goose.GoFunc{RunTx: dropAuditChain}),
 	goose.NewGoMigration(18, &goose.GoFunc{RunTx: addAuditIndex}, &goose.GoFunc{RunTx: dropAuditIndex}),
+	goose.NewGoMigration(19, &goose.GoFunc{RunTx: addSearchWordCounts}, &goose.GoFunc{RunTx: dropSearchWordCounts}),
 }
 
 // newProvider returns goose's provider of every embedded migration, SQL

@@ -2,12 +2,13 @@ package sqlite
 
 import (
 	"context"
-	"github.com/anavara/anavara/db"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/anavara/anavara/db"
 	"github.com/anavara/anavara/model"
 )
 
@@ -253,5 +254,19 @@ func recordPlan(t *testing.T, d *Store, f db.RecordFilter, sorts bool) {
 	}
 	if plan := queryPlan(t, d, count, countArgs...); strings.Contains(plan, "SCAN medical_records") && !strings.Contains(plan, "INDEX") {
 		t.Errorf("count query scans the table:\n%s", plan)
+	}
+}
+
+// A search looks each query word up in the word counts by its key's range
+// (search_word_counts.go), never scanning the table.
+func TestWordsOfEveryRecordUsesTheKey(t *testing.T) {
+	d, err := Open(context.Background(), Options{Path: filepath.Join(t.TempDir(), "anavara.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	plan := queryPlan(t, d, wordsOfEveryRecordSQL, wordsJSON([]string{"dr", "kim"}), maxRune)
+	if !regexp.MustCompile(`SEARCH search_word_counts .*USING PRIMARY KEY \(word>\? AND word<\?\)`).MatchString(plan) || strings.Contains(plan, "SCAN search_word_counts") {
+		t.Errorf("plan:\n%s", plan)
 	}
 }

@@ -50,7 +50,7 @@ func TestRecordSearchMigrationIndexesExistingRecords(t *testing.T) {
 	}
 	exec(`DELETE FROM medical_records WHERE id IN ('r000003', 'r000500')`) // gaps in the rowids
 	p := migrations(t, conn)
-	if _, err := p.UpTo(ctx, 13); err != nil {
+	if _, err := p.Up(ctx); err != nil {
 		t.Fatal(err)
 	}
 	q := &queries{q: conn}

@@ -4,9 +4,9 @@ import (
 	"cmp"
 	"context"
 	"fmt"
-	"github.com/anavara/anavara/db"
 	"strings"
 
+	"github.com/anavara/anavara/db"
 	"github.com/anavara/anavara/model"
 )
 
@@ -31,7 +31,8 @@ func scanRecord(row interface{ Scan(...any) error }) (model.MedicalRecord, error
 }
 
 // CreateRecord inserts r at version 1, indexes its words for search
-// (record_search.go) and counts it (counts.go). Call it inside
+// (record_search.go), counts them (search_word_counts.go) and counts it
+// (counts.go). Call it inside
 // Store.Write, so that all of it lands or none does.
 func (q *queries) CreateRecord(ctx context.Context, r model.MedicalRecord) error {
 	words := db.RecordSearchWords(r)
@@ -49,6 +50,9 @@ func (q *queries) CreateRecord(ctx context.Context, r model.MedicalRecord) error
 	if err := q.indexRecord(ctx, rowid, words); err != nil {
 		return err
 	}
+	if err := q.countWords(ctx, strings.Fields(words)); err != nil {
+		return err
+	}
 	return q.addToCount(ctx, countRecords, "", 1)
 }
 
@@ -63,7 +67,8 @@ func (q *queries) RecordByID(ctx context.Context, id string) (model.MedicalRecor
 
 // UpdateRecord stores every writable field of r and its updated time, and
 // bumps the record's version. When its words change, the search index
-// changes with them (record_search.go), in the same transaction.
+// and the word counts change with them (record_search.go,
+// search_word_counts.go), in the same transaction.
 func (q *queries) UpdateRecord(ctx context.Context, r model.MedicalRecord) error {
 	var rowid int64
 	var oldWords string
@@ -91,19 +96,27 @@ func (q *queries) UpdateRecord(ctx context.Context, r model.MedicalRecord) error
 		return err
 	}
 	if reindex {
-		return q.indexRecord(ctx, rowid, words)
+		if err := q.indexRecord(ctx, rowid, words); err != nil {
+			return err
+		}
+		return q.recountWords(ctx, oldWords, words)
 	}
 	return nil
 }
 
 // DeleteRecord removes the record with id and its words from the search
-// index, and uncounts it. Call it inside Store.Write, like CreateRecord.
+// index, and uncounts them and it. Call it inside Store.Write, like
+// CreateRecord.
 func (q *queries) DeleteRecord(ctx context.Context, id string) error {
 	var rowid int64
-	if err := q.q.QueryRowContext(ctx, `SELECT rowid FROM medical_records WHERE id = ?`, id).Scan(&rowid); err != nil {
+	var words string
+	if err := q.q.QueryRowContext(ctx, `SELECT rowid, search_words FROM medical_records WHERE id = ?`, id).Scan(&rowid, &words); err != nil {
 		return notFound(err, "delete record")
 	}
 	if err := q.unindexRecord(ctx, rowid); err != nil {
+		return err
+	}
+	if err := q.uncountWords(ctx, strings.Fields(words)); err != nil {
 		return err
 	}
 	res, err := q.q.ExecContext(ctx, `DELETE FROM medical_records WHERE rowid = ?`, rowid)
@@ -184,16 +197,40 @@ func recordListSQL(f db.RecordFilter, match string, plan searchPlan) (page, coun
 	return page, count, args, countArgs, nil
 }
 
-// ListRecords returns one page of records and the number matching f.
-func (q *queries) ListRecords(ctx context.Context, f db.RecordFilter) ([]model.MedicalRecord, int, error) {
+// ListRecords returns one page of records and the number matching f. A
+// search reads one snapshot on the reader pool, since it reads the word
+// counts (search_word_counts.go) before the index.
+func (q *queries) ListRecords(ctx context.Context, f db.RecordFilter) (page []model.MedicalRecord, total int, err error) {
+	if f.Search == "" {
+		return q.listRecords(ctx, f, nil)
+	}
+	words := db.QueryWords(f.Search)
+	if len(words) == 0 {
+		// Nothing in the query can start a word.
+		return []model.MedicalRecord{}, 0, nil
+	}
+	err = q.readSnapshot(ctx, func(q *queries) error {
+		page, total, err = q.listRecords(ctx, f, words)
+		return err
+	})
+	return page, total, err
+}
+
+// listRecords is ListRecords, given the search's words.
+func (q *queries) listRecords(ctx context.Context, f db.RecordFilter, words []string) ([]model.MedicalRecord, int, error) {
+	if f.Search != "" {
+		var err error
+		if words, err = q.filteringWords(ctx, words); err != nil {
+			return nil, 0, fmt.Errorf("list records: %w", err)
+		}
+		if len(words) == 0 {
+			// Every record matches: the search filters nothing.
+			f.Search = ""
+		}
+	}
 	var match string
 	plan, matches := searchNone, -1
 	if f.Search != "" {
-		words := db.QueryWords(f.Search)
-		if len(words) == 0 {
-			// Nothing in the query can start a word.
-			return []model.MedicalRecord{}, 0, nil
-		}
 		match = matchExpr(words)
 		ordering := cmp.Or(f.Ordering, model.DefaultRecordOrdering)
 		byDocid := searchOnly(f) && f.Seek == nil && strings.TrimPrefix(ordering, "-") == "created" && f.Offset+f.Limit <= maxDocidPage

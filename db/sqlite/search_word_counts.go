@@ -1,0 +1,177 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strings"
+)
+
+// search_word_counts (migration 19) holds, for every word of the records
+// search index, how many records hold it. A search uses it to leave out
+// query words that filter nothing: a word that starts a word every record
+// holds, such as the "dr" of every "Dr." doctor. FTS4 would decode that
+// word's doclist, a million entries at a million records, only to keep
+// every match of the other words (BENCHMARKS.md, "Issue 14, session 13").
+// The counts are kept in step in the record's own write transaction, with
+// the index (record_search.go), so that a search that trusts them never
+// drops a word some record lacks.
+
+// wordsJSON is words as the JSON array json_each reads: one bound
+// argument for any number of words.
+func wordsJSON(words []string) string {
+	b, _ := json.Marshal(words) // []string always marshals
+	return string(b)
+}
+
+// countWords adds a record to the count of each of words, which are
+// distinct (db.SearchWords).
+func (q *queries) countWords(ctx context.Context, words []string) error {
+	if len(words) == 0 {
+		return nil
+	}
+	// WHERE true: without it SQLite would read ON CONFLICT as a join's
+	// ON clause.
+	_, err := q.q.ExecContext(ctx, `INSERT INTO search_word_counts (word, records)
+		SELECT value, 1 FROM json_each(?) WHERE true
+		ON CONFLICT (word) DO UPDATE SET records = records + 1`, wordsJSON(words))
+	if err != nil {
+		return fmt.Errorf("count search words: %w", err)
+	}
+	return nil
+}
+
+// uncountWords takes a record off the count of each of words, which are
+// distinct, forgetting the words no record holds any more (the table's
+// CHECK keeps every count positive).
+func (q *queries) uncountWords(ctx context.Context, words []string) error {
+	if len(words) == 0 {
+		return nil
+	}
+	list := wordsJSON(words)
+	for _, stmt := range []string{
+		`DELETE FROM search_word_counts WHERE records = 1 AND word IN (SELECT value FROM json_each(?))`,
+		`UPDATE search_word_counts SET records = records - 1 WHERE word IN (SELECT value FROM json_each(?))`,
+	} {
+		if _, err := q.q.ExecContext(ctx, stmt, list); err != nil {
+			return fmt.Errorf("uncount search words: %w", err)
+		}
+	}
+	return nil
+}
+
+// recountWords changes the counts for a record whose words were old and
+// are now new (each as db.RecordSearchWords joins them): only the words it
+// gained or lost.
+func (q *queries) recountWords(ctx context.Context, old, new string) error {
+	oldWords, newWords := strings.Fields(old), strings.Fields(new)
+	had := make(map[string]bool, len(oldWords))
+	for _, w := range oldWords {
+		had[w] = true
+	}
+	var gained []string
+	for _, w := range newWords {
+		if had[w] {
+			delete(had, w)
+		} else {
+			gained = append(gained, w)
+		}
+	}
+	lost := make([]string, 0, len(had))
+	for _, w := range oldWords {
+		if had[w] {
+			lost = append(lost, w)
+		}
+	}
+	if err := q.uncountWords(ctx, lost); err != nil {
+		return err
+	}
+	return q.countWords(ctx, gained)
+}
+
+// recountSearchWords rebuilds search_word_counts from the records' own
+// words, in the caller's transaction (the migration, an import's Recount,
+// recountAtOpen). It reads search_words, not the index: a write that
+// bypassed the code can leave the index holding a deleted record's words,
+// and a count that included them could call a word universal that some
+// record lacks. The words hold letters and digits only, so joined by
+// '","' they make a JSON array without escaping. About 5 s at a million
+// records (BENCHMARKS.md).
+func recountSearchWords(ctx context.Context, tx querier) error {
+	for _, stmt := range []string{
+		`DELETE FROM search_word_counts`,
+		`INSERT INTO search_word_counts (word, records)
+			SELECT word.value, count(*) FROM medical_records,
+				json_each('["' || replace(search_words, ' ', '","') || '"]') AS word
+			WHERE search_words <> '' GROUP BY word.value`,
+	} {
+		if _, err := tx.ExecContext(ctx, stmt); err != nil {
+			return fmt.Errorf("recount search words: %w", err)
+		}
+	}
+	return nil
+}
+
+// maxRune is the greatest code point: a word that starts with w sorts
+// below w followed by it, in SQLite's byte order, since no word holds it
+// (it is not a letter).
+const maxRune = "\U0010FFFF"
+
+// wordsOfEveryRecordSQL selects the places, in a JSON array of query
+// words, of those that start a word every record holds. Each is a range
+// of search_word_counts' key, as long as the index's own range of the
+// prefix and far cheaper to read.
+const wordsOfEveryRecordSQL = `SELECT query.key FROM json_each(?) AS query
+	WHERE EXISTS (SELECT 1 FROM search_word_counts
+		WHERE word >= query.value AND word < query.value || ?
+		AND records = (SELECT n FROM counts WHERE name = '` + countRecords + `' AND part = ''))`
+
+// filteringWords returns the words of a search that filter something,
+// leaving out each word that starts a word every record holds: the
+// search's matches are the same without it. It reads the counts that the
+// caller's snapshot holds, which must also be the one the search then
+// reads.
+func (q *queries) filteringWords(ctx context.Context, words []string) ([]string, error) {
+	rows, err := q.q.QueryContext(ctx, wordsOfEveryRecordSQL, wordsJSON(words), maxRune)
+	if err != nil {
+		return nil, fmt.Errorf("words of every record: %w", err)
+	}
+	defer rows.Close()
+	everywhere := make([]bool, len(words))
+	for rows.Next() {
+		var i int
+		if err := rows.Scan(&i); err != nil {
+			return nil, fmt.Errorf("words of every record: %w", err)
+		}
+		everywhere[i] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("words of every record: %w", err)
+	}
+	filtering := words[:0:0]
+	for i, w := range words {
+		if !everywhere[i] {
+			filtering = append(filtering, w)
+		}
+	}
+	return filtering, nil
+}
+
+// readSnapshot runs fn on queries that read one snapshot: q itself inside
+// a transaction, or a read transaction begun on the reader pool.
+func (q *queries) readSnapshot(ctx context.Context, fn func(*queries) error) error {
+	pool, ok := q.q.(*sql.DB)
+	if !ok {
+		return fn(q)
+	}
+	tx, err := pool.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return fmt.Errorf("begin read: %w", err)
+	}
+	defer tx.Rollback()
+	if err := fn(&queries{q: tx}); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
