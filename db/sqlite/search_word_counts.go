@@ -13,7 +13,7 @@ import (
 // query words that filter nothing: a word that starts a word every record
 // holds, such as the "dr" of every "Dr." doctor. FTS4 would decode that
 // word's doclist, a million entries at a million records, only to keep
-// every match of the other words (BENCHMARKS.md, "Issue 14, session 13").
+// every match of the other words (BENCHMARKS.md, "Issue 14, session 14").
 // The counts are kept in step in the record's own write transaction, with
 // the index (record_search.go), so that a search that trusts them never
 // drops a word some record lacks.
