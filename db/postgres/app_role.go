@@ -25,7 +25,7 @@ type AppRole struct {
 // every table of the schema but the audit trail, which it only appends to,
 // and goose's version table, which it only reads. A migration that adds a table adds it here
 // (TestAppRole fails until it does).
-var appRoleTables = []string{"users", "medical_records", "refresh_tokens", "otp_codes", "ssh_keys", "counts", "health_heartbeat", "rate_limit_key", "rate_limits", "rate_limit_backoff", "reset_requests", "idempotency_keys", "api_tokens"}
+var appRoleTables = []string{"users", "medical_records", "refresh_tokens", "otp_codes", "ssh_keys", "counts", "health_heartbeat", "rate_limit_key", "rate_limits", "rate_limit_backoff", "reset_requests", "idempotency_keys", "api_tokens", "search_word_counts"}
 
 // Grants returns the SQL that gives r.Role what anavara serve needs on a
 // database whose schema r.Owner migrated, and nothing more: CONNECT, USAGE

@@ -184,9 +184,9 @@ func (t *tx) writeAudits(ctx context.Context) error {
 	for _, e := range es {
 		t.addToCount(countAudit, e.Action, 1)
 	}
-	counts, countArgs, moves := t.countsUpsert()
-	if moves {
-		b.Queue(counts, countArgs...)
+	counters := t.pendingStatements()
+	for _, st := range counters {
+		b.Queue(st.query, st.args...)
 	}
 	results := batcher.SendBatch(ctx, &b)
 	if _, err := results.Exec(); err != nil {
@@ -199,7 +199,7 @@ func (t *tx) writeAudits(ctx context.Context) error {
 			return fmt.Errorf("insert audit events: %w", err)
 		}
 	}
-	if moves {
+	for range counters {
 		if _, err := results.Exec(); err != nil {
 			results.Close()
 			return fmt.Errorf("count: %w", err)
@@ -208,7 +208,7 @@ func (t *tx) writeAudits(ctx context.Context) error {
 	if err := results.Close(); err != nil {
 		return fmt.Errorf("insert audit events: %w", err)
 	}
-	t.pending = nil
+	t.pending, t.pendingWords = nil, nil
 	return nil
 }
 

@@ -162,7 +162,7 @@ func readCounters(ctx context.Context, q querier, query string) ([]db.Counter, e
 // for the whole import (readers carry on): the emptiness Import checks
 // then holds until it commits, and no server's write interleaves with the
 // copy's.
-const importLock = `LOCK TABLE users, medical_records, refresh_tokens, otp_codes, ssh_keys, api_tokens, audit_events, reset_requests, counts IN EXCLUSIVE MODE`
+const importLock = `LOCK TABLE users, medical_records, refresh_tokens, otp_codes, ssh_keys, api_tokens, audit_events, reset_requests, search_word_counts, counts IN EXCLUSIVE MODE`
 
 // Import runs load in one READ COMMITTED transaction with the copied
 // tables locked (importLock). It is not retried: load streams from a
@@ -350,9 +350,10 @@ func (im *importTx) AuditEvents(ctx context.Context, rows []model.AuditEvent) er
 	return copyRows(ctx, im, db.TableAuditEvents, auditColumns, rows, auditRow)
 }
 
-// Recount rebuilds the counts table from the rows, in the transaction.
+// Recount rebuilds the counts table and the search words' counts from
+// the rows, in the transaction.
 func (im *importTx) Recount(ctx context.Context) error {
-	for _, stmt := range []string{`DELETE FROM counts`, `INSERT INTO counts (name, part, n) ` + trueCounts} {
+	for _, stmt := range append([]string{`DELETE FROM counts`, `INSERT INTO counts (name, part, n) ` + trueCounts}, recountWordsSQL...) {
 		if _, err := im.tx.Exec(ctx, stmt); err != nil {
 			return fmt.Errorf("recount: %w", err)
 		}

@@ -3,6 +3,7 @@ package postgres
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -36,19 +37,54 @@ func (t *tx) addToCount(name, part string, delta int64) {
 	t.pending[countKey{name, part}] += delta
 }
 
-// writeCounts writes the pending counter moves, in one upsert: a part seen
-// for the first time (an audit action) is inserted at its delta, an
-// existing one moved, with no window between a failed UPDATE and an
-// INSERT for another transaction to insert the row first.
+// writeCounts writes the pending counter moves, the search words' first
+// (pendingStatements), in one round trip.
 func (t *tx) writeCounts(ctx context.Context) error {
-	query, args, ok := t.countsUpsert()
-	if ok {
-		if _, err := t.q.Exec(ctx, query, args...); err != nil {
+	stmts := t.pendingStatements()
+	switch len(stmts) {
+	case 0:
+	case 1:
+		if _, err := t.q.Exec(ctx, stmts[0].query, stmts[0].args...); err != nil {
+			return fmt.Errorf("count: %w", err)
+		}
+	default:
+		batcher, ok := t.q.(interface {
+			SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
+		})
+		if !ok {
+			return errors.New("count: the transaction cannot send a batch")
+		}
+		var b pgx.Batch
+		for _, st := range stmts {
+			b.Queue(st.query, st.args...)
+		}
+		if err := batcher.SendBatch(ctx, &b).Close(); err != nil {
 			return fmt.Errorf("count: %w", err)
 		}
 	}
-	t.pending = nil
+	t.pending, t.pendingWords = nil, nil
 	return nil
+}
+
+// statement is one query and its arguments, to send in a batch.
+type statement struct {
+	query string
+	args  []any
+}
+
+// pendingStatements are the upserts that write the pending counter moves:
+// the search words' (wordCountsUpsert), then the counts table's
+// (countsUpsert). Every transaction locks the rows in this one order,
+// each table's in sorted order, so no two deadlock over them.
+func (t *tx) pendingStatements() []statement {
+	var stmts []statement
+	if query, args, ok := t.wordCountsUpsert(); ok {
+		stmts = append(stmts, statement{query, args})
+	}
+	if query, args, ok := t.countsUpsert(); ok {
+		stmts = append(stmts, statement{query, args})
+	}
+	return stmts
 }
 
 // countsUpsert is the statement that writes the pending counter moves, and
@@ -121,11 +157,14 @@ func (s *Store) recountAtOpen(ctx context.Context) error {
 	var last error
 	for range writeAttempts {
 		last = pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.ReadCommitted}, func(tx pgx.Tx) error {
-			for _, stmt := range []string{
-				`LOCK TABLE counts IN EXCLUSIVE MODE`,
+			// The search words' counts are rebuilt with the others: a
+			// write that bypassed the code may have left them wrong
+			// too. Locked in the writers' order (pendingStatements).
+			for _, stmt := range append([]string{
+				`LOCK TABLE search_word_counts, counts IN EXCLUSIVE MODE`,
 				`DELETE FROM counts`,
 				`INSERT INTO counts (name, part, n) ` + trueCounts,
-			} {
+			}, recountWordsSQL...) {
 				if _, err := tx.Exec(ctx, stmt); err != nil {
 					return err
 				}

@@ -5,7 +5,11 @@ import "github.com/anavara/anavara/db"
 // RecordPageSQL is ListRecords' page query for f (without the few-matches
 // path of a search) and its parameters, for the plan tests.
 func RecordPageSQL(f db.RecordFilter) (string, []any, error) {
-	q, err := recordListSQL(f)
+	var words []string
+	if f.Search != "" {
+		words = db.QueryWords(f.Search)
+	}
+	q, err := recordListSQL(f, words)
 	page, args := q.walk.page(q.order, f.Limit, f.Offset)
 	return `SELECT ` + recordColumns + ` FROM medical_records` + q.walk.sql() + page, args, err
 }
@@ -22,3 +26,10 @@ func AuditPageSQL(f db.AuditFilter) (string, []any, error) {
 // SearchPrefixRunes is searchPrefixRunes, for the test of the index's
 // lexemes.
 const SearchPrefixRunes = searchPrefixRunes
+
+// SearchWordStatsSQL is searchWordStatsSQL, and MaxRune the end of a
+// word's range it takes, for the plan test.
+const (
+	SearchWordStatsSQL = searchWordStatsSQL
+	MaxRune            = maxRune
+)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/anavara/anavara/db"
 	"github.com/anavara/anavara/db/postgres"
@@ -87,5 +88,34 @@ func TestKeysetPagesReadAnIndexRange(t *testing.T) {
 			}
 			t.Run("audit", func(t *testing.T) { check(t, explain(t, query, args)) })
 		}
+	}
+}
+
+// A search reads each query word's statistics from one range of
+// search_word_counts' key (search_word_counts.go), never the whole table,
+// however many words it holds.
+func TestSearchWordStatsReadAKeyRange(t *testing.T) {
+	_, url := openStore(t)
+	ctx := context.Background()
+	c := connect(t, url)
+	if _, err := c.Exec(ctx, `INSERT INTO search_word_counts (word, records)
+		SELECT 'w' || i, i FROM generate_series(1, 20000) AS i`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Exec(ctx, `ANALYZE search_word_counts`); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := c.Query(ctx, "EXPLAIN "+postgres.SearchWordStatsSQL, []string{"w12", "kim"}, postgres.MaxRune)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan := strings.Join(lines, "\n")
+	if !strings.Contains(plan, "search_word_counts_pkey") || !strings.Contains(plan, "Index Cond: ((word >= q.w) AND (word < (q.w ||") ||
+		strings.Contains(plan, "Seq Scan on search_word_counts") {
+		t.Errorf("the word statistics do not read a range of the key:\n%s", plan)
 	}
 }

@@ -45,8 +45,10 @@ type tx struct {
 	announced       uint64
 	announcePayload string
 	notified        map[string]bool
-	// pending are counter moves not yet written (counts.go).
-	pending map[countKey]int64
+	// pending are counter moves not yet written (counts.go), and
+	// pendingWords moves of the search words' counts (search_word_counts.go).
+	pending      map[countKey]int64
+	pendingWords map[string]int64
 	// pendingAudits are audit events not yet appended (audit.go).
 	pendingAudits []model.AuditEvent
 }

@@ -37,15 +37,17 @@ func (t *tx) CreateRecord(ctx context.Context, r model.MedicalRecord) error {
 	if err != nil {
 		return err
 	}
+	words := db.RecordSearchWords(r)
 	_, err = t.q.Exec(ctx, `INSERT INTO medical_records (`+recordColumns+`, patient_name_key, doctor_key, search_words)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
 		id, userID, r.PatientName, dateArg(r.DateOfBirth), r.Diagnosis, r.Treatment,
 		dateArg(r.DateOfTreatment), r.Doctor, at(r.Created), at(r.Updated), int64(1),
-		db.Fold(r.PatientName), db.Fold(r.Doctor), db.RecordSearchWords(r))
+		db.Fold(r.PatientName), db.Fold(r.Doctor), words)
 	if err != nil {
 		return fmt.Errorf("insert record: %w", err)
 	}
 	t.addToCount(countRecords, "", 1)
+	t.countWords(strings.Fields(words), 1)
 	return nil
 }
 
@@ -72,15 +74,28 @@ func (t *tx) UpdateRecord(ctx context.Context, r model.MedicalRecord) error {
 	if err != nil {
 		return err
 	}
-	tag, err := t.q.Exec(ctx, `UPDATE medical_records SET user_id = $1, patient_name = $2, date_of_birth = $3,
+	// The words it had come from the row as locked (FOR UPDATE), which
+	// is the version this UPDATE replaces: the counts move by what
+	// changed between the two.
+	words := db.RecordSearchWords(r)
+	var oldWords *string
+	err = t.q.QueryRow(ctx, `UPDATE medical_records AS m SET user_id = $1, patient_name = $2, date_of_birth = $3,
 		diagnosis = $4, treatment = $5, date_of_treatment = $6, doctor = $7, updated = $8,
-		version = version + 1, patient_name_key = $9, doctor_key = $10, search_words = $11 WHERE id = $12`,
+		version = m.version + 1, patient_name_key = $9, doctor_key = $10, search_words = $11
+		FROM (SELECT id, search_words FROM medical_records WHERE id = $12 FOR UPDATE) AS old
+		WHERE m.id = old.id RETURNING old.search_words`,
 		userID, r.PatientName, dateArg(r.DateOfBirth), r.Diagnosis, r.Treatment, dateArg(r.DateOfTreatment),
-		r.Doctor, at(r.Updated), db.Fold(r.PatientName), db.Fold(r.Doctor), db.RecordSearchWords(r), r.ID)
+		r.Doctor, at(r.Updated), db.Fold(r.PatientName), db.Fold(r.Doctor), words, r.ID).Scan(&oldWords)
 	if err != nil {
-		return fmt.Errorf("update record: %w", err)
+		return notFound(err, "update record")
 	}
-	return requireOneRow(tag)
+	if oldWords != nil {
+		t.recountWords(*oldWords, words)
+	} else {
+		// Not yet filled (migration 5): counted from nothing.
+		t.countWords(strings.Fields(words), 1)
+	}
+	return nil
 }
 
 // DeleteRecord removes the record with id and uncounts it; db.ErrNotFound
@@ -89,14 +104,14 @@ func (t *tx) DeleteRecord(ctx context.Context, id string) error {
 	if !validID(id) {
 		return db.ErrNotFound
 	}
-	tag, err := t.q.Exec(ctx, `DELETE FROM medical_records WHERE id = $1`, id)
-	if err != nil {
-		return fmt.Errorf("delete record: %w", err)
-	}
-	if err := requireOneRow(tag); err != nil {
-		return err
+	var words *string
+	if err := t.q.QueryRow(ctx, `DELETE FROM medical_records WHERE id = $1 RETURNING search_words`, id).Scan(&words); err != nil {
+		return notFound(err, "delete record")
 	}
 	t.addToCount(countRecords, "", -1)
+	if words != nil {
+		t.countWords(strings.Fields(*words), -1)
+	}
 	return nil
 }
 
@@ -124,13 +139,13 @@ type recordQuery struct {
 	unfiltered bool
 	// search is the tsquery of the search's words, if there is a search.
 	search string
-	// none is set when a filter can match nothing: a malformed user id,
-	// a search without words (db.SearchWords), such as "%".
+	// none is set when a filter can match nothing: a malformed user id.
 	none bool
 }
 
-// recordListSQL builds ListRecords' query for f.
-func recordListSQL(f db.RecordFilter) (recordQuery, error) {
+// recordListSQL builds ListRecords' query for f, searching for words
+// (db.QueryWords of f.Search, or fewer: searchRecords) if there are any.
+func recordListSQL(f db.RecordFilter, words []string) (recordQuery, error) {
 	var q recordQuery
 	searchCond, searchArg, walkSearch := -1, -1, ""
 	if f.UserID != "" {
@@ -139,11 +154,7 @@ func recordListSQL(f db.RecordFilter) (recordQuery, error) {
 		}
 		q.add("user_id = ", f.UserID)
 	}
-	if f.Search != "" {
-		words := db.QueryWords(f.Search)
-		if len(words) == 0 {
-			q.none = true
-		}
+	if len(words) > 0 {
 		q.search, walkSearch = searchQuery(words, searchPrefixRunes), searchQuery(words, 0)
 		searchCond, searchArg = len(q.conds), len(q.args)
 		q.add(searchVector+" @@ ", q.search, "::tsquery")
@@ -182,8 +193,32 @@ func recordListSQL(f db.RecordFilter) (recordQuery, error) {
 }
 
 // ListRecords returns one page of records and the number matching f.
-func (r *reader) ListRecords(ctx context.Context, f db.RecordFilter) ([]model.MedicalRecord, int, error) {
-	q, err := recordListSQL(f)
+func (r *reader) ListRecords(ctx context.Context, f db.RecordFilter) (records []model.MedicalRecord, total int, err error) {
+	if f.Search == "" {
+		return r.listRecords(ctx, f, nil, -1)
+	}
+	words := db.QueryWords(f.Search)
+	if len(words) == 0 {
+		// A search without words (db.SearchWords), such as "%".
+		return []model.MedicalRecord{}, 0, nil
+	}
+	if r.tx != nil {
+		// Inside a write transaction, READ COMMITTED: its statements do
+		// not share one snapshot, which searchRecords needs.
+		return r.listRecords(ctx, f, words, -1)
+	}
+	err = r.readSnapshot(ctx, func(sr *reader) error {
+		records, total, err = sr.searchRecords(ctx, f, words)
+		return err
+	})
+	return records, total, err
+}
+
+// listRecords is ListRecords for words, the words of its search, if any;
+// matches is their number of matches if known, or -1 (planSearch counts
+// them).
+func (r *reader) listRecords(ctx context.Context, f db.RecordFilter, words []string, matches int) ([]model.MedicalRecord, int, error) {
+	q, err := recordListSQL(f, words)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -199,10 +234,14 @@ func (r *reader) ListRecords(ctx context.Context, f db.RecordFilter) ([]model.Me
 		}
 	}
 	pageSQL, pageWhere := `SELECT `+recordColumns+` FROM medical_records`+q.walk.sql(), q.walk
-	matches := -1
 	if q.search != "" {
 		var few bool
-		if matches, few, err = r.planSearch(ctx, q.search, f); err != nil {
+		if matches >= 0 {
+			few, err = r.fewMatches(ctx, matches, f)
+		} else {
+			matches, few, err = r.planSearch(ctx, q.search, f)
+		}
+		if err != nil {
 			return nil, 0, fmt.Errorf("list records: %w", err)
 		}
 		if matches == 0 {

@@ -122,9 +122,15 @@ func (s *Store) fillSearchWords(ctx context.Context) error {
 			if len(ids) == 0 {
 				return nil
 			}
-			if _, err := tx.Exec(ctx, `UPDATE medical_records AS m SET search_words = v.words
-				FROM unnest($1::uuid[], $2::text[]) AS v (id, words)
-				WHERE m.id = v.id AND m.search_words IS NULL`, ids, words); err != nil {
+			// Each filled record's words are counted (migration 12) in
+			// the words' byte order, as every writer locks their rows.
+			if _, err := tx.Exec(ctx, `WITH filled AS (UPDATE medical_records AS m SET search_words = v.words
+					FROM unnest($1::uuid[], $2::text[]) AS v (id, words)
+					WHERE m.id = v.id AND m.search_words IS NULL RETURNING m.search_words)
+				INSERT INTO search_word_counts (word, records)
+				SELECT w, count(*) FROM filled, unnest(string_to_array(filled.search_words, ' ')) AS w
+				WHERE filled.search_words <> '' GROUP BY w ORDER BY w COLLATE "C"
+				ON CONFLICT (word) DO UPDATE SET records = search_word_counts.records + EXCLUDED.records`, ids, words); err != nil {
 				return err
 			}
 			filled = len(ids)
@@ -159,14 +165,50 @@ func (r *reader) planSearch(ctx context.Context, tsquery string, f db.RecordFilt
 	if err := r.q.QueryRow(ctx, `SELECT count(*) FROM medical_records WHERE `+searchVector+` @@ $1::tsquery`, tsquery).Scan(&matches); err != nil {
 		return 0, false, fmt.Errorf("count matches: %w", err)
 	}
+	few, err = r.fewMatches(ctx, matches, f)
+	return matches, few, err
+}
+
+// fewMatches says whether a search's matches are few enough to collect
+// and sort (planSearch).
+func (r *reader) fewMatches(ctx context.Context, matches int, f db.RecordFilter) (bool, error) {
 	if matches == 0 {
-		return 0, true, nil
+		return true, nil
 	}
 	// An estimate is enough here: this transaction's own pending changes
 	// to the counter (flushCounts) do not matter.
 	var records int
 	if err := r.q.QueryRow(ctx, `SELECT n FROM counts WHERE name = '`+countRecords+`' AND part = ''`).Scan(&records); err != nil {
-		return 0, false, fmt.Errorf("count records: %w", err)
+		return false, fmt.Errorf("count records: %w", err)
 	}
-	return matches, float64(matches)*float64(matches)*2.5 < float64(f.Offset+f.Limit+1)*float64(records), nil
+	return float64(matches)*float64(matches)*2.5 < float64(f.Offset+f.Limit+1)*float64(records), nil
+}
+
+// searchRecords is ListRecords for a search of words, in one snapshot
+// (readSnapshot), the word counts' and the records': it leaves out each
+// word that starts a word of every record, which filters nothing, and,
+// when one word is left that starts exactly one word some record holds,
+// takes that word's count as the number of matches instead of counting
+// them through the index. When every word is left out, the list is
+// unsearched.
+func (r *reader) searchRecords(ctx context.Context, f db.RecordFilter, words []string) ([]model.MedicalRecord, int, error) {
+	stats, err := r.searchWordStats(ctx, words)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list records: %w", err)
+	}
+	filtering := words[:0:0]
+	var last wordStats
+	for i, st := range stats {
+		if !st.everywhere {
+			filtering, last = append(filtering, words[i]), st
+		}
+	}
+	matches := -1
+	if len(filtering) == 1 && last.words == 1 {
+		matches = last.records
+	}
+	if len(filtering) == 0 {
+		f.Search = ""
+	}
+	return r.listRecords(ctx, f, filtering, matches)
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/anavara/anavara/db"
 	"github.com/anavara/anavara/model"
@@ -84,4 +85,22 @@ func walk(ctx context.Context, tx pgx.Tx, query string, args []any, fn func(pgx.
 		return fmt.Errorf("snapshot: %w", err)
 	}
 	return nil
+}
+
+// readSnapshot runs fn on a reader whose queries share one snapshot: r
+// itself when it reads in a transaction already (a db.Snapshot's), or one
+// on a REPEATABLE READ READ ONLY transaction begun on the pool, which
+// costs two round trips more (BEGIN, ROLLBACK) and takes no lock.
+func (r *reader) readSnapshot(ctx context.Context, fn func(*reader) error) error {
+	pool, ok := r.q.(*pgxpool.Pool)
+	if !ok {
+		return fn(r)
+	}
+	tx, err := pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return fmt.Errorf("begin read: %w", err)
+	}
+	// Read-only: there is nothing to commit.
+	defer tx.Rollback(context.WithoutCancel(ctx))
+	return fn(&reader{q: tx})
 }
