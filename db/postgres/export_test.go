@@ -1,6 +1,11 @@
 package postgres
 
-import "github.com/anavara/anavara/db"
+import (
+	"context"
+
+	"github.com/anavara/anavara/db"
+	"github.com/anavara/anavara/model"
+)
 
 // RecordPageSQL is ListRecords' page query for f (without the few-matches
 // path of a search) and its parameters, for the plan tests.
@@ -33,3 +38,10 @@ const (
 	SearchWordStatsSQL = searchWordStatsSQL
 	MaxRune            = maxRune
 )
+
+// CollectSearch is collectSearch on s's pool, for f's words, for the test
+// that compares it with ListRecords.
+func CollectSearch(ctx context.Context, s *Store, f db.RecordFilter, most int) ([]model.MedicalRecord, int, bool, error) {
+	r := &reader{q: s.pool}
+	return r.collectSearch(ctx, f, db.QueryWords(f.Search), most)
+}

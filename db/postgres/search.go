@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"math"
+	"slices"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -210,5 +213,76 @@ func (r *reader) searchRecords(ctx context.Context, f db.RecordFilter, words []s
 	if len(filtering) == 0 {
 		f.Search = ""
 	}
+	if len(filtering) > 1 && f.Seek == nil {
+		// Words that are each frequent may match few records together,
+		// which planSearch would count through the index and the page
+		// then collect again, each pass about as long as the other. When
+		// the counts, taking the words as independent, expect two thirds
+		// of the few that are worth collecting or less, they are
+		// collected once, counted as they are, up to that many; more
+		// (words that go together more often than chance), and the usual
+		// plan follows, after a wasted pass of at most that many
+		// (BENCHMARKS.md, "Issue 14, session 14").
+		records := stats[0].total
+		expected := float64(records)
+		for _, st := range stats {
+			if !st.everywhere && records > 0 {
+				expected *= float64(min(st.atMost, records)) / float64(records)
+			}
+		}
+		if most := fewestWorthWalking(f, records) - 1; expected*3 <= float64(most)*2 {
+			page, n, ok, err := r.collectSearch(ctx, f, filtering, most)
+			if err != nil || ok {
+				return page, n, err
+			}
+		}
+	}
 	return r.listRecords(ctx, f, filtering, matches)
 }
+
+// fewestWorthWalking is the fewest matches for which planSearch walks the
+// ordering's index rather than collect them (fewMatches' rule), among
+// records.
+func fewestWorthWalking(f db.RecordFilter, records int) int {
+	return int(math.Ceil(math.Sqrt(float64(f.Offset+f.Limit+1) * float64(records) / 2.5)))
+}
+
+// collectSearch returns f's page of the matches of f's filters and words
+// and their number, collecting them from the indexes in one pass, when
+// there are at most most of them and the page is not past the last
+// (ok); otherwise it reads no further than most+1 matches and returns ok
+// false. f has no seek.
+func (r *reader) collectSearch(ctx context.Context, f db.RecordFilter, words []string, most int) (page []model.MedicalRecord, matches int, ok bool, err error) {
+	q, err := recordListSQL(f, words)
+	if err != nil || q.none {
+		return nil, 0, false, err
+	}
+	n := len(q.count.args)
+	args := append(slices.Clone(q.count.args), most+1, max(f.Limit, 0), f.Offset)
+	rows, err := r.q.Query(ctx, `WITH matches AS MATERIALIZED (SELECT * FROM medical_records`+q.count.sql()+
+		` LIMIT $`+strconv.Itoa(n+1)+`)
+		SELECT `+recordColumns+`, count(*) OVER () FROM matches ORDER BY `+q.order+
+		` LIMIT $`+strconv.Itoa(n+2)+` OFFSET $`+strconv.Itoa(n+3), args...)
+	if err != nil {
+		return nil, 0, false, fmt.Errorf("list records: %w", err)
+	}
+	page, err = collect(rows, db.PageCapacity(f.Limit), func(row pgx.Row) (model.MedicalRecord, error) {
+		return scanRecord(withCount{row, &matches})
+	})
+	if err != nil {
+		return nil, 0, false, fmt.Errorf("list records: %w", err)
+	}
+	if len(page) == 0 || matches > most {
+		return nil, 0, false, nil
+	}
+	return page, matches, true, nil
+}
+
+// withCount is a row of a record's columns and then a count, scanned by
+// scanRecord: the count goes to n.
+type withCount struct {
+	pgx.Row
+	n *int
+}
+
+func (w withCount) Scan(dest ...any) error { return w.Row.Scan(append(dest, w.n)...) }

@@ -92,17 +92,21 @@ const maxRune = "\U0010FFFF"
 
 // wordStats is what search_word_counts says of one query word.
 type wordStats struct {
-	// words is how many words it starts that some record holds, and
-	// records the records of the largest of them.
-	words, records int
+	// words is how many words it starts that some record holds, records
+	// the records of the largest of them and atMost the sum of their
+	// records, which no fewer records match.
+	words, records, atMost int
 	// everywhere is set when one of them is a word of every record.
 	everywhere bool
+	// total is the records counter.
+	total int
 }
 
 // searchWordStatsSQL reads, for each query word ($1), the
 // range of search_word_counts' key of the words it starts (maxRune, $2),
 // against the records counter.
-const searchWordStatsSQL = `SELECT count(c.word), coalesce(max(c.records), 0), coalesce(bool_or(c.records = total.n), false)
+const searchWordStatsSQL = `SELECT count(c.word), coalesce(max(c.records), 0), coalesce(sum(c.records), 0),
+		coalesce(bool_or(c.records = total.n), false), min(total.n)
 	FROM unnest($1::text[]) WITH ORDINALITY AS q (w, i)
 	CROSS JOIN (SELECT n FROM counts WHERE name = '` + countRecords + `' AND part = '') AS total
 	LEFT JOIN search_word_counts AS c ON c.word >= q.w AND c.word < q.w || $2 AND c.records > 0
@@ -117,7 +121,7 @@ func (r *reader) searchWordStats(ctx context.Context, words []string) ([]wordSta
 	}
 	stats := make([]wordStats, 0, len(words))
 	var s wordStats
-	if _, err := pgx.ForEachRow(rows, []any{&s.words, &s.records, &s.everywhere}, func() error {
+	if _, err := pgx.ForEachRow(rows, []any{&s.words, &s.records, &s.atMost, &s.everywhere, &s.total}, func() error {
 		stats = append(stats, s)
 		return nil
 	}); err != nil {
