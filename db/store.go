@@ -59,6 +59,12 @@ type Store interface {
 	Engine() string
 	// Version is the schema version the database is at.
 	Version(ctx context.Context) (int64, error)
+	// RecountSearchWords rebuilds, from the records, how many records hold
+	// each word of the records search, which searches trust to leave out
+	// a word of every record: anavara migrate runs it, after writes that
+	// bypassed the code (an older build's, during an upgrade) that Open's
+	// cheaper check could miss.
+	RecountSearchWords(ctx context.Context) error
 	// Snapshot runs fn on one consistent, read-only view of the whole
 	// database, as it was when Snapshot began, for exports and the audit
 	// chain's verification. It blocks no writer: on SQLite it is a read

@@ -150,7 +150,17 @@ func (s *Store) recountAtOpen(ctx context.Context) error {
 		return fmt.Errorf("check counts: %w", err)
 	}
 	if differences == 0 {
-		return nil
+		// The records counter can agree while the word counts do not:
+		// an older build of Anavara, still serving during a rolling
+		// upgrade, writes records and moves the counters but knows
+		// nothing of search_word_counts.
+		var agree bool
+		if err := s.pool.QueryRow(ctx, wordTotalsAgreeSQL).Scan(&agree); err != nil {
+			return fmt.Errorf("check search word counts: %w", err)
+		}
+		if agree {
+			return nil
+		}
 	}
 	// Writers lock the tables in their own order; a deadlock with one of
 	// them is retried like any other.

@@ -84,4 +84,24 @@ func TestSearchWordCountsStayInStep(t *testing.T) {
 	exec(t, url, `DELETE FROM medical_records WHERE id IN (SELECT id FROM medical_records ORDER BY id LIMIT 2)`)
 	reopen()
 	checkWordCounts(t, "after writes outside the code and a reopen", url)
+
+	// An older build, still serving during a rolling upgrade, deletes a
+	// record and creates one: the record counter stays right and the word
+	// counts as they were. The next open sees that they no longer add up
+	// (a record has at least two words, the new one has one) and recounts
+	// them.
+	exec(t, url, `DELETE FROM medical_records WHERE id = (SELECT id FROM medical_records ORDER BY id LIMIT 1)`,
+		`INSERT INTO medical_records (id, user_id, patient_name, date_of_birth, diagnosis, treatment, date_of_treatment, doctor, created, updated, version, patient_name_key, doctor_key, search_words)
+			VALUES (gen_random_uuid(), '`+u.ID+`', 'Yul', '1990-01-01', '', '', '2030-01-01', '', now(), now(), 1, 'yul', '', 'yul')`)
+	reopen()
+	checkWordCounts(t, "after an older build's writes and a reopen", url)
+
+	// An older build's edit that trades a word for another leaves the sums
+	// as they were, which Open cannot tell; RecountSearchWords (anavara
+	// migrate) can.
+	exec(t, url, `UPDATE medical_records SET search_words = 'zyx' WHERE search_words = 'yul'`)
+	if err := s.RecountSearchWords(ctx); err != nil {
+		t.Fatal(err)
+	}
+	checkWordCounts(t, "after an older build's edit and a recount", url)
 }

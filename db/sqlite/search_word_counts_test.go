@@ -85,6 +85,29 @@ func TestSearchWordCountsStayInStep(t *testing.T) {
 	execOn(t, path, `DELETE FROM medical_records WHERE rowid IN (SELECT rowid FROM medical_records ORDER BY rowid LIMIT 2)`,
 		fmt.Sprintf(`INSERT INTO medical_records (id, user_id, patient_name, date_of_birth, date_of_treatment, doctor, created, updated, search_words)
 			VALUES ('outside', '%s', 'Zed', '1990-01-01', '2030-01-01', 'D', 0, 0, 'zed d')`, u.ID))
-	open(t, sqlite.Options{Path: path})
+	d = open(t, sqlite.Options{Path: path})
 	checkWordCounts(t, "after writes outside the code and a reopen", path)
+
+	// An older build, run on the database after the upgrade, deletes a
+	// record and creates one: the record counter stays right and the word
+	// counts as they were. The next open sees that they no longer add up
+	// (a record has at least two words, the new one has one) and recounts
+	// them.
+	if err := d.Close(); err != nil {
+		t.Fatal(err)
+	}
+	execOn(t, path, `DELETE FROM medical_records WHERE rowid = (SELECT min(rowid) FROM medical_records WHERE search_words LIKE '%kim%')`,
+		fmt.Sprintf(`INSERT INTO medical_records (id, user_id, patient_name, date_of_birth, date_of_treatment, doctor, created, updated, search_words)
+			VALUES ('older', '%s', 'Yul', '1990-01-01', '2030-01-01', '', 0, 0, 'yul')`, u.ID))
+	d = open(t, sqlite.Options{Path: path})
+	checkWordCounts(t, "after an older build's writes and a reopen", path)
+
+	// An older build's edit that trades a word for another leaves the sums
+	// as they were, which Open cannot tell; RecountSearchWords (anavara
+	// migrate) can.
+	execOn(t, path, `UPDATE medical_records SET search_words = 'zyx' WHERE id = 'older'`)
+	if err := d.RecountSearchWords(ctx); err != nil {
+		t.Fatal(err)
+	}
+	checkWordCounts(t, "after an older build's edit and a recount", path)
 }
