@@ -195,7 +195,7 @@ func recordListSQL(f db.RecordFilter, words []string) (recordQuery, error) {
 // ListRecords returns one page of records and the number matching f.
 func (r *reader) ListRecords(ctx context.Context, f db.RecordFilter) (records []model.MedicalRecord, total int, err error) {
 	if f.Search == "" {
-		return r.listRecords(ctx, f, nil, -1)
+		return r.listRecords(ctx, f, nil, unknownMatches)
 	}
 	words := db.QueryWords(f.Search)
 	if len(words) == 0 {
@@ -205,7 +205,7 @@ func (r *reader) ListRecords(ctx context.Context, f db.RecordFilter) (records []
 	if r.tx != nil {
 		// Inside a write transaction, READ COMMITTED: its statements do
 		// not share one snapshot, which searchRecords needs.
-		return r.listRecords(ctx, f, words, -1)
+		return r.listRecords(ctx, f, words, unknownMatches)
 	}
 	err = r.readSnapshot(ctx, func(sr *reader) error {
 		records, total, err = sr.searchRecords(ctx, f, words)
@@ -214,10 +214,9 @@ func (r *reader) ListRecords(ctx context.Context, f db.RecordFilter) (records []
 	return records, total, err
 }
 
-// listRecords is ListRecords for words, the words of its search, if any;
-// matches is their number of matches if known, or -1 (planSearch counts
-// them).
-func (r *reader) listRecords(ctx context.Context, f db.RecordFilter, words []string, matches int) ([]model.MedicalRecord, int, error) {
+// listRecords is ListRecords for words, the words of its search, if any,
+// and what is known of their matches (planSearch counts them otherwise).
+func (r *reader) listRecords(ctx context.Context, f db.RecordFilter, words []string, known knownMatches) ([]model.MedicalRecord, int, error) {
 	q, err := recordListSQL(f, words)
 	if err != nil {
 		return nil, 0, err
@@ -234,20 +233,18 @@ func (r *reader) listRecords(ctx context.Context, f db.RecordFilter, words []str
 		}
 	}
 	pageSQL, pageWhere := `SELECT `+recordColumns+` FROM medical_records`+q.walk.sql(), q.walk
+	matches := known.n
 	if q.search != "" {
-		var few bool
-		if matches >= 0 {
-			few, err = r.fewMatches(ctx, matches, f)
-		} else {
-			matches, few, err = r.planSearch(ctx, q.search, f)
-		}
-		if err != nil {
-			return nil, 0, fmt.Errorf("list records: %w", err)
+		gather := fewEnough(matches, known.records, f)
+		if matches < 0 {
+			if matches, gather, err = r.planSearch(ctx, q.search, f); err != nil {
+				return nil, 0, fmt.Errorf("list records: %w", err)
+			}
 		}
 		if matches == 0 {
 			return []model.MedicalRecord{}, 0, nil
 		}
-		if few {
+		if gather {
 			// Collected from the index, then sorted: planned alone, the
 			// matches are read through the GIN index, never by walking
 			// the ordering's index and testing every row it holds.

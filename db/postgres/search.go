@@ -184,8 +184,21 @@ func (r *reader) fewMatches(ctx context.Context, matches int, f db.RecordFilter)
 	if err := r.q.QueryRow(ctx, `SELECT n FROM counts WHERE name = '`+countRecords+`' AND part = ''`).Scan(&records); err != nil {
 		return false, fmt.Errorf("count records: %w", err)
 	}
-	return float64(matches)*float64(matches)*2.5 < float64(f.Offset+f.Limit+1)*float64(records), nil
+	return fewEnough(matches, records, f), nil
 }
+
+// fewEnough is planSearch's rule: whether matches, among records, are few
+// enough to collect and sort for f's page.
+func fewEnough(matches, records int, f db.RecordFilter) bool {
+	return float64(matches)*float64(matches)*2.5 < float64(f.Offset+f.Limit+1)*float64(records)
+}
+
+// knownMatches is what searchRecords knows of a search's matches before
+// listRecords reads them: their number n, -1 when unknown, among records.
+type knownMatches struct{ n, records int }
+
+// unknownMatches leaves planSearch to count the matches.
+var unknownMatches = knownMatches{n: -1}
 
 // searchRecords is ListRecords for a search of words, in one snapshot
 // (readSnapshot), the word counts' and the records': it leaves out each
@@ -206,9 +219,9 @@ func (r *reader) searchRecords(ctx context.Context, f db.RecordFilter, words []s
 			filtering, last = append(filtering, words[i]), st
 		}
 	}
-	matches := -1
+	known := unknownMatches
 	if len(filtering) == 1 && last.words == 1 {
-		matches = last.records
+		known = knownMatches{n: last.records, records: stats[0].total}
 	}
 	if len(filtering) == 0 {
 		f.Search = ""
@@ -237,11 +250,11 @@ func (r *reader) searchRecords(ctx context.Context, f db.RecordFilter, words []s
 			}
 		}
 	}
-	return r.listRecords(ctx, f, filtering, matches)
+	return r.listRecords(ctx, f, filtering, known)
 }
 
 // fewestWorthWalking is the fewest matches for which planSearch walks the
-// ordering's index rather than collect them (fewMatches' rule), among
+// ordering's index rather than collect them (fewEnough's rule), among
 // records.
 func fewestWorthWalking(f db.RecordFilter, records int) int {
 	return int(math.Ceil(math.Sqrt(float64(f.Offset+f.Limit+1) * float64(records) / 2.5)))
