@@ -259,13 +259,13 @@ func recordPlan(t *testing.T, d *Store, f db.RecordFilter, sorts bool) {
 
 // A search looks each query word up in the word counts by its key's range
 // (search_word_counts.go), never scanning the table.
-func TestWordsOfEveryRecordUsesTheKey(t *testing.T) {
+func TestSearchTermsUseTheKey(t *testing.T) {
 	d, err := Open(context.Background(), Options{Path: filepath.Join(t.TempDir(), "anavara.db")})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer d.Close()
-	plan := queryPlan(t, d, wordsOfEveryRecordSQL, wordsJSON([]string{"dr", "kim"}), maxRune)
+	plan := queryPlan(t, d, searchTermsSQL, wordsJSON([]string{"dr", "kim"}), maxRune)
 	if !regexp.MustCompile(`SEARCH search_word_counts .*USING PRIMARY KEY \(word>\? AND word<\?\)`).MatchString(plan) || strings.Contains(plan, "SCAN search_word_counts") {
 		t.Errorf("plan:\n%s", plan)
 	}

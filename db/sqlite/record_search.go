@@ -36,18 +36,31 @@ func (q *queries) unindexRecord(ctx context.Context, rowid int64) error {
 }
 
 // matchExpr is the FTS4 MATCH expression for a search's words
-// (db.SearchWords): each word as a prefix, all of them required. The words
-// hold letters and digits only, and are folded to lower case, so none is
-// an operator (AND, OR, NOT, NEAR are upper case) or carries FTS syntax:
-// no user text reaches MATCH other than as such a word.
+// (db.SearchWords): each word as a prefix, all of them required.
 func matchExpr(words []string) string {
-	var b strings.Builder
+	terms := make([]searchTerm, len(words))
 	for i, w := range words {
+		terms[i] = searchTerm{word: w}
+	}
+	return matchTerms(terms)
+}
+
+// matchTerms is the FTS4 MATCH expression for a search's terms
+// (searchTerms): each whole word as a term, each other word as a prefix,
+// all of them required. The words hold letters and digits only, and are
+// folded to lower case, so none is an operator (AND, OR, NOT, NEAR are
+// upper case) or carries FTS syntax: no user text reaches MATCH other than
+// as such a word.
+func matchTerms(terms []searchTerm) string {
+	var b strings.Builder
+	for i, t := range terms {
 		if i > 0 {
 			b.WriteByte(' ')
 		}
-		b.WriteString(w)
-		b.WriteByte('*')
+		b.WriteString(t.word)
+		if !t.whole {
+			b.WriteByte('*')
+		}
 	}
 	return b.String()
 }
@@ -85,7 +98,8 @@ func (p searchPlan) condition() string {
 }
 
 // planSearch counts a search's matches in the index (ignoring f's other
-// filters) and chooses how the list reads them. SQLite's planner cannot
+// filters), unless matches says how many there are (searchTerms), and
+// chooses how the list reads them. SQLite's planner cannot
 // make that choice: it knows nothing of how many rows a MATCH gives, and
 // the two ways differ a hundredfold. Looking every match up costs about
 // matches × 2.5 µs; probing costs matches × 0.3 µs for the temporary
@@ -93,10 +107,11 @@ func (p searchPlan) condition() string {
 // (offset+limit) × records / matches × 0.2 µs. Lookups win when
 // matches² < (offset+limit) × records / 10 (on a million records, page
 // 1: below about 1,500 matches).
-func (q *queries) planSearch(ctx context.Context, match string, f db.RecordFilter) (searchPlan, int, error) {
-	var matches int
-	if err := q.q.QueryRowContext(ctx, `SELECT count(*) FROM record_search WHERE record_search MATCH ?`, match).Scan(&matches); err != nil {
-		return searchNone, 0, fmt.Errorf("count matches: %w", err)
+func (q *queries) planSearch(ctx context.Context, match string, f db.RecordFilter, matches int) (searchPlan, int, error) {
+	if matches == unknownMatches {
+		if err := q.q.QueryRowContext(ctx, `SELECT count(*) FROM record_search WHERE record_search MATCH ?`, match).Scan(&matches); err != nil {
+			return searchNone, 0, fmt.Errorf("count matches: %w", err)
+		}
 	}
 	if matches == 0 {
 		return searchLookup, 0, nil

@@ -218,12 +218,17 @@ func (q *queries) ListRecords(ctx context.Context, f db.RecordFilter) (page []mo
 
 // listRecords is ListRecords, given the search's words.
 func (q *queries) listRecords(ctx context.Context, f db.RecordFilter, words []string) ([]model.MedicalRecord, int, error) {
+	var terms []searchTerm
+	known := unknownMatches
 	if f.Search != "" {
 		var err error
-		if words, err = q.filteringWords(ctx, words); err != nil {
+		if terms, known, err = q.searchTerms(ctx, words); err != nil {
 			return nil, 0, fmt.Errorf("list records: %w", err)
 		}
-		if len(words) == 0 {
+		if known == 0 {
+			return []model.MedicalRecord{}, 0, nil
+		}
+		if len(terms) == 0 {
 			// Every record matches: the search filters nothing.
 			f.Search = ""
 		}
@@ -231,10 +236,10 @@ func (q *queries) listRecords(ctx context.Context, f db.RecordFilter, words []st
 	var match string
 	plan, matches := searchNone, -1
 	if f.Search != "" {
-		match = matchExpr(words)
+		match = matchTerms(terms)
 		ordering := cmp.Or(f.Ordering, model.DefaultRecordOrdering)
 		byDocid := searchOnly(f) && f.Seek == nil && strings.TrimPrefix(ordering, "-") == "created" && f.Offset+f.Limit <= maxDocidPage
-		if byDocid && len(words) > 1 {
+		if byDocid && len(terms) > 1 {
 			page, n, ok, err := q.searchFew(ctx, match, f, ordering == "-created", fewMatches)
 			if err != nil {
 				return nil, 0, fmt.Errorf("list records: %w", err)
@@ -244,7 +249,7 @@ func (q *queries) listRecords(ctx context.Context, f db.RecordFilter, words []st
 			}
 		}
 		var err error
-		if plan, matches, err = q.planSearch(ctx, match, f); err != nil {
+		if plan, matches, err = q.planSearch(ctx, match, f, known); err != nil {
 			return nil, 0, fmt.Errorf("list records: %w", err)
 		}
 		if matches == 0 {

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -134,44 +135,90 @@ func (d *Store) RecountSearchWords(ctx context.Context) error {
 // (it is not a letter).
 const maxRune = "\U0010FFFF"
 
-// wordsOfEveryRecordSQL selects the places, in a JSON array of query
-// words, of those that start a word every record holds. Each is a range
-// of search_word_counts' key, as long as the index's own range of the
-// prefix and far cheaper to read.
-const wordsOfEveryRecordSQL = `SELECT query.key FROM json_each(?) AS query
-	WHERE EXISTS (SELECT 1 FROM search_word_counts
-		WHERE word >= query.value AND word < query.value || ?
-		AND records = (SELECT n FROM counts WHERE name = '` + countRecords + `' AND part = ''))`
+// searchTermsSQL reads, for each query word of a JSON array, the range of
+// search_word_counts' key of the words it starts: how many there are, the
+// first of them and the records of the most held, and whether one of them
+// is a word of every record. The range is as long as the index's own range
+// of the prefix and far cheaper to read.
+const searchTermsSQL = `SELECT count(word), coalesce(min(word), ''), coalesce(max(records), 0),
+		coalesce(max(records = total.n), 0)
+	FROM json_each(?) AS query
+	CROSS JOIN (SELECT n FROM counts WHERE name = '` + countRecords + `' AND part = '') AS total
+	LEFT JOIN search_word_counts ON word >= query.value AND word < query.value || ?
+	GROUP BY query.key ORDER BY query.key`
 
-// filteringWords returns the words of a search that filter something,
-// leaving out each word that starts a word every record holds: the
-// search's matches are the same without it. It reads the counts that the
+// searchTerm is a query word as the index is asked for it.
+type searchTerm struct {
+	// word is the query word, or, when whole, the one word of the index
+	// that it starts.
+	word string
+	// whole is set when the query word starts exactly one indexed word,
+	// which the index then looks up as a term instead of merging a
+	// prefix's range (BENCHMARKS.md, "Issue 14, session 16").
+	whole bool
+	// records is how many records hold word when whole.
+	records int
+}
+
+// unknownMatches is searchTerms' matches when the counts do not tell.
+const unknownMatches = -1
+
+// searchTerms returns how the index is asked for a search's words
+// (matchTerms): it leaves out each word that starts a word every record
+// holds, since the matches are the same without it, and asks for each
+// word that starts exactly one indexed word as that whole word. matches
+// is the number of records that match, when the counts tell: none when a
+// word starts no indexed word, that word's records when a single whole
+// word is left; otherwise unknownMatches. It reads the counts that the
 // caller's snapshot holds, which must also be the one the search then
 // reads.
-func (q *queries) filteringWords(ctx context.Context, words []string) ([]string, error) {
-	rows, err := q.q.QueryContext(ctx, wordsOfEveryRecordSQL, wordsJSON(words), maxRune)
+func (q *queries) searchTerms(ctx context.Context, words []string) (terms []searchTerm, matches int, err error) {
+	rows, err := q.q.QueryContext(ctx, searchTermsSQL, wordsJSON(words), maxRune)
 	if err != nil {
-		return nil, fmt.Errorf("words of every record: %w", err)
+		return nil, 0, fmt.Errorf("search word counts: %w", err)
 	}
 	defer rows.Close()
-	everywhere := make([]bool, len(words))
+	none, read := false, 0
 	for rows.Next() {
-		var i int
-		if err := rows.Scan(&i); err != nil {
-			return nil, fmt.Errorf("words of every record: %w", err)
+		var (
+			starts, records int
+			first           string
+			everywhere      bool
+		)
+		if err := rows.Scan(&starts, &first, &records, &everywhere); err != nil {
+			return nil, 0, fmt.Errorf("search word counts: %w", err)
 		}
-		everywhere[i] = true
+		if read >= len(words) {
+			return nil, 0, fmt.Errorf("search word counts: more rows than %d words", len(words))
+		}
+		switch {
+		case starts == 0:
+			none = true
+		case everywhere:
+		case starts == 1:
+			// Two query words that start the same one word ask for it
+			// once.
+			if !slices.Contains(terms, searchTerm{word: first, whole: true, records: records}) {
+				terms = append(terms, searchTerm{word: first, whole: true, records: records})
+			}
+		default:
+			terms = append(terms, searchTerm{word: words[read]})
+		}
+		read++
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("words of every record: %w", err)
+		return nil, 0, fmt.Errorf("search word counts: %w", err)
 	}
-	filtering := words[:0:0]
-	for i, w := range words {
-		if !everywhere[i] {
-			filtering = append(filtering, w)
-		}
+	if read != len(words) {
+		return nil, 0, fmt.Errorf("search word counts: %d rows for %d words", read, len(words))
 	}
-	return filtering, nil
+	switch {
+	case none:
+		return nil, 0, nil
+	case len(terms) == 1 && terms[0].whole:
+		return terms, terms[0].records, nil
+	}
+	return terms, unknownMatches, nil
 }
 
 // readSnapshot runs fn on queries that read one snapshot: q itself inside
