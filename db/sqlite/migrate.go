@@ -25,6 +25,7 @@ var goMigrations = []*goose.Migration{
 	goose.NewGoMigration(15, &goose.GoFunc{RunTx: addAuditChain}, &goose.GoFunc{RunTx: dropAuditChain}),
 	goose.NewGoMigration(18, &goose.GoFunc{RunTx: addAuditIndex}, &goose.GoFunc{RunTx: dropAuditIndex}),
 	goose.NewGoMigration(19, &goose.GoFunc{RunTx: addSearchWordCounts}, &goose.GoFunc{RunTx: dropSearchWordCounts}),
+	goose.NewGoMigration(20, &goose.GoFunc{RunTx: newestFirstRecordSearch}, &goose.GoFunc{RunTx: oldestFirstRecordSearch}),
 }
 
 // newProvider returns goose's provider of every embedded migration, SQL

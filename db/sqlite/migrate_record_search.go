@@ -45,10 +45,12 @@ func addRecordSearch(ctx context.Context, tx *sql.Tx) error {
 	return nil
 }
 
-// createRecordSearchSQL creates the FTS4 index of the records search. The
-// words are already folded and split (db.SearchWords), which unicode61
-// leaves as they are (TestSearchWordsMatchUnicode61); remove_diacritics=2
-// would fold any accent that reached it all the same.
+// createRecordSearchSQL creates the FTS4 index of the records search as
+// migration 13 made it, its doclists in ascending docid order (migration
+// 20 reverses them). The words are already folded and split
+// (db.SearchWords), which unicode61 leaves as they are
+// (TestSearchWordsMatchUnicode61); remove_diacritics=2 would fold any
+// accent that reached it all the same.
 const createRecordSearchSQL = `CREATE VIRTUAL TABLE record_search USING fts4(
 	content="medical_records", search_words, tokenize=unicode61 "remove_diacritics=2")`
 

@@ -154,7 +154,9 @@ type searchTerm struct {
 	word string
 	// whole is set when the query word starts exactly one indexed word,
 	// which the index then looks up as a term instead of merging a
-	// prefix's range (BENCHMARKS.md, "Issue 14, session 16").
+	// prefix's range, and reads newest first as it goes (migration 20)
+	// instead of decoding and reversing the whole doclist
+	// (BENCHMARKS.md, "Issue 14, session 16").
 	whole bool
 	// records is how many records hold word when whole.
 	records int
