@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/anavara/anavara/db"
@@ -165,36 +166,24 @@ const fewMatches = 2000
 // of such a query however few matches it then yields, so the count and the
 // page each cost that much, while reading the few matches' docids costs
 // little (BENCHMARKS.md, "Search, session 8"). It reads up to
-// fewMatches+1 docids in the page's order; with more, the page's
-// candidates are still the first of them and only the count takes a
-// second evaluation. few is fewMatches but in tests. ok is false when the
+// fewMatches+1 docids, newest first; with more, a newest-first page's
+// candidates are still the first of them (an oldest-first page's take a
+// read the other way) and the count takes a second evaluation. few is fewMatches but in tests. ok is false when the
 // candidates are not the page (candidatePage); matches is then still the
 // count.
 func (q *queries) searchFew(ctx context.Context, match string, f db.RecordFilter, desc bool, few int) (page []model.MedicalRecord, matches int, ok bool, err error) {
 	k := f.Offset + f.Limit
-	dir := "ASC"
-	if desc {
-		dir = "DESC"
-	}
-	rows, err := q.q.QueryContext(ctx, `SELECT docid FROM record_search WHERE record_search MATCH ? ORDER BY docid `+dir+` LIMIT ?`,
-		match, max(k, few)+1)
+	// Newest first, the index's own order (migration 20), which FTS4
+	// reads as far as the limit; the other way it decodes and reverses
+	// every word's doclist first. When they are all read, the oldest are
+	// the last.
+	docids, err := q.matchDocids(ctx, match, "DESC", max(k, few)+1)
 	if err != nil {
-		return nil, 0, false, fmt.Errorf("read matches: %w", err)
-	}
-	defer rows.Close()
-	var docids []int64
-	for rows.Next() {
-		var d int64
-		if err := rows.Scan(&d); err != nil {
-			return nil, 0, false, fmt.Errorf("read matches: %w", err)
-		}
-		docids = append(docids, d)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, 0, false, fmt.Errorf("read matches: %w", err)
+		return nil, 0, false, err
 	}
 	matches = len(docids)
-	if matches > max(k, few) {
+	all := matches <= max(k, few)
+	if !all {
 		if err := q.q.QueryRowContext(ctx, `SELECT count(*) FROM record_search WHERE record_search MATCH ?`, match).Scan(&matches); err != nil {
 			return nil, 0, false, fmt.Errorf("count matches: %w", err)
 		}
@@ -202,13 +191,106 @@ func (q *queries) searchFew(ctx context.Context, match string, f db.RecordFilter
 	if matches == 0 {
 		return []model.MedicalRecord{}, 0, true, nil
 	}
-	candidates := docids[:min(k, len(docids))]
+	if all && matches > k {
+		var records int
+		if err := q.q.QueryRowContext(ctx, `SELECT n FROM counts WHERE name = '`+countRecords+`' AND part = ''`).Scan(&records); err != nil {
+			return nil, 0, false, fmt.Errorf("count records: %w", err)
+		}
+		if sortAllMatches(matches, k, records) {
+			page, err := q.sortedMatches(ctx, docids, f, desc)
+			return page, matches, err == nil, err
+		}
+	}
+	var candidates []int64
+	switch {
+	case desc:
+		candidates = docids[:min(k, len(docids))]
+	case all:
+		candidates = docids[max(0, len(docids)-k):]
+	default:
+		if candidates, err = q.matchDocids(ctx, match, "ASC", k); err != nil {
+			return nil, 0, false, err
+		}
+	}
 	args := make([]any, len(candidates))
 	for i, d := range candidates {
 		args[i] = d
 	}
 	page, ok, err = q.candidatePage(ctx, `rowid IN (?`+strings.Repeat(",?", len(candidates)-1)+`)`, args, f, desc)
 	return page, matches, ok, err
+}
+
+// sortAllMatches says whether a page of k of matches, all of them read,
+// among records, costs less by looking every match up and sorting them
+// (about 1.5 µs a match on the benchmark host) than by candidatePage's
+// check that the k newest by rowid are the newest, which walks the created
+// index over every record created since the kth, about k × records /
+// matches entries at 0.08 µs each: at a million records and k = 20,
+// below about 1,000 matches. A three-word search of a few dozen matches
+// took 30–40 ms the other way (BENCHMARKS.md, "Issue 14, session 16").
+func sortAllMatches(matches, k, records int) bool {
+	return float64(matches)*float64(matches)*1.5 < float64(k)*float64(records)*0.08
+}
+
+// sortedMatches returns f's page of the records at docids, every match of
+// a search whose one filter it is, in the created ordering (newest first
+// when desc).
+func (q *queries) sortedMatches(ctx context.Context, docids []int64, f db.RecordFilter, desc bool) ([]model.MedicalRecord, error) {
+	dir := "ASC"
+	if desc {
+		dir = "DESC"
+	}
+	list := make([]byte, 0, 8*len(docids)+2)
+	list = append(list, '[')
+	for i, d := range docids {
+		if i > 0 {
+			list = append(list, ',')
+		}
+		list = strconv.AppendInt(list, d, 10)
+	}
+	list = append(list, ']')
+	rows, err := q.q.QueryContext(ctx, `SELECT `+recordColumns+` FROM medical_records
+		WHERE rowid IN (SELECT value FROM json_each(?))
+		ORDER BY created `+dir+`, id `+dir+` LIMIT ? OFFSET ?`, string(list), max(f.Limit, 0), f.Offset)
+	if err != nil {
+		return nil, fmt.Errorf("read matches: %w", err)
+	}
+	defer rows.Close()
+	page := make([]model.MedicalRecord, 0, db.PageCapacity(f.Limit))
+	for rows.Next() {
+		r, err := scanRecord(rows)
+		if err != nil {
+			return nil, fmt.Errorf("read matches: %w", err)
+		}
+		page = append(page, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read matches: %w", err)
+	}
+	return page, nil
+}
+
+// matchDocids returns the docids of up to limit matches of match, in
+// docid order dir (ASC or DESC).
+func (q *queries) matchDocids(ctx context.Context, match, dir string, limit int) ([]int64, error) {
+	rows, err := q.q.QueryContext(ctx, `SELECT docid FROM record_search WHERE record_search MATCH ? ORDER BY docid `+dir+` LIMIT ?`,
+		match, limit)
+	if err != nil {
+		return nil, fmt.Errorf("read matches: %w", err)
+	}
+	defer rows.Close()
+	var docids []int64
+	for rows.Next() {
+		var d int64
+		if err := rows.Scan(&d); err != nil {
+			return nil, fmt.Errorf("read matches: %w", err)
+		}
+		docids = append(docids, d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read matches: %w", err)
+	}
+	return docids, nil
 }
 
 // candidatePage lists the records that where (with args) selects, at most

@@ -133,6 +133,14 @@ func testSearchPlansAgree(t *testing.T, outOfOrder bool) {
 					if !ok && !outOfOrder {
 						t.Errorf("%q %s %+v by docid gave up, with every record in order", search, ordering, p)
 					}
+					// Every match looked up and sorted.
+					docids, err := q.matchDocids(ctx, matchExpr(words), "DESC", len(all))
+					if err != nil {
+						t.Fatal(err)
+					}
+					if sorted, err := q.sortedMatches(ctx, docids, f, ordering == "-created"); err != nil || !slices.Equal(ids(sorted), wantIDs) {
+						t.Errorf("%q %s %+v sorted, %v:\n got  %v\n want %v", search, ordering, p, err, ids(sorted), wantIDs)
+					}
 					// Reading every match, or only the first few and
 					// counting them in the index.
 					for _, few := range []int{fewMatches, 5} {
@@ -273,4 +281,25 @@ func walkSearch(t *testing.T, q *queries, search, ordering string, plan searchPl
 		}
 	}
 	return walked
+}
+
+// searchFew sorts every match when that costs less than checking that the
+// newest by rowid are the newest (sortAllMatches): at a million records and
+// a page of 20, up to about 1,000 matches.
+func TestSortAllMatches(t *testing.T) {
+	for _, c := range []struct {
+		matches, k, records int
+		want                bool
+	}{
+		{52, 20, 1_000_000, true},
+		{1_000, 20, 1_000_000, true},
+		{1_100, 20, 1_000_000, false},
+		{1_610, 20, 1_000_000, false},
+		{21, 20, 400, false},
+		{40, 1_000, 400, true},
+	} {
+		if got := sortAllMatches(c.matches, c.k, c.records); got != c.want {
+			t.Errorf("sortAllMatches(%d, %d, %d) = %v, want %v", c.matches, c.k, c.records, got, c.want)
+		}
+	}
 }
