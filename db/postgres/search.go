@@ -206,7 +206,8 @@ var unknownMatches = knownMatches{n: -1}
 // when one word is left that starts exactly one word some record holds,
 // takes that word's count as the number of matches instead of counting
 // them through the index. When every word is left out, the list is
-// unsearched.
+// unsearched; when a word starts no word that some record holds, it is
+// empty.
 func (r *reader) searchRecords(ctx context.Context, f db.RecordFilter, words []string) ([]model.MedicalRecord, int, error) {
 	stats, err := r.searchWordStats(ctx, words)
 	if err != nil {
@@ -215,6 +216,10 @@ func (r *reader) searchRecords(ctx context.Context, f db.RecordFilter, words []s
 	filtering := words[:0:0]
 	var last wordStats
 	for i, st := range stats {
+		if st.words == 0 {
+			// A word that starts no word any record holds: no match.
+			return []model.MedicalRecord{}, 0, nil
+		}
 		if !st.everywhere {
 			filtering, last = append(filtering, words[i]), st
 		}
