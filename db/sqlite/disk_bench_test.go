@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // BenchmarkDiskCommitFloor writes what one WAL commit writes, without
@@ -54,5 +56,125 @@ func BenchmarkDiskCommitFloor(b *testing.B) {
 			}
 			b.SetBytes(int64(len(frame) * pages))
 		})
+	}
+}
+
+// BenchmarkDiskCommitTail is the disk's own latency tail under the create
+// tail's load (server's BenchmarkCreateRecordTail, rate=1000): a commit's
+// WAL writes (BenchmarkDiskCommitFloor's pattern, 19 pages, what a create
+// writes to the WAL) and fsync, 1,000 a second, one at a time, while
+// another goroutine does what the checkpointer does to the database file:
+// every 250 ms, scattered 4 KiB writes of ckpt-MiB in all and an fsync
+// (ckpt-MiB=0: none; at 1,000 creates a second the checkpointer copies
+// about 76 KiB a create, some 19 MiB a pass). It reports the commits' p50, p99, p99.9 and maximum
+// in microseconds: no create can have a shorter tail than its commit.
+//
+//	go test -run '^$' -bench DiskCommitTail -benchtime=10000x ./db/sqlite/
+func BenchmarkDiskCommitTail(b *testing.B) {
+	const (
+		pageSize, header = 4096, 24
+		pages            = 19
+		rate             = 1000
+		dbFileSize       = 200 << 20
+	)
+	for _, ckptMiB := range []int{0, 4, 16} {
+		b.Run(fmt.Sprintf("ckpt-MiB=%d", ckptMiB), func(b *testing.B) {
+			dir := b.TempDir()
+			wal, err := os.Create(filepath.Join(dir, "wal"))
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer wal.Close()
+			frame := make([]byte, header+pageSize)
+			walSize := int64(len(frame) * pages * 2000)
+			if _, err := wal.Write(make([]byte, walSize)); err != nil {
+				b.Fatal(err)
+			}
+			if err := wal.Sync(); err != nil {
+				b.Fatal(err)
+			}
+			stop, stopped := make(chan struct{}), make(chan error, 1)
+			if ckptMiB == 0 {
+				stopped <- nil
+			} else {
+				dbFile, err := os.Create(filepath.Join(dir, "db"))
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer dbFile.Close()
+				if _, err := dbFile.Write(make([]byte, dbFileSize)); err != nil {
+					b.Fatal(err)
+				}
+				if err := dbFile.Sync(); err != nil {
+					b.Fatal(err)
+				}
+				go func() { stopped <- checkpointLike(dbFile, ckptMiB, stop) }()
+			}
+			lat := make([]time.Duration, 0, b.N)
+			fd := int(wal.Fd())
+			var off int64
+			next := time.Now()
+			for b.Loop() {
+				next = next.Add(time.Second / rate)
+				time.Sleep(time.Until(next))
+				start := time.Now()
+				if off >= walSize {
+					off = 0
+				}
+				for range pages {
+					if _, err := syscall.Pwrite(fd, frame[:header], off); err != nil {
+						b.Fatal(err)
+					}
+					if _, err := syscall.Pwrite(fd, frame[header:], off+header); err != nil {
+						b.Fatal(err)
+					}
+					off += int64(len(frame))
+				}
+				if err := syscall.Fsync(fd); err != nil {
+					b.Fatal(err)
+				}
+				lat = append(lat, time.Since(start))
+			}
+			close(stop)
+			if err := <-stopped; err != nil {
+				b.Fatal(err)
+			}
+			slices.Sort(lat)
+			at := func(q float64) float64 {
+				return float64(lat[min(int(q*float64(len(lat))), len(lat)-1)].Microseconds())
+			}
+			b.ReportMetric(at(0.50), "p50-µs")
+			b.ReportMetric(at(0.99), "p99-µs")
+			b.ReportMetric(at(0.999), "p99.9-µs")
+			b.ReportMetric(float64(lat[len(lat)-1].Microseconds()), "max-µs")
+		})
+	}
+}
+
+// checkpointLike writes MiB of 4 KiB pages scattered over f and syncs it,
+// every 250 ms (the checkpointer's interval) until stop closes.
+func checkpointLike(f *os.File, mib int, stop <-chan struct{}) error {
+	page := make([]byte, 4096)
+	size, _ := f.Seek(0, 2)
+	tick := time.NewTicker(250 * time.Millisecond)
+	defer tick.Stop()
+	var off int64
+	for {
+		select {
+		case <-stop:
+			return nil
+		case <-tick.C:
+			for range mib * 256 {
+				// A stride of 37 pages scatters the writes as a
+				// checkpoint of index pages does.
+				off = (off + 37*4096) % size
+				if _, err := f.WriteAt(page, off); err != nil {
+					return err
+				}
+			}
+			if err := f.Sync(); err != nil {
+				return err
+			}
+		}
 	}
 }

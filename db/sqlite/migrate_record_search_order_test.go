@@ -12,9 +12,10 @@ import (
 	"github.com/anavara/anavara/model"
 )
 
-// Migration 20 rebuilds the records search index newest first, which
-// changes neither what a search finds nor the order of its pages, either
-// way; undone, the index is oldest first again and still finds the same.
+// Migration 20 rebuilds the records search index newest first and without
+// %_docsize, which changes neither what a search finds nor the order of
+// its pages, either way; undone, the index is oldest first again, with
+// %_docsize, and still finds the same.
 func TestNewestFirstRecordSearchMigration(t *testing.T) {
 	ctx := context.Background()
 	conn, _ := openAtWithUser(t, 20)
@@ -65,7 +66,15 @@ func TestNewestFirstRecordSearchMigration(t *testing.T) {
 		if err := conn.QueryRowContext(ctx, `SELECT sql FROM sqlite_master WHERE name = 'record_search'`).Scan(&create); err != nil {
 			t.Fatal(err)
 		}
-		return strings.Contains(create, "order=desc")
+		newest := strings.Contains(create, "order=desc")
+		var docsize int
+		if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE name = 'record_search_docsize'`).Scan(&docsize); err != nil {
+			t.Fatal(err)
+		}
+		if newest != (docsize == 0) {
+			t.Fatalf("newest first %v, with %d docsize tables", newest, docsize)
+		}
+		return newest
 	}
 	want := results("at version 20")
 	if !newestFirst() {
