@@ -110,6 +110,8 @@ func BenchSearch(b *testing.B, s db.Store) {
 		{"search=dr_kim", "dr kim", "", 1},                           // a word in every record and a rarer one
 		{"search=nomatch", "xylophone", "", 0},                       // no record
 		{"search=dr_nomatch", "dr xylophone", "", 0},                 // a word in every record and one in none
+		{"search=a", "a", "", 1},                                     // one letter: the start of many words, ~30%
+		{"search=a_okafor", "a okafor", "", 1},                       // one letter and a word
 		{"search=okafor,ordering=created", "okafor", "created", 1},
 		{"search=okafor_asthma,ordering=created", "okafor asthma", "created", 1},
 	} {
