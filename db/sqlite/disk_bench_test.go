@@ -41,22 +41,30 @@ func BenchmarkDiskCommitFloor(b *testing.B) {
 				if off >= int64(len(frame)*pages*commits) {
 					off = 0
 				}
-				for range pages {
-					if _, err := syscall.Pwrite(fd, frame[:header], off); err != nil {
-						b.Fatal(err)
-					}
-					if _, err := syscall.Pwrite(fd, frame[header:], off+header); err != nil {
-						b.Fatal(err)
-					}
-					off += int64(len(frame))
-				}
-				if err := syscall.Fsync(fd); err != nil {
+				var err error
+				if off, err = walCommit(fd, frame, header, pages, off); err != nil {
 					b.Fatal(err)
 				}
 			}
 			b.SetBytes(int64(len(frame) * pages))
 		})
 	}
+}
+
+// walCommit writes what one WAL commit of pages writes at off, each page
+// as SQLite writes a frame (its header, then the page: frame holds both),
+// and syncs the file, returning the offset after the last frame.
+func walCommit(fd int, frame []byte, header, pages int, off int64) (int64, error) {
+	for range pages {
+		if _, err := syscall.Pwrite(fd, frame[:header], off); err != nil {
+			return off, err
+		}
+		if _, err := syscall.Pwrite(fd, frame[header:], off+int64(header)); err != nil {
+			return off, err
+		}
+		off += int64(len(frame))
+	}
+	return off, syscall.Fsync(fd)
 }
 
 // BenchmarkDiskCommitTail is the disk's own latency tail under the create
@@ -125,16 +133,8 @@ func BenchmarkDiskCommitTail(b *testing.B) {
 				if off >= walSize {
 					off = 0
 				}
-				for range pages {
-					if _, err := syscall.Pwrite(fd, frame[:header], off); err != nil {
-						b.Fatal(err)
-					}
-					if _, err := syscall.Pwrite(fd, frame[header:], off+header); err != nil {
-						b.Fatal(err)
-					}
-					off += int64(len(frame))
-				}
-				if err := syscall.Fsync(fd); err != nil {
+				var err error
+				if off, err = walCommit(fd, frame, header, pages, off); err != nil {
 					b.Fatal(err)
 				}
 				lat = append(lat, time.Since(start))
