@@ -265,7 +265,7 @@ func TestSearchTermsUseTheKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer d.Close()
-	plan := queryPlan(t, d, searchTermsSQL, wordsJSON([]string{"dr", "kim"}), maxRune)
+	plan := queryPlan(t, d, searchTermsSQL, maxAlternatives, wordsJSON([]string{"dr", "kim"}), maxRune)
 	if !regexp.MustCompile(`SEARCH search_word_counts .*USING PRIMARY KEY \(word>\? AND word<\?\)`).MatchString(plan) || strings.Contains(plan, "SCAN search_word_counts") {
 		t.Errorf("plan:\n%s", plan)
 	}

@@ -47,8 +47,10 @@ func matchExpr(words []string) string {
 }
 
 // matchTerms is the FTS4 MATCH expression for a search's terms
-// (searchTerms): each whole word as a term, each other word as a prefix,
-// all of them required. The words hold letters and digits only, and are
+// (searchTerms): each whole word as a term, each word with alternatives as
+// those terms in parentheses joined by OR, each other word as a prefix,
+// all of them required (FTS4's enhanced query syntax, which mattn's build
+// enables: SQLITE_ENABLE_FTS3_PARENTHESIS). The words hold letters and digits only, and are
 // folded to lower case, so none is an operator (AND, OR, NOT, NEAR are
 // upper case) or carries FTS syntax: no user text reaches MATCH other than
 // as such a word.
@@ -58,9 +60,13 @@ func matchTerms(terms []searchTerm) string {
 		if i > 0 {
 			b.WriteByte(' ')
 		}
-		b.WriteString(t.word)
-		if !t.whole {
-			b.WriteByte('*')
+		switch {
+		case len(t.alternatives) > 0:
+			b.WriteString("(" + strings.Join(t.alternatives, " OR ") + ")")
+		case t.whole:
+			b.WriteString(t.word)
+		default:
+			b.WriteString(t.word + "*")
 		}
 	}
 	return b.String()

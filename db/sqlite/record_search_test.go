@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -144,5 +145,65 @@ func TestRecordSearchSurvivesBackup(t *testing.T) {
 	}
 	if got := searchTotal(t, q, "cough"); got != 40 {
 		t.Errorf("search cough: %d, want 40", got)
+	}
+}
+
+// The largest MATCH expression a search makes (matchTerms): 16 query
+// words, each the start of maxAlternatives indexed words, which the index
+// is asked for as alternatives. FTS4 refuses an expression nested deeper
+// than 12; this one must be taken and find every record.
+func TestMatchTermsAtTheirLargest(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, Options{Path: filepath.Join(t.TempDir(), "anavara.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	user := db.UserRow{User: model.User{ID: uuid.NewString(), Email: "m@example.org", FirstName: "M", LastName: "T",
+		IsActive: true, Created: time.Unix(0, 0).UTC(), Updated: time.Unix(0, 0).UTC()}, PasswordHash: "x"}
+	var query []string
+	err = s.Write(ctx, func(tx db.Tx) error {
+		if err := tx.CreateUser(ctx, user); err != nil {
+			return err
+		}
+		for j := range maxAlternatives {
+			var words []string
+			for i := range 16 {
+				words = append(words, fmt.Sprintf("p%02d%c", i, 'a'+j))
+			}
+			at := time.Unix(int64(j), 0).UTC()
+			if err := tx.CreateRecord(ctx, model.MedicalRecord{ID: uuid.NewString(), UserID: user.ID, PatientName: "Max Terms",
+				DateOfBirth: model.NewDate(1990, 1, 1), Diagnosis: strings.Join(words, " "), DateOfTreatment: model.NewDate(2030, 1, 1),
+				Doctor: "Dr. Deep", Created: at, Updated: at}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 16 {
+		query = append(query, fmt.Sprintf("p%02d", i))
+	}
+	q := s.Read().(*queries)
+	terms, _, err := q.searchTerms(ctx, db.QueryWords(strings.Join(query, " ")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(terms) != 16 || len(terms[15].alternatives) != maxAlternatives {
+		t.Fatalf("terms: %+v", terms)
+	}
+	for _, ordering := range []string{"-created", "created", "patient_name"} {
+		page, total, err := q.ListRecords(ctx, db.RecordFilter{Search: strings.Join(query, " "), Ordering: ordering, Limit: 5})
+		if err != nil || total != maxAlternatives || len(page) != 5 {
+			t.Errorf("%s: %d records of %d, %v", ordering, len(page), total, err)
+		}
+	}
+	// One alternative fewer in one word: a record that holds only it no
+	// longer matches.
+	page, total, err := q.ListRecords(ctx, db.RecordFilter{Search: strings.Join(query[:15], " ") + " p15a", Limit: 20})
+	if err != nil || total != 1 || len(page) != 1 || !strings.Contains(page[0].Diagnosis, "p15a") {
+		t.Errorf("one alternative: %v of %d, %v", page, total, err)
 	}
 }

@@ -137,15 +137,24 @@ const maxRune = "\U0010FFFF"
 
 // searchTermsSQL reads, for each query word of a JSON array, the range of
 // search_word_counts' key of the words it starts: how many there are, the
-// first of them and the records of the most held, and whether one of them
-// is a word of every record. The range is as long as the index's own range
-// of the prefix and far cheaper to read.
+// first of them and the records of the most held, whether one of them is a
+// word of every record, and, when there are at most the second argument,
+// all of them (space-separated). The range is as long as the index's own
+// range of the prefix and far cheaper to read.
 const searchTermsSQL = `SELECT count(word), coalesce(min(word), ''), coalesce(max(records), 0),
-		coalesce(max(records = total.n), 0)
+		coalesce(max(records = total.n), 0), CASE WHEN count(word) <= ? THEN coalesce(group_concat(word, ' '), '') ELSE '' END
 	FROM json_each(?) AS query
 	CROSS JOIN (SELECT n FROM counts WHERE name = '` + countRecords + `' AND part = '') AS total
 	LEFT JOIN search_word_counts ON word >= query.value AND word < query.value || ?
 	GROUP BY query.key ORDER BY query.key`
+
+// maxAlternatives is the most indexed words a query word may start for the
+// index to be asked for each of them (searchTerm.alternatives), rather
+// than for the prefix. FTS4 nests MATCH expressions at most 12 deep
+// (SQLITE_FTS3_MAX_EXPR_DEPTH) and balances a run of ANDs or ORs, so 16
+// query words of 16 alternatives each nest 8 deep
+// (TestMatchTermsAtTheirLargest).
+const maxAlternatives = 16
 
 // searchTerm is a query word as the index is asked for it.
 type searchTerm struct {
@@ -160,6 +169,10 @@ type searchTerm struct {
 	whole bool
 	// records is how many records hold word when whole.
 	records int
+	// alternatives are, when the query word starts from 2 to
+	// maxAlternatives indexed words, those words, which the index is
+	// asked for as terms any of which may match, for the same reason.
+	alternatives []string
 }
 
 // unknownMatches is searchTerms' matches when the counts do not tell.
@@ -175,7 +188,7 @@ const unknownMatches = -1
 // caller's snapshot holds, which must also be the one the search then
 // reads.
 func (q *queries) searchTerms(ctx context.Context, words []string) (terms []searchTerm, matches int, err error) {
-	rows, err := q.q.QueryContext(ctx, searchTermsSQL, wordsJSON(words), maxRune)
+	rows, err := q.q.QueryContext(ctx, searchTermsSQL, maxAlternatives, wordsJSON(words), maxRune)
 	if err != nil {
 		return nil, 0, fmt.Errorf("search word counts: %w", err)
 	}
@@ -184,10 +197,10 @@ func (q *queries) searchTerms(ctx context.Context, words []string) (terms []sear
 	for rows.Next() {
 		var (
 			starts, records int
-			first           string
+			first, all      string
 			everywhere      bool
 		)
-		if err := rows.Scan(&starts, &first, &records, &everywhere); err != nil {
+		if err := rows.Scan(&starts, &first, &records, &everywhere, &all); err != nil {
 			return nil, 0, fmt.Errorf("search word counts: %w", err)
 		}
 		if read >= len(words) {
@@ -200,11 +213,11 @@ func (q *queries) searchTerms(ctx context.Context, words []string) (terms []sear
 		case starts == 1:
 			// Two query words that start the same one word ask for it
 			// once.
-			if !slices.Contains(terms, searchTerm{word: first, whole: true, records: records}) {
+			if !slices.ContainsFunc(terms, func(t searchTerm) bool { return t.whole && t.word == first }) {
 				terms = append(terms, searchTerm{word: first, whole: true, records: records})
 			}
 		default:
-			terms = append(terms, searchTerm{word: words[read]})
+			terms = append(terms, searchTerm{word: words[read], alternatives: strings.Fields(all)})
 		}
 		read++
 	}
