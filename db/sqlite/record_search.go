@@ -50,10 +50,10 @@ func matchExpr(words []string) string {
 // (searchTerms): each whole word as a term, each word with alternatives as
 // those terms in parentheses joined by OR, each other word as a prefix,
 // all of them required (FTS4's enhanced query syntax, which mattn's build
-// enables: SQLITE_ENABLE_FTS3_PARENTHESIS). The words hold letters and digits only, and are
-// folded to lower case, so none is an operator (AND, OR, NOT, NEAR are
-// upper case) or carries FTS syntax: no user text reaches MATCH other than
-// as such a word.
+// enables: SQLITE_ENABLE_FTS3_PARENTHESIS). The words hold letters and
+// digits only, and are folded to lower case, so none is an operator (AND,
+// OR, NOT, NEAR are upper case) or carries FTS syntax: no user text
+// reaches MATCH other than as such a word.
 func matchTerms(terms []searchTerm) string {
 	var b strings.Builder
 	for i, t := range terms {
@@ -106,9 +106,9 @@ func (p searchPlan) condition() string {
 
 // planSearch counts a search's matches in the index (ignoring f's other
 // filters), unless matches says how many there are (searchTerms), and
-// chooses how the list reads them. SQLite's planner cannot
-// make that choice: it knows nothing of how many rows a MATCH gives, and
-// the two ways differ a hundredfold. Looking every match up costs about
+// chooses how the list reads them. SQLite's planner cannot make that
+// choice: it knows nothing of how many rows a MATCH gives, and the two
+// ways differ a hundredfold. Looking every match up costs about
 // matches × 2.5 µs; probing costs matches × 0.3 µs for the temporary
 // table plus the index entries walked until the page is full, about
 // (offset+limit) × records / matches × 0.2 µs. Lookups win when
@@ -174,9 +174,10 @@ const fewMatches = 2000
 // little (BENCHMARKS.md, "Search, session 8"). It reads up to
 // fewMatches+1 docids, newest first; with more, a newest-first page's
 // candidates are still the first of them (an oldest-first page's take a
-// read the other way) and the count takes a second evaluation. few is fewMatches but in tests. ok is false when the
-// candidates are not the page (candidatePage); matches is then still the
-// count.
+// read the other way) and the count takes a second evaluation. When they
+// are all read and few, it sorts them all (sortAllMatches). few is
+// fewMatches but in tests. ok is false when the candidates are not the
+// page (candidatePage); matches is then still the count.
 func (q *queries) searchFew(ctx context.Context, match string, f db.RecordFilter, desc bool, few int) (page []model.MedicalRecord, matches int, ok bool, err error) {
 	k := f.Offset + f.Limit
 	// Newest first, the index's own order (migration 20), which FTS4

@@ -135,12 +135,13 @@ func (d *Store) RecountSearchWords(ctx context.Context) error {
 // (it is not a letter).
 const maxRune = "\U0010FFFF"
 
-// searchTermsSQL reads, for each query word of a JSON array, the range of
-// search_word_counts' key of the words it starts: how many there are, the
-// first of them and the records of the most held, whether one of them is a
-// word of every record, and, when there are at most the second argument,
-// all of them (space-separated). The range is as long as the index's own
-// range of the prefix and far cheaper to read.
+// searchTermsSQL reads, for each query word of a JSON array (the second
+// argument), the range of search_word_counts' key of the words it starts
+// (up to it followed by the third, maxRune): how many there are, the first
+// of them and the records of the most held, whether one of them is a word
+// of every record, and, when there are at most the first argument
+// (maxAlternatives), all of them, space-separated. The range is as long as
+// the index's own range of the prefix and far cheaper to read.
 const searchTermsSQL = `SELECT count(word), coalesce(min(word), ''), coalesce(max(records), 0),
 		coalesce(max(records = total.n), 0), CASE WHEN count(word) <= ? THEN coalesce(group_concat(word, ' '), '') ELSE '' END
 	FROM json_each(?) AS query
@@ -180,8 +181,9 @@ const unknownMatches = -1
 
 // searchTerms returns how the index is asked for a search's words
 // (matchTerms): it leaves out each word that starts a word every record
-// holds, since the matches are the same without it, and asks for each
-// word that starts exactly one indexed word as that whole word. matches
+// holds, since the matches are the same without it, asks for each word
+// that starts exactly one indexed word as that whole word, and for each
+// that starts up to maxAlternatives as any of those words. matches
 // is the number of records that match, when the counts tell: none when a
 // word starts no indexed word, that word's records when a single whole
 // word is left; otherwise unknownMatches. It reads the counts that the
