@@ -116,22 +116,42 @@ func (p searchPlan) condition() string {
 // 1: below about 1,500 matches).
 func (q *queries) planSearch(ctx context.Context, match string, f db.RecordFilter, matches int) (searchPlan, int, error) {
 	if matches == unknownMatches {
-		if err := q.q.QueryRowContext(ctx, `SELECT count(*) FROM record_search WHERE record_search MATCH ?`, match).Scan(&matches); err != nil {
-			return searchNone, 0, fmt.Errorf("count matches: %w", err)
+		var err error
+		if matches, err = q.countMatches(ctx, match); err != nil {
+			return searchNone, 0, err
 		}
 	}
 	if matches == 0 {
 		return searchLookup, 0, nil
 	}
-	var records int
-	if err := q.q.QueryRowContext(ctx, `SELECT n FROM counts WHERE name = '`+countRecords+`' AND part = ''`).Scan(&records); err != nil {
-		return searchNone, 0, fmt.Errorf("count records: %w", err)
+	records, err := q.recordsTotal(ctx)
+	if err != nil {
+		return searchNone, 0, err
 	}
 	walked := float64(f.Offset+f.Limit+1) * float64(records)
 	if float64(matches)*float64(matches)*10 < walked {
 		return searchLookup, matches, nil
 	}
 	return searchProbe, matches, nil
+}
+
+// countMatches counts the records that match, a MATCH expression, in the
+// index.
+func (q *queries) countMatches(ctx context.Context, match string) (int, error) {
+	var n int
+	if err := q.q.QueryRowContext(ctx, `SELECT count(*) FROM record_search WHERE record_search MATCH ?`, match).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count matches: %w", err)
+	}
+	return n, nil
+}
+
+// recordsTotal is the number of records, from the counters.
+func (q *queries) recordsTotal(ctx context.Context) (int, error) {
+	var n int
+	if err := q.q.QueryRowContext(ctx, `SELECT n FROM counts WHERE name = '`+countRecords+`' AND part = ''`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count records: %w", err)
+	}
+	return n, nil
 }
 
 // searchOnly reports whether f's one filter is a search, whose total is
@@ -191,17 +211,17 @@ func (q *queries) searchFew(ctx context.Context, match string, f db.RecordFilter
 	matches = len(docids)
 	all := matches <= max(k, few)
 	if !all {
-		if err := q.q.QueryRowContext(ctx, `SELECT count(*) FROM record_search WHERE record_search MATCH ?`, match).Scan(&matches); err != nil {
-			return nil, 0, false, fmt.Errorf("count matches: %w", err)
+		if matches, err = q.countMatches(ctx, match); err != nil {
+			return nil, 0, false, err
 		}
 	}
 	if matches == 0 {
 		return []model.MedicalRecord{}, 0, true, nil
 	}
 	if all && matches > k {
-		var records int
-		if err := q.q.QueryRowContext(ctx, `SELECT n FROM counts WHERE name = '`+countRecords+`' AND part = ''`).Scan(&records); err != nil {
-			return nil, 0, false, fmt.Errorf("count records: %w", err)
+		records, err := q.recordsTotal(ctx)
+		if err != nil {
+			return nil, 0, false, err
 		}
 		if sortAllMatches(matches, k, records) {
 			page, err := q.sortedMatches(ctx, docids, f, desc)
