@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"slices"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -24,6 +25,27 @@ func Migrations() fs.FS {
 		panic(err) // the directory is embedded: it exists
 	}
 	return fsys
+}
+
+// goMigrations are the migrations SQL alone cannot write: the audit
+// chain's hash is Go's (package audit/chain), one encoding for both
+// engines; the records search index's rebuild logs a line first.
+var goMigrations = []*goose.Migration{
+	goose.NewGoMigration(8, &goose.GoFunc{RunTx: linkAuditChain}, &goose.GoFunc{RunTx: unlinkAuditChain}),
+	goose.NewGoMigration(13, &goose.GoFunc{RunTx: addSearchPairs}, &goose.GoFunc{RunTx: dropSearchPairs}),
+}
+
+// GoMigrations are the migrations written in Go, beside the embedded SQL
+// files (Migrations): for tools that run goose themselves
+// (goose.WithGoMigrations), or count or hash the schema's migrations.
+func GoMigrations() []*goose.Migration { return slices.Clone(goMigrations) }
+
+// GoMigrationsSQL is the SQL text the Go migrations run as it stands (the
+// records search function's bodies), for tools that fingerprint the
+// schema the migrations make, such as pgtest's template database: a
+// change to it changes the schema under the same migration versions.
+func GoMigrationsSQL() []string {
+	return []string{searchLexemesWithPairsSQL, searchLexemesSQL}
 }
 
 // LatestVersion is the schema version the embedded migrations lead to: the

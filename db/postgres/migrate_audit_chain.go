@@ -5,26 +5,11 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"slices"
-
-	"github.com/pressly/goose/v3"
 
 	"github.com/anavara/anavara/audit/chain"
 	"github.com/anavara/anavara/db"
 	"github.com/anavara/anavara/model"
 )
-
-// goMigrations are the migrations SQL alone cannot write: the audit
-// chain's hash is Go's (package audit/chain), one encoding for both
-// engines.
-var goMigrations = []*goose.Migration{
-	goose.NewGoMigration(8, &goose.GoFunc{RunTx: linkAuditChain}, &goose.GoFunc{RunTx: unlinkAuditChain}),
-}
-
-// GoMigrations are the migrations written in Go, beside the embedded SQL
-// files (Migrations): for tools that run goose themselves
-// (goose.WithGoMigrations), or count or hash the schema's migrations.
-func GoMigrations() []*goose.Migration { return slices.Clone(goMigrations) }
 
 // auditChainBatch is how many events linkAuditChain links per read.
 const auditChainBatch = 10_000

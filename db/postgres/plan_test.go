@@ -119,3 +119,64 @@ func TestSearchWordStatsReadAKeyRange(t *testing.T) {
 		t.Errorf("the word statistics do not read a range of the key:\n%s", plan)
 	}
 }
+
+// A search by pairs of whole words (addIndexSearch) reads the GIN index
+// twice, the pairs and the records of many words, and ORs the two
+// bitmaps, planned for its parameters or generically: never one scan of
+// every word's posting list, nor a scan of the table.
+func TestSearchByPairsReadsTwoBitmaps(t *testing.T) {
+	s, url := openStore(t)
+	ctx := context.Background()
+	u := createUser(t, s, "pairs@example.org")
+	c := connect(t, url)
+	// Enough records that reading the table would cost more than the
+	// index: written here as db.RecordSearchWords writes them.
+	if _, err := c.Exec(ctx, `INSERT INTO medical_records (id, user_id, patient_name, date_of_birth, diagnosis, treatment,
+			date_of_treatment, doctor, patient_name_key, doctor_key, search_words, created, updated)
+		SELECT gen_random_uuid(), $1, 'Patient P' || i, '1980-01-01', d, '', '2031-01-01', doctor, 'patient p' || i,
+			lower(doctor), 'patient p' || i || ' dr ' || lower(substr(doctor, 5)) || ' ' || lower(d), now(), now()
+		FROM generate_series(1, 50000) AS i,
+			LATERAL (SELECT CASE WHEN i % 100 = 0 THEN 'Gout' ELSE 'Flu' END AS d,
+				CASE WHEN i % 2 = 0 THEN 'Dr. Okafor' ELSE 'Dr. House' END AS doctor) AS v`, u.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Exec(ctx, `ANALYZE`); err != nil {
+		t.Fatal(err)
+	}
+	cond, args := postgres.IndexSearchWhere([]string{"okaf", "gout"}, []string{"okafor", "gout"})
+	query := `SELECT id FROM medical_records` + cond
+	for _, mode := range []string{"force_custom_plan", "force_generic_plan"} {
+		t.Run(mode, func(t *testing.T) {
+			tx, err := c.Begin(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer tx.Rollback(ctx)
+			if _, err := tx.Exec(ctx, `SET LOCAL plan_cache_mode = `+mode); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := tx.Exec(ctx, `PREPARE paired (tsquery, tsquery) AS `+query); err != nil {
+				t.Fatal(err)
+			}
+			defer c.Exec(ctx, `DEALLOCATE paired`)
+			literal := func(a any) string { return `'` + strings.ReplaceAll(a.(string), `'`, `''`) + `'` }
+			rows, err := tx.Query(ctx, `EXPLAIN EXECUTE paired (`+literal(args[0])+`, `+literal(args[1])+`)`)
+			if err != nil {
+				t.Fatal(err)
+			}
+			lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
+			if err != nil {
+				t.Fatal(err)
+			}
+			plan := strings.Join(lines, "\n")
+			if !strings.Contains(plan, "BitmapOr") || strings.Count(plan, "Bitmap Index Scan on medical_records_search") != 2 ||
+				strings.Contains(plan, "Seq Scan") {
+				t.Errorf("a search by pairs does not OR two bitmaps of the search index:\n%s", plan)
+			}
+			var found int
+			if err := tx.QueryRow(ctx, `SELECT count(*) FROM medical_records`+cond, args...).Scan(&found); err != nil || found != 500 {
+				t.Errorf("%d records found by pairs, %v; want 500", found, err)
+			}
+		})
+	}
+}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -15,6 +14,10 @@ import (
 )
 
 const recordColumns = `id, user_id, patient_name, date_of_birth, diagnosis, treatment, date_of_treatment, doctor, created, updated, version`
+
+// recordColumnsOfM is recordColumns of medical_records AS m, for a query
+// that joins it.
+const recordColumnsOfM = `m.id, m.user_id, m.patient_name, m.date_of_birth, m.diagnosis, m.treatment, m.date_of_treatment, m.doctor, m.created, m.updated, m.version`
 
 func scanRecord(row pgx.Row) (model.MedicalRecord, error) {
 	var r model.MedicalRecord
@@ -132,42 +135,49 @@ type recordQuery struct {
 	count where
 	// walk is where with the search asked of the words alone, for a page
 	// read by walking the ordering's index (searchWordsVector).
-	walk  where
-	order string
+	walk where
+	// order is the ORDER BY of a page: key and then id, each dir.
+	order, key, dir string
 	// unfiltered is set when nothing narrows the list, whose total is
 	// then the records counter.
 	unfiltered bool
-	// search is the tsquery of the search's words, if there is a search.
-	search string
+	// search is the search's condition on the GIN index alone, if there
+	// is a search, which planSearch counts.
+	search where
 	// none is set when a filter can match nothing: a malformed user id.
 	none bool
 }
 
-// recordListSQL builds ListRecords' query for f, searching for words
-// (db.QueryWords of f.Search, or fewer: searchRecords) if there are any.
-func recordListSQL(f db.RecordFilter, words []string) (recordQuery, error) {
+// recordListSQL builds ListRecords' query for f, searching for terms
+// (db.QueryWords of f.Search, or fewer, with what the word counts say of
+// them: searchRecords) if there are any.
+func recordListSQL(f db.RecordFilter, terms []searchTerm) (recordQuery, error) {
 	var q recordQuery
-	searchCond, searchArg, walkSearch := -1, -1, ""
-	if f.UserID != "" {
-		if !validID(f.UserID) {
-			q.none = true
+	q.none = f.UserID != "" && !validID(f.UserID)
+	filters := func(w *where, search func(*where)) {
+		if f.UserID != "" {
+			w.add("user_id = ", f.UserID)
 		}
-		q.add("user_id = ", f.UserID)
+		if len(terms) > 0 {
+			search(w)
+		}
+		if f.Doctor != "" {
+			w.add("doctor_key = ", db.Fold(f.Doctor))
+		}
+		if f.TreatedAfter != nil {
+			w.add("date_of_treatment >= ", dateArg(*f.TreatedAfter))
+		}
+		if f.TreatedBefore != nil {
+			w.add("date_of_treatment <= ", dateArg(*f.TreatedBefore))
+		}
 	}
-	if len(words) > 0 {
-		q.search, walkSearch = searchQuery(words, searchPrefixRunes), searchQuery(words, 0)
-		searchCond, searchArg = len(q.conds), len(q.args)
-		q.add(searchVector+" @@ ", q.search, "::tsquery")
+	indexSearch := func(w *where) { addIndexSearch(w, terms) }
+	walkSearch := func(w *where) { w.add(searchWordsVector+" @@ ", walkQuery(terms), "::tsquery") }
+	filters(&q.where, indexSearch)
+	if len(terms) > 0 {
+		indexSearch(&q.search)
 	}
-	if f.Doctor != "" {
-		q.add("doctor_key = ", db.Fold(f.Doctor))
-	}
-	if f.TreatedAfter != nil {
-		q.add("date_of_treatment >= ", dateArg(*f.TreatedAfter))
-	}
-	if f.TreatedBefore != nil {
-		q.add("date_of_treatment <= ", dateArg(*f.TreatedBefore))
-	}
+	filters(&q.walk, walkSearch)
 	q.unfiltered = len(q.conds) == 0
 	q.count = where{conds: slices.Clone(q.conds), args: slices.Clone(q.args)}
 	ordering := f.Ordering
@@ -179,16 +189,13 @@ func recordListSQL(f db.RecordFilter, words []string) (recordQuery, error) {
 	if !ok {
 		return q, fmt.Errorf("list records: unknown ordering %q", f.Ordering)
 	}
-	if err := q.seek(col, "id", f.Seek, desc); err != nil {
-		return q, fmt.Errorf("list records: %w", err)
+	for _, w := range []*where{&q.where, &q.walk} {
+		if err := w.seek(col, "id", f.Seek, desc); err != nil {
+			return q, fmt.Errorf("list records: %w", err)
+		}
 	}
-	q.walk = where{conds: slices.Clone(q.conds), args: slices.Clone(q.args)}
-	if searchCond >= 0 {
-		q.walk.conds[searchCond] = searchWordsVector + " @@ $" + strconv.Itoa(searchArg+1) + "::tsquery"
-		q.walk.args[searchArg] = walkSearch
-	}
-	dir := direction(f.Seek, desc)
-	q.order = col + " " + dir + ", id " + dir
+	q.key, q.dir = col, direction(f.Seek, desc)
+	q.order = col + " " + q.dir + ", id " + q.dir
 	return q, nil
 }
 
@@ -205,7 +212,7 @@ func (r *reader) ListRecords(ctx context.Context, f db.RecordFilter) (records []
 	if r.tx != nil {
 		// Inside a write transaction, READ COMMITTED: its statements do
 		// not share one snapshot, which searchRecords needs.
-		return r.listRecords(ctx, f, words, unknownMatches)
+		return r.listRecords(ctx, f, termsOf(words), unknownMatches)
 	}
 	err = r.readSnapshot(ctx, func(sr *reader) error {
 		records, total, err = sr.searchRecords(ctx, f, words)
@@ -214,10 +221,10 @@ func (r *reader) ListRecords(ctx context.Context, f db.RecordFilter) (records []
 	return records, total, err
 }
 
-// listRecords is ListRecords for words, the words of its search, if any,
+// listRecords is ListRecords for terms, the words of its search, if any,
 // and what is known of their matches (planSearch counts them otherwise).
-func (r *reader) listRecords(ctx context.Context, f db.RecordFilter, words []string, known knownMatches) ([]model.MedicalRecord, int, error) {
-	q, err := recordListSQL(f, words)
+func (r *reader) listRecords(ctx context.Context, f db.RecordFilter, terms []searchTerm, known knownMatches) ([]model.MedicalRecord, int, error) {
+	q, err := recordListSQL(f, terms)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -232,9 +239,12 @@ func (r *reader) listRecords(ctx context.Context, f db.RecordFilter, words []str
 			return nil, 0, fmt.Errorf("list records: %w", err)
 		}
 	}
-	pageSQL, pageWhere := `SELECT `+recordColumns+` FROM medical_records`+q.walk.sql(), q.walk
+	pageWhere := q.walk
+	pageSQL := func(page string) string {
+		return `SELECT ` + recordColumns + ` FROM medical_records` + q.walk.sql() + page
+	}
 	matches := known.n
-	if q.search != "" {
+	if len(q.search.conds) > 0 {
 		gather := fewEnough(matches, known.records, f)
 		if matches < 0 {
 			if matches, gather, err = r.planSearch(ctx, q.search, f); err != nil {
@@ -248,12 +258,12 @@ func (r *reader) listRecords(ctx context.Context, f db.RecordFilter, words []str
 			// Collected from the index, then sorted: planned alone, the
 			// matches are read through the GIN index, never by walking
 			// the ordering's index and testing every row it holds.
-			pageSQL, pageWhere = `WITH matches AS MATERIALIZED (SELECT * FROM medical_records`+q.sql()+`)
-				SELECT `+recordColumns+` FROM matches`, q.where
+			pageWhere = q.where
+			pageSQL = func(page string) string { return gatheredPageSQL(q, q.where.sql(), "", page, false) }
 		}
 	}
 	page, args := pageWhere.page(q.order, f.Limit, f.Offset)
-	rows, err := r.q.Query(ctx, pageSQL+page, args...)
+	rows, err := r.q.Query(ctx, pageSQL(page), args...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list records: %w", err)
 	}
@@ -261,7 +271,7 @@ func (r *reader) listRecords(ctx context.Context, f db.RecordFilter, words []str
 	if err != nil {
 		return nil, 0, fmt.Errorf("list records: %w", err)
 	}
-	if q.search != "" && len(q.count.conds) == 1 {
+	if len(q.search.conds) > 0 && len(q.count.conds) == 1 {
 		// The search is the one filter: planSearch counted its matches.
 		records, _, _ = db.TrimPage(records, f.Limit, f.Offset)
 		return db.InListOrder(records, f.Seek), matches, nil

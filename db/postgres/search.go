@@ -58,19 +58,143 @@ const searchPrefixRunes = 8
 // letters and digits only, but quotes and backslashes are escaped all the
 // same, and the text travels as a parameter, never as SQL.
 func searchQuery(words []string, lexemeRunes int) string {
-	var b strings.Builder
+	terms := make([]string, len(words))
 	for i, w := range words {
-		if i > 0 {
-			b.WriteString(" & ")
-		}
-		b.WriteByte('\'')
-		b.WriteString(strings.NewReplacer(`\`, `\\`, `'`, `''`).Replace(w))
-		b.WriteByte('\'')
+		terms[i] = quotedLexeme(w)
 		if utf8.RuneCountInString(w) > lexemeRunes {
-			b.WriteString(":*")
+			terms[i] += ":*"
 		}
 	}
-	return b.String()
+	return strings.Join(terms, " & ")
+}
+
+// quotedLexeme is s as a quoted tsquery lexeme.
+func quotedLexeme(s string) string {
+	return `'` + strings.NewReplacer(`\`, `\\`, `'`, `''`).Replace(s) + `'`
+}
+
+// searchTerm is one word of a search as the index is asked for it: the
+// query word (db.QueryWords), and whole, the one word some record holds
+// that it starts, when the word counts say there is exactly one ("" when
+// they were not read, or it starts several).
+type searchTerm struct{ word, whole string }
+
+// termsOf is words as terms whose whole words are unknown.
+func termsOf(words []string) []searchTerm {
+	terms := make([]searchTerm, len(words))
+	for i, w := range words {
+		terms[i].word = w
+	}
+	return terms
+}
+
+// termsQuery is the tsquery of terms for searchVector: a term's whole
+// word, when known, as that lexeme (the index holds every word whole,
+// and no other word starts with the query word), otherwise the query
+// word as searchQuery asks for it.
+func termsQuery(terms []searchTerm) string {
+	parts := make([]string, len(terms))
+	for i, t := range terms {
+		if t.whole != "" {
+			parts[i] = quotedLexeme(t.whole)
+		} else {
+			parts[i] = searchQuery([]string{t.word}, searchPrefixRunes)
+		}
+	}
+	return strings.Join(parts, " & ")
+}
+
+// searchPair is the lexeme the index holds for a record that holds both
+// words a and b (migration 13): the two in byte order, joined by a space.
+func searchPair(a, b string) string {
+	if b < a {
+		a, b = b, a
+	}
+	return a + " " + b
+}
+
+// pairedQuery is the tsquery of terms by pairs of their whole words: when
+// at least two terms have distinct whole words of searchPairRunes
+// characters or more, those words two by two (the last with the one
+// before it when they are odd in number), and every other term as
+// termsQuery asks for it. It matches the records of at most
+// searchPairWords words that match terms; the others hold
+// searchManyWordsLexeme instead of pairs (addIndexSearch). ok is false
+// when fewer than two such words.
+func pairedQuery(terms []searchTerm) (tsquery string, ok bool) {
+	var wholes []string
+	var rest []searchTerm
+	for _, t := range terms {
+		switch {
+		case t.whole == "" || utf8.RuneCountInString(t.whole) < searchPairRunes:
+			rest = append(rest, t)
+		case !slices.Contains(wholes, t.whole):
+			wholes = append(wholes, t.whole)
+		}
+	}
+	if len(wholes) < 2 {
+		return "", false
+	}
+	var parts []string
+	for i := 0; i+1 < len(wholes); i += 2 {
+		parts = append(parts, quotedLexeme(searchPair(wholes[i], wholes[i+1])))
+	}
+	if len(wholes)%2 == 1 {
+		parts = append(parts, quotedLexeme(searchPair(wholes[len(wholes)-2], wholes[len(wholes)-1])))
+	}
+	if len(rest) > 0 {
+		parts = append(parts, termsQuery(rest))
+	}
+	return strings.Join(parts, " & "), true
+}
+
+// addIndexSearch adds to w the condition that a record match terms,
+// asked of the GIN index (searchVector). By pairs (pairedQuery) when it
+// can be, as two conditions that PostgreSQL reads as two bitmap scans
+// and ORs: the pairs, and searchManyWordsLexeme with the terms, which a
+// record of more than searchPairWords words needs. One tsquery of the
+// two, joined by |, would make GIN read every term's whole posting list.
+func addIndexSearch(w *where, terms []searchTerm) {
+	paired, ok := pairedQuery(terms)
+	if !ok {
+		w.add(searchVector+" @@ ", termsQuery(terms), "::tsquery")
+		return
+	}
+	n := len(w.args)
+	w.args = append(w.args, paired, quotedLexeme(searchManyWordsLexeme)+" & "+termsQuery(terms))
+	w.conds = append(w.conds, "("+searchVector+" @@ $"+strconv.Itoa(n+1)+"::tsquery OR "+
+		searchVector+" @@ $"+strconv.Itoa(n+2)+"::tsquery)")
+}
+
+// walkQuery is the tsquery of terms for searchWordsVector, which a page
+// read by walking the ordering's index tests each row with: every query
+// word a prefix of the words.
+func walkQuery(terms []searchTerm) string {
+	words := make([]string, len(terms))
+	for i, t := range terms {
+		words[i] = t.word
+	}
+	return searchQuery(words, 0)
+}
+
+// gatheredPageSQL is the query of a page of a search's matches gathered
+// through the GIN index (cond, q's conditions or some of them) and
+// sorted: the matches' ids and sort keys alone are collected (matches),
+// sorted and paged (found, page being its ORDER BY, LIMIT and OFFSET),
+// and the page's records then read by id, which takes about two thirds
+// of the time of collecting and sorting whole rows (BENCHMARKS.md, "Issue
+// 14, session 17"). inner, when not empty, ends the matches' query (a
+// LIMIT); counted adds the number of matches to every row, after the
+// record's columns.
+func gatheredPageSQL(q recordQuery, cond, inner, page string, counted bool) string {
+	total := ""
+	if counted {
+		total = ", (SELECT count(*) FROM matches)"
+	}
+	return `WITH matches AS MATERIALIZED (SELECT id, ` + q.key + ` FROM medical_records` + cond + inner + `),
+		found AS (SELECT id, ` + q.key + ` FROM matches` + page + `)
+		SELECT ` + recordColumnsOfM + total + ` FROM found JOIN medical_records AS m ON m.id = found.id
+		ORDER BY found.` + q.key + ` ` + q.dir + `, found.id ` + q.dir
 }
 
 // searchBackfillBatch is how many records fillSearchWords writes per
@@ -155,17 +279,17 @@ func (s *Store) fillSearchWords(ctx context.Context) error {
 	return nil
 }
 
-// planSearch counts a search's matches through the GIN index (ignoring
-// f's other filters) and says whether they are few enough to collect and
-// sort, rather than to walk the ordering's index testing each row, which
-// is what PostgreSQL's planner picks when it misjudges a prefix's
-// frequency: a search that matches nothing then reads every row (2 s at a
+// planSearch counts a search's matches through the GIN index (search, the
+// search's condition alone: it ignores f's other filters) and says
+// whether they are few enough to collect and sort, rather than to walk
+// the ordering's index testing each row, which is what PostgreSQL's
+// planner picks when it misjudges a prefix's frequency: a search that matches nothing then reads every row (2 s at a
 // million records). Testing a row costs about 2 µs, collecting a match
 // about 5 µs, and the walk tests about (offset+limit) × records / matches
 // rows; collecting wins when matches² × 2.5 < (offset+limit) × records
 // (page 1 of a million records: below about 2,900 matches).
-func (r *reader) planSearch(ctx context.Context, tsquery string, f db.RecordFilter) (matches int, few bool, err error) {
-	if err := r.q.QueryRow(ctx, `SELECT count(*) FROM medical_records WHERE `+searchVector+` @@ $1::tsquery`, tsquery).Scan(&matches); err != nil {
+func (r *reader) planSearch(ctx context.Context, search where, f db.RecordFilter) (matches int, few bool, err error) {
+	if err := r.q.QueryRow(ctx, `SELECT count(*) FROM medical_records`+search.sql(), search.args...).Scan(&matches); err != nil {
 		return 0, false, fmt.Errorf("count matches: %w", err)
 	}
 	few, err = r.fewMatches(ctx, matches, f)
@@ -205,15 +329,16 @@ var unknownMatches = knownMatches{n: -1}
 // word that starts a word of every record, which filters nothing, and,
 // when one word is left that starts exactly one word some record holds,
 // takes that word's count as the number of matches instead of counting
-// them through the index. When every word is left out, the list is
-// unsearched; when a word starts no word that some record holds, it is
-// empty.
+// them through the index. A word that starts exactly one word is asked
+// for as that word, and two or more such words by their pairs
+// (addIndexSearch). When every word is left out, the list is unsearched;
+// when a word starts no word that some record holds, it is empty.
 func (r *reader) searchRecords(ctx context.Context, f db.RecordFilter, words []string) ([]model.MedicalRecord, int, error) {
 	stats, err := r.searchWordStats(ctx, words)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list records: %w", err)
 	}
-	filtering := words[:0:0]
+	var filtering []searchTerm
 	var last wordStats
 	for i, st := range stats {
 		if st.words == 0 {
@@ -221,7 +346,11 @@ func (r *reader) searchRecords(ctx context.Context, f db.RecordFilter, words []s
 			return []model.MedicalRecord{}, 0, nil
 		}
 		if !st.everywhere {
-			filtering, last = append(filtering, words[i]), st
+			t := searchTerm{word: words[i]}
+			if st.words == 1 {
+				t.whole = st.word
+			}
+			filtering, last = append(filtering, t), st
 		}
 	}
 	known := unknownMatches
@@ -265,22 +394,20 @@ func fewestWorthWalking(f db.RecordFilter, records int) int {
 	return int(math.Ceil(math.Sqrt(float64(f.Offset+f.Limit+1) * float64(records) / 2.5)))
 }
 
-// collectSearch returns f's page of the matches of f's filters and words
+// collectSearch returns f's page of the matches of f's filters and terms
 // and their number, collecting them from the indexes in one pass, when
 // there are at most most of them and the page is not past the last
 // (ok); otherwise it reads no further than most+1 matches and returns ok
 // false. f has no seek.
-func (r *reader) collectSearch(ctx context.Context, f db.RecordFilter, words []string, most int) (page []model.MedicalRecord, matches int, ok bool, err error) {
-	q, err := recordListSQL(f, words)
+func (r *reader) collectSearch(ctx context.Context, f db.RecordFilter, terms []searchTerm, most int) (page []model.MedicalRecord, matches int, ok bool, err error) {
+	q, err := recordListSQL(f, terms)
 	if err != nil || q.none {
 		return nil, 0, false, err
 	}
 	n := len(q.count.args)
 	args := append(slices.Clone(q.count.args), most+1, max(f.Limit, 0), f.Offset)
-	rows, err := r.q.Query(ctx, `WITH matches AS MATERIALIZED (SELECT * FROM medical_records`+q.count.sql()+
-		` LIMIT $`+strconv.Itoa(n+1)+`)
-		SELECT `+recordColumns+`, count(*) OVER () FROM matches ORDER BY `+q.order+
-		` LIMIT $`+strconv.Itoa(n+2)+` OFFSET $`+strconv.Itoa(n+3), args...)
+	rows, err := r.q.Query(ctx, gatheredPageSQL(q, q.count.sql(), ` LIMIT $`+strconv.Itoa(n+1),
+		` ORDER BY `+q.order+` LIMIT $`+strconv.Itoa(n+2)+` OFFSET $`+strconv.Itoa(n+3), true), args...)
 	if err != nil {
 		return nil, 0, false, fmt.Errorf("list records: %w", err)
 	}

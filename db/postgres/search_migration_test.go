@@ -20,19 +20,7 @@ import (
 func atVersion4WithRecords(t *testing.T) (url string, conn *sql.DB, p *goose.Provider) {
 	t.Helper()
 	ctx := context.Background()
-	url = pgtest.EmptyURL(t)
-	conn, err := sql.Open("pgx", url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	p, err = goose.NewProvider(goose.DialectPostgres, conn, postgres.Migrations(), goose.WithGoMigrations(postgres.GoMigrations()...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := p.UpTo(ctx, 4); err != nil {
-		t.Fatal(err)
-	}
+	url, conn, p = emptyAtVersion(t, 4)
 	for _, stmt := range []string{
 		`INSERT INTO users (id, email, first_name, last_name, password_hash, created, updated)
 			VALUES ('00000000-0000-4000-8000-000000000001', 'u@example.org', 'U', 'Ser', 'x', now(), now())`,
@@ -109,10 +97,13 @@ func TestSearchFillConcurrentStarts(t *testing.T) {
 	}
 }
 
-// anavara_search_lexemes (migration 11), whose result the index holds,
-// gives each word and its starts of one to SearchPrefixRunes characters
-// (not bytes), and nothing else: the lexemes a query word of up to
-// SearchPrefixRunes characters is asked for whole (searchQuery).
+// anavara_search_lexemes (migrations 11 and 13), whose result the index
+// holds, gives each word and its starts of one to SearchPrefixRunes
+// characters (not bytes), the lexemes a query word of up to
+// SearchPrefixRunes characters is asked for whole (searchQuery), and each
+// pair of the words in byte order, joined by a space, when there are at
+// most SearchPairWords words, otherwise SearchManyWordsLexeme, and
+// nothing else.
 func TestSearchLexemes(t *testing.T) {
 	ctx := context.Background()
 	conn, err := sql.Open("pgx", pgtest.URL(t))
@@ -120,30 +111,55 @@ func TestSearchLexemes(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	if postgres.SearchPrefixRunes != 8 {
-		t.Fatalf("SearchPrefixRunes %d: migration 11's function stops at 8", postgres.SearchPrefixRunes)
+	if postgres.SearchPrefixRunes != 8 || postgres.SearchPairWords != 16 || postgres.SearchPairRunes != 3 ||
+		postgres.SearchManyWordsLexeme != "+many" {
+		t.Fatalf("SearchPrefixRunes %d, SearchPairWords %d, SearchPairRunes %d, SearchManyWordsLexeme %q: "+
+			"migration 13's function has 8, 16, 3 and +many",
+			postgres.SearchPrefixRunes, postgres.SearchPairWords, postgres.SearchPairRunes, postgres.SearchManyWordsLexeme)
 	}
-	for _, tc := range []struct{ words, want string }{
-		{"", ""},
-		{"a", "a"},
-		{"dr okafor", "d dr o ok oka okaf okafo okafor"},
-		{"élodie", "é él élo élod élodi élodie"},
-		{"osteoarthritis", "o os ost oste osteo osteoa osteoar osteoart osteoarthritis"},
-		{"bronchitis", "b br bro bron bronc bronch bronchi bronchit bronchitis"},
-		{"dr d okafor oka", "d dr o ok oka okaf okafo okafor"},
-		{"éééééééééé", "é éé ééé éééé ééééé éééééé ééééééé éééééééé éééééééééé"},
-		{"王小明 ab", "a ab 王 王小 王小明"},
+	sixteen := "a11 a12 a13 a14 a15 a16 a17 a18 a19 b11 b12 b13 b14 b15 b16 b1"
+	var sixteenLexemes []string
+	ws := strings.Fields(sixteen)
+	for i, w := range ws {
+		sixteenLexemes = append(sixteenLexemes, w, w[:1], w[:2])
+		for _, v := range ws[i+1:] {
+			if len(w) >= 3 && len(v) >= 3 {
+				a, b := min(w, v), max(w, v)
+				sixteenLexemes = append(sixteenLexemes, a+" "+b)
+			}
+		}
+	}
+	for _, tc := range []struct {
+		words string
+		want  []string
+	}{
+		{"", nil},
+		{"a", []string{"a"}},
+		{"dr okafor", []string{"d", "dr", "o", "ok", "oka", "okaf", "okafo", "okafor"}},
+		{"amara okafor", []string{"a", "am", "ama", "amar", "amara", "o", "ok", "oka", "okaf", "okafo", "okafor", "amara okafor"}},
+		{"okafor amara", []string{"a", "am", "ama", "amar", "amara", "o", "ok", "oka", "okaf", "okafo", "okafor", "amara okafor"}},
+		{"élodie", []string{"é", "él", "élo", "élod", "élodi", "élodie"}},
+		{"osteoarthritis", []string{"o", "os", "ost", "oste", "osteo", "osteoa", "osteoar", "osteoart", "osteoarthritis"}},
+		{"bronchitis", []string{"b", "br", "bro", "bron", "bronc", "bronch", "bronchi", "bronchit", "bronchitis"}},
+		{"dr d okafor oka", []string{"d", "dr", "o", "ok", "oka", "okaf", "okafo", "okafor", "oka okafor"}},
+		{"éééééééééé", []string{"é", "éé", "ééé", "éééé", "ééééé", "éééééé", "ééééééé", "éééééééé", "éééééééééé"}},
+		// Byte order, not the database's collation: "z" (0x7a) before "é" (0xc3).
+		{"élan zed", []string{"é", "él", "éla", "élan", "z", "ze", "zed", "zed élan"}},
+		// Characters, not bytes: 王小明 is three letters, nine bytes.
+		{"王小明 abc", []string{"a", "ab", "abc", "王", "王小", "王小明", "abc 王小明"}},
+		{"王小 abc", []string{"a", "ab", "abc", "王", "王小"}},
+		{sixteen, sixteenLexemes},
+		{sixteen + " c11", append(strings.Fields(sixteen+" c11 a b c a1 b1 c1"), postgres.SearchManyWordsLexeme)},
 	} {
 		var got string
-		if err := conn.QueryRowContext(ctx, `SELECT array_to_string(tsvector_to_array(array_to_tsvector(anavara_search_lexemes($1))), ' ')`,
+		if err := conn.QueryRowContext(ctx, `SELECT array_to_string(tsvector_to_array(array_to_tsvector(anavara_search_lexemes($1))), ',')`,
 			tc.words).Scan(&got); err != nil {
 			t.Fatalf("anavara_search_lexemes(%q): %v", tc.words, err)
 		}
-		// tsvector_to_array lists the lexemes sorted bytewise.
-		want := strings.Fields(tc.want)
-		slices.Sort(want)
-		if got != strings.Join(want, " ") {
-			t.Errorf("anavara_search_lexemes(%q) = %q, want %q", tc.words, got, strings.Join(want, " "))
+		// tsvector_to_array lists the lexemes sorted bytewise, once each.
+		want := slices.Compact(slices.Sorted(slices.Values(tc.want)))
+		if got != strings.Join(want, ",") {
+			t.Errorf("anavara_search_lexemes(%q) = %q, want %q", tc.words, got, strings.Join(want, ","))
 		}
 	}
 	var null bool
@@ -159,19 +175,7 @@ func TestSearchLexemes(t *testing.T) {
 // 10 they still are (as prefixes).
 func TestSearchLexemesMigrationIndexesExistingRecords(t *testing.T) {
 	ctx := context.Background()
-	url := pgtest.EmptyURL(t)
-	conn, err := sql.Open("pgx", url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	p, err := goose.NewProvider(goose.DialectPostgres, conn, postgres.Migrations(), goose.WithGoMigrations(postgres.GoMigrations()...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := p.UpTo(ctx, 10); err != nil {
-		t.Fatal(err)
-	}
+	url, conn, p := emptyAtVersion(t, 10)
 	const n = 10_005
 	for _, stmt := range []string{
 		`INSERT INTO users (id, email, first_name, last_name, password_hash, created, updated)
@@ -223,4 +227,95 @@ func TestSearchLexemesMigrationIndexesExistingRecords(t *testing.T) {
 	if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM pg_proc WHERE proname = 'anavara_search_lexemes'`).Scan(&functions); err != nil || functions != 0 {
 		t.Errorf("back at version 10, %d functions anavara_search_lexemes, %v", functions, err)
 	}
+}
+
+// Migration 13 rebuilds the index over the records a database at version
+// 12 holds, with the pairs of their words: a search of two whole words
+// finds them by their pair, and one of a record of more than
+// SearchPairWords words by its words; going back to version 12, the index
+// holds no pair and the words still find them.
+func TestSearchPairsMigrationIndexesExistingRecords(t *testing.T) {
+	ctx := context.Background()
+	url, conn, p := emptyAtVersion(t, 12)
+	const n = 10_005
+	long := "a long diagnosis of twenty words that names the left big toe and gout among others here"
+	for _, stmt := range []string{
+		`INSERT INTO users (id, email, first_name, last_name, password_hash, created, updated)
+			VALUES ('00000000-0000-4000-8000-000000000001', 'u@example.org', 'U', 'Ser', 'x', now(), now())`,
+		// The words as db.RecordSearchWords writes them (folded, distinct),
+		// counted as the code counts them.
+		`INSERT INTO medical_records (id, user_id, patient_name, date_of_birth, diagnosis, treatment, date_of_treatment, doctor,
+			patient_name_key, doctor_key, search_words, created, updated)
+		SELECT gen_random_uuid(), '00000000-0000-4000-8000-000000000001', 'Élodie N' || lpad(i::text, 6, '0'), '1990-01-01',
+			d, '', '2030-01-01', 'Dr. Öz', 'élodie n' || lpad(i::text, 6, '0'), 'dr. öz',
+			'elodie n' || lpad(i::text, 6, '0') || ' dr oz ' || lower(d), now(), now()
+		FROM generate_series(0, 10004) AS i,
+			LATERAL (SELECT CASE WHEN i % 1000 = 7 THEN 'Gout' WHEN i % 1000 = 8 THEN '` + long + `' ELSE 'Flu' END AS d) AS diagnosis`,
+		`INSERT INTO search_word_counts (word, records)
+			SELECT w, count(*) FROM medical_records, unnest(string_to_array(search_words, ' ')) AS w GROUP BY w`,
+		`UPDATE counts SET n = 10005 WHERE name = 'medical_records' AND part = ''`,
+	} {
+		if _, err := conn.ExecContext(ctx, stmt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := p.UpTo(ctx, 13); err != nil {
+		t.Fatal(err)
+	}
+	indexed := func(tsquery string) int {
+		t.Helper()
+		var found int
+		if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM medical_records
+			WHERE array_to_tsvector(anavara_search_lexemes(search_words)) @@ $1::tsquery`, tsquery).Scan(&found); err != nil {
+			t.Fatal(err)
+		}
+		return found
+	}
+	if got := indexed(`'elodie gout'`); got != 10 {
+		t.Errorf("the pair 'elodie gout' indexed for %d records, want 10", got)
+	}
+	if got := indexed(`'+many' & 'gout'`); got != 10 {
+		t.Errorf("'+many' & 'gout' indexed for %d records, want 10", got)
+	}
+	s, err := postgres.Open(ctx, postgres.Options{URL: url})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for search, want := range map[string]int{"elodie gout": 20, "gout oz": 20, "toe gout": 10, "gouty": 0, "flu n01000": 5,
+		"elodie flu": n - 20, "n010004 flu": 1, "oz dr": n} {
+		_, total, err := s.Read().ListRecords(ctx, db.RecordFilter{Search: search, Limit: 10})
+		if err != nil || total != want {
+			t.Errorf("search %q: %d, %v; want %d", search, total, err, want)
+		}
+	}
+	s.Close()
+	if _, err := p.DownTo(ctx, 12); err != nil {
+		t.Fatal(err)
+	}
+	if got := indexed(`'elodie gout'`); got != 0 {
+		t.Errorf("back at version 12, the pair 'elodie gout' indexed for %d records", got)
+	}
+	if got := indexed(`'elodie' & 'gout'`); got != 20 {
+		t.Errorf("back at version 12, 'elodie' & 'gout' indexed for %d records, want 20", got)
+	}
+}
+
+// emptyAtVersion makes an empty database at migration version, and
+// returns its URL, a connection and the goose provider that migrated it.
+func emptyAtVersion(t *testing.T, version int64) (url string, conn *sql.DB, p *goose.Provider) {
+	t.Helper()
+	url = pgtest.EmptyURL(t)
+	conn, err := sql.Open("pgx", url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	p, err = goose.NewProvider(goose.DialectPostgres, conn, postgres.Migrations(), goose.WithGoMigrations(postgres.GoMigrations()...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.UpTo(context.Background(), version); err != nil {
+		t.Fatal(err)
+	}
+	return url, conn, p
 }

@@ -125,6 +125,8 @@ type wordStats struct {
 	// the records of the largest of them and atMost the sum of their
 	// records, which no fewer records match.
 	words, records, atMost int
+	// word is the one word it starts when words is 1.
+	word string
 	// everywhere is set when one of them is a word of every record.
 	everywhere bool
 	// total is the records counter.
@@ -135,7 +137,7 @@ type wordStats struct {
 // range of search_word_counts' key of the words it starts (maxRune, $2),
 // against the records counter.
 const searchWordStatsSQL = `SELECT count(c.word), coalesce(max(c.records), 0), coalesce(sum(c.records), 0),
-		coalesce(bool_or(c.records = total.n), false), min(total.n)
+		coalesce(min(c.word), ''), coalesce(bool_or(c.records = total.n), false), min(total.n)
 	FROM unnest($1::text[]) WITH ORDINALITY AS q (w, i)
 	CROSS JOIN (SELECT n FROM counts WHERE name = '` + countRecords + `' AND part = '') AS total
 	LEFT JOIN search_word_counts AS c ON c.word >= q.w AND c.word < q.w || $2 AND c.records > 0
@@ -150,7 +152,7 @@ func (r *reader) searchWordStats(ctx context.Context, words []string) ([]wordSta
 	}
 	stats := make([]wordStats, 0, len(words))
 	var s wordStats
-	if _, err := pgx.ForEachRow(rows, []any{&s.words, &s.records, &s.atMost, &s.everywhere, &s.total}, func() error {
+	if _, err := pgx.ForEachRow(rows, []any{&s.words, &s.records, &s.atMost, &s.word, &s.everywhere, &s.total}, func() error {
 		stats = append(stats, s)
 		return nil
 	}); err != nil {

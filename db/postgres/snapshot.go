@@ -90,13 +90,14 @@ func walk(ctx context.Context, tx pgx.Tx, query string, args []any, fn func(pgx.
 // readSnapshot runs fn on a reader whose queries share one snapshot: r
 // itself when it reads in a transaction already (a db.Snapshot's), or one
 // on a REPEATABLE READ READ ONLY transaction begun on the pool, which
-// costs two round trips more (BEGIN, ROLLBACK) and takes no lock.
+// costs two round trips more (BEGIN, ROLLBACK) and takes no lock. That
+// transaction plans no parallel query (searchSnapshotBegin).
 func (r *reader) readSnapshot(ctx context.Context, fn func(*reader) error) error {
 	pool, ok := r.q.(*pgxpool.Pool)
 	if !ok {
 		return fn(r)
 	}
-	tx, err := pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	tx, err := pool.BeginTx(ctx, pgx.TxOptions{BeginQuery: searchSnapshotBegin})
 	if err != nil {
 		return fmt.Errorf("begin read: %w", err)
 	}
@@ -104,3 +105,14 @@ func (r *reader) readSnapshot(ctx context.Context, fn func(*reader) error) error
 	defer tx.Rollback(context.WithoutCancel(ctx))
 	return fn(&reader{q: tx})
 }
+
+// searchSnapshotBegin begins readSnapshot's transaction, in the same
+// round trip, without parallel workers. The planner has no statistics
+// for a pair of words (migration 13: too rare for the index's most
+// common lexemes), takes each for 0.5% of the records, and would count a
+// pair's 1,600 matches at a million records with two workers, 9–11 ms
+// where one process takes 1.7 ms; a search that parallel workers do
+// speed up (a letter that starts the words of 30% of the records) gains
+// a tenth, for three processes' CPU taken from the other requests of a
+// small host (BENCHMARKS.md, "Issue 14, session 17").
+const searchSnapshotBegin = `BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL max_parallel_workers_per_gather = 0`

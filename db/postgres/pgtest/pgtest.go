@@ -349,7 +349,8 @@ func renameWhenIdle(ctx context.Context, conn *pgxpool.Conn, from, to string) er
 }
 
 // migrationsHash is a hash of role and every embedded migration, names and
-// text: a change to the schema makes (and names) a new template.
+// text, and of the Go migrations' versions and SQL text: a change to the
+// schema makes (and names) a new template.
 func migrationsHash(role string) (string, error) {
 	fsys := postgres.Migrations()
 	names, err := fs.Glob(fsys, "*.sql")
@@ -371,6 +372,9 @@ func migrationsHash(role string) (string, error) {
 		h.Write(b)
 	}
 	fmt.Fprintf(h, "go migrations %v\x00", goVersions())
+	for _, text := range postgres.GoMigrationsSQL() {
+		fmt.Fprintf(h, "%d\x00%s", len(text), text)
+	}
 	return hex.EncodeToString(h.Sum(nil))[:24], nil
 }
 
