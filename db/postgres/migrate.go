@@ -41,11 +41,11 @@ var goMigrations = []*goose.Migration{
 func GoMigrations() []*goose.Migration { return slices.Clone(goMigrations) }
 
 // GoMigrationsSQL is the SQL text the Go migrations run as it stands (the
-// records search function's bodies), for tools that fingerprint the
+// records search function's bodies and index), for tools that fingerprint the
 // schema the migrations make, such as pgtest's template database: a
 // change to it changes the schema under the same migration versions.
 func GoMigrationsSQL() []string {
-	return []string{searchLexemesWithPairsSQL, searchLexemesSQL}
+	return []string{searchLexemesWithPairsSQL, searchLexemesSQL, createSearchIndexSQL, createSearchIndexWithPairsSQL}
 }
 
 // LatestVersion is the schema version the embedded migrations lead to: the

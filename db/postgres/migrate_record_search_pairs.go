@@ -85,25 +85,41 @@ BEGIN
 END
 $$`
 
+// createSearchIndexSQL creates the records search index over searchVector
+// as migration 11 did, and createSearchIndexWithPairsSQL as migration 13
+// does: with a pending list of 128 kB instead of the server's default 4
+// MB. GIN adds a write's entries to that list, which every search then
+// reads whole, until a write finds it full and merges it into the index.
+// At a million records, 140 pending pages (1.1 MB) took a two-word
+// search from 3.6 to 5.9 ms and a word of no record from 0.09 to 0.45
+// ms; 16 pages cost a search at most a tenth of that, and a create about
+// 0.1–0.2 ms of the server's CPU (BENCHMARKS.md, "Issue 14, session 17").
+const (
+	createSearchIndexSQL          = `CREATE INDEX medical_records_search ON medical_records USING gin (` + searchVector + `)`
+	createSearchIndexWithPairsSQL = createSearchIndexSQL + ` WITH (gin_pending_list_limit = 128)`
+)
+
 // addSearchPairs is migration 13: the records search index gains the
 // pairs of each record's words.
 func addSearchPairs(ctx context.Context, tx *sql.Tx) error {
-	return rebuildSearchIndex(ctx, tx, searchLexemesWithPairsSQL, "migration 13: rebuilding the records search index with pairs of words")
+	return rebuildSearchIndex(ctx, tx, searchLexemesWithPairsSQL, createSearchIndexWithPairsSQL,
+		"migration 13: rebuilding the records search index with pairs of words")
 }
 
 // dropSearchPairs undoes migration 13.
 func dropSearchPairs(ctx context.Context, tx *sql.Tx) error {
-	return rebuildSearchIndex(ctx, tx, searchLexemesSQL, "undoing migration 13: rebuilding the records search index without pairs of words")
+	return rebuildSearchIndex(ctx, tx, searchLexemesSQL, createSearchIndexSQL,
+		"undoing migration 13: rebuilding the records search index without pairs of words")
 }
 
 // rebuildSearchIndex gives anavara_search_lexemes the body function
-// creates and rebuilds the index over it. The index goes first: DROP
+// creates and rebuilds the index over it with createIndex. The index goes first: DROP
 // INDEX holds the table ACCESS EXCLUSIVE to the commit, so no record is
 // written, and no search planned, between the function's change and the
 // index it makes; an older server keeps working against either, its
 // queries naming the same expression. It logs one line first when the
 // records are many: about 40 s at a million records (BENCHMARKS.md).
-func rebuildSearchIndex(ctx context.Context, tx *sql.Tx, function, doing string) error {
+func rebuildSearchIndex(ctx context.Context, tx *sql.Tx, function, createIndex, doing string) error {
 	var records int
 	if err := tx.QueryRowContext(ctx, `SELECT coalesce((SELECT n FROM counts WHERE name = '`+countRecords+`' AND part = ''), 0)`).Scan(&records); err != nil {
 		return fmt.Errorf("record search: %w", err)
@@ -114,7 +130,7 @@ func rebuildSearchIndex(ctx context.Context, tx *sql.Tx, function, doing string)
 	for _, stmt := range []string{
 		`DROP INDEX medical_records_search`,
 		function,
-		`CREATE INDEX medical_records_search ON medical_records USING gin (` + searchVector + `)`,
+		createIndex,
 		// The planner's statistics of the indexed expression belong to
 		// the index: a new one has none until ANALYZE (about 1 s at a
 		// million records), which autovacuum would run only after many

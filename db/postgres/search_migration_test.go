@@ -230,7 +230,7 @@ func TestSearchLexemesMigrationIndexesExistingRecords(t *testing.T) {
 }
 
 // Migration 13 rebuilds the index over the records a database at version
-// 12 holds, with the pairs of their words: a search of two whole words
+// 12 holds, with the pairs of their words and a small pending list: a search of two whole words
 // finds them by their pair, and one of a record of more than
 // SearchPairWords words by its words; going back to version 12, the index
 // holds no pair and the words still find them.
@@ -271,6 +271,18 @@ func TestSearchPairsMigrationIndexesExistingRecords(t *testing.T) {
 		}
 		return found
 	}
+	options := func() string {
+		t.Helper()
+		var o string
+		if err := conn.QueryRowContext(ctx, `SELECT coalesce(array_to_string(reloptions, ','), '') FROM pg_class
+			WHERE relname = 'medical_records_search'`).Scan(&o); err != nil {
+			t.Fatal(err)
+		}
+		return o
+	}
+	if got := options(); got != "gin_pending_list_limit=128" {
+		t.Errorf("the search index's options %q, want gin_pending_list_limit=128", got)
+	}
 	if got := indexed(`'elodie gout'`); got != 10 {
 		t.Errorf("the pair 'elodie gout' indexed for %d records, want 10", got)
 	}
@@ -294,6 +306,9 @@ func TestSearchPairsMigrationIndexesExistingRecords(t *testing.T) {
 	}
 	if got := indexed(`'elodie gout'`); got != 0 {
 		t.Errorf("back at version 12, the pair 'elodie gout' indexed for %d records", got)
+	}
+	if got := options(); got != "" {
+		t.Errorf("back at version 12, the search index's options %q, want none", got)
 	}
 	if got := indexed(`'elodie' & 'gout'`); got != 20 {
 		t.Errorf("back at version 12, 'elodie' & 'gout' indexed for %d records, want 20", got)
