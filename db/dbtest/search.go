@@ -32,6 +32,9 @@ func testRecordSearchWords(t *testing.T, s db.Store) {
 		"s3": mk(pb, 3, "Carol King", "dr. house", `Asthma "severe" *acute*`),
 		"s4": mk(pb, 4, "Zoë Ærø", "Dr. Straße", `back\slash`),
 		"s5": mk(pb, 5, "İsmail Şahin", "DR. WHO", "Bronchitis"),
+		// More than 16 words: PostgreSQL indexes no pairs of them.
+		"s6": mk(pa, 6, "Amara Okafor", "Dr. Kim", "Gout of the left big toe after a long flight with swelling redness heat and pain at night"),
+		"s7": mk(pa, 7, "Amara Li", "Dr. Kim", "Gout"),
 	}
 	var all []model.MedicalRecord
 	for _, r := range rs {
@@ -45,7 +48,7 @@ func testRecordSearchWords(t *testing.T, s db.Store) {
 	}{
 		{"a word", db.RecordFilter{Search: "migraine"}, []string{"s1"}},
 		{"the start of a word", db.RecordFilter{Search: "mig"}, []string{"s1"}},
-		{"one letter", db.RecordFilter{Search: "b"}, []string{"s2", "s4", "s5"}},
+		{"one letter", db.RecordFilter{Search: "b"}, []string{"s2", "s4", "s5", "s6"}},
 		{"not inside a word", db.RecordFilter{Search: "graine"}, nil},
 		{"not a longer word", db.RecordFilter{Search: "migraines"}, nil},
 		// Starts of a longer word: PostgreSQL indexes the starts of up to
@@ -71,7 +74,14 @@ func testRecordSearchWords(t *testing.T, s db.Store) {
 		{"a letter of its own", db.RecordFilter{Search: "ærø"}, []string{"s4"}},
 		{"not folded to another letter", db.RecordFilter{Search: "aero"}, nil},
 		{"doctor", db.RecordFilter{Search: "who"}, []string{"s5"}},
-		{"every record", db.RecordFilter{Search: "dr"}, []string{"s1", "s2", "s3", "s4", "s5"}},
+		{"every record", db.RecordFilter{Search: "dr"}, []string{"s1", "s2", "s3", "s4", "s5", "s6", "s7"}},
+		// Whole words, which PostgreSQL asks for by their pairs when it can.
+		{"two whole words", db.RecordFilter{Search: "amara gout"}, []string{"s6", "s7"}},
+		{"two whole words of a record of many words", db.RecordFilter{Search: "toe flight"}, []string{"s6"}},
+		{"three whole words", db.RecordFilter{Search: "kim gout okafor"}, []string{"s6"}},
+		{"a whole word of two letters", db.RecordFilter{Search: "li gout"}, []string{"s7"}},
+		{"two words that start one word", db.RecordFilter{Search: "gou gout amara"}, []string{"s6", "s7"}},
+		{"whole words that no record holds together", db.RecordFilter{Search: "carol gout"}, nil},
 		{"two words", db.RecordFilter{Search: "house carol"}, []string{"s3"}},
 		{"two words in two fields", db.RecordFilter{Search: "King asth"}, []string{"s3"}},
 		{"three words, any order", db.RecordFilter{Search: "sev king house"}, []string{"s3"}},
