@@ -2,16 +2,22 @@ package postgres_test
 
 import (
 	"context"
+	"errors"
 	"os"
+	"slices"
+	"strconv"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/anavara/anavara/db"
 	"github.com/anavara/anavara/db/dbtest"
 	"github.com/anavara/anavara/db/postgres"
 	"github.com/anavara/anavara/db/postgres/pgtest"
+	"github.com/anavara/anavara/model"
 )
 
 // searchBenchPostgresEnv names a variable that, set to a URL, keeps the
@@ -64,4 +70,97 @@ func seedSearchBench(b *testing.B, s *postgres.Store, url string) {
 		b.Fatal(err)
 	}
 	b.Logf("VACUUM (ANALYZE) in %s", time.Since(start).Round(time.Millisecond))
+}
+
+// BenchmarkSearch1MUnderWrites measures two searches over the million
+// records of BenchmarkSearch1M while a writer creates 200 records a
+// second, each in a transaction it rolls back (the database keeps its
+// million; GIN has queued each record's entries all the same), with the
+// search index's pending list at migration 13's 128 kB and at the server's
+// default 4 MB: every search reads the whole list until a write finds it
+// full and merges it. It needs the seeded database of
+// ANAVARA_SEARCH_BENCH_POSTGRES, and sets the index's limit back to 128 kB.
+//
+//	ANAVARA_TEST_DATABASE=… ANAVARA_SEARCH_BENCH_POSTGRES=… go test -run '^$' -bench Search1MUnderWrites -benchtime=2000x ./db/postgres/
+func BenchmarkSearch1MUnderWrites(b *testing.B) {
+	url := os.Getenv(searchBenchPostgresEnv)
+	if url == "" {
+		b.Skip(searchBenchPostgresEnv + " names no seeded database")
+	}
+	ctx := b.Context()
+	s, err := postgres.Open(ctx, postgres.Options{URL: url})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	setLimit := func(kB int) {
+		if _, err := conn.Exec(context.Background(), `ALTER INDEX medical_records_search SET (gin_pending_list_limit = `+strconv.Itoa(kB)+`)`); err != nil {
+			b.Fatal(err)
+		}
+	}
+	defer setLimit(128)
+	var owner string
+	if err := conn.QueryRow(ctx, `SELECT user_id FROM medical_records LIMIT 1`).Scan(&owner); err != nil {
+		b.Fatal(err)
+	}
+	errRollBack := errors.New("roll back")
+	for _, limit := range []int{128, 4096} {
+		for _, search := range []string{"okafor asthma", "xylophone"} {
+			b.Run("pending="+strconv.Itoa(limit)+"kB/search="+search, func(b *testing.B) {
+				setLimit(limit)
+				stop, done := make(chan struct{}), sync.WaitGroup{}
+				done.Add(1)
+				go func() {
+					defer done.Done()
+					tick := time.NewTicker(5 * time.Millisecond)
+					defer tick.Stop()
+					for i := 0; ; i++ {
+						select {
+						case <-stop:
+							return
+						case <-tick.C:
+						}
+						at := time.Now().UTC()
+						r := model.MedicalRecord{ID: uuid.NewString(), UserID: owner,
+							PatientName: dbtest.BenchFirstNames[i%len(dbtest.BenchFirstNames)] + " " + dbtest.BenchLastNames[i%len(dbtest.BenchLastNames)],
+							DateOfBirth: model.NewDate(1980, 1, 1), Diagnosis: dbtest.BenchDiagnoses[i%len(dbtest.BenchDiagnoses)],
+							Treatment: "Rest", DateOfTreatment: model.DateOf(at), Doctor: "Dr. " + dbtest.BenchLastNames[(i/7)%len(dbtest.BenchLastNames)],
+							Created: at, Updated: at}
+						err := s.Write(context.Background(), func(tx db.Tx) error {
+							if err := tx.CreateRecord(context.Background(), r); err != nil {
+								return err
+							}
+							return errRollBack
+						})
+						if !errors.Is(err, errRollBack) {
+							b.Error(err)
+							return
+						}
+					}
+				}()
+				// Let the list fill before the clock starts: at 200 creates
+				// a second the default list is full after about 10 s.
+				time.Sleep(3 * time.Second)
+				lat := make([]time.Duration, 0, b.N)
+				for b.Loop() {
+					t0 := time.Now()
+					if _, _, err := s.Read().ListRecords(ctx, db.RecordFilter{Search: search, Limit: 20}); err != nil {
+						b.Fatal(err)
+					}
+					lat = append(lat, time.Since(t0))
+				}
+				close(stop)
+				done.Wait()
+				slices.Sort(lat)
+				ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+				b.ReportMetric(ms(lat[len(lat)/2]), "p50-ms")
+				b.ReportMetric(ms(lat[min(len(lat)-1, len(lat)*99/100)]), "p99-ms")
+			})
+		}
+	}
 }
