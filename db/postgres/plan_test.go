@@ -42,23 +42,6 @@ func TestKeysetPagesReadAnIndexRange(t *testing.T) {
 	if _, err := c.Exec(ctx, `ANALYZE`); err != nil {
 		t.Fatal(err)
 	}
-	explain := func(t *testing.T, query string, args []any) string {
-		t.Helper()
-		rows, err := c.Query(ctx, "EXPLAIN "+query, args...)
-		if err != nil {
-			t.Fatalf("explain %s: %v", query, err)
-		}
-		defer rows.Close()
-		var lines []string
-		for rows.Next() {
-			var line string
-			if err := rows.Scan(&line); err != nil {
-				t.Fatal(err)
-			}
-			lines = append(lines, line)
-		}
-		return strings.Join(lines, "\n")
-	}
 	check := func(t *testing.T, plan string) {
 		t.Helper()
 		if !strings.Contains(plan, "Index Cond: (ROW(") || strings.Contains(plan, "Sort") || strings.Contains(plan, "Seq Scan") {
@@ -75,7 +58,7 @@ func TestKeysetPagesReadAnIndexRange(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				t.Run(o, func(t *testing.T) { check(t, explain(t, query, args)) })
+				t.Run(o, func(t *testing.T) { check(t, explainPlan(t, c, query, args...)) })
 			}
 		}
 	}
@@ -86,7 +69,7 @@ func TestKeysetPagesReadAnIndexRange(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			t.Run("audit", func(t *testing.T) { check(t, explain(t, query, args)) })
+			t.Run("audit", func(t *testing.T) { check(t, explainPlan(t, c, query, args...)) })
 		}
 	}
 }
@@ -105,15 +88,7 @@ func TestSearchWordStatsReadAKeyRange(t *testing.T) {
 	if _, err := c.Exec(ctx, `ANALYZE search_word_counts`); err != nil {
 		t.Fatal(err)
 	}
-	rows, err := c.Query(ctx, "EXPLAIN "+postgres.SearchWordStatsSQL, []string{"w12", "kim"}, postgres.MaxRune)
-	if err != nil {
-		t.Fatal(err)
-	}
-	lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		t.Fatal(err)
-	}
-	plan := strings.Join(lines, "\n")
+	plan := explainPlan(t, c, postgres.SearchWordStatsSQL, []string{"w12", "kim"}, postgres.MaxRune)
 	if !strings.Contains(plan, "search_word_counts_pkey") || !strings.Contains(plan, "Index Cond: ((word >= q.w) AND (word < (q.w ||") ||
 		strings.Contains(plan, "Seq Scan on search_word_counts") {
 		t.Errorf("the word statistics do not read a range of the key:\n%s", plan)
@@ -160,15 +135,7 @@ func TestSearchByPairsReadsTwoBitmaps(t *testing.T) {
 			}
 			defer c.Exec(ctx, `DEALLOCATE paired`)
 			literal := func(a any) string { return `'` + strings.ReplaceAll(a.(string), `'`, `''`) + `'` }
-			rows, err := tx.Query(ctx, `EXPLAIN EXECUTE paired (`+literal(args[0])+`, `+literal(args[1])+`)`)
-			if err != nil {
-				t.Fatal(err)
-			}
-			lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
-			if err != nil {
-				t.Fatal(err)
-			}
-			plan := strings.Join(lines, "\n")
+			plan := explainPlan(t, tx, `EXECUTE paired (`+literal(args[0])+`, `+literal(args[1])+`)`)
 			if !strings.Contains(plan, "BitmapOr") || strings.Count(plan, "Bitmap Index Scan on medical_records_search") != 2 ||
 				strings.Contains(plan, "Seq Scan") {
 				t.Errorf("a search by pairs does not OR two bitmaps of the search index:\n%s", plan)
@@ -179,4 +146,20 @@ func TestSearchByPairsReadsTwoBitmaps(t *testing.T) {
 			}
 		})
 	}
+}
+
+// explainPlan is EXPLAIN's plan of query with args on q, a line a node.
+func explainPlan(t *testing.T, q interface {
+	Query(context.Context, string, ...any) (pgx.Rows, error)
+}, query string, args ...any) string {
+	t.Helper()
+	rows, err := q.Query(context.Background(), "EXPLAIN "+query, args...)
+	if err != nil {
+		t.Fatalf("explain %s: %v", query, err)
+	}
+	lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatalf("explain %s: %v", query, err)
+	}
+	return strings.Join(lines, "\n")
 }
