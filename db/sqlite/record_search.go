@@ -2,8 +2,8 @@ package sqlite
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/anavara/anavara/db"
@@ -267,15 +267,7 @@ func (q *queries) sortedMatches(ctx context.Context, docids []int64, f db.Record
 	if desc {
 		dir = "DESC"
 	}
-	list := make([]byte, 0, 8*len(docids)+2)
-	list = append(list, '[')
-	for i, d := range docids {
-		if i > 0 {
-			list = append(list, ',')
-		}
-		list = strconv.AppendInt(list, d, 10)
-	}
-	list = append(list, ']')
+	list, _ := json.Marshal(docids) // []int64 always marshals
 	rows, err := q.q.QueryContext(ctx, `SELECT `+recordColumns+` FROM medical_records
 		WHERE rowid IN (SELECT value FROM json_each(?))
 		ORDER BY created `+dir+`, id `+dir+` LIMIT ? OFFSET ?`, string(list), max(f.Limit, 0), f.Offset)
