@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/hex"
@@ -9,6 +10,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -181,9 +183,13 @@ func storedAuditOf(e model.AuditEvent) (storedAudit, error) {
 
 // packIDs appends the 16 bytes of each uuid in ids to b.
 func packIDs(b []byte, ids []string) ([]byte, error) {
+	b = slices.Grow(b, 16*len(ids))
 	for _, id := range ids {
+		// Of the forms uuid.Parse accepts, only the 36-character one has
+		// 36 characters, and only its letters' case can then differ from
+		// the canonical: no String and its allocation an id to find out.
 		u, err := uuid.Parse(id)
-		if err != nil || u.String() != id {
+		if err != nil || len(id) != 36 || strings.ContainsAny(id, "ABCDEF") {
 			return nil, fmt.Errorf("id %q is not a lower-case uuid", id)
 		}
 		b = append(b, u[:]...)
@@ -298,15 +304,52 @@ func indexAudit(ctx context.Context, q querier, e storedAudit) error {
 	return indexAudits(ctx, q, []storedAudit{e})
 }
 
-// termsOf is the document of ids: each one's term, once.
+// termsOf is the document of ids: each one's term (recordTerm), once,
+// separated by spaces. It is built in one buffer, not a string or two an
+// id: every list's event has two documents of 20 ids.
 func termsOf(ids []string) string {
-	terms := make([]string, 0, len(ids))
+	doc := make([]byte, 0, len(ids)*(len("0123456789abcdef0123456789abcdef")+1))
 	for _, id := range ids {
-		if t := recordTerm(id); !slices.Contains(terms, t) {
-			terms = append(terms, t)
+		end := len(doc)
+		if end > 0 {
+			doc = append(doc, ' ')
+		}
+		start := len(doc)
+		doc = appendTerm(doc, id)
+		if hasTerm(doc[:end], doc[start:]) {
+			doc = doc[:end]
 		}
 	}
-	return strings.Join(terms, " ")
+	return string(doc)
+}
+
+// appendTerm appends id's term (recordTerm) to doc.
+func appendTerm(doc []byte, id string) []byte {
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		switch {
+		case c >= utf8.RuneSelf: // beyond ASCII: strings.ToLower's rules
+			return append(doc, recordTerm(id[i:])...)
+		case c == '-':
+		case 'A' <= c && c <= 'Z':
+			doc = append(doc, c+'a'-'A')
+		default:
+			doc = append(doc, c)
+		}
+	}
+	return doc
+}
+
+// hasTerm reports whether doc, terms separated by spaces, holds term.
+func hasTerm(doc, term []byte) bool {
+	for len(doc) > 0 {
+		t, rest, _ := bytes.Cut(doc, []byte{' '})
+		if bytes.Equal(t, term) {
+			return true
+		}
+		doc = rest
+	}
+	return false
 }
 
 // indexTerms inserts one document of ids' terms, each once, into the
