@@ -9,6 +9,16 @@
 // as its batch starts at once, and no caller is told its event is written
 // before the transaction that holds it has committed, so a read answered
 // after Log returns is always in the trail.
+//
+// Under concurrent reads the Writer also waits a little before a batch, as
+// PostgreSQL's commit_delay does once commit_siblings transactions are
+// active: when the batch before it held several events and committed
+// moments ago, more readers are on their way, and a batch waits up to
+// Options.Linger for as many events as that one held. Each commit costs the
+// same whatever it holds (its sync, and on SQLite every reader's page
+// cache), so fewer, fuller batches leave more of the CPU to the reads
+// (BENCHMARKS.md, "Issue 14, session 18"). A read after a quiet spell, or
+// while reads come one at a time, is never made to wait.
 package audit
 
 import (
@@ -25,6 +35,10 @@ import (
 // DefaultMaxBatch bounds how many events one transaction writes.
 const DefaultMaxBatch = 256
 
+// DefaultLinger bounds how long a batch waits for more events under
+// concurrent reads (see the package doc).
+const DefaultLinger = time.Millisecond
+
 // DefaultWriteTimeout bounds one batch's transaction, and the retries of
 // its events one by one should it fail. A batch serves many callers, so no
 // one caller's context may cancel it.
@@ -37,6 +51,9 @@ type Options struct {
 	// WriteTimeout bounds one batch's transaction, and the retries of its
 	// events one by one should it fail.
 	WriteTimeout time.Duration
+	// Linger bounds how long a batch waits for more events after a batch
+	// of several (see the package doc); negative: it never waits.
+	Linger time.Duration
 }
 
 // Writer appends events to the trail in batches (see the package doc). It
@@ -49,6 +66,14 @@ type Writer struct {
 	mu      sync.Mutex
 	queue   []*pending
 	writing bool // a goroutine is writing batches until the queue is empty
+	// last is how many events the latest batch held, and lastDone when its
+	// transaction ended: what tells a batch whether to wait for more.
+	last     int
+	lastDone time.Time
+	// want, while a batch waits for more events, is how many it waits
+	// for; Log signals gathered once the queue holds them.
+	want     int
+	gathered chan struct{}
 
 	events, transactions atomic.Uint64
 }
@@ -80,7 +105,10 @@ func NewWriter(store db.Store, opts Options) *Writer {
 	if opts.WriteTimeout <= 0 {
 		opts.WriteTimeout = DefaultWriteTimeout
 	}
-	return &Writer{store: store, opts: opts}
+	if opts.Linger == 0 {
+		opts.Linger = DefaultLinger
+	}
+	return &Writer{store: store, opts: opts, gathered: make(chan struct{}, 1)}
 }
 
 // Log appends e to the trail and returns once the transaction holding it
@@ -95,6 +123,13 @@ func (w *Writer) Log(ctx context.Context, e model.AuditEvent) error {
 		w.writing = true
 		go w.writeBatches()
 	}
+	if w.want > 0 && len(w.queue) >= w.want {
+		w.want = 0
+		select {
+		case w.gathered <- struct{}{}:
+		default:
+		}
+	}
 	w.mu.Unlock()
 	select {
 	case err := <-p.done:
@@ -106,8 +141,28 @@ func (w *Writer) Log(ctx context.Context, e model.AuditEvent) error {
 
 // writeBatches writes what is queued, a batch at a time, until nothing is.
 func (w *Writer) writeBatches() {
+	var timer *time.Timer
 	for {
 		w.mu.Lock()
+		if want := w.gatherFor(); want > 0 {
+			w.want = want
+			w.mu.Unlock()
+			if timer == nil {
+				timer = time.NewTimer(w.opts.Linger)
+			} else {
+				timer.Reset(w.opts.Linger)
+			}
+			select {
+			case <-w.gathered:
+			case <-timer.C:
+			}
+			w.mu.Lock()
+			w.want = 0
+			select { // a signal sent as the timer fired must not end the next wait
+			case <-w.gathered:
+			default:
+			}
+		}
 		n := min(len(w.queue), w.opts.MaxBatch)
 		if n == 0 {
 			w.writing = false
@@ -121,7 +176,23 @@ func (w *Writer) writeBatches() {
 		}
 		w.mu.Unlock()
 		w.write(batch)
+		w.mu.Lock()
+		w.last, w.lastDone = n, time.Now()
+		w.mu.Unlock()
 	}
+}
+
+// gatherFor is how many events the next batch should wait for, 0 when it
+// should start at once: it waits only when the batch before held several
+// events and ended within Linger, and only while fewer are queued. With
+// none queued there is no batch to wait for: the goroutine ends, and the
+// next Log starts another, which asks again. Call it with w.mu held.
+func (w *Writer) gatherFor() int {
+	want := min(w.last, w.opts.MaxBatch)
+	if w.opts.Linger < 0 || want < 2 || len(w.queue) == 0 || len(w.queue) >= want || time.Since(w.lastDone) >= w.opts.Linger {
+		return 0
+	}
+	return want
 }
 
 // write commits batch in one transaction. Should that fail, each event is

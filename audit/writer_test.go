@@ -202,3 +202,108 @@ func TestCancelledCallerReturnsAtOnce(t *testing.T) {
 		t.Fatalf("the other caller's event: %v, stored %v", err, stored(t, s, stays))
 	}
 }
+
+// logAll logs es at once, each from a goroutine of its own, and returns
+// once every Log has, with the errors they returned.
+func logAll(w *audit.Writer, es ...model.AuditEvent) error {
+	results := make(chan error, len(es))
+	for _, e := range es {
+		go func() { results <- w.Log(context.Background(), e) }()
+	}
+	var errs []error
+	for range es {
+		errs = append(errs, <-results)
+	}
+	return errors.Join(errs...)
+}
+
+// batchOfTwo writes three events behind a held transaction: the first
+// goes alone, taken by the Writer before the other two come, and those
+// two share the next transaction.
+func batchOfTwo(t *testing.T, s db.Store, w *audit.Writer) {
+	t.Helper()
+	release := holdWriter(t, s)
+	done := make(chan error, 2)
+	go func() { done <- logAll(w, event(100)) }()
+	time.Sleep(50 * time.Millisecond)
+	go func() { done <- logAll(w, event(101), event(102)) }()
+	time.Sleep(50 * time.Millisecond)
+	release()
+	if err := errors.Join(<-done, <-done); err != nil {
+		t.Fatal(err)
+	}
+	if st := w.Stats(); st != (audit.Stats{Events: 3, Transactions: 2}) {
+		t.Fatalf("stats %+v, want 3 events in 2 transactions", st)
+	}
+}
+
+// Reads that come one at a time never wait for company, however long the
+// Writer would wait after a batch of several.
+func TestLoneEventsAreNotDelayed(t *testing.T) {
+	s := openStore(t)
+	w := audit.NewWriter(s, audit.Options{Linger: time.Hour})
+	for i := range 5 {
+		ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+		err := w.Log(ctx, event(i))
+		cancel()
+		if err != nil {
+			t.Fatalf("event %d, alone: %v", i, err)
+		}
+	}
+	if st := w.Stats(); st != (audit.Stats{Events: 5, Transactions: 5}) {
+		t.Fatalf("stats %+v", st)
+	}
+}
+
+// After a batch of several events the next batch waits, up to Linger, for
+// as many: the two events below share one transaction although the second
+// came well after the first, and the first is not answered (nor in the
+// trail) before that transaction commits.
+func TestBatchAfterSeveralWaitsForAsMany(t *testing.T) {
+	s := openStore(t)
+	w := audit.NewWriter(s, audit.Options{Linger: time.Hour})
+	batchOfTwo(t, s, w)
+	first, second := event(1), event(2)
+	returned := make(chan error, 1)
+	go func() { returned <- w.Log(context.Background(), first) }()
+	select {
+	case err := <-returned:
+		t.Fatalf("the first event's Log returned (%v) before a second event came", err)
+	case <-time.After(100 * time.Millisecond):
+	}
+	if stored(t, s, first) {
+		t.Fatal("the first event was committed alone")
+	}
+	if err := w.Log(t.Context(), second); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-returned; err != nil {
+		t.Fatal(err)
+	}
+	if !stored(t, s, first) || !stored(t, s, second) {
+		t.Fatal("the two events are not both in the trail")
+	}
+	if st := w.Stats(); st != (audit.Stats{Events: 5, Transactions: 3}) {
+		t.Fatalf("stats %+v, want the two events in one more transaction", st)
+	}
+}
+
+// The wait for company ends at Linger: an event that no other joins is
+// written alone then.
+func TestBatchWaitsAtMostLinger(t *testing.T) {
+	s := openStore(t)
+	w := audit.NewWriter(s, audit.Options{Linger: 50 * time.Millisecond})
+	batchOfTwo(t, s, w)
+	e := event(1)
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	if err := w.Log(ctx, e); err != nil {
+		t.Fatal(err)
+	}
+	if !stored(t, s, e) {
+		t.Fatal("the event is not in the trail")
+	}
+	if st := w.Stats(); st != (audit.Stats{Events: 4, Transactions: 3}) {
+		t.Fatalf("stats %+v", st)
+	}
+}
