@@ -140,3 +140,60 @@ func BenchSearch(b *testing.B, s db.Store) {
 		})
 	}
 }
+
+// BenchRecord is the i-th record of a stream of creates for owner at at,
+// drawn from the benchmarks' vocabulary like the seeded ones.
+func BenchRecord(i int, owner string, at time.Time) model.MedicalRecord {
+	return model.MedicalRecord{ID: uuid.NewString(), UserID: owner,
+		PatientName: BenchFirstNames[i%len(BenchFirstNames)] + " " + BenchLastNames[i%len(BenchLastNames)],
+		DateOfBirth: model.NewDate(1980, 1, 1), Diagnosis: BenchDiagnoses[i%len(BenchDiagnoses)],
+		Treatment: "Rest", DateOfTreatment: model.DateOf(at), Doctor: "Dr. " + BenchLastNames[(i/7)%len(BenchLastNames)],
+		Created: at, Updated: at}
+}
+
+// BenchSearchUnderWrites measures the search for search, as BenchSearch
+// does (p50-ms, p99-ms), while create is called with BenchRecord's records
+// 200 times a second: how the index keeps up with writes. The clock starts
+// 3 s after the writes do. create errors end the benchmark.
+func BenchSearchUnderWrites(b *testing.B, s db.Store, search string, create func(model.MedicalRecord) error) {
+	var owner string
+	rows, _, err := s.Read().ListRecords(b.Context(), db.RecordFilter{Limit: 1})
+	if err != nil || len(rows) == 0 {
+		b.Fatalf("an owner for the creates: %d records, %v", len(rows), err)
+	}
+	owner = rows[0].UserID
+	stop, stopped := make(chan struct{}), make(chan error, 1)
+	go func() {
+		tick := time.NewTicker(5 * time.Millisecond)
+		defer tick.Stop()
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				stopped <- nil
+				return
+			case <-tick.C:
+			}
+			if err := create(BenchRecord(i, owner, time.Now().UTC())); err != nil {
+				stopped <- err
+				return
+			}
+		}
+	}()
+	time.Sleep(3 * time.Second)
+	lat := make([]time.Duration, 0, b.N)
+	for b.Loop() {
+		t0 := time.Now()
+		if _, _, err := s.Read().ListRecords(b.Context(), db.RecordFilter{Search: search, Limit: 20}); err != nil {
+			b.Fatal(err)
+		}
+		lat = append(lat, time.Since(t0))
+	}
+	close(stop)
+	if err := <-stopped; err != nil {
+		b.Fatal(err)
+	}
+	slices.Sort(lat)
+	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+	b.ReportMetric(ms(lat[len(lat)/2]), "p50-ms")
+	b.ReportMetric(ms(lat[min(len(lat)-1, len(lat)*99/100)]), "p99-ms")
+}
