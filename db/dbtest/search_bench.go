@@ -132,10 +132,7 @@ func BenchSearch(b *testing.B, s db.Store) {
 				}
 				total = n
 			}
-			slices.Sort(lat)
-			ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
-			b.ReportMetric(ms(lat[len(lat)/2]), "p50-ms")
-			b.ReportMetric(ms(lat[min(len(lat)-1, len(lat)*99/100)]), "p99-ms")
+			ReportLatencies(b, lat)
 			b.ReportMetric(float64(total), "matches")
 		})
 	}
@@ -192,8 +189,18 @@ func BenchSearchUnderWrites(b *testing.B, s db.Store, search string, create func
 	if err := <-stopped; err != nil {
 		b.Fatal(err)
 	}
-	slices.Sort(lat)
-	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
-	b.ReportMetric(ms(lat[len(lat)/2]), "p50-ms")
-	b.ReportMetric(ms(lat[min(len(lat)-1, len(lat)*99/100)]), "p99-ms")
+	ReportLatencies(b, lat)
 }
+
+// ReportLatencies sorts lat, a benchmark's call times, and reports their
+// median and 99th percentile in milliseconds (p50-ms, p99-ms).
+func ReportLatencies(b *testing.B, lat []time.Duration) {
+	if len(lat) == 0 {
+		return
+	}
+	slices.Sort(lat)
+	b.ReportMetric(milliseconds(lat[len(lat)/2]), "p50-ms")
+	b.ReportMetric(milliseconds(lat[min(len(lat)-1, len(lat)*99/100)]), "p99-ms")
+}
+
+func milliseconds(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

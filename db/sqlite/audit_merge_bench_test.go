@@ -4,13 +4,13 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
-	"slices"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/anavara/anavara/db"
+	"github.com/anavara/anavara/db/dbtest"
 	"github.com/anavara/anavara/model"
 )
 
@@ -97,9 +97,6 @@ func benchAuditIndexMerge(b *testing.B, seedBatches int, merger bool) {
 		}
 		lat = append(lat, time.Since(t0))
 	}
-	slices.Sort(lat)
-	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
-	b.ReportMetric(ms(lat[len(lat)/2]), "p50-ms")
-	b.ReportMetric(ms(lat[min(len(lat)-1, len(lat)*99/100)]), "p99-ms")
-	b.ReportMetric(ms(lat[len(lat)-1]), "max-ms")
+	dbtest.ReportLatencies(b, lat)
+	b.ReportMetric(float64(lat[len(lat)-1])/float64(time.Millisecond), "max-ms")
 }
