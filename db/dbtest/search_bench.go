@@ -153,12 +153,11 @@ func BenchRecord(i int, owner string, at time.Time) model.MedicalRecord {
 // 200 times a second: how the index keeps up with writes. The clock starts
 // 3 s after the writes do. create errors end the benchmark.
 func BenchSearchUnderWrites(b *testing.B, s db.Store, search string, create func(model.MedicalRecord) error) {
-	var owner string
 	rows, _, err := s.Read().ListRecords(b.Context(), db.RecordFilter{Limit: 1})
 	if err != nil || len(rows) == 0 {
 		b.Fatalf("an owner for the creates: %d records, %v", len(rows), err)
 	}
-	owner = rows[0].UserID
+	owner := rows[0].UserID
 	stop, stopped := make(chan struct{}), make(chan error, 1)
 	go func() {
 		tick := time.NewTicker(5 * time.Millisecond)

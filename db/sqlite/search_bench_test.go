@@ -39,7 +39,7 @@ func BenchmarkSearch1M(b *testing.B) {
 	dbtest.BenchSearch(b, s)
 }
 
-// BenchmarkSearch1MUnderWrites measures two searches over the seeded
+// BenchmarkSearch1MUnderWrites measures three searches over the seeded
 // million while 200 records a second are created and committed
 // (dbtest.BenchSearchUnderWrites): every commit adds a segment to the
 // search index, which the background merger (fts_merge.go) folds into
