@@ -21,6 +21,7 @@ import (
 
 	"github.com/anavara/anavara/db"
 	"github.com/anavara/anavara/db/postgres"
+	"github.com/anavara/anavara/db/sqlite"
 	"github.com/anavara/anavara/model"
 )
 
@@ -78,10 +79,17 @@ func (s benchStore) pgSetting(b *testing.B, name string) string {
 // index-only scans depend on it), folds the trigram index's pending list
 // in, and gives the planner statistics. Without it autovacuum would do the
 // same at some moment of its own during the measurements (a million
-// inserts cross its insert threshold). SQLite needs nothing.
+// inserts cross its insert threshold). On SQLite it indexes the trail's
+// seeded events, as the background indexer would within seconds of them
+// (sqlite.Store.IndexAuditTrail).
 func (s benchStore) settle(b *testing.B) {
 	b.Helper()
 	if !s.onPostgres() {
+		if lite, ok := s.Store.(*sqlite.Store); ok {
+			if err := lite.IndexAuditTrail(context.Background()); err != nil {
+				b.Fatal(err)
+			}
+		}
 		return
 	}
 	start := time.Now()

@@ -20,10 +20,10 @@ import (
 )
 
 // InsertAudit appends e to the audit trail, linked into the hash chain
-// after the trail's newest event (chain.Link), counts it under its action
-// (counts.go), and indexes the records it served and the accounts it
-// concerns (audit_index, one document). Call it inside Store.Write, in the
-// transaction of the change it records.
+// after the trail's newest event (chain.Link), and counts it under its
+// action (counts.go); the records it served and the accounts it concerns
+// are indexed behind the trail (audit_indexer.go). Call it inside
+// Store.Write, in the transaction of the change it records.
 func (q *queries) InsertAudit(ctx context.Context, e model.AuditEvent) error {
 	return q.InsertAudits(ctx, []model.AuditEvent{e})
 }
@@ -60,8 +60,8 @@ func (q *queries) InsertAudits(ctx context.Context, es []model.AuditEvent) error
 // bound variables.
 const auditRowsPerStatement = 256
 
-// appendAudits inserts es as they are, chain fields included, indexes and
-// counts them. The events of a batch of reads (audit.Writer) go in as one
+// appendAudits inserts es as they are, chain fields included, and counts
+// them. The events of a batch of reads (audit.Writer) go in as one
 // INSERT of many rows, their documents as another and each action's count
 // as one update: a statement an event, each prepared, run and finalized on
 // the writer, cost a list's batch as much as the rows it wrote.
@@ -74,9 +74,6 @@ func (q *queries) appendAudits(ctx context.Context, es []storedAudit) error {
 		if _, err := q.q.ExecContext(ctx, insertAuditsSQL(len(chunk)), args...); err != nil {
 			return fmt.Errorf("insert audit event: %w", err)
 		}
-	}
-	if err := indexAudits(ctx, q.q, es); err != nil {
-		return fmt.Errorf("insert audit event: %w", err)
 	}
 	var actions []string
 	counts := map[string]int{}
@@ -451,8 +448,9 @@ func auditConditions(f db.AuditFilter) (where []string, args []any) {
 // countArgs (the page's but a seek's).
 //
 // A filter by entity finds the events about it (entity_id), a range of an
-// index in the trail's order, and those that served it, one term of
-// audit_index's records, each found by its seq, which the page sorts.
+// index in the trail's order, and those that served it: one term of
+// audit_index's records, each found by its seq, and the events after
+// audit_index_through (audit_tail.go), which the page sorts.
 func auditListSQL(f db.AuditFilter) (count, page string, args, countArgs []any, err error) {
 	where, condArgs := auditConditions(f)
 	seek, seekArgs, err := seekCondition("e.at", "e.id", f.Seek, true)
@@ -482,6 +480,14 @@ func auditListSQL(f db.AuditFilter) (count, page string, args, countArgs []any, 
 			page += ` UNION ALL SELECT ` + auditColumnsOf("e") + from + strings.Join(append(served, seekWhere...), " AND ")
 			countArgs = append(append(countArgs, recordTerm(f.EntityID), f.EntityID), condArgs...)
 			args = append(append(append(args, recordTerm(f.EntityID), f.EntityID), condArgs...), seekArgs...)
+			// And those the index has not reached yet (audit_tail.go).
+			tail := []string{"e.seq > " + auditThroughSQL, tailServedSQL, "(e.entity_id IS NULL OR e.entity_id <> ?)"}
+			tailArgs := append(tailIDArgs(f.EntityID), f.EntityID)
+			const tailFrom = ` FROM audit_events e INDEXED BY audit_events_seq WHERE `
+			count += ` + (SELECT count(*)` + tailFrom + strings.Join(append(tail, where...), " AND ") + `)`
+			page += ` UNION ALL SELECT ` + auditColumnsOf("e") + tailFrom + strings.Join(append(tail, seekWhere...), " AND ")
+			countArgs = append(append(countArgs, tailArgs...), condArgs...)
+			args = append(append(append(args, tailArgs...), condArgs...), seekArgs...)
 		}
 		return count, page + ` ORDER BY 2 ` + dir + `, 1 ` + dir + ` LIMIT ? OFFSET ?`, args, countArgs, nil
 	}

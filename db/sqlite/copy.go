@@ -227,6 +227,9 @@ func (d *Store) Import(ctx context.Context, load func(db.ImportTx) error) (err e
 		if err := load(im); err != nil {
 			return err
 		}
+		if err := indexAuditTrail(ctx, q); err != nil {
+			return fmt.Errorf("import: %w", err)
+		}
 		return optimizeFTS(ctx, conn)
 	})
 }
@@ -370,8 +373,8 @@ func (im *importTx) APITokens(ctx context.Context, rows []db.APITokenRow) error 
 }
 
 // AuditEvents appends events to the trail, which its triggers allow (they
-// refuse only UPDATE and DELETE), and indexes the records each served,
-// leaving the counters to Recount.
+// refuse only UPDATE and DELETE), leaving the counters to Recount and the
+// index of the records each served to Import's end.
 func (im *importTx) AuditEvents(ctx context.Context, rows []model.AuditEvent) error {
 	stored := make([]storedAudit, len(rows))
 	for i, e := range rows {
@@ -380,16 +383,7 @@ func (im *importTx) AuditEvents(ctx context.Context, rows []model.AuditEvent) er
 			return fmt.Errorf("import %s: %w", db.TableAuditEvents, err)
 		}
 	}
-	err := insertAll(ctx, im, db.TableAuditEvents, auditColumns, stored, storedAudit.values)
-	if err != nil {
-		return err
-	}
-	for _, e := range stored {
-		if err := indexAudit(ctx, im.conn, e); err != nil {
-			return fmt.Errorf("import %s: %w", db.TableAuditEvents, err)
-		}
-	}
-	return nil
+	return insertAll(ctx, im, db.TableAuditEvents, auditColumns, stored, storedAudit.values)
 }
 
 // ResetRequests inserts outbox requests with their attempts and leases.

@@ -57,6 +57,12 @@ type Options struct {
 	// Negative turns it off, for tests that count which writes share a
 	// batch. It never runs with SkipMigrations: a backup changes nothing.
 	FTSMergeInterval time.Duration
+	// AuditIndexInterval is how often the background indexer of the audit
+	// trail's served records and accounts looks for events to index
+	// (audit_indexer.go); default 50 ms. Negative turns it off, for tests
+	// that count which writes share a batch or that read the trail's
+	// unindexed events. It never runs with SkipMigrations.
+	AuditIndexInterval time.Duration
 }
 
 // Store is the opened database.
@@ -77,7 +83,10 @@ type Store struct {
 	dir string
 	// merger merges the full-text indexes in the background (fts_merge.go);
 	// nil when Options turned it off.
-	merger *ftsMerger
+	merger *backgroundJob
+	// indexer indexes the audit trail's newest events in the background
+	// (audit_indexer.go); nil when Options turned it off.
+	indexer *backgroundJob
 	// dbFile is a read-only descriptor of the database file, held open
 	// until Close, through which the checkpointer syncs the pages its
 	// checkpoints wrote (checkpointer.pass).
@@ -171,11 +180,8 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 			return nil, err
 		}
 	}
-	reader, err := sql.Open("sqlite3", dsn("&_query_only=true"))
-	if err != nil {
-		writer.Close()
-		return nil, fmt.Errorf("open database readers: %w", err)
-	}
+	reader := openReaders(dsn("&_query_only=true"))
+	var err error
 	reader.SetMaxOpenConns(readers)
 	reader.SetMaxIdleConns(readers)
 	reader.SetConnMaxIdleTime(0)
@@ -198,7 +204,13 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		if interval == 0 {
 			interval = ftsMergeInterval
 		}
-		d.merger = startFTSMerger(d, interval)
+		d.merger = startBackground(&d.commits, interval, d.mergeFTS)
+	}
+	if interval := opts.AuditIndexInterval; interval >= 0 && !opts.SkipMigrations {
+		if interval == 0 {
+			interval = auditIndexInterval
+		}
+		d.indexer = startBackground(&d.commits, interval, d.indexAuditSteps)
 	}
 	return d, nil
 }
@@ -245,6 +257,9 @@ func (d *Store) Close() error {
 	d.health.Close()
 	if d.merger != nil {
 		d.merger.close()
+	}
+	if d.indexer != nil {
+		d.indexer.close()
 	}
 	rerr := d.ckpt.close()
 	if err := d.reader.Close(); err != nil && rerr == nil {

@@ -29,7 +29,7 @@ var ftsTables = []string{"record_search", "audit_index"}
 
 const (
 	// ftsMergeInterval is how often the merger looks for work
-	// (Options.FTSMergeInterval).
+	// (Options.FTSMergeInterval; startBackground).
 	ftsMergeInterval = 100 * time.Millisecond
 	// ftsMergeBlocks is how many blocks (of about 4 KiB) one step writes:
 	// 64, FTS4's own least worth the overhead of a step (it rewrites the
@@ -48,56 +48,6 @@ const (
 	// urgent.
 	ftsMergeShare = 20 * time.Millisecond
 )
-
-// ftsMerger runs FTS4's incremental merges of the store's full-text
-// indexes in the background.
-type ftsMerger struct {
-	store    *Store
-	interval time.Duration
-	cancel   context.CancelFunc
-	done     chan struct{}
-}
-
-// startFTSMerger starts merging store's full-text indexes, looking for work
-// every interval.
-func startFTSMerger(store *Store, interval time.Duration) *ftsMerger {
-	ctx, cancel := context.WithCancel(context.Background())
-	m := &ftsMerger{store: store, interval: interval, cancel: cancel, done: make(chan struct{})}
-	go m.run(ctx)
-	return m
-}
-
-func (m *ftsMerger) run(ctx context.Context) {
-	defer close(m.done)
-	tick := time.NewTicker(m.interval)
-	defer tick.Stop()
-	// idleAt is the commit count when a tick last found nothing to merge:
-	// until another commit, there is still nothing.
-	idleAt := ^uint64(0)
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-			n := m.store.commits.Load()
-			if n == idleAt {
-				continue
-			}
-			// Errors are left to the next tick: a step that fails has
-			// rolled back, and FTS4 merges inline meanwhile.
-			if worked, err := m.store.mergeFTS(ctx); err == nil && !worked {
-				idleAt = n
-			}
-		}
-	}
-}
-
-// close stops the merger, waiting for a step under way to end; closing
-// twice is harmless.
-func (m *ftsMerger) close() {
-	m.cancel()
-	<-m.done
-}
 
 // mergeFTS runs merge steps on the full-text indexes while any has work,
 // for at most ftsMergeShare unless a level is urgent, and reports whether

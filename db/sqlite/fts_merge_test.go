@@ -64,13 +64,18 @@ func newListEvent(actor string, at time.Time, records int) model.AuditEvent {
 }
 
 // appendListEvent appends one event of a list that served a new record of
-// its own, in a transaction of its own, and returns the record's id.
+// its own, in a transaction of its own, indexes it as the audit indexer's
+// step does, in another, and returns the record's id: every call adds a
+// segment to audit_index.
 func appendListEvent(t *testing.T, d *Store, actor string, i int) string {
 	t.Helper()
 	ctx := context.Background()
 	e := newListEvent(actor, time.Date(2026, 1, 1, 0, 0, i, 0, time.UTC), 1)
 	if err := d.Write(ctx, func(tx db.Tx) error { return tx.InsertAudits(ctx, []model.AuditEvent{e}) }); err != nil {
 		t.Fatal(err)
+	}
+	if n, err := d.indexAuditTail(ctx, auditIndexStep); err != nil || n != 1 {
+		t.Fatalf("indexing the event: %d events, %v", n, err)
 	}
 	return e.RecordIDs[0]
 }

@@ -22,9 +22,12 @@ func groupStore(t *testing.T, opts Options) (*Store, string) {
 	t.Helper()
 	opts.Path = filepath.Join(t.TempDir(), "group.db")
 	// These tests count which writes share a batch; the background merger's
-	// steps would join them.
+	// and the audit indexer's steps would join them.
 	if opts.FTSMergeInterval == 0 {
 		opts.FTSMergeInterval = -1
+	}
+	if opts.AuditIndexInterval == 0 {
+		opts.AuditIndexInterval = -1
 	}
 	if opts.MaxBatchTime == 0 {
 		opts.MaxBatchTime = time.Hour

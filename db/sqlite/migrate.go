@@ -26,6 +26,7 @@ var goMigrations = []*goose.Migration{
 	goose.NewGoMigration(18, &goose.GoFunc{RunTx: addAuditIndex}, &goose.GoFunc{RunTx: dropAuditIndex}),
 	goose.NewGoMigration(19, &goose.GoFunc{RunTx: addSearchWordCounts}, &goose.GoFunc{RunTx: dropSearchWordCounts}),
 	goose.NewGoMigration(20, &goose.GoFunc{RunTx: newestFirstRecordSearch}, &goose.GoFunc{RunTx: oldestFirstRecordSearch}),
+	goose.NewGoMigration(21, &goose.GoFunc{RunTx: addAuditIndexThrough}, &goose.GoFunc{RunTx: dropAuditIndexThrough}),
 }
 
 // newProvider returns goose's provider of every embedded migration, SQL

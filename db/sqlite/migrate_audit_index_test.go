@@ -93,30 +93,6 @@ func TestAuditIndexMigrationKeepsAnswers(t *testing.T) {
 		}
 	}
 
-	// What each question should answer, from the events themselves.
-	aboutOrServed := func(record string) map[string]bool {
-		want := map[string]bool{}
-		for _, e := range events {
-			if (e.EntityID != nil && *e.EntityID == record) || slices.Contains(e.RecordIDs, record) {
-				want[e.ID] = true
-			}
-		}
-		return want
-	}
-	accessLog := func(subject, record string) map[string]bool {
-		want := map[string]bool{}
-		for _, e := range events {
-			concerns := slices.Contains(e.SubjectIDs, subject) && *e.ActorID != subject
-			if record != "" {
-				concerns = concerns && ((e.EntityID != nil && *e.EntityID == record) || slices.Contains(e.RecordIDs, record))
-			}
-			// A population export concerns everyone, whatever the record.
-			if concerns || e.Action == model.ActionPopulationExport {
-				want[e.ID] = true
-			}
-		}
-		return want
-	}
 	// The old indexes hold what the events say, so that the answers below
 	// are the ones the trail gave before.
 	oldIndex := func(table, column, id string) map[string]bool {
@@ -182,26 +158,19 @@ func TestAuditIndexMigrationKeepsAnswers(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	ids := func(es []model.AuditEvent) map[string]bool {
-		got := map[string]bool{}
-		for _, e := range es {
-			got[e.ID] = true
-		}
-		return got
-	}
 	checkNew := func(stage string) {
 		t.Helper()
 		for _, r := range recs {
 			es, n, err := s.Read().ListAudit(ctx, db.AuditFilter{EntityID: r, Limit: 100})
-			if want := aboutOrServed(r); err != nil || n != len(want) || !maps.Equal(ids(es), want) {
-				t.Errorf("%s: events of record %s: %v (total %d, %v), want %v", stage, r, ids(es), n, err, want)
+			if want := aboutOrServed(events, r); err != nil || n != len(want) || !maps.Equal(eventIDs(es), want) {
+				t.Errorf("%s: events of record %s: %v (total %d, %v), want %v", stage, r, eventIDs(es), n, err, want)
 			}
 		}
 		for _, p := range append(slices.Clone(patients), staff) {
 			for _, r := range append([]string{""}, recs...) {
 				es, n, err := s.Read().AccessLog(ctx, db.AccessLogFilter{SubjectID: p, RecordID: r, Limit: 100})
-				if want := accessLog(p, r); err != nil || n != len(want) || !maps.Equal(ids(es), want) {
-					t.Errorf("%s: access log of %s, record %q: %v (total %d, %v), want %v", stage, p, r, ids(es), n, err, want)
+				if want := accessLogOf(events, p, r); err != nil || n != len(want) || !maps.Equal(eventIDs(es), want) {
+					t.Errorf("%s: access log of %s, record %q: %v (total %d, %v), want %v", stage, p, r, eventIDs(es), n, err, want)
 				}
 			}
 		}

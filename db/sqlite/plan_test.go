@@ -149,6 +149,11 @@ func TestListQueriesUseIndexes(t *testing.T) {
 			if tt.f.EntityID != "" && (!strings.Contains(plan, "SCAN x VIRTUAL TABLE INDEX 2:") || !strings.Contains(plan, "SEARCH e USING INDEX audit_events_seq (seq=?")) {
 				t.Errorf("page query by entity does not read the records' index:\n%s", plan)
 			}
+			// And the events after audit_index_through, a range of the seq
+			// index.
+			if tt.f.EntityID != "" && !strings.Contains(plan, "SEARCH e USING INDEX audit_events_seq (seq>?)") {
+				t.Errorf("page query by entity does not read the newer events by seq:\n%s", plan)
+			}
 			// The whole trail and one action of it are counted in the
 			// counts table; other filters count an index range.
 			plan = queryPlan(t, d, count, countArgs...)
@@ -165,7 +170,8 @@ func TestListQueriesUseIndexes(t *testing.T) {
 }
 
 // An account's access log is one term of audit_index's subjects, each
-// event then found by its seq, beside the population exports' range of the
+// event then found by its seq, and the events after audit_index_through,
+// a range of the seq index, beside the population exports' range of the
 // action index; narrowed to a record, the events that served it are one
 // term of the records' column. Nothing scans the trail.
 func TestAccessLogUsesItsIndexes(t *testing.T) {
@@ -197,6 +203,9 @@ func TestAccessLogUsesItsIndexes(t *testing.T) {
 			}
 			if f.RecordID != "" && !strings.Contains(plan, "SCAN audit_index VIRTUAL TABLE INDEX 2:") {
 				t.Errorf("%+v: does not read the records' index:\n%s", f, plan)
+			}
+			if !strings.Contains(plan, "SEARCH e USING INDEX audit_events_seq (seq>?)") {
+				t.Errorf("%+v: does not read the newer events by seq:\n%s", f, plan)
 			}
 			rest := strings.NewReplacer("SCAN CONSTANT ROW", "", "SCAN x VIRTUAL TABLE INDEX 3:", "", "SCAN audit_index VIRTUAL TABLE INDEX 2:", "").Replace(plan)
 			if strings.Contains(rest, "SCAN") {

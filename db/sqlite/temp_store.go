@@ -19,23 +19,30 @@ import (
 // connection opens (a ConnectHook) rather than once by Open, so that a
 // connection the pool replaces has it too.
 func openWriter(dsn string) *sql.DB {
-	return sql.OpenDB(memoryTempConnector{dsn: dsn, driver: &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
+	return sql.OpenDB(hookedConnector{dsn: dsn, driver: &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
 		if _, err := c.Exec("PRAGMA temp_store = MEMORY", nil); err != nil {
 			return fmt.Errorf("temp_store: %w", err)
 		}
-		return nil
+		return registerTailFuncs(c)
 	}}})
 }
 
-// memoryTempConnector opens connections through a driver with the hook,
+// openReaders opens the readers' pool on dsn, with the functions the
+// lookups of the trail's newest events call (audit_tail.go) on every
+// connection.
+func openReaders(dsn string) *sql.DB {
+	return sql.OpenDB(hookedConnector{dsn: dsn, driver: &sqlite3.SQLiteDriver{ConnectHook: registerTailFuncs}})
+}
+
+// hookedConnector opens connections through a driver with a hook,
 // without registering a driver name (a process-wide registration).
-type memoryTempConnector struct {
+type hookedConnector struct {
 	dsn    string
 	driver *sqlite3.SQLiteDriver
 }
 
-func (c memoryTempConnector) Connect(context.Context) (driver.Conn, error) {
+func (c hookedConnector) Connect(context.Context) (driver.Conn, error) {
 	return c.driver.Open(c.dsn)
 }
 
-func (c memoryTempConnector) Driver() driver.Driver { return c.driver }
+func (c hookedConnector) Driver() driver.Driver { return c.driver }
