@@ -2,6 +2,7 @@ package sqlite_test
 
 import (
 	"context"
+	"fmt"
 	"math/rand/v2"
 	"path/filepath"
 	"testing"
@@ -86,6 +87,72 @@ func BenchmarkAuditWrite(b *testing.B) {
 			b.ReportMetric(float64(cpuTime(b)-cpu)/float64(b.N), "cpu-ns/op")
 			if end, ok := testenv.ProcessIO("write_bytes"); ok {
 				b.ReportMetric(float64(end-written)/1024/float64(b.N), "write-KiB/op")
+			}
+		})
+	}
+}
+
+// BenchmarkAuditLookupTail is what the events the background indexer has
+// not reached yet cost the lookups, which read them from the trail: "who
+// saw record X" (ListAudit by record) and an account's access log, over a
+// trail of 20,000 list events of 1,000 patients' 20 records (20 events a
+// record), with tail=0, 256 and 1,024 more list events after
+// audit_index_through. The indexer runs every 50 ms, so a server's tail is
+// what its lists append in that time: 325 events at 6,500 lists a second.
+func BenchmarkAuditLookupTail(b *testing.B) {
+	ctx := context.Background()
+	d, err := sqlite.Open(ctx, sqlite.Options{Path: filepath.Join(b.TempDir(), "bench.db"), AuditIndexInterval: -1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer d.Close()
+	const patients, records = 1000, 20
+	owners := make([]string, patients)
+	served := make([][]string, patients)
+	for i := range owners {
+		owners[i] = uuid.NewString()
+		for range records {
+			served[i] = append(served[i], uuid.NewString())
+		}
+	}
+	staff := uuid.NewString()
+	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	next := 0
+	appendLists := func(n int) {
+		b.Helper()
+		es := make([]model.AuditEvent, n)
+		for i := range es {
+			at = at.Add(time.Millisecond)
+			p := next % patients
+			next++
+			es[i] = model.AuditEvent{ID: uuid.NewString(), At: at, ActorID: &staff, Entity: model.EntityRecord, IP: "192.0.2.1",
+				Action: model.ActionRecordList, Detail: []byte(`{"page":1,"page_size":20}`), RecordIDs: served[p]}
+			for range records {
+				es[i].SubjectIDs = append(es[i].SubjectIDs, owners[p])
+			}
+		}
+		if err := d.Write(ctx, func(tx db.Tx) error { return tx.InsertAudits(ctx, es) }); err != nil {
+			b.Fatal(err)
+		}
+	}
+	appendLists(patients * records)
+	for _, tail := range []int{0, 256, 1024} {
+		if err := d.IndexAuditTrail(ctx); err != nil {
+			b.Fatal(err)
+		}
+		appendLists(tail)
+		b.Run(fmt.Sprintf("tail=%d/record", tail), func(b *testing.B) {
+			for b.Loop() {
+				if _, n, err := d.Read().ListAudit(ctx, db.AuditFilter{EntityID: served[0][3], Limit: 20}); err != nil || n < records {
+					b.Fatalf("%d events, %v", n, err)
+				}
+			}
+		})
+		b.Run(fmt.Sprintf("tail=%d/access-log", tail), func(b *testing.B) {
+			for b.Loop() {
+				if _, n, err := d.Read().AccessLog(ctx, db.AccessLogFilter{SubjectID: owners[0], Limit: 20}); err != nil || n < records {
+					b.Fatalf("%d events, %v", n, err)
+				}
 			}
 		})
 	}

@@ -31,8 +31,10 @@ const (
 	// index (Options.AuditIndexInterval; startBackground).
 	auditIndexInterval = 50 * time.Millisecond
 	// auditIndexStep bounds the events one step indexes, so that a step
-	// holds the writer about as long as a commit of a few creates.
-	auditIndexStep = 256
+	// holds the writer about as long as a commit of a few creates: FTS4
+	// takes about 1 µs a term, and a list's event has 21, so a step of 256
+	// lists held it 8-41 ms (BENCHMARKS.md, "Issue 14, session 20").
+	auditIndexStep = 32
 )
 
 // indexAuditSteps indexes the events after audit_index_through, a step
