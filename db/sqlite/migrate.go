@@ -18,7 +18,8 @@ var migrationFiles embed.FS
 // lacks, the audit chain's hash (migration 15), or the packed ids of the
 // events (the audit index, migration 18); or they share their statements
 // with the code (the search word counts, migration 19, which an import's
-// Recount rebuilds the same way).
+// Recount rebuilds the same way; the audit index's watermark, migration 21,
+// whose Down indexes the events after it as the indexer does).
 var goMigrations = []*goose.Migration{
 	goose.NewGoMigration(10, &goose.GoFunc{RunTx: addFoldKeys}, &goose.GoFunc{RunTx: dropFoldKeys}),
 	goose.NewGoMigration(13, &goose.GoFunc{RunTx: addRecordSearch}, &goose.GoFunc{RunTx: dropRecordSearch}),
