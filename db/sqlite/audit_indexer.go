@@ -40,9 +40,15 @@ const (
 // indexAuditSteps indexes the events after audit_index_through, a step
 // of auditIndexStep (a write of its own) at a time, until a step finds
 // fewer, and reports whether any step indexed one: the background
-// indexer's work (startBackground).
+// indexer's work (startBackground). A reader asks first whether there is
+// any, so that an idle store writes nothing, not an empty transaction a
+// tick (which would count as a commit, and wake the next tick).
 func (d *Store) indexAuditSteps(ctx context.Context) (worked bool, err error) {
-	for ctx.Err() == nil {
+	var behind bool
+	if err := d.reader.QueryRowContext(ctx, `SELECT coalesce((SELECT max(seq) FROM audit_events), 0) > `+auditThroughSQL).Scan(&behind); err != nil {
+		return false, fmt.Errorf("index the audit trail: %w", err)
+	}
+	for behind && ctx.Err() == nil {
 		n, err := d.indexAuditTail(ctx, auditIndexStep)
 		if err != nil {
 			return worked, err

@@ -246,3 +246,31 @@ func TestAuditIndexerPassesOverIDsThatDoNotParse(t *testing.T) {
 		t.Fatalf("documents of a record the malformed event served too: %d, %v; want 2", docid, err)
 	}
 }
+
+// An idle store's indexer writes nothing: with every event indexed, its
+// ticks commit no transaction, empty or not.
+func TestAuditIndexerIsQuietWhenIdle(t *testing.T) {
+	ctx := context.Background()
+	d, err := Open(ctx, Options{Path: filepath.Join(t.TempDir(), "idle.db"), AuditIndexInterval: time.Millisecond, FTSMergeInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	actor := uuid.NewString()
+	e := newListEvent(actor, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), 2)
+	if err := d.Write(ctx, func(tx db.Tx) error { return tx.InsertAudit(ctx, e) }); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); indexedThrough(t, d) < 1; {
+		if time.Now().After(deadline) {
+			t.Fatal("after 10 s the event is not indexed")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	time.Sleep(20 * time.Millisecond) // the tick that finds nothing
+	before := d.commits.Load()
+	time.Sleep(50 * time.Millisecond) // about 50 ticks
+	if after := d.commits.Load(); after != before {
+		t.Fatalf("%d commits while idle", after-before)
+	}
+}
