@@ -28,11 +28,14 @@ const groupCrashWriters = 32
 
 // Batched commits must keep today's promise under a kill -9: the child
 // runs 32 goroutines, each creating a record and its audit event in one
-// Write and printing the record's id once Write returns; the parent kills
-// it with SIGKILL mid-stream, three times over the same database. Every
+// Write, then appending the event of a list that served it (AppendAudits,
+// as an audited read does), and printing the record's id once both have
+// returned; the parent kills it with SIGKILL mid-stream, three times over
+// the same database, while the child's audit indexer runs. Every
 // acknowledged record must be there, and no write half-applied: each
 // record has its audit event and each event its record, and the counters
-// match the rows.
+// match the rows; and "who saw the record" finds both its events, once
+// each, before and after the indexer catches up.
 func TestKilledGroupCommitLosesNoAcknowledgedWrite(t *testing.T) {
 	if path := os.Getenv(groupCrashEnv); path != "" {
 		groupCrashChild(t, path)
@@ -70,6 +73,45 @@ func TestKilledGroupCommitLosesNoAcknowledgedWrite(t *testing.T) {
 			t.Fatal("the child acknowledged no write")
 		}
 		checkGroupCrash(t, path, acked, round)
+		checkCrashLookups(t, path, acked, round)
+	}
+}
+
+// checkCrashLookups opens the killed child's database as the server does
+// (its indexer off, so that the test decides when it runs) and asks who
+// saw each acknowledged record: its create and the list that served it,
+// whatever the killed indexer had reached, and again once it has reached
+// the head.
+func checkCrashLookups(t *testing.T, path string, acked map[string]bool, round int) {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := sql.Open("sqlite3", "file:"+path+"?_journal_mode=WAL")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var through, head int64
+	err = conn.QueryRow(`SELECT (SELECT seq FROM audit_index_through), (SELECT max(seq) FROM audit_events)`).Scan(&through, &head)
+	conn.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("round %d: the killed indexer reached event %d of %d", round, through, head)
+	d, err := sqlite.Open(ctx, sqlite.Options{Path: path, AuditIndexInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	for _, stage := range []string{"as the kill left it", "indexed"} {
+		for id := range acked {
+			es, n, err := d.Read().ListAudit(ctx, db.AuditFilter{EntityID: id, Limit: 10})
+			if err != nil || n != 2 || len(es) != 2 || es[0].Action == es[1].Action {
+				t.Fatalf("round %d, %s: events of acknowledged record %s: %d listed, total %d, %v; want its create and its list",
+					round, stage, id, len(es), n, err)
+			}
+		}
+		if err := d.IndexAuditTrail(ctx); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 
@@ -154,6 +196,12 @@ func groupCrashChild(t *testing.T, path string) {
 					return q.InsertAudit(ctx, model.AuditEvent{ID: uuid.NewString(), At: now, ActorID: &u.ID,
 						Action: model.ActionRecordCreate, Entity: "medical_record", EntityID: &r.ID, IP: "127.0.0.1"})
 				}); err != nil {
+					errs <- err
+					return
+				}
+				list := model.AuditEvent{ID: uuid.NewString(), At: time.Now().UTC(), ActorID: &u.ID, Action: model.ActionRecordList,
+					Entity: model.EntityRecord, IP: "127.0.0.1", RecordIDs: []string{r.ID}, SubjectIDs: []string{u.ID}}
+				if err := d.AppendAudits(ctx, []model.AuditEvent{list}); err != nil {
 					errs <- err
 					return
 				}
