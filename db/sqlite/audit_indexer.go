@@ -13,15 +13,15 @@ import (
 // concerns (audit_index) is filled behind the trail rather than in each
 // event's transaction. FTS4 writes a segment for every transaction that
 // adds a document, so indexing an audited read's event in its own commit
-// cost that read about 130 µs, and a create its share of 2.7 pages more
-// to log, sync and checkpoint (BENCHMARKS.md, "Issue 14, session 19"). The
-// indexer instead adds the events of many commits in one step, a write of
-// its own that group commit gathers with the others.
+// cost that read about 130 µs, and a create 2.7 pages more to log, sync
+// and checkpoint (BENCHMARKS.md, "Issue 14, session 19" and "session 16").
+// The indexer instead adds the events of many commits in one step, a
+// write of its own that group commit gathers with the others.
 //
 // audit_index_through holds the seq through which every event of the
 // chain is indexed; the step that indexes events moves it in the same
 // transaction. The lookups read the index up to it and the trail's events
-// after it (auditServedSQL), so "who saw record X" is exact whatever the
+// after it (audit_tail.go), so "who saw record X" is exact whatever the
 // indexer has reached, and no correctness rests on its running: a process
 // that stops before a step leaves its events to the next step of any
 // process.
