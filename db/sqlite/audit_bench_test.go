@@ -33,14 +33,7 @@ func BenchmarkAuditWrite(b *testing.B) {
 	}
 	defer d.Close()
 	const patients, records = 1000, 20
-	owners := make([]string, patients)
-	served := make([][]string, patients)
-	for i := range owners {
-		owners[i] = uuid.NewString()
-		for range records {
-			served[i] = append(served[i], uuid.NewString())
-		}
-	}
+	owners, served := benchPatients(patients, records)
 	staff := uuid.NewString()
 	rng := rand.New(rand.NewPCG(1, 2))
 	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -107,14 +100,7 @@ func BenchmarkAuditLookupTail(b *testing.B) {
 	}
 	defer d.Close()
 	const patients, records = 1000, 20
-	owners := make([]string, patients)
-	served := make([][]string, patients)
-	for i := range owners {
-		owners[i] = uuid.NewString()
-		for range records {
-			served[i] = append(served[i], uuid.NewString())
-		}
-	}
+	owners, served := benchPatients(patients, records)
 	staff := uuid.NewString()
 	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	next := 0
@@ -156,4 +142,18 @@ func BenchmarkAuditLookupTail(b *testing.B) {
 			}
 		})
 	}
+}
+
+// benchPatients makes the ids of patients accounts, and of records
+// records of each: served[i] are owners[i]'s.
+func benchPatients(patients, records int) (owners []string, served [][]string) {
+	owners = make([]string, patients)
+	served = make([][]string, patients)
+	for i := range owners {
+		owners[i] = uuid.NewString()
+		for range records {
+			served[i] = append(served[i], uuid.NewString())
+		}
+	}
+	return owners, served
 }

@@ -94,20 +94,20 @@ func (q *queries) indexAuditTail(ctx context.Context, limit int) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("index the audit trail: %w", err)
 	}
-	docs, last, err := auditDocuments(rows)
+	docs, last, n, err := auditDocuments(rows)
 	if err != nil {
 		return 0, fmt.Errorf("index the audit trail: %w", err)
 	}
-	if last.n == 0 {
+	if n == 0 {
 		return 0, nil
 	}
 	if err := insertAuditDocuments(ctx, q.q, docs); err != nil {
 		return 0, fmt.Errorf("index the audit trail: %w", err)
 	}
-	if _, err := q.q.ExecContext(ctx, `UPDATE audit_index_through SET seq = ?`, last.seq); err != nil {
+	if _, err := q.q.ExecContext(ctx, `UPDATE audit_index_through SET seq = ?`, last); err != nil {
 		return 0, fmt.Errorf("index the audit trail: %w", err)
 	}
-	return last.n, nil
+	return n, nil
 }
 
 // auditDocument is one event's row of audit_index.
@@ -116,32 +116,23 @@ type auditDocument struct {
 	records, subjects string
 }
 
-// tailEnd is where a read of the tail ended: the last seq read and the
-// number of events read.
-type tailEnd struct {
-	seq int64
-	n   int
-}
-
-// auditDocuments reads rows of (seq, record_ids, subject_ids), closing
-// them, into the documents of the events that name a record or an
-// account, and reports the last seq read and how many rows there were.
+// auditDocuments reads rows of (seq, record_ids, subject_ids), in seq
+// order, closing them, into the documents of the events that name a
+// record or an account, and reports the last seq read and how many rows
+// there were.
 // Ids that do not parse, which only a trail changed behind the code's back
 // holds, are left out, as the lookups of the newer events leave them
 // (audit_tail.go): audit verify is what reports them, and an indexer that
 // stopped at them would leave every later event to those lookups.
-func auditDocuments(rows *sql.Rows) ([]auditDocument, tailEnd, error) {
+func auditDocuments(rows *sql.Rows) (docs []auditDocument, last int64, n int, err error) {
 	defer rows.Close()
-	var docs []auditDocument
-	var end tailEnd
 	for rows.Next() {
-		var seq int64
 		var records, subjects []byte
-		if err := rows.Scan(&seq, &records, &subjects); err != nil {
-			return nil, end, err
+		if err := rows.Scan(&last, &records, &subjects); err != nil {
+			return nil, 0, 0, err
 		}
-		end.seq, end.n = seq, end.n+1
-		doc := auditDocument{seq: seq, records: packedTerms(records)}
+		n++
+		doc := auditDocument{seq: last, records: packedTerms(records)}
 		if s, err := parseSubjects(subjects, len(records)/16); subjects != nil && err == nil {
 			doc.subjects = packedTerms(s.ids)
 		}
@@ -150,12 +141,9 @@ func auditDocuments(rows *sql.Rows) ([]auditDocument, tailEnd, error) {
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return nil, end, err
+		return nil, 0, 0, err
 	}
-	if end.n == 0 {
-		return nil, tailEnd{}, nil
-	}
-	return docs, end, nil
+	return docs, last, n, nil
 }
 
 // packedTerms is termsOf of ids packed 16 bytes each: a uuid's term is its
