@@ -15,9 +15,9 @@ import (
 //
 // The events concerning the account are one term of audit_index's
 // subjects, each found by its seq, and those after audit_index_through
-// (audit_tail.go); population exports, which concern everyone, are a range of the action
-// index. The page sorts the two: an account's log is its own events, not
-// the trail's.
+// (audit_tail.go); population exports, which concern everyone, are a range
+// of the action index. The page sorts them: an account's log is its own
+// events, not the trail's.
 func accessLogSQL(f db.AccessLogFilter) (count, page string, args, countArgs []any, err error) {
 	term := recordTerm(f.SubjectID)
 	mine := []string{"x.subjects MATCH ?", "(e.actor_id IS NULL OR e.actor_id <> ?)"}

@@ -62,8 +62,7 @@ const auditRowsPerStatement = 256
 
 // appendAudits inserts es as they are, chain fields included, and counts
 // them. The events of a batch of reads (audit.Writer) go in as one
-// INSERT of many rows, their documents as another and each action's count
-// as one update: a statement an event, each prepared, run and finalized on
+// INSERT of many rows and each action's count as one update: a statement an event, each prepared, run and finalized on
 // the writer, cost a list's batch as much as the rows it wrote.
 func (q *queries) appendAudits(ctx context.Context, es []storedAudit) error {
 	for chunk := range slices.Chunk(es, auditRowsPerStatement) {
@@ -262,43 +261,18 @@ func unpackSubjects(b []byte, records int) ([]string, error) {
 	return subjects, nil
 }
 
-// indexAudits adds each event's records and subjects to audit_index, one
-// document per event whatever the number of ids, under docid = the event's
-// seq, which the readers join on (audit_events_seq); es's documents go in
-// as one INSERT. An event outside the chain (no seq: only a trail changed
-// behind the code's back has one, and audit verify reports it) is not
-// indexed, nor one that names no record and no account.
-func indexAudits(ctx context.Context, q querier, es []storedAudit) error {
-	var args []any
-	flush := func() error {
-		if len(args) == 0 {
-			return nil
-		}
-		n := len(args) / 3
-		_, err := q.ExecContext(ctx, `INSERT INTO audit_index (docid, records, subjects) VALUES (?,?,?)`+strings.Repeat(",(?,?,?)", n-1), args...)
-		args = args[:0]
-		if err != nil {
-			return fmt.Errorf("index the records served and the accounts concerned: %w", err)
-		}
+// indexAudit adds e's records and subjects to audit_index, one document
+// whatever the number of ids, under docid = the event's seq, which the
+// readers join on (audit_events_seq): migration 18's way of filling it,
+// where the store indexes many events a step (audit_indexer.go). An event
+// outside the chain (no seq: only a trail changed behind the code's back
+// has one, and audit verify reports it) is not indexed, nor one that names
+// no record and no account.
+func indexAudit(ctx context.Context, q querier, e storedAudit) error {
+	if e.Seq <= 0 || len(e.RecordIDs)+len(e.SubjectIDs) == 0 {
 		return nil
 	}
-	for _, e := range es {
-		if e.Seq <= 0 || len(e.RecordIDs)+len(e.SubjectIDs) == 0 {
-			continue
-		}
-		args = append(args, e.Seq, termsOf(e.RecordIDs), termsOf(e.SubjectIDs))
-		if len(args) == 3*auditRowsPerStatement {
-			if err := flush(); err != nil {
-				return err
-			}
-		}
-	}
-	return flush()
-}
-
-// indexAudit is indexAudits of one event.
-func indexAudit(ctx context.Context, q querier, e storedAudit) error {
-	return indexAudits(ctx, q, []storedAudit{e})
+	return insertAuditDocuments(ctx, q, []auditDocument{{seq: e.Seq, records: termsOf(e.RecordIDs), subjects: termsOf(e.SubjectIDs)}})
 }
 
 // termsOf is the document of ids: each one's term (recordTerm), once,
