@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -27,11 +26,7 @@ import (
 // frames and their checkpoints), which the host's load does not move.
 func BenchmarkAuditWrite(b *testing.B) {
 	ctx := context.Background()
-	d, err := sqlite.Open(ctx, sqlite.Options{Path: filepath.Join(b.TempDir(), "bench.db")})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer d.Close()
+	d := open(b, sqlite.Options{})
 	const patients, records = 1000, 20
 	owners, served := benchPatients(patients, records)
 	staff := uuid.NewString()
@@ -94,11 +89,7 @@ func BenchmarkAuditWrite(b *testing.B) {
 // what its lists append in that time: 325 events at 6,500 lists a second.
 func BenchmarkAuditLookupTail(b *testing.B) {
 	ctx := context.Background()
-	d, err := sqlite.Open(ctx, sqlite.Options{Path: filepath.Join(b.TempDir(), "bench.db"), AuditIndexInterval: -1})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer d.Close()
+	d := open(b, sqlite.Options{AuditIndexInterval: -1})
 	const patients, records = 1000, 20
 	owners, served := benchPatients(patients, records)
 	staff := uuid.NewString()

@@ -16,16 +16,18 @@ import (
 	"github.com/anavara/anavara/model"
 )
 
-func open(t *testing.T, opts sqlite.Options) *sqlite.Store {
-	t.Helper()
+// open opens a store with opts, in a temp dir unless opts names a path,
+// closed when the test or benchmark ends.
+func open(tb testing.TB, opts sqlite.Options) *sqlite.Store {
+	tb.Helper()
 	if opts.Path == "" {
-		opts.Path = filepath.Join(t.TempDir(), "anavara.db")
+		opts.Path = filepath.Join(tb.TempDir(), "anavara.db")
 	}
 	d, err := sqlite.Open(context.Background(), opts)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	t.Cleanup(func() { d.Close() })
+	tb.Cleanup(func() { d.Close() })
 	return d
 }
 
